@@ -1,0 +1,49 @@
+/* odd-envelope.h: jobs and event envelopes as the contracts define them */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define ODD_CONTRACT_VERSION "1.0.0"
+
+typedef struct {
+  const char *service;
+  const char *instance_id;
+  const char *version;
+} OddProducer;
+
+/* Builds an envelope (contract event-envelope.json). @payload is copied.
+ * @event_id and @correlation_id may be NULL: new UUIDs are made. @occurred_at NULL = now. */
+JsonNode *odd_envelope_new (const char        *event_type,
+                            const char        *event_id,
+                            const char        *occurred_at,
+                            const OddProducer *producer,
+                            const char        *correlation_id,
+                            const char        *idempotency_key,
+                            JsonNode          *payload);
+
+/* Completes a short job submission {type, payload?} into a Job: fills id (new uuid),
+ * status PENDING and createdAt (now) where they are absent. Returns a new node. */
+JsonNode *odd_job_complete (JsonNode *submission);
+
+/* payload.simulate of a job (docs/architecture.md), with defaults for what is absent. */
+typedef struct {
+  guint  duration_ms;
+  double fail_rate;
+  guint  fail_attempts;
+} OddSimulation;
+
+/* FALSE with a message in @error_message when payload.simulate is present but malformed. */
+gboolean  odd_job_get_simulation (JsonObject    *job,
+                                  OddSimulation *simulation,
+                                  char         **error_message);
+
+/* Serialises compactly (no newlines). */
+char     *odd_json_to_string     (JsonNode *node);
+/* Parses @len bytes (or NUL-terminated when @len < 0); NULL + error when not JSON. */
+JsonNode *odd_json_parse         (const char *data,
+                                  gssize      len,
+                                  GError    **error);
+
+G_END_DECLS

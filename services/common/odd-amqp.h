@@ -1,0 +1,119 @@
+/* odd-amqp.h: RabbitMQ with librabbitmq-c 0.11
+ *
+ * librabbitmq connections are not thread-safe and 0.11 has no confirm helper, so:
+ *  - the synchronous helpers below are for a connection used by one thread (processor and
+ *    metrics-engine workers, DLQ replay);
+ *  - OddAmqpPublisher owns a connection on its own thread and offers an async API with
+ *    publisher confirms to the GLib main loop (the gateway).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+G_BEGIN_DECLS
+
+#define ODD_AMQP_ERROR (odd_amqp_error_quark ())
+GQuark odd_amqp_error_quark (void);
+
+typedef enum {
+  ODD_AMQP_ERROR_CONNECT,
+  ODD_AMQP_ERROR_CLOSED,    /* connection or channel closed by the broker */
+  ODD_AMQP_ERROR_NACKED,    /* the broker refused a publish */
+  ODD_AMQP_ERROR_TIMEOUT,
+  ODD_AMQP_ERROR_PROTOCOL,
+  ODD_AMQP_ERROR_FULL,      /* too many publishes outstanding */
+} OddAmqpError;
+
+/* Names (docs/architecture.md) */
+#define ODD_QUEUE_JOBS_CREATED      "jobs.created"
+#define ODD_EXCHANGE_EVENTS         "odd.events"
+#define ODD_QUEUE_LIFECYCLE         "jobs.lifecycle"
+#define ODD_QUEUE_FAILED_VALIDATION "jobs.failed.validation"
+#define ODD_QUEUE_DEAD              "jobs.dead"
+
+typedef struct {
+  const char *message_id;      /* nullable */
+  const char *correlation_id;  /* nullable */
+  const char *type;            /* nullable, e.g. the eventType */
+} OddAmqpProps;
+
+/* Opens a connection (heartbeat 30 s, 5 s connect timeout) and channel 1.
+ * @connection_name shows in the management UI. */
+amqp_connection_state_t odd_amqp_connect       (const char               *url,
+                                                const char               *connection_name,
+                                                GError                  **error);
+void                    odd_amqp_close         (amqp_connection_state_t   conn);
+/* Turns a librabbitmq reply into a GError. */
+gboolean                odd_amqp_check_reply   (amqp_rpc_reply_t          reply,
+                                                const char               *context,
+                                                GError                  **error);
+/* Declares every queue, the exchange and the binding, idempotently, on @channel. */
+gboolean                odd_amqp_declare_topology (amqp_connection_state_t conn,
+                                                   amqp_channel_t          channel,
+                                                   GError                **error);
+/* Messages ready and consumers of @queue (passive declare). */
+gboolean                odd_amqp_queue_stats   (amqp_connection_state_t   conn,
+                                                amqp_channel_t            channel,
+                                                const char               *queue,
+                                                guint                    *messages,
+                                                guint                    *consumers,
+                                                GError                  **error);
+/* basic.qos + basic.consume with manual acks. */
+gboolean                odd_amqp_consume       (amqp_connection_state_t   conn,
+                                                amqp_channel_t            channel,
+                                                const char               *queue,
+                                                guint16                   prefetch,
+                                                GError                  **error);
+
+/* Synchronous confirmed publishing on one channel, for a single thread. */
+typedef struct _OddAmqpConfirms OddAmqpConfirms;
+
+OddAmqpConfirms *odd_amqp_confirms_new     (amqp_connection_state_t  conn,
+                                            amqp_channel_t           channel,
+                                            GError                 **error); /* confirm.select */
+void             odd_amqp_confirms_free    (OddAmqpConfirms         *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddAmqpConfirms, odd_amqp_confirms_free)
+/* Publishes persistently (delivery mode 2, application/json); does not wait. */
+gboolean         odd_amqp_confirms_publish (OddAmqpConfirms         *self,
+                                            const char              *exchange,
+                                            const char              *routing_key,
+                                            const OddAmqpProps      *props,
+                                            const void              *body,
+                                            gsize                    len,
+                                            GError                 **error);
+/* Waits until every publish so far is confirmed; error on nack, close or @timeout_ms. */
+gboolean         odd_amqp_confirms_wait    (OddAmqpConfirms         *self,
+                                            guint                    timeout_ms,
+                                            GError                 **error);
+guint            odd_amqp_confirms_pending (OddAmqpConfirms         *self);
+
+/* Asynchronous confirmed publisher with its own thread and connection. It connects, and
+ * reconnects after a failure, by itself; "connected" notifies on the creating context. */
+#define ODD_TYPE_AMQP_PUBLISHER (odd_amqp_publisher_get_type ())
+G_DECLARE_FINAL_TYPE (OddAmqpPublisher, odd_amqp_publisher, ODD, AMQP_PUBLISHER, GObject)
+
+/* @max_outstanding: publishes awaiting their confirm before further ones fail with
+ * ODD_AMQP_ERROR_FULL (back-pressure instead of unbounded memory). */
+OddAmqpPublisher *odd_amqp_publisher_new          (const char          *url,
+                                                   const char          *connection_name,
+                                                   guint                max_outstanding);
+gboolean          odd_amqp_publisher_is_connected (OddAmqpPublisher    *self);
+/* The last connection error, for /readyz; NULL when connected. */
+char             *odd_amqp_publisher_dup_error    (OddAmqpPublisher    *self);
+/* Completes on the thread-default context of the caller once the broker confirmed (TRUE)
+ * or refused / lost the message (FALSE + error): the caller must then not accept the job. */
+void              odd_amqp_publisher_publish_async  (OddAmqpPublisher    *self,
+                                                     const char          *exchange,
+                                                     const char          *routing_key,
+                                                     const OddAmqpProps  *props,
+                                                     GBytes              *body,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean          odd_amqp_publisher_publish_finish (OddAmqpPublisher    *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+
+G_END_DECLS

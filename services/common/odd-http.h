@@ -1,0 +1,93 @@
+/* odd-http.h: the libsoup server every service runs
+ *
+ * OddHttpServer wraps a SoupServer on the thread-default main context and adds what every
+ * service answers the same way: /healthz, /readyz, /metrics, request metrics
+ * (http_requests_total{route,code}, http_request_duration_seconds), X-Correlation-Id echo,
+ * JSON errors for unknown routes and methods, optional CORS.
+ * Handlers run on the main context. Work that blocks (database, Redis) goes through
+ * odd_http_server_defer(), which pauses the message, runs the work on a thread pool and
+ * answers from the main context.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+#include "odd-metrics.h"
+
+G_BEGIN_DECLS
+
+#define ODD_TYPE_HTTP_SERVER (odd_http_server_get_type ())
+G_DECLARE_FINAL_TYPE (OddHttpServer, odd_http_server, ODD, HTTP_SERVER, GObject)
+
+/* Returns NULL (ready) or a reason it is not ready. Called on the main context. */
+typedef char *(*OddHttpReadyFunc) (gpointer user_data);
+
+typedef void (*OddHttpHandler) (OddHttpServer     *server,
+                                SoupServerMessage *msg,
+                                const char        *path,
+                                GHashTable        *query,
+                                gpointer           user_data);
+
+OddHttpServer *odd_http_server_new        (const char        *service,
+                                           OddMetrics        *metrics,
+                                           OddHttpReadyFunc   ready,
+                                           gpointer           ready_data);
+/* Also answers OPTIONS preflights and sets Access-Control-Allow-* on every answer. */
+void           odd_http_server_set_cors   (OddHttpServer     *self,
+                                           gboolean           cors);
+/* @path: exact path, or a prefix when it ends in '/' ("/jobs/" matches "/jobs/123/retry").
+ * @methods: NULL-terminated list, e.g. (const char *[]) {"GET", NULL}; other methods get 405. */
+void           odd_http_server_add_route  (OddHttpServer     *self,
+                                           const char        *path,
+                                           const char *const *methods,
+                                           OddHttpHandler     handler,
+                                           gpointer           user_data);
+gboolean       odd_http_server_listen     (OddHttpServer     *self,
+                                           const char        *host,
+                                           guint              port,
+                                           GError           **error);
+guint          odd_http_server_get_port   (OddHttpServer     *self);
+SoupServer    *odd_http_server_get_soup   (OddHttpServer     *self);
+OddMetrics    *odd_http_server_get_metrics (OddHttpServer    *self);
+
+/* The request's correlation id: its valid X-Correlation-Id or a new UUID (also echoed). */
+const char    *odd_http_correlation_id    (SoupServerMessage *msg);
+
+void           odd_http_reply_json        (SoupServerMessage *msg,
+                                           guint              status,
+                                           JsonNode          *body);
+void           odd_http_reply_error       (SoupServerMessage *msg,
+                                           guint              status,
+                                           const char        *error,
+                                           JsonNode          *details);
+void           odd_http_reply_text        (SoupServerMessage *msg,
+                                           guint              status,
+                                           const char        *content_type,
+                                           const char        *body);
+
+/* What a deferred worker produces; set either body, or error (+ optional details). */
+typedef struct {
+  guint     status;
+  JsonNode *body;
+  char     *error;
+  JsonNode *details;
+  char     *retry_after;  /* optional Retry-After header */
+} OddHttpResult;
+
+typedef void (*OddHttpWorkFunc) (gpointer       data,
+                                 OddHttpResult *result);
+
+/* Pauses @msg, runs @func(@data, result) on a worker thread, then answers from the main
+ * context. Worker threads keep their own connections (see odd_pg_thread_conn()). */
+void           odd_http_server_defer      (OddHttpServer     *self,
+                                           SoupServerMessage *msg,
+                                           OddHttpWorkFunc    func,
+                                           gpointer           data,
+                                           GDestroyNotify     destroy);
+
+/* Parses the request body as JSON, answering 415 (content type), 413 (> @max_bytes) or
+ * 400 (malformed) itself and returning NULL in those cases. */
+JsonNode      *odd_http_read_json_body    (SoupServerMessage *msg,
+                                           gsize              max_bytes);
+
+G_END_DECLS

@@ -1,0 +1,32 @@
+/* odd-redis.h: Redis helpers (hiredis 0.14) */
+#pragma once
+
+#include <glib.h>
+#include <hiredis/hiredis.h>
+
+G_BEGIN_DECLS
+
+#define ODD_REDIS_ERROR (odd_redis_error_quark ())
+GQuark odd_redis_error_quark (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisContext, redisFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisReply, freeReplyObject)
+
+/* Accepts redis://[:password@]host:port[/db] and the reference's host:port. 5 s timeouts. */
+redisContext *odd_redis_connect        (const char    *url,
+                                        GError       **error);
+/* NULL + error on I/O errors and on REDIS_REPLY_ERROR replies. */
+redisReply   *odd_redis_command        (redisContext  *ctx,
+                                        GError       **error,
+                                        const char    *format,
+                                        ...);
+redisReply   *odd_redis_command_argv   (redisContext  *ctx,
+                                        int            argc,
+                                        const char   **argv,
+                                        const size_t  *argvlen,
+                                        GError       **error);
+/* A context owned by the calling thread, reconnected when broken. */
+redisContext *odd_redis_thread_conn    (const char    *url,
+                                        GError       **error);
+
+G_END_DECLS
