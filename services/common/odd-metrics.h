@@ -1,7 +1,9 @@
 /* odd-metrics.h: a Prometheus registry (text exposition format 0.0.4)
  *
  * Counters, gauges and histograms, optionally with one label; every sample also gets
- * service="<name>". All updates are atomic or locked: any thread may update.
+ * service="<name>". A label keeps at most 100 distinct values; further values count as
+ * "other", so user input (a job type) cannot grow the registry without bound.
+ * All updates are atomic or locked: any thread may update.
  * Process metrics (process_resident_memory_bytes, process_cpu_seconds_total,
  * process_start_time_seconds, process_open_fds) are added on render.
  */
@@ -35,6 +37,13 @@ OddHistogram *odd_metrics_histogram     (OddMetrics   *self,
                                          const char   *help,
                                          const double *upper_bounds,
                                          guint         n_bounds);
+/* Added: a histogram with one label (bounded like the other labels), e.g. the HTTP route. */
+OddHistogram *odd_metrics_histogram_labelled (OddMetrics   *self,
+                                              const char   *name,
+                                              const char   *help,
+                                              const char   *label_name,
+                                              const double *upper_bounds,
+                                              guint         n_bounds);
 
 void          odd_counter_add           (OddCounter   *counter,
                                          const char   *label_value,
@@ -50,6 +59,9 @@ void          odd_gauge_add             (OddGauge     *gauge,
                                          double        amount);
 void          odd_histogram_observe     (OddHistogram *histogram,
                                          double        value);
+void          odd_histogram_observe_labelled (OddHistogram *histogram,
+                                              const char   *label_value,
+                                              double        value);
 
 /* Default latency buckets in seconds (0.0005 .. 10). */
 extern const double odd_metrics_latency_buckets[];
