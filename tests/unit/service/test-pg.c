@@ -1,0 +1,260 @@
+#include <string.h>
+#include "odd-pg.h"
+
+static const char *
+pg_url (void)
+{
+  const char *url = g_getenv ("ODD_TEST_POSTGRES_URL");
+
+  if (url == NULL || *url == '\0')
+    {
+      g_test_skip ("ODD_TEST_POSTGRES_URL is not set");
+      return NULL;
+    }
+  return url;
+}
+
+/* A connection working in a fresh schema, so that every run migrates from nothing. */
+static PGconn *
+connect_scratch (const char *schema)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  PGconn *conn = odd_pg_connect (pg_url (), &error);
+
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s; SET search_path TO %s",
+                         schema, schema, schema);
+  g_assert_true (odd_pg_exec (conn, sql, &error));
+  g_assert_no_error (error);
+  return conn;
+}
+
+static void
+drop_scratch (PGconn     *conn,
+              const char *schema)
+{
+  g_autofree char *sql = g_strdup_printf ("DROP SCHEMA IF EXISTS %s CASCADE", schema);
+
+  g_assert_true (odd_pg_exec (conn, sql, NULL));
+}
+
+static void
+test_connect_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) conn = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  conn = odd_pg_connect ("postgresql://postgres@127.0.0.1:1/none", &error);
+  g_assert_null (conn);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONNECT);
+  g_assert_nonnull (strstr (error->message, "Cannot connect to PostgreSQL"));
+  g_assert_null (strchr (error->message, '\n'));
+  g_clear_error (&error);
+
+  conn = odd_pg_connect ("postgresql://[bad", &error);
+  g_assert_null (conn);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONNECT);
+  g_clear_error (&error);
+
+  conn = odd_pg_connect ("nokey", &error);
+  g_assert_null (conn);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONNECT);
+  g_assert_nonnull (strstr (error->message, "Invalid PostgreSQL URL"));
+
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
+static void
+test_connect_settings (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) tz = NULL;
+  PQconninfoOption *info;
+  gboolean saw_timeout = FALSE;
+
+  if (pg_url () == NULL)
+    return;
+  conn = odd_pg_connect (pg_url (), &error);
+  g_assert_no_error (error);
+
+  tz = odd_pg_query (conn, "SHOW TimeZone", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (PQgetvalue (tz, 0, 0), ==, "UTC");
+
+  info = PQconninfo (conn);
+  for (PQconninfoOption *o = info; o->keyword != NULL; o++)
+    if (g_strcmp0 (o->keyword, "connect_timeout") == 0)
+      {
+        g_assert_cmpstr (o->val, ==, "10");
+        saw_timeout = TRUE;
+      }
+  PQconninfoFree (info);
+  g_assert_true (saw_timeout);
+  g_assert_true (odd_pg_ensure (conn));
+}
+
+static void
+test_migrate_twice (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) versions = NULL;
+  g_autoptr(PGresult) tables = NULL;
+  g_autoptr(PGresult) indexes = NULL;
+
+  if (pg_url () == NULL)
+    return;
+  conn = connect_scratch ("odd_test_migrate");
+
+  g_assert_cmpint (odd_pg_schema_version (), >=, 1);
+  g_assert_true (odd_pg_migrate (conn, &error));
+  g_assert_no_error (error);
+  g_assert_true (odd_pg_migrate (conn, &error));
+  g_assert_no_error (error);
+
+  versions = odd_pg_query (conn, "SELECT count(*), max(version) FROM schema_migrations", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (atoi (PQgetvalue (versions, 0, 0)), ==, odd_pg_schema_version ());
+  g_assert_cmpint (atoi (PQgetvalue (versions, 0, 1)), ==, odd_pg_schema_version ());
+
+  tables = odd_pg_query (conn,
+                         "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables"
+                         " WHERE table_schema = 'odd_test_migrate'", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (PQgetvalue (tables, 0, 0), ==, "dead_letters,job_events,jobs,schema_migrations");
+
+  indexes = odd_pg_query (conn,
+                          "SELECT count(*) FROM pg_indexes WHERE schemaname = 'odd_test_migrate'"
+                          " AND indexname IN ('jobs_created_at_idx', 'jobs_status_idx', 'jobs_type_idx',"
+                          " 'job_events_job_idx', 'dead_letters_dead_at_idx')", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (PQgetvalue (indexes, 0, 0), ==, "5");
+
+  drop_scratch (conn, "odd_test_migrate");
+}
+
+static gpointer
+migrate_thread (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) conn = odd_pg_connect (data, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (odd_pg_exec (conn, "SET search_path TO odd_test_race", &error));
+  g_assert_true (odd_pg_migrate (conn, &error));
+  g_assert_no_error (error);
+  return NULL;
+}
+
+static void
+test_migrate_concurrently (void)
+{
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) versions = NULL;
+  GThread *threads[4];
+
+  if (pg_url () == NULL)
+    return;
+  conn = connect_scratch ("odd_test_race");
+  for (int i = 0; i < 4; i++)
+    threads[i] = g_thread_new ("migrate", migrate_thread, (gpointer) pg_url ());
+  for (int i = 0; i < 4; i++)
+    g_thread_join (threads[i]);
+
+  versions = odd_pg_query (conn, "SELECT count(*) FROM schema_migrations", 0, NULL, NULL);
+  g_assert_nonnull (versions);
+  g_assert_cmpint (atoi (PQgetvalue (versions, 0, 0)), ==, odd_pg_schema_version ());
+  drop_scratch (conn, "odd_test_race");
+}
+
+static void
+test_query_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(PGresult) ok = NULL;
+  PGresult *bad;
+  const char *job[] = { "0b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e", "email", "PENDING" };
+  const char *bogus[] = { "1b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e", "email", "BOGUS" };
+  const char *not_uuid[] = { "not-a-uuid", "email", "PENDING" };
+  const char *insert = "INSERT INTO jobs (id, type, status) VALUES ($1, $2, $3)";
+
+  if (pg_url () == NULL)
+    return;
+  conn = connect_scratch ("odd_test_query");
+  g_assert_true (odd_pg_migrate (conn, &error));
+
+  ok = odd_pg_query (conn, insert, 3, job, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (PQcmdTuples (ok), ==, "1");
+
+  bad = odd_pg_query (conn, insert, 3, job, &error);
+  g_assert_null (bad);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  bad = odd_pg_query (conn, insert, 3, bogus, &error);
+  g_assert_null (bad);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_QUERY);
+  g_assert_nonnull (strstr (error->message, "check constraint"));
+  g_clear_error (&error);
+
+  bad = odd_pg_query (conn, insert, 3, not_uuid, &error);
+  g_assert_null (bad);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_QUERY);
+  g_clear_error (&error);
+
+  g_assert_false (odd_pg_exec (conn, "SELEC 1", &error));
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_QUERY);
+  g_assert_nonnull (strstr (error->message, "syntax error"));
+  g_clear_error (&error);
+
+  /* the connection is still usable after errors */
+  g_assert_true (odd_pg_exec (conn, "SELECT 1", &error));
+  g_assert_no_error (error);
+  drop_scratch (conn, "odd_test_query");
+}
+
+static gpointer
+other_thread_conn (gpointer data)
+{
+  return odd_pg_thread_conn (data, NULL);
+}
+
+static void
+test_thread_conn (void)
+{
+  g_autoptr(GError) error = NULL;
+  PGconn *a, *b, *c;
+  GThread *thread;
+
+  if (pg_url () == NULL)
+    return;
+  a = odd_pg_thread_conn (pg_url (), &error);
+  g_assert_no_error (error);
+  b = odd_pg_thread_conn (pg_url (), &error);
+  g_assert_true (a == b);
+  thread = g_thread_new ("other", other_thread_conn, (gpointer) pg_url ());
+  c = g_thread_join (thread);
+  g_assert_nonnull (c);
+  g_assert_true (c != a);
+
+  g_assert_null (odd_pg_thread_conn ("postgresql://postgres@127.0.0.1:1/none", &error));
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONNECT);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/pg/connect-errors", test_connect_errors);
+  g_test_add_func ("/pg/connect-settings", test_connect_settings);
+  g_test_add_func ("/pg/migrate-twice", test_migrate_twice);
+  g_test_add_func ("/pg/migrate-concurrently", test_migrate_concurrently);
+  g_test_add_func ("/pg/query-errors", test_query_errors);
+  g_test_add_func ("/pg/thread-conn", test_thread_conn);
+  return g_test_run ();
+}
