@@ -9,6 +9,13 @@ G_BEGIN_DECLS
 #define ODD_REDIS_ERROR (odd_redis_error_quark ())
 GQuark odd_redis_error_quark (void);
 
+/* Added: the error codes. */
+typedef enum {
+  ODD_REDIS_ERROR_CONNECT,  /* bad URL, unreachable, AUTH or SELECT refused */
+  ODD_REDIS_ERROR_IO,       /* the connection broke; the context is unusable */
+  ODD_REDIS_ERROR_REPLY,    /* the server answered with an error */
+} OddRedisError;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisContext, redisFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisReply, freeReplyObject)
 
