@@ -1,0 +1,171 @@
+#define G_LOG_DOMAIN "odd-it-stack"
+
+#include "odd-it-stack.h"
+
+#include <gio/gio.h>
+
+#ifdef ODD_IT_HAVE_FIXTURE
+#include "odd-test-stack.h"
+#endif
+
+struct _OddItStack
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  OddTestStack *fixture;
+#endif
+  GHashTable   *urls;  /* name → URL, for the external mode */
+};
+
+static gboolean
+external_mode (void)
+{
+  const char *v = g_getenv ("ODD_IT_EXTERNAL");
+
+  return v != NULL && g_strcmp0 (v, "1") == 0;
+}
+
+static const char *
+external_names[][2] = {
+  { "gateway", "ODD_IT_GATEWAY_URL" },
+  { "read-model", "ODD_IT_READ_MODEL_URL" },
+  { "postgres", "ODD_IT_POSTGRES_URL" },
+  { "redis", "ODD_IT_REDIS_URL" },
+  { "rabbitmq", "ODD_IT_RABBITMQ_URL" },
+};
+
+OddItStack *
+odd_it_stack_start (GError **error)
+{
+  g_autofree OddItStack *stack = g_new0 (OddItStack, 1);
+
+  stack->urls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  if (external_mode ())
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (external_names); i++)
+        {
+          const char *url = g_getenv (external_names[i][1]);
+
+          if (url == NULL && i < 4)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "ODD_IT_EXTERNAL=1 needs %s", external_names[i][1]);
+              g_hash_table_unref (stack->urls);
+              return NULL;
+            }
+          if (url != NULL)
+            g_hash_table_insert (stack->urls, (gpointer) external_names[i][0], g_strdup (url));
+        }
+      return g_steal_pointer (&stack);
+    }
+
+#ifdef ODD_IT_HAVE_FIXTURE
+  stack->fixture = odd_test_stack_start (error);
+  if (stack->fixture == NULL)
+    {
+      g_hash_table_unref (stack->urls);
+      return NULL;
+    }
+  return g_steal_pointer (&stack);
+#else
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "built without the local-stack fixture and ODD_IT_EXTERNAL is not set");
+  g_hash_table_unref (stack->urls);
+  return NULL;
+#endif
+}
+
+void
+odd_it_stack_stop (OddItStack *stack)
+{
+  if (stack == NULL)
+    return;
+#ifdef ODD_IT_HAVE_FIXTURE
+  if (stack->fixture != NULL)
+    odd_test_stack_stop (stack->fixture);
+#endif
+  g_hash_table_unref (stack->urls);
+  g_free (stack);
+}
+
+const char *
+odd_it_stack_url (OddItStack *stack,
+                  const char *name)
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  if (stack->fixture != NULL)
+    {
+      if (g_str_equal (name, "gateway"))
+        return odd_test_stack_get_gateway_url (stack->fixture);
+      if (g_str_equal (name, "read-model"))
+        return odd_test_stack_get_read_model_url (stack->fixture);
+      if (g_str_equal (name, "postgres"))
+        return odd_test_stack_get_postgres_url (stack->fixture);
+      if (g_str_equal (name, "redis"))
+        return odd_test_stack_get_redis_url (stack->fixture);
+      if (g_str_equal (name, "rabbitmq"))
+        return odd_test_stack_get_rabbitmq_url (stack->fixture);
+      g_error ("no URL for %s", name);
+    }
+#endif
+  {
+    const char *url = g_hash_table_lookup (stack->urls, name);
+
+    if (url == NULL)
+      g_error ("no URL for %s", name);
+    return url;
+  }
+}
+
+gboolean
+odd_it_stack_can_inject_faults (OddItStack *stack)
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  return stack->fixture != NULL;
+#else
+  return FALSE;
+#endif
+}
+
+static gboolean
+no_faults (GError **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "fault injection needs the local-stack fixture");
+  return FALSE;
+}
+
+gboolean
+odd_it_stack_kill (OddItStack *stack,
+                   const char *name,
+                   int         signum,
+                   GError    **error)
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  if (stack->fixture != NULL)
+    return odd_test_stack_kill (stack->fixture, name, signum, error);
+#endif
+  return no_faults (error);
+}
+
+gboolean
+odd_it_stack_restart (OddItStack *stack,
+                      const char *name,
+                      GError    **error)
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  if (stack->fixture != NULL)
+    return odd_test_stack_restart (stack->fixture, name, error);
+#endif
+  return no_faults (error);
+}
+
+gboolean
+odd_it_stack_up (OddItStack *stack,
+                 GError    **error)
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  if (stack->fixture != NULL)
+    return odd_test_stack_up (stack->fixture, error);
+#endif
+  return no_faults (error);
+}

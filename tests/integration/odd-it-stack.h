@@ -1,0 +1,32 @@
+/* odd-it-stack.h: the one stack a test program runs against
+ *
+ * Normally the local-stack fixture (tests/integration/fixture, libodd_test_stack): real
+ * PostgreSQL, Redis and RabbitMQ servers in a temporary directory plus the four services.
+ * With ODD_IT_EXTERNAL=1 the URLs come from ODD_IT_{GATEWAY,READ_MODEL,POSTGRES,REDIS}_URL
+ * instead (a stack someone started by hand); fault injection is then unavailable.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _OddItStack OddItStack;
+
+OddItStack *odd_it_stack_start   (GError    **error);
+void        odd_it_stack_stop    (OddItStack *stack);
+/* "gateway", "read-model", "postgres", "redis", "rabbitmq" */
+const char *odd_it_stack_url     (OddItStack *stack,
+                                  const char *name);
+gboolean    odd_it_stack_can_inject_faults (OddItStack *stack);
+gboolean    odd_it_stack_kill    (OddItStack *stack,
+                                  const char *name,
+                                  int         signum,
+                                  GError    **error);
+gboolean    odd_it_stack_restart (OddItStack *stack,
+                                  const char *name,
+                                  GError    **error);
+gboolean    odd_it_stack_up      (OddItStack *stack,
+                                  GError    **error);
+
+G_END_DECLS

@@ -1,0 +1,314 @@
+/* test-malformed.c: bad requests get their documented 4xx and a contract error body
+ *
+ * A table of malformed requests against the gateway and the read-model. Each must answer
+ * its status with an application/json body valid against contracts schema "error", leave
+ * both services healthy, and accept no job. A valid job at the end proves the "no job
+ * accepted" check can see one.
+ */
+#define G_LOG_DOMAIN "test-malformed"
+
+#include <string.h>
+
+#include "odd-it.h"
+#include "odd-contracts.h"
+
+typedef enum {
+  GW,
+  RM,
+} Target;
+
+typedef struct {
+  const char *name;
+  Target      target;
+  const char *method;
+  const char *path;          /* "%s" is replaced by a fresh uuid */
+  const char *content_type;  /* NULL: no body at all */
+  char     *(*make_body) (gsize *len);
+  const char *body;          /* used when make_body is NULL */
+  guint       status;
+} Case;
+
+static OddIt *it;
+static OddSchemaRegistry *registry;
+
+static char *
+body_too_large (gsize *len)
+{
+  /* 1 MiB + 1 of an otherwise valid job: the limit is on bytes, not on content */
+  gsize n = 1024 * 1024 + 1;
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *head = g_strdup_printf ("{\"id\":\"%s\",\"type\":\"big\",\"status\":\"PENDING\","
+                                           "\"createdAt\":\"2026-01-01T00:00:00Z\",\"payload\":{\"pad\":\"",
+                                           id);
+  char *body = g_malloc (n + 1);
+  gsize h = strlen (head);
+
+  memcpy (body, head, h);
+  memset (body + h, 'x', n - h - 3);
+  memcpy (body + n - 3, "\"}}", 3);
+  body[n] = '\0';
+  *len = n;
+  return body;
+}
+
+static char *
+body_deep (gsize *len)
+{
+  GString *s = g_string_new ("{\"type\":\"deep\",\"payload\":");
+  const guint depth = 10000;
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (s, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (s, ']');
+  g_string_append_c (s, '}');
+  *len = s->len;
+  return g_string_free (s, FALSE);
+}
+
+static char *
+body_deep_objects (gsize *len)
+{
+  GString *s = g_string_new ("");
+  const guint depth = 10000;
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append (s, "{\"a\":");
+  g_string_append (s, "1");
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (s, '}');
+  *len = s->len;
+  return g_string_free (s, FALSE);
+}
+
+static char *
+body_bad_utf8 (gsize *len)
+{
+  static const char body[] = "{\"type\":\"bad-\xff\xfe-utf8\",\"payload\":{}}";
+
+  *len = sizeof body - 1;
+  return g_memdup2 (body, *len);
+}
+
+static char *
+body_nul (gsize *len)
+{
+  static const char body[] = "{\"type\":\"nul\0byte\",\"payload\":{}}";
+
+  *len = sizeof body - 1;
+  return g_memdup2 (body, *len);
+}
+
+static char *
+body_huge_type (gsize *len)
+{
+  GString *s = g_string_new ("{\"type\":\"");
+
+  for (guint i = 0; i < 100 * 1024; i++)
+    g_string_append_c (s, 'a' + i % 26);
+  g_string_append (s, "\",\"payload\":{}}");
+  *len = s->len;
+  return g_string_free (s, FALSE);
+}
+
+/* A full job, each field given */
+#define FULL(id, type, status, created, payload) \
+  "{\"id\":" id ",\"type\":" type ",\"status\":" status ",\"createdAt\":" created ",\"payload\":" payload "}"
+#define ID "\"0d7c2a6e-5f1b-4c1e-9a7e-3c1f2b4d5e6f\""
+#define AT "\"2026-01-01T00:00:00.000Z\""
+
+static const Case cases[] = {
+  /* ---- gateway: POST /jobs body ---- */
+  { "text/plain content type", GW, "POST", "/jobs", "text/plain", NULL, "{\"type\":\"t\"}", 415 },
+  { "form content type", GW, "POST", "/jobs", "application/x-www-form-urlencoded", NULL, "type=t", 415 },
+  { "1 MiB + 1 body", GW, "POST", "/jobs", "application/json", body_too_large, NULL, 413 },
+  { "truncated JSON", GW, "POST", "/jobs", "application/json", NULL, "{\"type\":", 400 },
+  { "empty body", GW, "POST", "/jobs", "application/json", NULL, "", 400 },
+  { "JSON array", GW, "POST", "/jobs", "application/json", NULL, "[{\"type\":\"t\"}]", 400 },
+  { "JSON number", GW, "POST", "/jobs", "application/json", NULL, "42", 400 },
+  { "JSON string", GW, "POST", "/jobs", "application/json", NULL, "\"job\"", 400 },
+  { "JSON null", GW, "POST", "/jobs", "application/json", NULL, "null", 400 },
+  { "trailing garbage", GW, "POST", "/jobs", "application/json", NULL, "{\"type\":\"t\"} x", 400 },
+  { "empty object (no type)", GW, "POST", "/jobs", "application/json", NULL, "{}", 400 },
+  { "full job without type", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"id\":" ID ",\"status\":\"PENDING\",\"createdAt\":" AT "}", 400 },
+  { "type is a number", GW, "POST", "/jobs", "application/json", NULL, "{\"type\":7}", 400 },
+  { "type is null", GW, "POST", "/jobs", "application/json", NULL, "{\"type\":null}", 400 },
+  { "bad uuid", GW, "POST", "/jobs", "application/json", NULL,
+    FULL ("\"not-a-uuid\"", "\"t\"", "\"PENDING\"", AT, "{}"), 400 },
+  { "id is a number", GW, "POST", "/jobs", "application/json", NULL,
+    FULL ("12", "\"t\"", "\"PENDING\"", AT, "{}"), 400 },
+  { "bad createdAt", GW, "POST", "/jobs", "application/json", NULL,
+    FULL (ID, "\"t\"", "\"PENDING\"", "\"yesterday\"", "{}"), 400 },
+  { "createdAt without offset", GW, "POST", "/jobs", "application/json", NULL,
+    FULL (ID, "\"t\"", "\"PENDING\"", "\"2026-01-01T00:00:00\"", "{}"), 400 },
+  { "status COMPLETED", GW, "POST", "/jobs", "application/json", NULL,
+    FULL (ID, "\"t\"", "\"COMPLETED\"", AT, "{}"), 400 },
+  { "status not in the enum", GW, "POST", "/jobs", "application/json", NULL,
+    FULL (ID, "\"t\"", "\"DONE\"", AT, "{}"), 400 },
+  { "payload is a string", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":\"x\"}", 400 },
+  { "simulate failRate 2", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"failRate\":2}}}", 400 },
+  { "simulate durationMs -1", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":-1}}}", 400 },
+  { "simulate durationMs 600001", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":600001}}}", 400 },
+  { "simulate failAttempts 101", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"failAttempts\":101}}}", 400 },
+  { "simulate extra key", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":1,\"explode\":true}}}", 400 },
+  { "simulate not an object", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":\"fast\"}}", 400 },
+  { "simulate durationMs a string", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":\"10\"}}}", 400 },
+  { "10,000-deep arrays", GW, "POST", "/jobs", "application/json", body_deep, NULL, 400 },
+  { "10,000-deep objects", GW, "POST", "/jobs", "application/json", body_deep_objects, NULL, 400 },
+  { "invalid UTF-8", GW, "POST", "/jobs", "application/json", body_bad_utf8, NULL, 400 },
+  { "NUL byte in a string", GW, "POST", "/jobs", "application/json", body_nul, NULL, 400 },
+  { "100 KB type", GW, "POST", "/jobs", "application/json", body_huge_type, NULL, 400 },
+  /* ---- gateway: routes and methods ---- */
+  { "GET /jobs on the gateway", GW, "GET", "/jobs", NULL, NULL, NULL, 405 },
+  { "PUT /jobs", GW, "PUT", "/jobs", "application/json", NULL, "{\"type\":\"t\"}", 405 },
+  { "DELETE /jobs", GW, "DELETE", "/jobs", NULL, NULL, NULL, 405 },
+  { "unknown gateway path", GW, "GET", "/no/such/path", NULL, NULL, NULL, 404 },
+  { "retry of a bad uuid", GW, "POST", "/jobs/not-a-uuid/retry", NULL, NULL, NULL, 400 },
+  { "retry of an unknown job", GW, "POST", "/jobs/%s/retry", NULL, NULL, NULL, 404 },
+  { "GET on retry", GW, "GET", "/jobs/%s/retry", NULL, NULL, NULL, 405 },
+  { "GET /dlq/replay", GW, "GET", "/dlq/replay", NULL, NULL, NULL, 405 },
+  /* ---- read-model ---- */
+  { "read-model job bad uuid", RM, "GET", "/jobs/not-a-uuid", NULL, NULL, NULL, 400 },
+  { "read-model unknown job", RM, "GET", "/jobs/%s", NULL, NULL, NULL, 404 },
+  { "status BOGUS", RM, "GET", "/jobs?status=BOGUS", NULL, NULL, NULL, 400 },
+  { "cursor garbage", RM, "GET", "/jobs?cursor=garbage", NULL, NULL, NULL, 400 },
+  { "limit -1", RM, "GET", "/jobs?limit=-1", NULL, NULL, NULL, 400 },
+  { "limit not a number", RM, "GET", "/jobs?limit=ten", NULL, NULL, NULL, 400 },
+  { "events jobId x", RM, "GET", "/events?jobId=x", NULL, NULL, NULL, 400 },
+  { "series window 0", RM, "GET", "/stats/series?window=0", NULL, NULL, NULL, 400 },
+  { "series window text", RM, "GET", "/stats/series?window=soon", NULL, NULL, NULL, 400 },
+  { "POST /stats", RM, "POST", "/stats", "application/json", NULL, "{}", 405 },
+  { "DELETE /jobs on the read-model", RM, "DELETE", "/jobs", NULL, NULL, NULL, 405 },
+  { "unknown read-model path", RM, "GET", "/no/such/path", NULL, NULL, NULL, 404 },
+};
+
+static gint64
+jobs_in_table (void)
+{
+  PGconn *conn = odd_it_pg (it);
+  gint64 n = odd_it_pg_int (conn, "SELECT count(*) FROM jobs", NULL);
+
+  PQfinish (conn);
+  return n;
+}
+
+static void
+assert_error_body (const Case    *c,
+                   OddItResponse *r)
+{
+  g_autoptr (GPtrArray) errors = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (r->json == NULL)
+    g_error ("%s: %u answer is not JSON", c->name, r->status);
+  g_assert_cmpstr (r->content_type, ==, "application/json");
+  errors = odd_schema_registry_validate (registry, "error", r->json, &error);
+  g_assert_no_error (error);
+  if (errors->len > 0)
+    {
+      g_autofree char *text = odd_validation_errors_to_string (errors);
+
+      g_error ("%s: error body breaks contract error.json: %s", c->name, text);
+    }
+}
+
+static void
+test_case (gconstpointer data)
+{
+  const Case *c = data;
+  g_autofree char *path = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *made = NULL;
+  g_autoptr (OddItResponse) r = NULL;
+  const char *body = c->body;
+  gsize len = body != NULL ? strlen (body) : 0;
+
+  if (strstr (c->path, "%s") != NULL)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_auto (GStrv) parts = g_strsplit (c->path, "%s", 2);
+
+      path = g_strconcat (parts[0], id, parts[1], NULL);
+    }
+  else
+    path = g_strdup (c->path);
+  url = g_strconcat (c->target == GW ? odd_it_gateway_url (it) : odd_it_read_model_url (it), path, NULL);
+
+  if (c->make_body != NULL)
+    {
+      made = c->make_body (&len);
+      body = made;
+    }
+
+  r = odd_it_request (c->method, url, c->content_type, c->content_type != NULL ? body : NULL, len);
+  if (r->status != c->status)
+    g_error ("%s: %s %s answered %u (%s), expected %u", c->name, c->method, path, r->status,
+             r->transport_error ? r->transport_error : "", c->status);
+  if (r->transport_error == NULL)
+    assert_error_body (c, r);
+}
+
+static void
+test_still_healthy (void)
+{
+  static const char *const paths[] = { "/healthz", "/readyz" };
+  g_autofree char *id = odd_uuid_new ();
+  gint64 before;
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr (JsonNode) gw = odd_it_get_json (odd_it_gateway_url (it), paths[i]);
+      g_autoptr (JsonNode) rm = odd_it_get_json (odd_it_read_model_url (it), paths[i]);
+
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (gw), "status"), ==, "ok");
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (rm), "status"), ==, "ok");
+    }
+
+  /* none of the malformed requests became a job (give a stray one time to be processed) */
+  g_usleep (2 * G_USEC_PER_SEC);
+  before = jobs_in_table ();
+  g_assert_cmpint (before, ==, 0);
+
+  /* and the check above can see a job when one is accepted */
+  g_assert_cmpuint (odd_it_submit (it, id, "it-control", NULL), ==, 202);
+  for (guint i = 0; i < 100 && jobs_in_table () == before; i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpint (jobs_in_table (), ==, before + 1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr (GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  registry = odd_schema_registry_new_default (&error);
+  g_assert_no_error (error);
+  g_assert_true (odd_schema_registry_has (registry, "error"));
+
+  it = odd_it_start ();
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/malformed/%02u", i);
+
+      g_test_add_data_func (name, &cases[i], test_case);
+    }
+  g_test_add_func ("/malformed/still-healthy", test_still_healthy);
+  ret = g_test_run ();
+
+  odd_it_stop (it);
+  g_object_unref (registry);
+  return ret;
+}
