@@ -1,0 +1,853 @@
+/* odd-gateway-handlers.c: the gateway's HTTP endpoints
+ *
+ * POST /jobs answers 202 only once the broker has confirmed the job.created event: until
+ * then the message is paused, so a 202 always means the job is on a durable queue.
+ *
+ * Copyright 2026 The Distributed Task Observatory authors
+ * SPDX-License-Identifier: MIT
+ */
+#define G_LOG_DOMAIN "odd-gateway"
+
+#include "odd-build-config.h"
+
+#include <string.h>
+
+#include "odd-gateway-private.h"
+
+/* Deeper documents are refused: every consumer (json-glib, PostgreSQL jsonb) recurses. */
+#define MAX_NESTING 64
+
+/* A request that waits for the read model and/or a publisher confirm. */
+typedef struct {
+  OddGateway        *gateway;
+  SoupServerMessage *msg;
+  SoupMessage       *upstream;        /* the read-model request of a retry */
+  char              *correlation_id;
+  char              *job_id;
+  char              *event_id;
+  gint64             generation;      /* of a retry; -1 for a submission */
+  gint64             published_at;    /* monotonic µs */
+  gulong             disconnected_id;
+  gboolean           disconnected;
+} Pending;
+
+static void
+on_client_disconnected (SoupServerMessage *msg,
+                        Pending           *pending)
+{
+  /* The publish goes on (it cannot be taken back); only the answer has nobody to go to. */
+  pending->disconnected = TRUE;
+}
+
+static Pending *
+pending_new (OddGateway        *gateway,
+             SoupServerMessage *msg)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->gateway = g_object_ref (gateway);
+  pending->msg = g_object_ref (msg);
+  pending->correlation_id = g_strdup (odd_http_correlation_id (msg));
+  pending->generation = -1;
+  pending->disconnected_id = g_signal_connect (msg, "disconnected",
+                                               G_CALLBACK (on_client_disconnected), pending);
+  soup_server_message_pause (msg);
+
+  return pending;
+}
+
+/* Sends what was set on the message, unless the client is gone. */
+static void
+pending_free (Pending *pending)
+{
+  if (!pending->disconnected)
+    soup_server_message_unpause (pending->msg);
+  g_clear_signal_handler (&pending->disconnected_id, pending->msg);
+  g_clear_object (&pending->msg);
+  g_clear_object (&pending->upstream);
+  g_clear_object (&pending->gateway);
+  g_free (pending->correlation_id);
+  g_free (pending->job_id);
+  g_free (pending->event_id);
+  g_free (pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
+static JsonNode *
+one_detail (const char *path,
+            const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, path);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static void
+set_retry_after (SoupServerMessage *msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+}
+
+/* Answers an error and counts it as a rejected job with @reason (a fixed, bounded set). */
+static void
+reject (OddGateway        *self,
+        SoupServerMessage *msg,
+        const char        *correlation_id,
+        const char        *reason,
+        guint              status,
+        const char        *error,
+        JsonNode          *details)
+{
+  odd_counter_inc (self->jobs_rejected, reason);
+  odd_info (correlation_id, "Job rejected (%s, %u): %s", reason, status, error);
+  odd_http_reply_error (msg, status, error, details);
+  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+    set_retry_after (msg);
+}
+
+/* Compares digests, not the strings, so the time taken says nothing about the token,
+ * not even its length. */
+static gboolean
+token_equal (const char *given,
+             const char *expected)
+{
+  guint8 a[32], b[32];
+  gsize a_len = sizeof a, b_len = sizeof b;
+  g_autoptr(GChecksum) ca = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GChecksum) cb = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 diff = 0;
+
+  g_checksum_update (ca, (const guchar *) given, strlen (given));
+  g_checksum_update (cb, (const guchar *) expected, strlen (expected));
+  g_checksum_get_digest (ca, a, &a_len);
+  g_checksum_get_digest (cb, b, &b_len);
+
+  for (gsize i = 0; i < sizeof a; i++)
+    diff |= a[i] ^ b[i];
+
+  return diff == 0;
+}
+
+gboolean
+odd_gateway_check_auth (OddGateway        *self,
+                        SoupServerMessage *msg)
+{
+  const char *header;
+
+  if (self->config.api_token == NULL)
+    return TRUE;
+
+  header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  if (header != NULL && g_ascii_strncasecmp (header, "Bearer ", 7) == 0 &&
+      token_equal (header + 7, self->config.api_token))
+    return TRUE;
+
+  /* The header is never logged: it may hold a near-miss of the real token. */
+  reject (self, msg, odd_http_correlation_id (msg), "unauthorized", SOUP_STATUS_UNAUTHORIZED,
+          "Missing or invalid bearer token", NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "WWW-Authenticate", "Bearer");
+
+  return FALSE;
+}
+
+static void
+add_error (GPtrArray  *errors,
+           const char *path,
+           const char *message)
+{
+  OddValidationError *error = g_new0 (OddValidationError, 1);
+
+  error->path = g_strdup (path);
+  error->message = g_strdup (message);
+  g_ptr_array_add (errors, error);
+}
+
+/* Finds the first place nested deeper than MAX_NESTING; the recursion stops there, so it is
+ * bounded whatever the document. */
+static gboolean
+find_too_deep (JsonNode *node,
+               guint     depth,
+               GString  *path)
+{
+  if (depth > MAX_NESTING)
+    return TRUE;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        {
+          gsize len = path->len;
+
+          g_string_append_c (path, '/');
+          /* JSON pointer escaping: ~ then / */
+          for (const char *p = name; *p != '\0'; p++)
+            {
+              if (*p == '~')
+                g_string_append (path, "~0");
+              else if (*p == '/')
+                g_string_append (path, "~1");
+              else
+                g_string_append_c (path, *p);
+            }
+          if (find_too_deep (member, depth + 1, path))
+            return TRUE;
+          g_string_truncate (path, len);
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      guint n = json_array_get_length (array);
+
+      for (guint i = 0; i < n; i++)
+        {
+          gsize len = path->len;
+
+          g_string_append_printf (path, "/%u", i);
+          if (find_too_deep (json_array_get_element (array, i), depth + 1, path))
+            return TRUE;
+          g_string_truncate (path, len);
+        }
+    }
+
+  return FALSE;
+}
+
+GPtrArray *
+odd_gateway_check_job (OddGateway *self,
+                       JsonNode   *job)
+{
+  g_autoptr(GPtrArray) errors = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) deep_path = g_string_new (NULL);
+  JsonObject *object;
+  JsonNode *payload;
+
+  if (find_too_deep (job, 0, deep_path))
+    {
+      g_autofree char *message = g_strdup_printf ("is nested deeper than %d levels", MAX_NESTING);
+
+      /* Nothing else is checked: the validator would walk the same depth. */
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_validation_error_free);
+      add_error (errors, deep_path->str, message);
+      return g_steal_pointer (&errors);
+    }
+
+  errors = odd_schema_registry_validate (self->schemas, "job", job, &error);
+  if (errors == NULL)
+    {
+      /* The schemas were checked at start; this is a broken contracts directory. */
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_validation_error_free);
+      add_error (errors, "", error->message);
+      return g_steal_pointer (&errors);
+    }
+
+  if (!JSON_NODE_HOLDS_OBJECT (job))
+    return g_steal_pointer (&errors);
+  object = json_node_get_object (job);
+
+  if (json_object_has_member (object, "status") &&
+      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "status")) &&
+      json_node_get_value_type (json_object_get_member (object, "status")) == G_TYPE_STRING)
+    {
+      const char *status = json_object_get_string_member (object, "status");
+      static const char *const statuses[] = { "VALIDATED", "EXECUTING", "COMPLETED", "FAILED", NULL };
+
+      /* Other values are already reported by the schema's enum. */
+      if (g_strv_contains (statuses, status))
+        {
+          g_autofree char *message = g_strdup_printf ("must be PENDING on submission, not %s", status);
+
+          add_error (errors, "/status", message);
+        }
+    }
+
+  payload = json_object_get_member (object, "payload");
+  if (payload != NULL && JSON_NODE_HOLDS_OBJECT (payload) &&
+      json_object_has_member (json_node_get_object (payload), "simulate"))
+    {
+      JsonNode *simulate = json_object_get_member (json_node_get_object (payload), "simulate");
+      g_autoptr(GPtrArray) simulate_errors = NULL;
+
+      simulate_errors = odd_schema_registry_validate (self->schemas, "simulation", simulate, &error);
+      if (simulate_errors == NULL)
+        {
+          add_error (errors, "/payload/simulate", error->message);
+        }
+      else
+        {
+          for (guint i = 0; i < simulate_errors->len; i++)
+            {
+              OddValidationError *e = g_ptr_array_index (simulate_errors, i);
+              g_autofree char *path = g_strconcat ("/payload/simulate", e->path, NULL);
+
+              add_error (errors, path, e->message);
+            }
+        }
+    }
+
+  return g_steal_pointer (&errors);
+}
+
+JsonNode *
+odd_gateway_new_envelope (JsonNode   *job,
+                          const char *event_id,
+                          const char *correlation_id,
+                          const char *idempotency_key)
+{
+  OddProducer producer = {
+    .service = "gateway",
+    .instance_id = odd_config_instance_id (),
+    .version = ODD_VERSION,
+  };
+
+  return odd_envelope_new ("job.created", event_id, NULL, &producer,
+                           correlation_id, idempotency_key, job);
+}
+
+JsonNode *
+odd_gateway_new_retry_job (JsonObject  *failed_job,
+                           gint64       next_generation,
+                           char       **error_message)
+{
+  g_autoptr(JsonObject) job = json_object_new ();
+  g_autoptr(JsonObject) metadata = json_object_new ();
+  JsonNode *root;
+  static const char *const required[] = { "id", "type", "createdAt", NULL };
+
+  for (guint i = 0; required[i] != NULL; i++)
+    {
+      JsonNode *member = json_object_get_member (failed_job, required[i]);
+
+      if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) ||
+          json_node_get_value_type (member) != G_TYPE_STRING)
+        {
+          *error_message = g_strdup_printf ("the job has no string \"%s\"", required[i]);
+          return NULL;
+        }
+    }
+
+  json_object_set_string_member (job, "id", json_object_get_string_member (failed_job, "id"));
+  json_object_set_string_member (job, "type", json_object_get_string_member (failed_job, "type"));
+  json_object_set_string_member (job, "status", "PENDING");
+  /* The original createdAt: the job's age and latency count from its first submission. */
+  json_object_set_string_member (job, "createdAt", json_object_get_string_member (failed_job, "createdAt"));
+  if (json_object_has_member (failed_job, "payload") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (failed_job, "payload")))
+    json_object_set_member (job, "payload", json_object_dup_member (failed_job, "payload"));
+
+  json_object_set_int_member (metadata, "retryGeneration", next_generation);
+  json_object_set_object_member (job, "metadata", g_steal_pointer (&metadata));
+
+  root = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (root, g_steal_pointer (&job));
+
+  return root;
+}
+
+static void
+answer_published (Pending      *pending,
+                  GObject      *source,
+                  GAsyncResult *result)
+{
+  OddGateway *self = pending->gateway;
+  g_autoptr(GError) error = NULL;
+
+  if (!odd_amqp_publisher_publish_finish (ODD_AMQP_PUBLISHER (source), result, &error))
+    {
+      gboolean full = g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_FULL);
+      g_autoptr(JsonNode) details = one_detail ("", error->message);
+
+      if (pending->disconnected)
+        odd_info (pending->correlation_id, "Job %s not accepted and its client is gone: %s",
+                  pending->job_id, error->message);
+
+      reject (self, pending->msg, pending->correlation_id,
+              full ? "overloaded" : "broker_unavailable",
+              SOUP_STATUS_SERVICE_UNAVAILABLE,
+              full ? "Gateway overloaded, job not accepted" : "Broker unavailable, job not accepted",
+              details);
+      return;
+    }
+
+  odd_histogram_observe (self->publish_confirm_seconds,
+                         (g_get_monotonic_time () - pending->published_at) / (double) G_USEC_PER_SEC);
+  odd_counter_inc (self->jobs_accepted, NULL);
+
+  if (pending->disconnected)
+    {
+      /* Accepted all the same: the job is on the queue. */
+      g_debug ("Job %s accepted (event %s), its client is gone", pending->job_id, pending->event_id);
+      return;
+    }
+
+  {
+    g_autoptr(JsonBuilder) builder = json_builder_new ();
+    g_autoptr(JsonNode) body = NULL;
+
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "jobId");
+    json_builder_add_string_value (builder, pending->job_id);
+    json_builder_set_member_name (builder, "eventId");
+    json_builder_add_string_value (builder, pending->event_id);
+    if (pending->generation >= 0)
+      {
+        json_builder_set_member_name (builder, "generation");
+        json_builder_add_int_value (builder, pending->generation);
+      }
+    json_builder_end_object (builder);
+    body = json_builder_get_root (builder);
+
+    odd_log (G_LOG_LEVEL_DEBUG, pending->correlation_id, "Job %s accepted (event %s)",
+             pending->job_id, pending->event_id);
+    odd_http_reply_json (pending->msg, SOUP_STATUS_ACCEPTED, body);
+  }
+}
+
+static void
+on_published (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(OddGateway) self = g_object_ref (pending->gateway);
+
+  answer_published (pending, source, result);
+  /* Answer first, then count it done: a shutdown waiting for this one must see it answered. */
+  pending_free (pending);
+  odd_gateway_outstanding_done (self);
+}
+
+/* Publishes @envelope and answers from on_published(); takes @pending. */
+static void
+publish_envelope (OddGateway *self,
+                  Pending    *pending,
+                  JsonNode   *envelope)
+{
+  g_autofree char *text = odd_json_to_string (envelope);
+  gsize len = strlen (text);
+  g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&text), len);
+  OddAmqpProps props = {
+    .message_id = pending->event_id,
+    .correlation_id = pending->correlation_id,
+    .type = "job.created",
+  };
+
+  self->outstanding++;
+  pending->published_at = g_get_monotonic_time ();
+  odd_amqp_publisher_publish_async (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, bytes,
+                                    NULL, on_published, pending);
+}
+
+/* FALSE (answered 503) when no job can be accepted now. */
+static gboolean
+check_can_publish (OddGateway        *self,
+                   SoupServerMessage *msg,
+                   const char        *correlation_id)
+{
+  if (self->shutting_down)
+    {
+      reject (self, msg, correlation_id, "overloaded", SOUP_STATUS_SERVICE_UNAVAILABLE,
+              "Gateway shutting down, job not accepted", NULL);
+      return FALSE;
+    }
+
+  /* Failing fast: a publish would only wait for a connection and time out. */
+  if (self->publisher == NULL || !odd_amqp_publisher_is_connected (self->publisher))
+    {
+      g_autofree char *reason = self->publisher != NULL ? odd_amqp_publisher_dup_error (self->publisher) : NULL;
+      g_autoptr(JsonNode) details = one_detail ("", reason != NULL ? reason : "not connected to RabbitMQ");
+
+      reject (self, msg, correlation_id, "broker_unavailable", SOUP_STATUS_SERVICE_UNAVAILABLE,
+              "Broker unavailable, job not accepted", details);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static const char *
+reason_for_status (guint status)
+{
+  switch (status)
+    {
+    case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
+      return "too_large";
+    case SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE:
+      return "unsupported_media";
+    default:
+      return "malformed";
+    }
+}
+
+static void
+submit_job (OddGateway        *self,
+            SoupServerMessage *msg)
+{
+  const char *correlation_id = odd_http_correlation_id (msg);
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonNode) job = NULL;
+  g_autoptr(GPtrArray) errors = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  Pending *pending;
+
+  if (!odd_gateway_check_auth (self, msg))
+    return;
+
+  body = odd_http_read_json_body (msg, ODD_GATEWAY_MAX_BODY_BYTES);
+  if (body == NULL)
+    {
+      guint status = soup_server_message_get_status (msg);
+      const char *reason = reason_for_status (status);
+
+      /* odd_http_read_json_body() has answered; only count it. */
+      odd_counter_inc (self->jobs_rejected, reason);
+      odd_info (correlation_id, "Job rejected (%s, %u)", reason, status);
+      return;
+    }
+
+  if (!JSON_NODE_HOLDS_OBJECT (body))
+    {
+      g_autoptr(JsonNode) details = one_detail ("", "must be a JSON object");
+
+      reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
+      return;
+    }
+
+  /* A short submission {type, payload?} becomes a full PENDING job; a full one is unchanged. */
+  job = odd_job_complete (body);
+  errors = odd_gateway_check_job (self, job);
+  if (errors->len > 0)
+    {
+      g_autoptr(JsonNode) details = odd_validation_errors_to_json (errors);
+
+      reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
+      return;
+    }
+
+  odd_counter_inc (self->jobs_submitted, NULL);
+
+  if (!check_can_publish (self, msg, correlation_id))
+    return;
+
+  pending = pending_new (self, msg);
+  pending->job_id = g_strdup (json_object_get_string_member (json_node_get_object (job), "id"));
+  pending->event_id = odd_uuid_new ();
+  /* The job id is the idempotency key: a resubmission of the same job is recognisable. */
+  envelope = odd_gateway_new_envelope (job, pending->event_id, pending->correlation_id, pending->job_id);
+  publish_envelope (self, pending, envelope);
+}
+
+static JsonObject *
+job_of_read_model_answer (JsonNode *root)
+{
+  JsonObject *object;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  object = json_node_get_object (root);
+
+  /* Both {job fields...} and {"job": {...}, "events": [...]} are understood. */
+  if (json_object_has_member (object, "job") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "job")))
+    return json_object_get_object_member (object, "job");
+
+  return object;
+}
+
+static void
+on_read_model_job (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Pending) pending = user_data;
+  OddGateway *self = pending->gateway;
+  SoupServerMessage *msg = pending->msg;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) retry = NULL;
+  g_autoptr(GPtrArray) errors = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  g_autofree char *idempotency_key = NULL;
+  g_autofree char *problem = NULL;
+  JsonObject *job;
+  const char *status;
+  gint64 generation = 0;
+  guint upstream_status;
+  gsize len;
+  const char *data;
+
+  bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (bytes == NULL)
+    {
+      g_autoptr(JsonNode) details = one_detail ("", error->message);
+
+      odd_info (pending->correlation_id, "Retry of %s: read model unreachable: %s",
+                pending->job_id, error->message);
+      odd_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Read model unavailable", details);
+      set_retry_after (msg);
+      return;
+    }
+
+  upstream_status = soup_message_get_status (pending->upstream);
+  if (upstream_status == SOUP_STATUS_NOT_FOUND)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "Job not found", NULL);
+      return;
+    }
+  if (!SOUP_STATUS_IS_SUCCESSFUL (upstream_status))
+    {
+      g_autofree char *message = g_strdup_printf ("the read model answered %u", upstream_status);
+      g_autoptr(JsonNode) details = one_detail ("", message);
+
+      odd_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Read model unavailable", details);
+      set_retry_after (msg);
+      return;
+    }
+
+  data = g_bytes_get_data (bytes, &len);
+  root = odd_json_parse (data, len, &error);
+  job = job_of_read_model_answer (root);
+  if (job == NULL)
+    {
+      g_autoptr(JsonNode) details = one_detail ("", error != NULL ? error->message : "not a JSON object");
+
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "Read model returned an unusable job", details);
+      return;
+    }
+
+  status = json_object_get_string_member_with_default (job, "status", NULL);
+  if (g_strcmp0 (status, "FAILED") != 0)
+    {
+      g_autofree char *message = g_strdup_printf ("is %s", status != NULL ? status : "missing");
+      g_autoptr(JsonNode) details = one_detail ("/status", message);
+
+      odd_http_reply_error (msg, SOUP_STATUS_CONFLICT, "Only FAILED jobs can be retried", details);
+      return;
+    }
+
+  generation = json_object_get_int_member_with_default (job, "generation", 0);
+  if (generation < 0)
+    generation = 0;
+
+  retry = odd_gateway_new_retry_job (job, generation + 1, &problem);
+  if (retry != NULL)
+    {
+      errors = odd_gateway_check_job (self, retry);
+      if (errors->len > 0)
+        problem = odd_validation_errors_to_string (errors);
+    }
+  if (problem != NULL)
+    {
+      g_autoptr(JsonNode) details = one_detail ("", problem);
+
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "Read model returned an unusable job", details);
+      return;
+    }
+
+  if (!check_can_publish (self, msg, pending->correlation_id))
+    return;
+
+  pending->generation = generation + 1;
+  idempotency_key = g_strdup_printf ("%s/retry/%" G_GINT64_FORMAT, pending->job_id, pending->generation);
+  /* A name-based id: asking twice for the same retry makes the same event. */
+  pending->event_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, idempotency_key);
+  envelope = odd_gateway_new_envelope (retry, pending->event_id, pending->correlation_id, idempotency_key);
+  odd_info (pending->correlation_id, "Retrying job %s as generation %" G_GINT64_FORMAT,
+            pending->job_id, pending->generation);
+  publish_envelope (self, g_steal_pointer (&pending), envelope);
+}
+
+static void
+retry_job (OddGateway        *self,
+           SoupServerMessage *msg,
+           const char        *job_id)
+{
+  const char *correlation_id = odd_http_correlation_id (msg);
+  g_autofree char *url = NULL;
+  Pending *pending;
+
+  if (!odd_gateway_check_auth (self, msg))
+    return;
+
+  if (!odd_uuid_is_valid (job_id))
+    {
+      g_autoptr(JsonNode) details = one_detail ("/id", "must be a UUID");
+
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid job id", details);
+      return;
+    }
+
+  if (self->shutting_down)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Gateway shutting down", NULL);
+      set_retry_after (msg);
+      return;
+    }
+
+  pending = pending_new (self, msg);
+  pending->job_id = g_ascii_strdown (job_id, -1);
+  url = g_strdup_printf ("%s/jobs/%s", self->config.read_model_url, pending->job_id);
+  pending->upstream = soup_message_new (SOUP_METHOD_GET, url);
+  soup_message_headers_replace (soup_message_get_request_headers (pending->upstream),
+                                "Accept", "application/json");
+  soup_message_headers_replace (soup_message_get_request_headers (pending->upstream),
+                                "X-Correlation-Id", correlation_id);
+  soup_session_send_and_read_async (self->read_model, pending->upstream, G_PRIORITY_DEFAULT,
+                                    NULL, on_read_model_job, pending);
+}
+
+static void
+on_jobs (OddHttpServer     *server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  OddGateway *self = user_data;
+  g_autofree char *id = NULL;
+
+  if (g_str_equal (path, "/jobs") || g_str_equal (path, "/jobs/"))
+    {
+      submit_job (self, msg);
+      return;
+    }
+
+  /* /jobs/{id}/retry */
+  if (g_str_has_prefix (path, "/jobs/") && g_str_has_suffix (path, "/retry"))
+    {
+      gsize len = strlen (path) - strlen ("/jobs/") - strlen ("/retry");
+
+      if (strlen (path) >= strlen ("/jobs//retry"))
+        {
+          id = g_strndup (path + strlen ("/jobs/"), len);
+          if (strchr (id, '/') == NULL)
+            {
+              retry_job (self, msg, id);
+              return;
+            }
+        }
+    }
+
+  odd_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
+}
+
+static void
+on_dlq_replay (OddHttpServer     *server,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  OddGateway *self = user_data;
+  SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
+  OddGatewayReplay *replay;
+  gint64 limit = 100;
+
+  if (!odd_gateway_check_auth (self, msg))
+    return;
+
+  if (request_body != NULL && request_body->length > 0)
+    {
+      g_autoptr(JsonNode) body = odd_http_read_json_body (msg, 64 * 1024);
+      JsonNode *member;
+
+      if (body == NULL)
+        return;
+
+      if (!JSON_NODE_HOLDS_OBJECT (body))
+        {
+          g_autoptr(JsonNode) details = one_detail ("", "must be a JSON object");
+
+          odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid replay request", details);
+          return;
+        }
+
+      member = json_object_get_member (json_node_get_object (body), "limit");
+      if (member != NULL)
+        {
+          if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_INT64 ||
+              json_node_get_int (member) < 1 || json_node_get_int (member) > 1000)
+            {
+              g_autoptr(JsonNode) details = one_detail ("/limit", "must be an integer from 1 to 1000");
+
+              odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid replay request", details);
+              return;
+            }
+          limit = json_node_get_int (member);
+        }
+    }
+
+  if (self->shutting_down)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Gateway shutting down", NULL);
+      set_retry_after (msg);
+      return;
+    }
+
+  replay = g_new0 (OddGatewayReplay, 1);
+  replay->gateway = g_object_ref (self);
+  replay->limit = (guint) limit;
+  replay->correlation_id = g_strdup (odd_http_correlation_id (msg));
+  odd_http_server_defer (self->http, msg, odd_gateway_replay_run, replay, odd_gateway_replay_free);
+}
+
+static void
+on_openapi (OddHttpServer     *server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  OddGateway *self = user_data;
+  g_autoptr(JsonNode) document = odd_gateway_openapi_document (odd_gateway_get_port (self));
+
+  odd_http_reply_json (msg, SOUP_STATUS_OK, document);
+}
+
+static void
+on_docs (OddHttpServer     *server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  if (!g_str_equal (path, "/docs") && !g_str_equal (path, "/docs/"))
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
+      return;
+    }
+
+  odd_http_reply_text (msg, SOUP_STATUS_OK, "text/html; charset=utf-8", odd_gateway_docs_html ());
+}
+
+void
+odd_gateway_add_routes (OddGateway *self)
+{
+  static const char *const post[] = { "POST", NULL };
+  static const char *const get[] = { "GET", "HEAD", NULL };
+
+  odd_http_server_add_route (self->http, "/jobs", post, on_jobs, self);
+  odd_http_server_add_route (self->http, "/jobs/", post, on_jobs, self);
+  odd_http_server_add_route (self->http, "/dlq/replay", post, on_dlq_replay, self);
+  odd_http_server_add_route (self->http, "/openapi.json", get, on_openapi, self);
+  odd_http_server_add_route (self->http, "/docs", get, on_docs, self);
+  odd_http_server_add_route (self->http, "/docs/", get, on_docs, self);
+}

@@ -1,0 +1,73 @@
+/* odd-gateway-private.h: what the gateway's files share, not for other users */
+#pragma once
+
+#include "odd-service.h"
+#include "odd-gateway.h"
+
+G_BEGIN_DECLS
+
+struct _OddGateway
+{
+  GObject            parent_instance;
+
+  OddGatewayConfig   config;
+  OddSchemaRegistry *schemas;
+  OddMetrics        *metrics;
+  OddHttpServer     *http;
+  OddAmqpPublisher  *publisher;
+  SoupSession       *read_model;   /* for /jobs/{id}/retry */
+
+  OddCounter        *jobs_submitted;
+  OddCounter        *jobs_accepted;
+  OddCounter        *jobs_rejected;
+  OddHistogram      *publish_confirm_seconds;
+  OddGauge          *amqp_connected;
+
+  guint              outstanding;
+  gboolean           started;
+  gboolean           shutting_down;
+  gboolean           shutdown_draining;
+  GTask             *shutdown_task;
+  guint              shutdown_timeout_id;
+};
+
+/* odd-gateway-handlers.c */
+void      odd_gateway_add_routes         (OddGateway        *self);
+/* Called after each publish completes, so shutdown can notice the last one. */
+void      odd_gateway_outstanding_done   (OddGateway        *self);
+
+/* Rejects (401) a POST without the right bearer token; TRUE when it may go on. */
+gboolean  odd_gateway_check_auth         (OddGateway        *self,
+                                          SoupServerMessage *msg);
+
+/* Checks a job (after odd_job_complete) for submission: the job schema, payload.simulate
+ * against the simulation schema, status PENDING and bounded nesting. Returns every
+ * problem as OddValidationError (empty when acceptable). */
+GPtrArray *odd_gateway_check_job         (OddGateway        *self,
+                                          JsonNode          *job);
+
+/* The job.created envelope for @job (its payload) as the gateway produces it. */
+JsonNode  *odd_gateway_new_envelope      (JsonNode          *job,
+                                          const char        *event_id,
+                                          const char        *correlation_id,
+                                          const char        *idempotency_key);
+
+/* A retry of a FAILED job: {id, type, status PENDING, createdAt, payload,
+ * metadata.retryGeneration = generation + 1}; NULL with @error_message when @failed_job lacks
+ * what a job needs. */
+JsonNode  *odd_gateway_new_retry_job     (JsonObject        *failed_job,
+                                          gint64             next_generation,
+                                          char             **error_message);
+
+/* odd-gateway-replay.c: POST /dlq/replay, on a worker thread */
+typedef struct {
+  OddGateway *gateway;   /* a reference */
+  guint       limit;
+  char       *correlation_id;
+} OddGatewayReplay;
+
+void      odd_gateway_replay_free        (gpointer           data);
+void      odd_gateway_replay_run         (gpointer           data,
+                                          OddHttpResult     *result);
+
+G_END_DECLS
