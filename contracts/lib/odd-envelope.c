@@ -1,0 +1,343 @@
+/* odd-envelope.c: jobs and event envelopes as the contracts define them */
+#define G_LOG_DOMAIN "odd-envelope"
+
+#include "odd-envelope.h"
+#include "odd-ids.h"
+
+#include <math.h>
+#include <string.h>
+
+/* json-glib's parser recurses once per nesting level; refusing absurd nesting before it
+ * runs keeps a hostile body from exhausting the stack. The validator's own limit (64) is
+ * lower and gives the client a schema error instead. */
+#define MAX_PARSE_DEPTH 512
+
+/* json_node_copy() shares objects and arrays with the original; the callers here are promised
+ * nodes of their own. */
+static JsonNode *
+deep_copy (JsonNode *node)
+{
+  JsonNode *copy;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_object_new ();
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init_ordered (&iter, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&iter, &name, &member))
+        json_object_set_member (object, name, deep_copy (member));
+      copy = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (copy, object);
+      return copy;
+    }
+
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *source = json_node_get_array (node);
+      guint length = json_array_get_length (source);
+      JsonArray *array = json_array_sized_new (length);
+
+      for (guint i = 0; i < length; i++)
+        json_array_add_element (array, deep_copy (json_array_get_element (source, i)));
+      copy = json_node_new (JSON_NODE_ARRAY);
+      json_node_take_array (copy, array);
+      return copy;
+    }
+
+  /* json_node_copy() would keep a sealed scalar sealed. */
+  copy = json_node_alloc ();
+  if (JSON_NODE_HOLDS_NULL (node))
+    return json_node_init_null (copy);
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_STRING:
+      return json_node_init_string (copy, json_node_get_string (node));
+    case G_TYPE_BOOLEAN:
+      return json_node_init_boolean (copy, json_node_get_boolean (node));
+    case G_TYPE_INT64:
+      return json_node_init_int (copy, json_node_get_int (node));
+    case G_TYPE_DOUBLE:
+      return json_node_init_double (copy, json_node_get_double (node));
+    default:
+      json_node_free (copy);
+      return json_node_copy (node);
+    }
+}
+
+JsonNode *
+odd_envelope_new (const char        *event_type,
+                  const char        *event_id,
+                  const char        *occurred_at,
+                  const OddProducer *producer,
+                  const char        *correlation_id,
+                  const char        *idempotency_key,
+                  JsonNode          *payload)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *new_event_id = NULL;
+  g_autofree char *new_occurred_at = NULL;
+  g_autofree char *new_correlation_id = NULL;
+
+  g_return_val_if_fail (event_type != NULL, NULL);
+  g_return_val_if_fail (producer != NULL, NULL);
+
+  if (event_id == NULL)
+    event_id = new_event_id = odd_uuid_new ();
+  if (occurred_at == NULL)
+    occurred_at = new_occurred_at = odd_time_now_rfc3339 ();
+  if (correlation_id == NULL)
+    correlation_id = new_correlation_id = odd_uuid_new ();
+  /* The event id is unique per event, so it is a safe key when the caller has none. */
+  if (idempotency_key == NULL)
+    idempotency_key = event_id;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "contractVersion");
+  json_builder_add_string_value (builder, ODD_CONTRACT_VERSION);
+  json_builder_set_member_name (builder, "eventType");
+  json_builder_add_string_value (builder, event_type);
+  json_builder_set_member_name (builder, "eventId");
+  json_builder_add_string_value (builder, event_id);
+  json_builder_set_member_name (builder, "occurredAt");
+  json_builder_add_string_value (builder, occurred_at);
+
+  json_builder_set_member_name (builder, "producer");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "service");
+  json_builder_add_string_value (builder, producer->service ? producer->service : "unknown");
+  json_builder_set_member_name (builder, "instanceId");
+  json_builder_add_string_value (builder, producer->instance_id ? producer->instance_id : "unknown");
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, producer->version ? producer->version : "unknown");
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "correlationId");
+  json_builder_add_string_value (builder, correlation_id);
+  json_builder_set_member_name (builder, "idempotencyKey");
+  json_builder_add_string_value (builder, idempotency_key);
+
+  json_builder_set_member_name (builder, "payload");
+  if (payload != NULL)
+    {
+      json_builder_add_value (builder, deep_copy (payload));
+    }
+  else
+    {
+      json_builder_begin_object (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+JsonNode *
+odd_job_complete (JsonNode *submission)
+{
+  JsonNode *job;
+  JsonObject *object;
+
+  g_return_val_if_fail (submission != NULL, NULL);
+
+  job = deep_copy (submission);
+  /* Not an object: left as is, for the validator to reject with a proper message. */
+  if (!JSON_NODE_HOLDS_OBJECT (job))
+    return job;
+
+  object = json_node_get_object (job);
+  if (!json_object_has_member (object, "id"))
+    {
+      g_autofree char *id = odd_uuid_new ();
+      json_object_set_string_member (object, "id", id);
+    }
+  if (!json_object_has_member (object, "status"))
+    json_object_set_string_member (object, "status", "PENDING");
+  if (!json_object_has_member (object, "createdAt"))
+    {
+      g_autofree char *now = odd_time_now_rfc3339 ();
+      json_object_set_string_member (object, "createdAt", now);
+    }
+
+  return job;
+}
+
+static gboolean
+get_bounded_number (JsonObject  *simulate,
+                    const char  *name,
+                    gboolean     integer,
+                    double       maximum,
+                    double      *value,
+                    char       **error_message)
+{
+  JsonNode *node = json_object_get_member (simulate, name);
+  double d;
+
+  if (node == NULL)
+    return TRUE;
+
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+    d = (double) json_node_get_int (node);
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    d = json_node_get_double (node);
+  else
+    d = NAN;
+
+  if (isnan (d) || (integer && floor (d) != d) || d < 0 || d > maximum)
+    {
+      if (error_message != NULL)
+        *error_message = g_strdup_printf ("payload.simulate.%s must be %s between 0 and %g",
+                                          name, integer ? "an integer" : "a number", maximum);
+      return FALSE;
+    }
+
+  *value = d;
+  return TRUE;
+}
+
+gboolean
+odd_job_get_simulation (JsonObject    *job,
+                        OddSimulation *simulation,
+                        char         **error_message)
+{
+  JsonNode *payload;
+  JsonNode *simulate_node;
+  JsonObject *simulate;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+  double duration = 0, rate = 0, attempts = 0;
+
+  g_return_val_if_fail (job != NULL, FALSE);
+  g_return_val_if_fail (simulation != NULL, FALSE);
+
+  simulation->duration_ms = 0;
+  simulation->fail_rate = 0.0;
+  simulation->fail_attempts = 0;
+
+  payload = json_object_get_member (job, "payload");
+  if (payload == NULL || !JSON_NODE_HOLDS_OBJECT (payload))
+    return TRUE;
+
+  simulate_node = json_object_get_member (json_node_get_object (payload), "simulate");
+  if (simulate_node == NULL)
+    return TRUE;
+
+  /* Same rules as contracts/schemas/simulation.json; test-envelope checks they agree. */
+  if (!JSON_NODE_HOLDS_OBJECT (simulate_node))
+    {
+      if (error_message != NULL)
+        *error_message = g_strdup ("payload.simulate must be an object");
+      return FALSE;
+    }
+  simulate = json_node_get_object (simulate_node);
+
+  json_object_iter_init_ordered (&iter, simulate);
+  while (json_object_iter_next_ordered (&iter, &name, &member))
+    if (strcmp (name, "durationMs") != 0 && strcmp (name, "failRate") != 0 &&
+        strcmp (name, "failAttempts") != 0)
+      {
+        if (error_message != NULL)
+          *error_message = g_strdup_printf ("payload.simulate has an unknown field '%s' "
+                                            "(known: durationMs, failRate, failAttempts)", name);
+        return FALSE;
+      }
+
+  if (!get_bounded_number (simulate, "durationMs", TRUE, 600000, &duration, error_message) ||
+      !get_bounded_number (simulate, "failRate", FALSE, 1, &rate, error_message) ||
+      !get_bounded_number (simulate, "failAttempts", TRUE, 100, &attempts, error_message))
+    return FALSE;
+
+  simulation->duration_ms = (guint) duration;
+  simulation->fail_rate = rate;
+  simulation->fail_attempts = (guint) attempts;
+  return TRUE;
+}
+
+char *
+odd_json_to_string (JsonNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  return json_to_string (node, FALSE);
+}
+
+/* Maximum nesting of @data, counting brackets outside strings; stops early past the limit. */
+static guint
+nesting_depth (const char *data,
+               gsize       len)
+{
+  guint depth = 0, max = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        {
+          in_string = TRUE;
+        }
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > max)
+            max = depth;
+          if (max > MAX_PARSE_DEPTH)
+            break;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        {
+          depth--;
+        }
+    }
+
+  return max;
+}
+
+JsonNode *
+odd_json_parse (const char *data,
+                gssize      len,
+                GError    **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len < 0)
+    len = (gssize) strlen (data);
+
+  if (nesting_depth (data, (gsize) len) > MAX_PARSE_DEPTH)
+    {
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                   "JSON nested deeper than %d levels", MAX_PARSE_DEPTH);
+      return NULL;
+    }
+
+  if (!json_parser_load_from_data (parser, data, len, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "not valid JSON: ");
+      return NULL;
+    }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      /* json-glib accepts an empty or all-blank text with no root. */
+      g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                           "not valid JSON: the text is empty");
+      return NULL;
+    }
+
+  return json_node_ref (root);
+}
