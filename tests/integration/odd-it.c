@@ -210,6 +210,35 @@ odd_it_get_json (const char *base,
   return json_node_ref (r->json);
 }
 
+static gpointer
+load_registry (gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  OddSchemaRegistry *registry = odd_schema_registry_new_default (&error);
+
+  g_assert_no_error (error);
+  return registry;
+}
+
+void
+odd_it_assert_valid (const char *schema_name,
+                     JsonNode   *instance)
+{
+  static GOnce once = G_ONCE_INIT;
+  OddSchemaRegistry *registry = g_once (&once, load_registry, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) errors = odd_schema_registry_validate (registry, schema_name, instance, &error);
+
+  g_assert_no_error (error);
+  if (errors->len > 0)
+    {
+      g_autofree char *text = odd_validation_errors_to_string (errors);
+      g_autofree char *json = json_to_string (instance, FALSE);
+
+      g_error ("answer breaks contract %s.json: %s\n%.500s", schema_name, text, json);
+    }
+}
+
 /* ---- jobs ---- */
 
 char *
@@ -245,7 +274,7 @@ odd_it_submit (OddIt      *it,
 
       /* contract job-accepted.json: exactly jobId + eventId, both UUIDs */
       g_assert_nonnull (r->json);
-      g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
+      odd_it_assert_valid ("job-accepted", r->json);
       o = json_node_get_object (r->json);
       g_assert_cmpstr (json_object_get_string_member_with_default (o, "jobId", ""), ==, job_id);
       g_assert_true (odd_uuid_is_valid (json_object_get_string_member_with_default (o, "eventId", "")));
@@ -274,7 +303,7 @@ odd_it_get_stats (OddIt      *it,
   g_autoptr (JsonNode) body = odd_it_get_json (odd_it_read_model_url (it), "/stats");
   JsonObject *o;
 
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (body));
+  odd_it_assert_valid ("stats", body);
   o = json_node_get_object (body);
   stats->total = member_int (o, "totalJobs");
   stats->completed = member_int (o, "completedJobs");
@@ -285,38 +314,29 @@ odd_it_get_stats (OddIt      *it,
 JsonArray *
 odd_it_list_items (JsonNode *body)
 {
-  static const char *const names[] = { "items", "jobs", "events", "deadLetters", "data", NULL };
   JsonObject *o;
 
   if (JSON_NODE_HOLDS_ARRAY (body))
     return json_node_get_array (body);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (body));
   o = json_node_get_object (body);
-  for (guint i = 0; names[i] != NULL; i++)
-    if (json_object_has_member (o, names[i])
-        && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, names[i])))
-      return json_object_get_array_member (o, names[i]);
-  g_error ("list answer without an array of items");
-  return NULL;
+  if (!json_object_has_member (o, "items")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "items")))
+    g_error ("list answer without an array of items");
+  return json_object_get_array_member (o, "items");
 }
 
 const char *
 odd_it_next_cursor (JsonNode *body)
 {
-  static const char *const names[] = { "nextCursor", "next_cursor", "cursor", NULL };
-  JsonObject *o;
+  JsonNode *n;
 
   if (!JSON_NODE_HOLDS_OBJECT (body))
     return NULL;
-  o = json_node_get_object (body);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      JsonNode *n = json_object_get_member (o, names[i]);
-
-      if (n != NULL && JSON_NODE_HOLDS_VALUE (n)
-          && json_node_get_value_type (n) == G_TYPE_STRING)
-        return json_node_get_string (n);
-    }
+  /* contract jobs-page.json: a string, or null on the last page */
+  n = json_object_get_member (json_node_get_object (body), "nextCursor");
+  if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return json_node_get_string (n);
   return NULL;
 }
 
@@ -345,6 +365,7 @@ odd_it_list_jobs (OddIt      *it,
       else
         path = g_strdup_printf ("/jobs?status=%s&limit=%u", status, page_size);
       body = odd_it_get_json (odd_it_read_model_url (it), path);
+      odd_it_assert_valid ("jobs-page", body);
       items = odd_it_list_items (body);
       g_assert_cmpuint (json_array_get_length (items), <=, page_size);
 
@@ -378,36 +399,19 @@ odd_it_get_job (OddIt       *it,
   g_autofree char *path = g_strdup_printf ("/jobs/%s", id);
   JsonNode *body = odd_it_get_json (odd_it_read_model_url (it), path);
   JsonObject *o;
-  static const char *const names[] = { "timeline", "events", NULL };
 
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (body));
+  /* contract job-detail.json: {"job": {...}, "events": [envelope, ...]} */
+  odd_it_assert_valid ("job-detail", body);
   o = json_node_get_object (body);
-  *job = o;
-  if (json_object_has_member (o, "job") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "job")))
-    *job = json_object_get_object_member (o, "job");
-  *timeline = NULL;
-  for (guint i = 0; names[i] != NULL && *timeline == NULL; i++)
-    {
-      JsonNode *n = json_object_get_member (o, names[i]);
-
-      if (n == NULL)
-        n = json_object_get_member (*job, names[i]);
-      if (n != NULL && JSON_NODE_HOLDS_ARRAY (n))
-        *timeline = json_node_get_array (n);
-    }
-  if (*timeline == NULL)
-    g_error ("GET /jobs/%s has no timeline", id);
+  *job = json_object_get_object_member (o, "job");
+  *timeline = json_object_get_array_member (o, "events");
   return body;
 }
 
 const char *
 odd_it_event_type (JsonObject *event)
 {
-  const char *type = json_object_get_string_member_with_default (event, "eventType", NULL);
-
-  if (type == NULL)
-    type = json_object_get_string_member_with_default (event, "type", "");
-  return type;
+  return json_object_get_string_member_with_default (event, "eventType", "");
 }
 
 /* ---- PostgreSQL ---- */

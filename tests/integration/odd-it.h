@@ -70,6 +70,10 @@ char          *odd_it_url           (const char *base,
                                      const char *path_format,
                                      ...) G_GNUC_PRINTF (2, 3);
 
+/* Asserts @instance is valid against contracts schema @schema_name (contracts/schemas). */
+void           odd_it_assert_valid  (const char *schema_name,
+                                     JsonNode   *instance);
+
 /* ---- jobs ---- */
 
 /* A full Job body (contract job.json) with a fresh id returned in @job_id, or NULL to use
@@ -99,8 +103,7 @@ void           odd_it_get_stats     (OddIt      *it,
 GHashTable    *odd_it_list_jobs     (OddIt      *it,
                                      const char *status,
                                      guint       page_size);
-/* The array of a list answer: the body itself, or its single array member
- * ("jobs", "items", "events", "deadLetters", ...). */
+/* The array of a list answer: the body itself, or its "items" member. */
 JsonArray     *odd_it_list_items    (JsonNode   *body);
 const char    *odd_it_next_cursor   (JsonNode   *body);
 
