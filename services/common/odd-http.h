@@ -2,8 +2,9 @@
  *
  * OddHttpServer wraps a SoupServer on the thread-default main context and adds what every
  * service answers the same way: /healthz, /readyz, /metrics, request metrics
- * (http_requests_total{route,code}, http_request_duration_seconds), X-Correlation-Id echo,
- * JSON errors for unknown routes and methods, optional CORS.
+ * (http_requests_total{route}, http_responses_total{code}, http_request_duration_seconds{route},
+ * where route is the registered pattern, never the raw path), X-Correlation-Id echo,
+ * JSON errors for unknown routes (404) and methods (405 + Allow), optional CORS.
  * Handlers run on the main context. Work that blocks (database, Redis) goes through
  * odd_http_server_defer(), which pauses the message, runs the work on a thread pool and
  * answers from the main context.
@@ -53,6 +54,7 @@ OddMetrics    *odd_http_server_get_metrics (OddHttpServer    *self);
 /* The request's correlation id: its valid X-Correlation-Id or a new UUID (also echoed). */
 const char    *odd_http_correlation_id    (SoupServerMessage *msg);
 
+/* The reply helpers never take ownership of @body / @details (the caller unrefs them). */
 void           odd_http_reply_json        (SoupServerMessage *msg,
                                            guint              status,
                                            JsonNode          *body);
@@ -65,7 +67,9 @@ void           odd_http_reply_text        (SoupServerMessage *msg,
                                            const char        *content_type,
                                            const char        *body);
 
-/* What a deferred worker produces; set either body, or error (+ optional details). */
+/* What a deferred worker produces; set either body, or error (+ optional details).
+ * Everything set here is owned by the result and freed after the answer (json_node_unref,
+ * g_free). status 0 means 200 with a body, 500 with an error. */
 typedef struct {
   guint     status;
   JsonNode *body;
@@ -86,7 +90,8 @@ void           odd_http_server_defer      (OddHttpServer     *self,
                                            GDestroyNotify     destroy);
 
 /* Parses the request body as JSON, answering 415 (content type), 413 (> @max_bytes) or
- * 400 (malformed) itself and returning NULL in those cases. */
+ * 400 (empty, not UTF-8, malformed) itself and returning NULL in those cases.
+ * Returns a new node (json_node_unref it). */
 JsonNode      *odd_http_read_json_body    (SoupServerMessage *msg,
                                            gsize              max_bytes);
 

@@ -1,0 +1,766 @@
+#define G_LOG_DOMAIN "odd-http"
+
+#include "odd-http.h"
+
+#include <string.h>
+
+#include "odd-build-config.h"
+#include "odd-ids.h"
+
+#define DEFER_MAX_THREADS 8
+
+typedef struct {
+  char           *path;
+  gboolean        prefix;
+  GStrv           methods;
+  OddHttpHandler  handler;
+  gpointer        user_data;
+} Route;
+
+struct _OddHttpServer {
+  GObject           parent_instance;
+
+  char             *service;
+  OddMetrics       *metrics;
+  OddMetrics       *owned_metrics;
+  OddHttpReadyFunc  ready;
+  gpointer          ready_data;
+  gboolean          cors;
+
+  GPtrArray        *routes;
+  SoupServer       *soup;
+  GMainContext     *context;
+  GThreadPool      *pool;
+  guint             port;
+
+  OddCounter       *requests_total;
+  OddCounter       *responses_total;
+  OddHistogram     *duration;
+};
+
+G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
+
+#define DATA_CORRELATION "odd-correlation-id"
+#define DATA_ROUTE       "odd-route"
+#define DATA_START       "odd-start"
+
+static void
+route_free (gpointer data)
+{
+  Route *route = data;
+
+  g_free (route->path);
+  g_strfreev (route->methods);
+  g_free (route);
+}
+
+/* Replies */
+
+void
+odd_http_reply_text (SoupServerMessage *msg,
+                     guint              status,
+                     const char        *content_type,
+                     const char        *body)
+{
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+
+  soup_server_message_set_status (msg, status, NULL);
+  if (body != NULL)
+    soup_server_message_set_response (msg, content_type != NULL ? content_type : "text/plain; charset=utf-8",
+                                      SOUP_MEMORY_COPY, body, strlen (body));
+  else
+    soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+}
+
+void
+odd_http_reply_json (SoupServerMessage *msg,
+                     guint              status,
+                     JsonNode          *body)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) null_node = NULL;
+  char *text;
+  gsize len;
+
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+
+  if (body == NULL)
+    body = null_node = json_node_new (JSON_NODE_NULL);
+  json_generator_set_root (generator, body);
+  text = json_generator_to_data (generator, &len);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+}
+
+static JsonNode *
+error_node (const char *error,
+            JsonNode   *details)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, error != NULL ? error : "Internal error");
+  if (details != NULL)
+    {
+      json_builder_set_member_name (builder, "details");
+      json_builder_add_value (builder, json_node_copy (details));
+    }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+void
+odd_http_reply_error (SoupServerMessage *msg,
+                      guint              status,
+                      const char        *error,
+                      JsonNode          *details)
+{
+  g_autoptr(JsonNode) node = error_node (error, details);
+
+  odd_http_reply_json (msg, status, node);
+}
+
+/* Correlation ids */
+
+const char *
+odd_http_correlation_id (SoupServerMessage *msg)
+{
+  const char *id;
+  const char *header;
+  char *fresh;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
+
+  id = g_object_get_data (G_OBJECT (msg), DATA_CORRELATION);
+  if (id != NULL)
+    return id;
+
+  /* Only a UUID is passed on: the id ends up in envelopes whose schema requires one. */
+  header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                         "X-Correlation-Id");
+  if (header != NULL && odd_uuid_is_valid (header))
+    fresh = g_ascii_strdown (header, -1);
+  else
+    fresh = odd_uuid_new ();
+  g_object_set_data_full (G_OBJECT (msg), DATA_CORRELATION, fresh, g_free);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "X-Correlation-Id", fresh);
+  return fresh;
+}
+
+/* Built-in routes */
+
+static JsonNode *
+status_node (const char *status,
+             const char *reason)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, status);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, ODD_VERSION);
+  if (reason != NULL)
+    {
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, reason);
+    }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static void
+handle_healthz (OddHttpServer     *self,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  g_autoptr(JsonNode) body = status_node ("ok", NULL);
+
+  odd_http_reply_json (msg, SOUP_STATUS_OK, body);
+}
+
+static void
+handle_readyz (OddHttpServer     *self,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  g_autofree char *reason = self->ready != NULL ? self->ready (self->ready_data) : NULL;
+  g_autoptr(JsonNode) body = status_node (reason == NULL ? "ok" : "not_ready", reason);
+
+  odd_http_reply_json (msg, reason == NULL ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, body);
+}
+
+static void
+handle_metrics (OddHttpServer     *self,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  char *text = odd_metrics_render (self->metrics);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; version=0.0.4; charset=utf-8",
+                                    SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+/* Routing */
+
+static Route *
+find_route (OddHttpServer *self,
+            const char    *path)
+{
+  Route *best = NULL;
+
+  for (guint i = 0; i < self->routes->len; i++)
+    {
+      Route *route = g_ptr_array_index (self->routes, i);
+
+      if (!route->prefix)
+        {
+          if (strcmp (route->path, path) == 0)
+            return route;
+        }
+      else if (g_str_has_prefix (path, route->path)
+               && (best == NULL || strlen (route->path) > strlen (best->path)))
+        best = route;
+    }
+
+  if (best == NULL)
+    {
+      /* "/jobs/" also answers "/jobs" unless that is a route of its own. */
+      for (guint i = 0; i < self->routes->len; i++)
+        {
+          Route *route = g_ptr_array_index (self->routes, i);
+          gsize len = strlen (route->path);
+
+          if (route->prefix && len > 1 && strncmp (route->path, path, len - 1) == 0
+              && path[len - 1] == '\0')
+            return route;
+        }
+    }
+  return best;
+}
+
+static gboolean
+route_allows (Route      *route,
+              const char *method)
+{
+  for (guint i = 0; route->methods[i] != NULL; i++)
+    {
+      if (strcmp (route->methods[i], method) == 0)
+        return TRUE;
+      /* HEAD is GET without a body; libsoup drops the body itself. */
+      if (strcmp (method, "HEAD") == 0 && strcmp (route->methods[i], "GET") == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+set_cors_headers (OddHttpServer     *self,
+                  SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Access-Control-Allow-Origin", "*");
+  soup_message_headers_replace (headers, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  soup_message_headers_replace (headers, "Access-Control-Allow-Headers",
+                                "Content-Type, X-Correlation-Id, Authorization");
+  soup_message_headers_replace (headers, "Access-Control-Expose-Headers", "X-Correlation-Id");
+  soup_message_headers_replace (headers, "Access-Control-Max-Age", "600");
+}
+
+static void
+server_callback (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  OddHttpServer *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  Route *route;
+
+  g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  odd_http_correlation_id (msg);
+  if (self->cors)
+    set_cors_headers (self, msg);
+
+  route = find_route (self, path);
+  /* The route's pattern is the metrics label: raw paths carry ids and would be unbounded. */
+  g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
+
+  if (self->cors && strcmp (method, "OPTIONS") == 0)
+    {
+      odd_http_reply_text (msg, SOUP_STATUS_OK, NULL, NULL);
+      return;
+    }
+
+  if (route == NULL)
+    {
+      g_autofree char *error = g_strdup_printf ("Not found: %s", path);
+
+      odd_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, error, NULL);
+      return;
+    }
+
+  if (!route_allows (route, method))
+    {
+      g_autofree char *error = g_strdup_printf ("Method not allowed: %s %s", method, path);
+      g_autoptr(GString) allow = g_string_new (NULL);
+
+      for (guint i = 0; route->methods[i] != NULL; i++)
+        {
+          if (allow->len > 0)
+            g_string_append (allow, ", ");
+          g_string_append (allow, route->methods[i]);
+          if (strcmp (route->methods[i], "GET") == 0)
+            g_string_append (allow, ", HEAD");
+        }
+      if (self->cors)
+        g_string_append (allow, allow->len > 0 ? ", OPTIONS" : "OPTIONS");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", allow->str);
+      odd_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, error, NULL);
+      return;
+    }
+
+  route->handler (self, msg, path, query, route->user_data);
+}
+
+static void
+request_done (OddHttpServer     *self,
+              SoupServerMessage *msg,
+              gboolean           aborted)
+{
+  const char *route = g_object_get_data (G_OBJECT (msg), DATA_ROUTE);
+  gsize start = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), DATA_START));
+  char code[16];
+
+  /* Requests libsoup refused before our handler (a malformed request line) have no route. */
+  if (route == NULL)
+    route = "unmatched";
+  if (aborted)
+    g_strlcpy (code, "aborted", sizeof code);
+  else
+    g_snprintf (code, sizeof code, "%u", soup_server_message_get_status (msg));
+
+  odd_counter_inc (self->requests_total, route);
+  odd_counter_inc (self->responses_total, code);
+  if (start != 0)
+    odd_histogram_observe_labelled (self->duration, route,
+                                    (double) (g_get_monotonic_time () - (gint64) start) / G_USEC_PER_SEC);
+}
+
+static void
+on_request_finished (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  request_done (user_data, msg, FALSE);
+}
+
+static void
+on_request_aborted (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  request_done (user_data, msg, TRUE);
+}
+
+/* Deferred work */
+
+typedef struct {
+  OddHttpServer     *server;
+  SoupServerMessage *msg;
+  OddHttpWorkFunc    func;
+  gpointer           data;
+  GDestroyNotify     destroy;
+  OddHttpResult      result;
+  gulong             disconnected_id;
+  gboolean           disconnected;
+} DeferJob;
+
+static void
+defer_job_free (DeferJob *job)
+{
+  if (job->disconnected_id != 0)
+    g_signal_handler_disconnect (job->msg, job->disconnected_id);
+  if (job->destroy != NULL)
+    job->destroy (job->data);
+  g_clear_pointer (&job->result.body, json_node_unref);
+  g_clear_pointer (&job->result.details, json_node_unref);
+  g_free (job->result.error);
+  g_free (job->result.retry_after);
+  g_object_unref (job->msg);
+  g_object_unref (job->server);
+  g_free (job);
+}
+
+static void
+on_deferred_disconnected (SoupServerMessage *msg,
+                          gpointer           user_data)
+{
+  DeferJob *job = user_data;
+
+  job->disconnected = TRUE;
+  g_debug ("Client went away during deferred work on %s",
+           g_uri_get_path (soup_server_message_get_uri (msg)));
+}
+
+static gboolean
+defer_finish (gpointer user_data)
+{
+  DeferJob *job = user_data;
+  OddHttpResult *result = &job->result;
+
+  /* The client may have gone while the worker ran; unpausing then would touch freed I/O. */
+  if (!job->disconnected)
+    {
+      if (result->retry_after != NULL)
+        soup_message_headers_replace (soup_server_message_get_response_headers (job->msg),
+                                      "Retry-After", result->retry_after);
+      if (result->error != NULL)
+        odd_http_reply_error (job->msg, result->status != 0 ? result->status : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                              result->error, result->details);
+      else if (result->body != NULL)
+        odd_http_reply_json (job->msg, result->status != 0 ? result->status : SOUP_STATUS_OK, result->body);
+      else if (result->status != 0)
+        odd_http_reply_text (job->msg, result->status, NULL, NULL);
+      else
+        odd_http_reply_error (job->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "No result", NULL);
+      soup_server_message_unpause (job->msg);
+    }
+
+  defer_job_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+defer_worker (gpointer data,
+              gpointer user_data)
+{
+  DeferJob *job = data;
+
+  job->func (job->data, &job->result);
+  g_main_context_invoke (job->server->context, defer_finish, job);
+}
+
+void
+odd_http_server_defer (OddHttpServer     *self,
+                       SoupServerMessage *msg,
+                       OddHttpWorkFunc    func,
+                       gpointer           data,
+                       GDestroyNotify     destroy)
+{
+  DeferJob *job;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (ODD_IS_HTTP_SERVER (self));
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+  g_return_if_fail (func != NULL);
+
+  job = g_new0 (DeferJob, 1);
+  job->server = g_object_ref (self);
+  job->msg = g_object_ref (msg);
+  job->func = func;
+  job->data = data;
+  job->destroy = destroy;
+  job->disconnected_id = g_signal_connect (msg, "disconnected",
+                                           G_CALLBACK (on_deferred_disconnected), job);
+
+  soup_server_message_pause (msg);
+  if (!g_thread_pool_push (self->pool, job, &error))
+    {
+      /* No thread could be made: answer now rather than leave the client hanging. */
+      odd_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message, NULL);
+      soup_server_message_unpause (msg);
+      defer_job_free (job);
+    }
+}
+
+/* Request bodies */
+
+JsonNode *
+odd_http_read_json_body (SoupServerMessage *msg,
+                         gsize              max_bytes)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  const char *content_type = soup_message_headers_get_content_type (headers, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *data;
+  gsize len;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
+
+  if (content_type == NULL || g_ascii_strcasecmp (content_type, "application/json") != 0)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/json", NULL);
+      return NULL;
+    }
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) > (goffset) max_bytes)
+    {
+      g_autofree char *error_text = g_strdup_printf ("Request body is larger than %" G_GSIZE_FORMAT " bytes",
+                                                     max_bytes);
+
+      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error_text, NULL);
+      return NULL;
+    }
+
+  bytes = soup_message_body_flatten (body);
+  data = g_bytes_get_data (bytes, &len);
+  /* Chunked bodies have no Content-Length: check what actually arrived too. */
+  if (len > max_bytes)
+    {
+      g_autofree char *error_text = g_strdup_printf ("Request body is larger than %" G_GSIZE_FORMAT " bytes",
+                                                     max_bytes);
+
+      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error_text, NULL);
+      return NULL;
+    }
+  if (len == 0)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Request body is empty", NULL);
+      return NULL;
+    }
+  /* json-glib lets some invalid sequences through; JSON text must be UTF-8 (RFC 8259). */
+  if (!g_utf8_validate (data, len, NULL) || memchr (data, '\0', len) != NULL)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Request body is not valid UTF-8 text", NULL);
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, len, &error))
+    {
+      g_autofree char *error_text = g_strdup_printf ("Malformed JSON: %s", error->message);
+
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, error_text, NULL);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON: no value", NULL);
+      return NULL;
+    }
+
+  return json_parser_steal_root (parser);
+}
+
+/* The object */
+
+static void
+odd_http_server_dispose (GObject *object)
+{
+  OddHttpServer *self = ODD_HTTP_SERVER (object);
+
+  if (self->soup != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->soup, self);
+      soup_server_disconnect (self->soup);
+      g_clear_object (&self->soup);
+    }
+  /* Deferred jobs hold a reference, so by now no job is queued or running. */
+  if (self->pool != NULL)
+    {
+      g_thread_pool_free (self->pool, FALSE, TRUE);
+      self->pool = NULL;
+    }
+
+  G_OBJECT_CLASS (odd_http_server_parent_class)->dispose (object);
+}
+
+static void
+odd_http_server_finalize (GObject *object)
+{
+  OddHttpServer *self = ODD_HTTP_SERVER (object);
+
+  g_ptr_array_unref (self->routes);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->owned_metrics, odd_metrics_free);
+  g_free (self->service);
+
+  G_OBJECT_CLASS (odd_http_server_parent_class)->finalize (object);
+}
+
+static void
+odd_http_server_class_init (OddHttpServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = odd_http_server_dispose;
+  object_class->finalize = odd_http_server_finalize;
+}
+
+static void
+odd_http_server_init (OddHttpServer *self)
+{
+  self->routes = g_ptr_array_new_with_free_func (route_free);
+  self->context = g_main_context_ref_thread_default ();
+}
+
+OddHttpServer *
+odd_http_server_new (const char       *service,
+                     OddMetrics       *metrics,
+                     OddHttpReadyFunc  ready,
+                     gpointer          ready_data)
+{
+  OddHttpServer *self;
+  g_autofree char *server_header = NULL;
+  static const char *const get[] = { "GET", NULL };
+
+  g_return_val_if_fail (service != NULL, NULL);
+
+  self = g_object_new (ODD_TYPE_HTTP_SERVER, NULL);
+  self->service = g_strdup (service);
+  if (metrics == NULL)
+    metrics = self->owned_metrics = odd_metrics_new (service);
+  self->metrics = metrics;
+  self->ready = ready;
+  self->ready_data = ready_data;
+
+  self->requests_total = odd_metrics_counter (metrics, "http_requests_total",
+                                              "HTTP requests by route pattern", "route");
+  self->responses_total = odd_metrics_counter (metrics, "http_responses_total",
+                                               "HTTP responses by status code", "code");
+  self->duration = odd_metrics_histogram_labelled (metrics, "http_request_duration_seconds",
+                                                   "HTTP request duration by route pattern", "route",
+                                                   odd_metrics_latency_buckets,
+                                                   odd_metrics_n_latency_buckets);
+
+  server_header = g_strdup_printf ("odd-%s/%s", service, ODD_VERSION);
+  self->soup = soup_server_new ("server-header", server_header, NULL);
+  soup_server_add_handler (self->soup, "/", server_callback, self, NULL);
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_aborted), self);
+
+  /* Not exclusive: threads are made on demand, up to the cap, and shared with nothing else. */
+  self->pool = g_thread_pool_new (defer_worker, self, DEFER_MAX_THREADS, FALSE, NULL);
+
+  odd_http_server_add_route (self, "/healthz", get, handle_healthz, NULL);
+  odd_http_server_add_route (self, "/readyz", get, handle_readyz, NULL);
+  odd_http_server_add_route (self, "/metrics", get, handle_metrics, NULL);
+
+  return self;
+}
+
+void
+odd_http_server_set_cors (OddHttpServer *self,
+                          gboolean       cors)
+{
+  g_return_if_fail (ODD_IS_HTTP_SERVER (self));
+
+  self->cors = !!cors;
+}
+
+void
+odd_http_server_add_route (OddHttpServer     *self,
+                           const char        *path,
+                           const char *const *methods,
+                           OddHttpHandler     handler,
+                           gpointer           user_data)
+{
+  Route *route;
+
+  g_return_if_fail (ODD_IS_HTTP_SERVER (self));
+  g_return_if_fail (path != NULL && path[0] == '/');
+  g_return_if_fail (methods != NULL && methods[0] != NULL);
+  g_return_if_fail (handler != NULL);
+
+  /* Adding a path again replaces it, so a service may answer /healthz its own way. */
+  for (guint i = 0; i < self->routes->len; i++)
+    {
+      Route *existing = g_ptr_array_index (self->routes, i);
+
+      if (strcmp (existing->path, path) == 0)
+        {
+          g_strfreev (existing->methods);
+          existing->methods = g_strdupv ((char **) methods);
+          existing->handler = handler;
+          existing->user_data = user_data;
+          return;
+        }
+    }
+
+  route = g_new0 (Route, 1);
+  route->path = g_strdup (path);
+  route->prefix = g_str_has_suffix (path, "/") && strlen (path) > 1;
+  route->methods = g_strdupv ((char **) methods);
+  route->handler = handler;
+  route->user_data = user_data;
+  g_ptr_array_add (self->routes, route);
+}
+
+gboolean
+odd_http_server_listen (OddHttpServer  *self,
+                        const char     *host,
+                        guint           port,
+                        GError        **error)
+{
+  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr(GSocketAddress) socket_address = NULL;
+  GSList *uris;
+
+  g_return_val_if_fail (ODD_IS_HTTP_SERVER (self), FALSE);
+
+  if (host == NULL || *host == '\0' || g_ascii_strcasecmp (host, "localhost") == 0)
+    host = "127.0.0.1";
+  address = g_inet_address_new_from_string (host);
+  if (address == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Cannot listen on \"%s\": not an IP address", host);
+      return FALSE;
+    }
+  if (port > 65535)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Port %u is out of range", port);
+      return FALSE;
+    }
+  socket_address = g_inet_socket_address_new (address, port);
+  if (!soup_server_listen (self->soup, socket_address, 0, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (self->soup);
+  for (GSList *l = uris; l != NULL; l = l->next)
+    if (g_uri_get_port (l->data) > 0)
+      self->port = g_uri_get_port (l->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  return TRUE;
+}
+
+guint
+odd_http_server_get_port (OddHttpServer *self)
+{
+  g_return_val_if_fail (ODD_IS_HTTP_SERVER (self), 0);
+  return self->port;
+}
+
+SoupServer *
+odd_http_server_get_soup (OddHttpServer *self)
+{
+  g_return_val_if_fail (ODD_IS_HTTP_SERVER (self), NULL);
+  return self->soup;
+}
+
+OddMetrics *
+odd_http_server_get_metrics (OddHttpServer *self)
+{
+  g_return_val_if_fail (ODD_IS_HTTP_SERVER (self), NULL);
+  return self->metrics;
+}

@@ -1,0 +1,486 @@
+#include <string.h>
+#include "odd-http.h"
+#include "odd-ids.h"
+#include "odd-build-config.h"
+
+typedef struct {
+  OddMetrics    *metrics;
+  OddHttpServer *server;
+  SoupSession   *session;
+  char          *ready_reason;
+  GThread       *main_thread;
+} Fixture;
+
+typedef struct {
+  guint               status;
+  char               *body;
+  SoupMessageHeaders *headers;
+} Response;
+
+static void
+response_free (Response *r)
+{
+  g_free (r->body);
+  g_clear_pointer (&r->headers, soup_message_headers_unref);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
+
+static char *
+ready_func (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return g_strdup (f->ready_reason);
+}
+
+static void
+handle_echo (OddHttpServer     *server,
+             SoupServerMessage *msg,
+             const char        *path,
+             GHashTable        *query,
+             gpointer           user_data)
+{
+  g_autoptr(JsonNode) body = odd_http_read_json_body (msg, 64);
+
+  if (body == NULL)
+    return;  /* answered already */
+  odd_http_reply_json (msg, 201, body);
+}
+
+static void
+handle_item (OddHttpServer     *server,
+             SoupServerMessage *msg,
+             const char        *path,
+             GHashTable        *query,
+             gpointer           user_data)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, path);
+  json_builder_set_member_name (b, "correlationId");
+  json_builder_add_string_value (b, odd_http_correlation_id (msg));
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  odd_http_reply_json (msg, 200, node);
+}
+
+typedef struct {
+  Fixture *fixture;
+  gboolean fail;
+} WorkData;
+
+static void
+work (gpointer       data,
+      OddHttpResult *result)
+{
+  WorkData *w = data;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  g_usleep (20000);
+  if (w->fail)
+    {
+      result->status = 503;
+      result->error = g_strdup ("Database unavailable");
+      result->retry_after = g_strdup ("2");
+      return;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "offMainThread");
+  json_builder_add_boolean_value (b, g_thread_self () != w->fixture->main_thread);
+  json_builder_end_object (b);
+  result->body = json_builder_get_root (b);
+}
+
+static void
+handle_deferred (OddHttpServer     *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  WorkData *w = g_new0 (WorkData, 1);
+
+  w->fixture = user_data;
+  w->fail = query != NULL && g_hash_table_contains (query, "fail");
+  odd_http_server_defer (server, msg, work, w, g_free);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  static const char *const post[] = { "POST", NULL };
+  static const char *const get[] = { "GET", NULL };
+
+  f->main_thread = g_thread_self ();
+  f->metrics = odd_metrics_new ("test");
+  f->server = odd_http_server_new ("test", f->metrics, ready_func, f);
+  odd_http_server_add_route (f->server, "/echo", post, handle_echo, f);
+  odd_http_server_add_route (f->server, "/items/", get, handle_item, f);
+  odd_http_server_add_route (f->server, "/slow", get, handle_deferred, f);
+  g_assert_true (odd_http_server_listen (f->server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd_http_server_get_port (f->server), >, 0);
+  f->session = soup_session_new ();
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_object (&f->session);
+  g_clear_object (&f->server);
+  g_clear_pointer (&f->metrics, odd_metrics_free);
+  g_free (f->ready_reason);
+  /* let libsoup finish closing its sockets */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GBytes **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static Response *
+request (Fixture    *f,
+         const char *method,
+         const char *path,
+         const char *content_type,
+         const char *body,
+         gssize      body_len,
+         const char *header_name,
+         const char *header_value)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", odd_http_server_get_port (f->server), path);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  GBytes *bytes = NULL;
+  Response *r = g_new0 (Response, 1);
+
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) req = g_bytes_new (body, body_len < 0 ? strlen (body) : (gsize) body_len);
+
+      soup_message_set_request_body_from_bytes (msg, content_type, req);
+    }
+  if (header_name != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), header_name, header_value);
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &bytes);
+  while (bytes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  r->status = soup_message_get_status (msg);
+  r->body = g_bytes_get_size (bytes) > 0
+            ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
+            : g_strdup ("");
+  r->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  g_bytes_unref (bytes);
+  return r;
+}
+
+static JsonObject *
+json_object_of (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+assert_json_error (Response   *r,
+                   guint       status,
+                   const char *error)
+{
+  g_autoptr(JsonObject) obj = NULL;
+
+  g_assert_cmpuint (r->status, ==, status);
+  g_assert_cmpstr (soup_message_headers_get_content_type (r->headers, NULL), ==, "application/json");
+  obj = json_object_of (r->body);
+  if (error != NULL)
+    g_assert_cmpstr (json_object_get_string_member (obj, "error"), ==, error);
+  else
+    g_assert_true (json_object_has_member (obj, "error"));
+}
+
+static void
+test_not_found_and_method (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) nf = request (f, "GET", "/x", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) nf2 = request (f, "GET", "/healthz/extra", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) method = request (f, "POST", "/healthz", "application/json", "{}", -1, NULL, NULL);
+  g_autoptr(Response) method2 = request (f, "GET", "/echo", NULL, NULL, 0, NULL, NULL);
+
+  assert_json_error (nf, 404, "Not found: /x");
+  assert_json_error (nf2, 404, "Not found: /healthz/extra");
+  assert_json_error (method, 405, NULL);
+  g_assert_cmpstr (soup_message_headers_get_one (method->headers, "Allow"), ==, "GET, HEAD");
+  assert_json_error (method2, 405, NULL);
+  g_assert_cmpstr (soup_message_headers_get_one (method2->headers, "Allow"), ==, "POST");
+  /* no CORS unless asked for */
+  g_assert_null (soup_message_headers_get_one (nf->headers, "Access-Control-Allow-Origin"));
+}
+
+static void
+test_prefix_routes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) item = request (f, "GET", "/items/42/detail", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) bare = request (f, "GET", "/items", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(JsonObject) obj = NULL;
+
+  g_assert_cmpuint (item->status, ==, 200);
+  obj = json_object_of (item->body);
+  g_assert_cmpstr (json_object_get_string_member (obj, "path"), ==, "/items/42/detail");
+  g_assert_cmpuint (bare->status, ==, 200);
+}
+
+static void
+test_health_ready_metrics (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) health = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) ready = request (f, "GET", "/readyz", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) not_ready = NULL;
+  g_autoptr(Response) metrics = NULL;
+  g_autoptr(Response) head = NULL;
+  g_autoptr(JsonObject) obj = NULL;
+  g_autoptr(JsonObject) obj2 = NULL;
+  g_autoptr(JsonObject) obj3 = NULL;
+
+  g_assert_cmpuint (health->status, ==, 200);
+  obj = json_object_of (health->body);
+  g_assert_cmpstr (json_object_get_string_member (obj, "status"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (obj, "version"), ==, ODD_VERSION);
+
+  g_assert_cmpuint (ready->status, ==, 200);
+  obj2 = json_object_of (ready->body);
+  g_assert_cmpstr (json_object_get_string_member (obj2, "status"), ==, "ok");
+
+  f->ready_reason = g_strdup ("RabbitMQ not connected");
+  not_ready = request (f, "GET", "/readyz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (not_ready->status, ==, 503);
+  obj3 = json_object_of (not_ready->body);
+  g_assert_cmpstr (json_object_get_string_member (obj3, "status"), ==, "not_ready");
+  g_assert_cmpstr (json_object_get_string_member (obj3, "version"), ==, ODD_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (obj3, "reason"), ==, "RabbitMQ not connected");
+
+  head = request (f, "HEAD", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (head->status, ==, 200);
+  g_assert_cmpstr (head->body, ==, "");
+
+  metrics = request (f, "GET", "/metrics", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (metrics->status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_one (metrics->headers, "Content-Type"), ==,
+                   "text/plain; version=0.0.4; charset=utf-8");
+  g_assert_nonnull (strstr (metrics->body, "http_requests_total{service=\"test\",route=\"/healthz\"} 2\n"));
+  g_assert_nonnull (strstr (metrics->body, "http_requests_total{service=\"test\",route=\"/readyz\"} 2\n"));
+  g_assert_nonnull (strstr (metrics->body, "http_responses_total{service=\"test\",code=\"503\"} 1\n"));
+  g_assert_nonnull (strstr (metrics->body,
+                            "http_request_duration_seconds_count{service=\"test\",route=\"/healthz\"} 2\n"));
+  g_assert_nonnull (strstr (metrics->body, "process_resident_memory_bytes{service=\"test\"}"));
+}
+
+static void
+test_route_label_bounded (Fixture *f, gconstpointer data)
+{
+  g_autofree char *text = NULL;
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/items/%d", i);
+      g_autofree char *missing = g_strdup_printf ("/nothing/%d", i);
+      g_autoptr(Response) a = request (f, "GET", path, NULL, NULL, 0, NULL, NULL);
+      g_autoptr(Response) b = request (f, "GET", missing, NULL, NULL, 0, NULL, NULL);
+    }
+  text = odd_metrics_render (f->metrics);
+  g_assert_nonnull (strstr (text, "http_requests_total{service=\"test\",route=\"/items/\"} 5\n"));
+  g_assert_nonnull (strstr (text, "http_requests_total{service=\"test\",route=\"unmatched\"} 5\n"));
+  g_assert_null (strstr (text, "/items/3"));
+  g_assert_null (strstr (text, "/nothing"));
+}
+
+static void
+test_correlation (Fixture *f, gconstpointer data)
+{
+  const char *valid = "0B8B1F0E-8A7C-4A54-9B6B-4A1F2A3C4D5E";
+  g_autoptr(Response) kept = request (f, "GET", "/items/1", NULL, NULL, 0, "X-Correlation-Id", valid);
+  g_autoptr(Response) replaced = request (f, "GET", "/items/1", NULL, NULL, 0, "X-Correlation-Id", "not-a-uuid");
+  g_autoptr(Response) fresh = request (f, "GET", "/x", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(JsonObject) obj = json_object_of (kept->body);
+  g_autoptr(JsonObject) obj2 = json_object_of (replaced->body);
+  const char *echoed = soup_message_headers_get_one (replaced->headers, "X-Correlation-Id");
+
+  g_assert_cmpstr (soup_message_headers_get_one (kept->headers, "X-Correlation-Id"), ==,
+                   "0b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e");
+  g_assert_cmpstr (json_object_get_string_member (obj, "correlationId"), ==,
+                   "0b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e");
+  g_assert_true (odd_uuid_is_valid (echoed));
+  g_assert_cmpstr (json_object_get_string_member (obj2, "correlationId"), ==, echoed);
+  /* even errors carry one */
+  g_assert_true (odd_uuid_is_valid (soup_message_headers_get_one (fresh->headers, "X-Correlation-Id")));
+}
+
+static void
+test_cors (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) preflight = NULL;
+  g_autoptr(Response) get = NULL;
+
+  odd_http_server_set_cors (f->server, TRUE);
+  preflight = request (f, "OPTIONS", "/echo", NULL, NULL, 0, "Origin", "http://example.test");
+  g_assert_cmpuint (preflight->status, ==, 200);
+  g_assert_cmpstr (preflight->body, ==, "");
+  g_assert_cmpstr (soup_message_headers_get_one (preflight->headers, "Access-Control-Allow-Origin"), ==, "*");
+  g_assert_cmpstr (soup_message_headers_get_one (preflight->headers, "Access-Control-Allow-Methods"), ==,
+                   "GET, POST, OPTIONS");
+  g_assert_cmpstr (soup_message_headers_get_one (preflight->headers, "Access-Control-Allow-Headers"), ==,
+                   "Content-Type, X-Correlation-Id, Authorization");
+
+  get = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (get->status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_one (get->headers, "Access-Control-Allow-Origin"), ==, "*");
+}
+
+static void
+test_defer (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) ok = request (f, "GET", "/slow", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) fail = request (f, "GET", "/slow?fail=1", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(JsonObject) obj = json_object_of (ok->body);
+
+  g_assert_cmpuint (ok->status, ==, 200);
+  g_assert_true (json_object_get_boolean_member (obj, "offMainThread"));
+  g_assert_true (odd_uuid_is_valid (soup_message_headers_get_one (ok->headers, "X-Correlation-Id")));
+  assert_json_error (fail, 503, "Database unavailable");
+  g_assert_cmpstr (soup_message_headers_get_one (fail->headers, "Retry-After"), ==, "2");
+}
+
+static void
+on_sent_count (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  guint *done = user_data;
+  g_autoptr(GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+
+  g_assert_nonnull (bytes);
+  (*done)++;
+}
+
+static void
+test_defer_many (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/slow", odd_http_server_get_port (f->server));
+  guint done = 0;
+  gint64 start = g_get_monotonic_time ();
+
+  g_clear_object (&f->session);
+  f->session = soup_session_new_with_options ("max-conns", 32, "max-conns-per-host", 32, NULL);
+  for (int i = 0; i < 32; i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+      soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent_count, &done);
+    }
+  while (done < 32)
+    g_main_context_iteration (NULL, TRUE);
+  /* 32 jobs of 20 ms on 8 threads: ~80 ms, far less than 32 × 20 ms in series */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 600000);
+}
+
+static void
+test_defer_client_gone (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Response) after = NULL;
+  gint64 until;
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                                           odd_http_server_get_port (f->server),
+                                                                           NULL, &error);
+      const char *req = "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n";
+
+      g_assert_no_error (error);
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), req, strlen (req),
+                                 NULL, NULL, &error);
+      g_assert_no_error (error);
+      /* let the server read and pause it, then vanish before the worker answers */
+      until = g_get_monotonic_time () + 5000;
+      while (g_get_monotonic_time () < until)
+        g_main_context_iteration (NULL, FALSE);
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    }
+  until = g_get_monotonic_time () + 200000;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+
+  after = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+static void
+test_json_body (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) ok = request (f, "POST", "/echo", "application/json; charset=utf-8", "{\"a\":1}", -1, NULL, NULL);
+  g_autoptr(Response) media = request (f, "POST", "/echo", "text/plain", "{\"a\":1}", -1, NULL, NULL);
+  g_autoptr(Response) big = request (f, "POST", "/echo", "application/json",
+                                     "{\"a\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+                                     -1, NULL, NULL);
+  g_autoptr(Response) empty = request (f, "POST", "/echo", "application/json", "", 0, NULL, NULL);
+  g_autoptr(Response) malformed = request (f, "POST", "/echo", "application/json", "{\"a\":", -1, NULL, NULL);
+  g_autoptr(Response) utf8 = request (f, "POST", "/echo", "application/json", "{\"a\":\"\xff\xfe\"}", -1, NULL, NULL);
+  g_autoptr(Response) nul = request (f, "POST", "/echo", "application/json", "{\"a\":1}\0", 8, NULL, NULL);
+  g_autoptr(JsonObject) obj = NULL;
+  g_autoptr(JsonObject) bad = NULL;
+
+  g_assert_cmpuint (ok->status, ==, 201);
+  obj = json_object_of (ok->body);
+  g_assert_cmpint (json_object_get_int_member (obj, "a"), ==, 1);
+
+  assert_json_error (media, 415, "Content-Type must be application/json");
+  assert_json_error (big, 413, NULL);
+  assert_json_error (empty, 400, "Request body is empty");
+  assert_json_error (malformed, 400, NULL);
+  bad = json_object_of (malformed->body);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (bad, "error"), "Malformed JSON: "));
+  assert_json_error (utf8, 400, "Request body is not valid UTF-8 text");
+  assert_json_error (nul, 400, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(name, func) g_test_add ("/http/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("not-found-and-method", test_not_found_and_method);
+  ADD ("prefix-routes", test_prefix_routes);
+  ADD ("health-ready-metrics", test_health_ready_metrics);
+  ADD ("route-label-bounded", test_route_label_bounded);
+  ADD ("correlation", test_correlation);
+  ADD ("cors", test_cors);
+  ADD ("defer", test_defer);
+  ADD ("defer-many", test_defer_many);
+  ADD ("defer-client-gone", test_defer_client_gone);
+  ADD ("json-body", test_json_body);
+#undef ADD
+  return g_test_run ();
+}
