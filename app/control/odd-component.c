@@ -1,0 +1,935 @@
+#define G_LOG_DOMAIN "odd-control"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <libpq-fe.h>
+
+#include "odd-component.h"
+#include "odd-control-error.h"
+#include "odd-probe.h"
+#include "odd-process.h"
+#include "odd-programs.h"
+
+#define SERVICE_STOP_TIMEOUT_MS  10000
+#define SERVER_READY_TIMEOUT_MS  60000
+#define SERVICE_READY_TIMEOUT_MS 30000
+#define INITDB_TIMEOUT_MS        180000
+#define CTL_TIMEOUT_MS           90000
+#define RABBITMQ_LIB_BIN         "/usr/lib/rabbitmq/bin"
+
+struct _OddComponent
+{
+  GObject           parent_instance;
+
+  OddComponentKind  kind;
+  char             *name;
+  OddPort           port;
+  OddStackPaths    *paths;
+  GStrv             env;
+};
+
+G_DEFINE_FINAL_TYPE (OddComponent, odd_component, G_TYPE_OBJECT)
+
+static void
+odd_component_finalize (GObject *object)
+{
+  OddComponent *self = ODD_COMPONENT (object);
+
+  g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->paths, odd_stack_paths_unref);
+  g_clear_pointer (&self->env, g_strfreev);
+
+  G_OBJECT_CLASS (odd_component_parent_class)->finalize (object);
+}
+
+static void
+odd_component_class_init (OddComponentClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = odd_component_finalize;
+}
+
+static void
+odd_component_init (OddComponent *self)
+{
+}
+
+OddComponent *
+odd_component_new (OddComponentKind  kind,
+                   const char       *name,
+                   OddPort           port,
+                   OddStackPaths    *paths)
+{
+  OddComponent *self;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (paths != NULL, NULL);
+
+  self = g_object_new (ODD_TYPE_COMPONENT, NULL);
+  self->kind = kind;
+  self->name = g_strdup (name);
+  self->port = port;
+  self->paths = odd_stack_paths_ref (paths);
+
+  return self;
+}
+
+const char *
+odd_component_get_name (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), NULL);
+
+  return self->name;
+}
+
+OddComponentKind
+odd_component_get_kind (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), 0);
+
+  return self->kind;
+}
+
+guint16
+odd_component_get_port (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), 0);
+
+  return odd_stack_paths_get_port (self->paths, self->port);
+}
+
+char *
+odd_component_dup_url (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), NULL);
+
+  switch (self->kind)
+    {
+    case ODD_COMPONENT_POSTGRES:
+      return odd_stack_paths_postgres_url (self->paths);
+    case ODD_COMPONENT_REDIS:
+      return odd_stack_paths_redis_url (self->paths);
+    case ODD_COMPONENT_RABBITMQ:
+      return odd_stack_paths_rabbitmq_url (self->paths);
+    case ODD_COMPONENT_SERVICE:
+    default:
+      return odd_stack_paths_http_url (self->paths, self->port);
+    }
+}
+
+char *
+odd_component_dup_log_file (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), NULL);
+
+  return odd_stack_paths_log_file (self->paths, self->name);
+}
+
+void
+odd_component_set_env (OddComponent       *self,
+                       const char * const *env)
+{
+  g_return_if_fail (ODD_IS_COMPONENT (self));
+
+  g_clear_pointer (&self->env, g_strfreev);
+  self->env = g_strdupv ((char **) env);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Where things are */
+
+static char *
+postgres_data_dir (OddComponent *self)
+{
+  return g_build_filename (odd_stack_paths_get_postgres_dir (self->paths), "data", NULL);
+}
+
+static char *
+postgres_socket_dir (OddComponent *self)
+{
+  return g_build_filename (odd_stack_paths_get_postgres_dir (self->paths), "sock", NULL);
+}
+
+/* Where the pid of the running process is recorded. */
+static char *
+pid_file (OddComponent *self)
+{
+  if (self->kind == ODD_COMPONENT_POSTGRES)
+    {
+      g_autofree char *data = postgres_data_dir (self);
+
+      return g_build_filename (data, "postmaster.pid", NULL);
+    }
+
+  /* RabbitMQ writes this file itself (RABBITMQ_PID_FILE); for the others we write it. */
+  return odd_stack_paths_pid_file (self->paths, self->name);
+}
+
+/* The process name in /proc/<pid>/stat, to tell our process from a reused pid. */
+static char *
+process_name (OddComponent *self)
+{
+  switch (self->kind)
+    {
+    case ODD_COMPONENT_POSTGRES:
+      return g_strdup ("postgres");
+    case ODD_COMPONENT_REDIS:
+      return g_strdup ("redis-server");
+    case ODD_COMPONENT_RABBITMQ:
+      return g_strdup ("beam.smp");
+    case ODD_COMPONENT_SERVICE:
+    default:
+      return g_strconcat ("odd-", self->name, NULL);
+    }
+}
+
+GPid
+odd_component_get_pid (OddComponent *self)
+{
+  g_autofree char *file = NULL;
+  g_autofree char *comm = NULL;
+  GPid pid;
+
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), 0);
+
+  file = pid_file (self);
+  comm = process_name (self);
+  pid = odd_process_read_pid_file (file);
+  if (pid != 0 && odd_process_is_alive (pid, comm))
+    return pid;
+
+  return 0;
+}
+
+static char *
+postgres_conninfo (OddComponent *self,
+                   const char   *dbname)
+{
+  return g_strdup_printf ("host=127.0.0.1 port=%u user=postgres dbname=%s connect_timeout=3",
+                          odd_component_get_port (self), dbname);
+}
+
+static gboolean
+probe (OddComponent *self,
+       GCancellable *cancellable)
+{
+  guint16 port = odd_component_get_port (self);
+
+  switch (self->kind)
+    {
+    case ODD_COMPONENT_POSTGRES:
+      {
+        /* PQping says "accepting connections" only once recovery is over. */
+        g_autofree char *conninfo = postgres_conninfo (self, "postgres");
+
+        return PQping (conninfo) == PQPING_OK;
+      }
+    case ODD_COMPONENT_REDIS:
+    case ODD_COMPONENT_RABBITMQ:
+      return odd_probe_tcp (port, cancellable);
+    case ODD_COMPONENT_SERVICE:
+    default:
+      return odd_probe_http_status (port, "/readyz", cancellable) == 200;
+    }
+}
+
+gboolean
+odd_component_is_healthy (OddComponent *self,
+                          GCancellable *cancellable)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
+
+  return odd_component_get_pid (self) != 0 && probe (self, cancellable);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Programs */
+
+static gboolean
+running_as_root (void)
+{
+  return geteuid () == 0;
+}
+
+static char *
+find_runuser (GError **error)
+{
+  const char *dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", NULL };
+
+  return odd_programs_find_server ("runuser", dirs, "util-linux", error);
+}
+
+/* PostgreSQL refuses to run as root; as root its programs run as the postgres user. */
+static GPtrArray *
+postgres_argv (const char  *bindir,
+               const char  *program,
+               GError     **error)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  if (running_as_root ())
+    {
+      char *runuser = find_runuser (error);
+
+      if (runuser == NULL)
+        return NULL;
+      g_ptr_array_add (argv, runuser);
+      g_ptr_array_add (argv, g_strdup ("-u"));
+      g_ptr_array_add (argv, g_strdup ("postgres"));
+      g_ptr_array_add (argv, g_strdup ("--"));
+    }
+  g_ptr_array_add (argv, g_build_filename (bindir, program, NULL));
+
+  return g_steal_pointer (&argv);
+}
+
+static void
+argv_add (GPtrArray  *argv,
+          const char *first,
+          ...)
+{
+  va_list args;
+
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+}
+
+static const char * const *
+argv_end (GPtrArray *argv)
+{
+  g_ptr_array_add (argv, NULL);
+  return (const char * const *) argv->pdata;
+}
+
+static char *
+find_redis (GError **error)
+{
+  const char *dirs[] = { "/usr/bin", "/usr/local/bin", NULL };
+
+  return odd_programs_find_server ("redis-server", dirs, "redis-server", error);
+}
+
+static char *
+find_rabbitmq (const char  *program,
+               GError     **error)
+{
+  const char *dirs[] = { RABBITMQ_LIB_BIN, NULL };
+
+  return odd_programs_find_server (program, dirs, "rabbitmq-server", error);
+}
+
+gboolean
+odd_component_check_programs (OddComponent  *self,
+                              GError       **error)
+{
+  g_autofree char *found = NULL;
+  gboolean in_build_tree;
+
+  switch (self->kind)
+    {
+    case ODD_COMPONENT_POSTGRES:
+      found = odd_programs_find_postgres_bindir (error);
+      if (found != NULL && running_as_root ())
+        {
+          g_autofree char *runuser = find_runuser (error);
+
+          if (runuser == NULL)
+            return FALSE;
+          if (getpwnam ("postgres") == NULL)
+            {
+              g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_MISSING_PROGRAM,
+                           "PostgreSQL refuses to run as root and there is no postgres user. "
+                           "Install the server with: sudo apt-get install -y postgresql");
+              return FALSE;
+            }
+        }
+      break;
+    case ODD_COMPONENT_REDIS:
+      found = find_redis (error);
+      break;
+    case ODD_COMPONENT_RABBITMQ:
+      found = find_rabbitmq ("rabbitmq-server", error);
+      if (found != NULL)
+        {
+          g_autofree char *ctl = find_rabbitmq ("rabbitmqctl", error);
+
+          if (ctl == NULL)
+            return FALSE;
+        }
+      break;
+    case ODD_COMPONENT_SERVICE:
+    default:
+      found = odd_programs_find_service (self->name, &in_build_tree, error);
+      break;
+    }
+
+  return found != NULL;
+}
+
+static gboolean
+make_dir (const char  *dir,
+          int          mode,
+          GError     **error)
+{
+  if (g_mkdir_with_parents (dir, mode) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create %s: %s", dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* PostgreSQL */
+
+static gboolean
+chown_to_postgres (const char  *path,
+                   GError     **error)
+{
+  struct passwd *pw = getpwnam ("postgres");
+
+  if (pw == NULL)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_MISSING_PROGRAM,
+                   "There is no postgres user. Install the server with: "
+                   "sudo apt-get install -y postgresql");
+      return FALSE;
+    }
+
+  if (chown (path, pw->pw_uid, pw->pw_gid) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot hand %s to the postgres user: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+postgres_create_database (OddComponent  *self,
+                          GError       **error)
+{
+  g_autofree char *conninfo = postgres_conninfo (self, "postgres");
+  PGconn *conn = PQconnectdb (conninfo);
+  PGresult *result = NULL;
+  gboolean ok = FALSE;
+
+  if (PQstatus (conn) != CONNECTION_OK)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+                   "Cannot connect to PostgreSQL on port %u: %s",
+                   odd_component_get_port (self), PQerrorMessage (conn));
+      goto out;
+    }
+
+  result = PQexec (conn, "SELECT 1 FROM pg_database WHERE datname = 'odd'");
+  if (PQresultStatus (result) != PGRES_TUPLES_OK)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+                   "Cannot list the databases: %s", PQerrorMessage (conn));
+      goto out;
+    }
+
+  if (PQntuples (result) == 0)
+    {
+      PQclear (result);
+      result = PQexec (conn, "CREATE DATABASE odd");
+      /* Another `up` may have created it in the meantime: that is fine. */
+      if (PQresultStatus (result) != PGRES_COMMAND_OK &&
+          g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "42P04") != 0)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+                       "Cannot create the database odd: %s", PQerrorMessage (conn));
+          goto out;
+        }
+    }
+
+  ok = TRUE;
+
+out:
+  g_clear_pointer (&result, PQclear);
+  PQfinish (conn);
+  return ok;
+}
+
+static gboolean
+postgres_start (OddComponent  *self,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  const char *pg_dir = odd_stack_paths_get_postgres_dir (self->paths);
+  g_autofree char *bindir = NULL;
+  g_autofree char *data = postgres_data_dir (self);
+  g_autofree char *sock = postgres_socket_dir (self);
+  g_autofree char *version_file = g_build_filename (data, "PG_VERSION", NULL);
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autofree char *options = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+
+  bindir = odd_programs_find_postgres_bindir (error);
+  if (bindir == NULL)
+    return FALSE;
+
+  if (!make_dir (pg_dir, 0700, error) || !make_dir (sock, 0700, error))
+    return FALSE;
+  if (running_as_root () &&
+      (!chown_to_postgres (pg_dir, error) || !chown_to_postgres (sock, error)))
+    return FALSE;
+
+  if (!g_file_test (version_file, G_FILE_TEST_EXISTS))
+    {
+      argv = postgres_argv (bindir, "initdb", error);
+      if (argv == NULL)
+        return FALSE;
+      argv_add (argv, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                "--locale=C.UTF-8", NULL);
+      if (!odd_process_run (argv_end (argv), NULL, pg_dir, log_file, INITDB_TIMEOUT_MS,
+                            cancellable, error))
+        return FALSE;
+      g_clear_pointer (&argv, g_ptr_array_unref);
+    }
+
+  argv = postgres_argv (bindir, "pg_ctl", error);
+  if (argv == NULL)
+    return FALSE;
+  /* pg_ctl -o hands this string to the postmaster as its options; the paths are ours and
+   * hold no spaces by construction (checked below). */
+  if (strchr (sock, ' ') != NULL)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "The PostgreSQL socket directory %s contains a space; "
+                   "set ODD_STATE_DIR to a path without spaces", sock);
+      return FALSE;
+    }
+  options = g_strdup_printf ("-p %u -k %s -c listen_addresses=127.0.0.1 -c max_connections=200",
+                             odd_component_get_port (self), sock);
+  /* No -l: the postmaster inherits our log file as stdout and stderr. */
+  argv_add (argv, "-D", data, "-w", "-t", "60", "-o", options, "start", NULL);
+  if (!odd_process_run (argv_end (argv), NULL, pg_dir, log_file, CTL_TIMEOUT_MS,
+                        cancellable, error))
+    return FALSE;
+
+  return postgres_create_database (self, error);
+}
+
+static gboolean
+postgres_stop (OddComponent  *self,
+               GError       **error)
+{
+  g_autofree char *bindir = odd_programs_find_postgres_bindir (error);
+  g_autofree char *data = postgres_data_dir (self);
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autoptr(GPtrArray) argv = NULL;
+
+  if (bindir == NULL)
+    return FALSE;
+
+  argv = postgres_argv (bindir, "pg_ctl", error);
+  if (argv == NULL)
+    return FALSE;
+  argv_add (argv, "-D", data, "-m", "fast", "-w", "-t", "60", "stop", NULL);
+
+  return odd_process_run (argv_end (argv), NULL, odd_stack_paths_get_postgres_dir (self->paths),
+                          log_file, CTL_TIMEOUT_MS, NULL, error);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Redis and services: a long-running child we start and record */
+
+static gboolean
+spawn_recorded (OddComponent        *self,
+                const char * const  *argv,
+                const char * const  *envp,
+                const char          *cwd,
+                GError             **error)
+{
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autofree char *file = pid_file (self);
+  g_autoptr(GSubprocess) subprocess = NULL;
+  GPid pid;
+
+  subprocess = odd_process_spawn (argv, envp, cwd, log_file, error);
+  if (subprocess == NULL)
+    return FALSE;
+
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (subprocess), NULL, 10);
+  if (!odd_process_write_pid_file (file, pid, error))
+    {
+      g_subprocess_force_exit (subprocess);
+      return FALSE;
+    }
+
+  /* Dropping our reference is fine: GSubprocess keeps watching (and reaps) the child. */
+  return TRUE;
+}
+
+static gboolean
+redis_start (OddComponent  *self,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autofree char *program = find_redis (error);
+  g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "redis");
+  g_autofree char *port = g_strdup_printf ("%u", odd_component_get_port (self));
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  if (program == NULL || !make_dir (dir, 0700, error))
+    return FALSE;
+
+  /* Not daemonized: we record its pid and it logs to stdout, our log file. The append-only
+   * file keeps the aggregates across a restart (they can be rebuilt from PostgreSQL, but
+   * that takes a replay). */
+  g_ptr_array_add (argv, g_steal_pointer (&program));
+  argv_add (argv, "--port", port, "--bind", "127.0.0.1", "--dir", dir,
+            "--daemonize", "no", "--logfile", "", "--save", "", "--appendonly", "yes", NULL);
+
+  return spawn_recorded (self, argv_end (argv), NULL, dir, error);
+}
+
+static char **
+service_environ (OddComponent *self)
+{
+  char **envp = g_get_environ ();
+
+  for (guint i = 0; self->env != NULL && self->env[i] != NULL; i++)
+    {
+      const char *eq = strchr (self->env[i], '=');
+      g_autofree char *key = NULL;
+
+      if (eq == NULL)
+        continue;
+      key = g_strndup (self->env[i], eq - self->env[i]);
+      envp = g_environ_setenv (envp, key, eq + 1, TRUE);
+    }
+
+  return envp;
+}
+
+static gboolean
+service_start (OddComponent  *self,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autofree char *program = NULL;
+  g_auto(GStrv) envp = NULL;
+  gboolean in_build_tree = FALSE;
+  const char *argv[2] = { NULL, NULL };
+
+  program = odd_programs_find_service (self->name, &in_build_tree, error);
+  if (program == NULL)
+    return FALSE;
+
+  envp = service_environ (self);
+  if (in_build_tree && g_environ_getenv (envp, "CONTRACTS_PATH") == NULL)
+    {
+      /* A binary in the build tree is not installed, nor are its contracts. */
+      g_autofree char *contracts = odd_programs_source_contracts_dir ();
+
+      if (contracts != NULL)
+        envp = g_environ_setenv (envp, "CONTRACTS_PATH", contracts, TRUE);
+    }
+
+  argv[0] = program;
+  return spawn_recorded (self, argv, (const char * const *) envp,
+                         odd_stack_paths_get_state_dir (self->paths), error);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* RabbitMQ */
+
+static char **
+rabbitmq_environ (OddComponent *self)
+{
+  g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
+  g_autofree char *node = odd_stack_paths_rabbitmq_node (self->paths);
+  g_autofree char *port = g_strdup_printf ("%u", odd_component_get_port (self));
+  g_autofree char *dist = g_strdup_printf ("%u", odd_stack_paths_get_port (self->paths,
+                                                                           ODD_PORT_RABBITMQ_DIST));
+  g_autofree char *mnesia = g_build_filename (dir, "mnesia", NULL);
+  g_autofree char *log_base = g_build_filename (dir, "log", NULL);
+  g_autofree char *plugins = g_build_filename (dir, "enabled_plugins", NULL);
+  g_autofree char *config = g_build_filename (dir, "rabbitmq", NULL);
+  g_autofree char *pid = pid_file (self);
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  char **envp = g_get_environ ();
+
+  /* Loopback only: epmd (if this node starts it), the distribution port and AMQP. */
+  envp = g_environ_setenv (envp, "ERL_EPMD_ADDRESS", "127.0.0.1", TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
+                           "-kernel inet_dist_use_interface {127,0,0,1}", TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_NODENAME", node, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1", TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_NODE_PORT", port, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_DIST_PORT", dist, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_MNESIA_BASE", mnesia, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_LOG_BASE", log_base, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_LOGS", log_file, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_PID_FILE", pid, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_ENABLED_PLUGINS_FILE", plugins, TRUE);
+  /* Without the .conf suffix, as RabbitMQ expects it. */
+  envp = g_environ_setenv (envp, "RABBITMQ_CONFIG_FILE", config, TRUE);
+  /* The system-wide env file could name another node or port. */
+  envp = g_environ_setenv (envp, "RABBITMQ_CONF_ENV_FILE", "/dev/null", TRUE);
+
+  return envp;
+}
+
+static gboolean
+rabbitmq_prepare_dir (OddComponent  *self,
+                      GError       **error)
+{
+  g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
+  g_autofree char *plugins = g_build_filename (dir, "enabled_plugins", NULL);
+  g_autofree char *config = g_build_filename (dir, "rabbitmq.conf", NULL);
+
+  if (!make_dir (dir, 0700, error))
+    return FALSE;
+
+  /* No plugins: the management plugin alone doubles the start time, and the read-model
+   * gets queue depths over AMQP. */
+  if (!g_file_set_contents (plugins, "[].\n", -1, error))
+    return FALSE;
+  if (!g_file_test (config, G_FILE_TEST_EXISTS) &&
+      !g_file_set_contents (config,
+                            "# Written by oddctl for the local stack; edit freely.\n"
+                            "# Ports, node name and directories come from the environment.\n",
+                            -1, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+rabbitmqctl_run (OddComponent        *self,
+                 const char * const  *args,
+                 guint                timeout_ms,
+                 GCancellable        *cancellable,
+                 GError             **error)
+{
+  g_autofree char *ctl = find_rabbitmq ("rabbitmqctl", error);
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
+  g_auto(GStrv) envp = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  if (ctl == NULL)
+    return FALSE;
+
+  envp = rabbitmq_environ (self);
+  g_ptr_array_add (argv, g_steal_pointer (&ctl));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+
+  return odd_process_run (argv_end (argv), (const char * const *) envp, dir, log_file,
+                          timeout_ms, cancellable, error);
+}
+
+static gboolean
+rabbitmq_start (OddComponent  *self,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autofree char *server = find_rabbitmq ("rabbitmq-server", error);
+  g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
+  g_autofree char *pid = pid_file (self);
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_auto(GStrv) envp = NULL;
+  const char *argv[3] = { NULL, "-detached", NULL };
+
+  if (server == NULL || !rabbitmq_prepare_dir (self, error))
+    return FALSE;
+
+  /* A stale pid file would make `rabbitmqctl wait` watch a dead process. */
+  g_unlink (pid);
+
+  envp = rabbitmq_environ (self);
+  argv[0] = server;
+  return odd_process_run (argv, (const char * const *) envp, dir, log_file, CTL_TIMEOUT_MS,
+                          cancellable, error);
+}
+
+static gboolean
+rabbitmq_stop (OddComponent  *self,
+               GError       **error)
+{
+  const char *args[] = { "shutdown", NULL };
+  g_autoptr(GError) local_error = NULL;
+  GPid pid = odd_component_get_pid (self);
+
+  if (rabbitmqctl_run (self, args, CTL_TIMEOUT_MS, NULL, &local_error))
+    return TRUE;
+
+  /* rabbitmqctl cannot reach the node (a lost cookie, a half-started node): fall back to
+   * signals so that `down` still stops it. */
+  g_debug ("rabbitmqctl shutdown failed: %s", local_error->message);
+  if (pid == 0)
+    return TRUE;
+
+  return odd_process_terminate (pid, "beam.smp", SERVICE_STOP_TIMEOUT_MS, error);
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+gboolean
+odd_component_launch (OddComponent  *self,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_autofree char *log_file = NULL;
+  g_autofree char *log_dir = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  log_file = odd_component_dup_log_file (self);
+  log_dir = g_path_get_dirname (log_file);
+  if (!make_dir (log_dir, 0755, error))
+    return FALSE;
+
+  switch (self->kind)
+    {
+    case ODD_COMPONENT_POSTGRES:
+      ok = postgres_start (self, cancellable, error);
+      break;
+    case ODD_COMPONENT_REDIS:
+      ok = redis_start (self, cancellable, error);
+      break;
+    case ODD_COMPONENT_RABBITMQ:
+      ok = rabbitmq_start (self, cancellable, error);
+      break;
+    case ODD_COMPONENT_SERVICE:
+    default:
+      ok = service_start (self, cancellable, error);
+      break;
+    }
+
+  return ok;
+}
+
+guint
+odd_component_ready_timeout_ms (OddComponent *self)
+{
+  return self->kind == ODD_COMPONENT_SERVICE ? SERVICE_READY_TIMEOUT_MS : SERVER_READY_TIMEOUT_MS;
+}
+
+gboolean
+odd_component_start (OddComponent  *self,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  return odd_component_launch (self, cancellable, error) &&
+         odd_component_wait_ready (self, odd_component_ready_timeout_ms (self),
+                                   cancellable, error);
+}
+
+static void
+set_died_error (OddComponent  *self,
+                GError       **error)
+{
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autofree char *tail = odd_process_log_tail (log_file, 20);
+
+  g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+               "%s exited while starting; end of %s:\n%s", self->name, log_file, tail);
+}
+
+gboolean
+odd_component_wait_ready (OddComponent  *self,
+                          guint          timeout_ms,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 started = g_get_monotonic_time ();
+
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
+
+  for (;;)
+    {
+      GPid pid = odd_component_get_pid (self);
+
+      if (pid != 0 && probe (self, cancellable))
+        break;
+
+      /* RabbitMQ writes its pid file a moment after -detached returns: give it 10 s
+       * before a missing pid means it died. */
+      if (pid == 0 && (self->kind != ODD_COMPONENT_RABBITMQ ||
+                       g_get_monotonic_time () - started > 10 * G_USEC_PER_SEC))
+        {
+          set_died_error (self, error);
+          return FALSE;
+        }
+
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_autofree char *log_file = odd_component_dup_log_file (self);
+          g_autofree char *tail = odd_process_log_tail (log_file, 20);
+
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT,
+                       "%s did not get ready within %u s (port %u); end of %s:\n%s",
+                       self->name, timeout_ms / 1000, odd_component_get_port (self),
+                       log_file, tail);
+          return FALSE;
+        }
+
+      if (!odd_process_sleep (100, cancellable, error))
+        return FALSE;
+    }
+
+  if (self->kind == ODD_COMPONENT_RABBITMQ)
+    {
+      /* The AMQP port opens a little before the node has booted completely. */
+      g_autofree char *pid = pid_file (self);
+      const char *args[] = { "wait", pid, "--timeout", "60", NULL };
+
+      return rabbitmqctl_run (self, args, CTL_TIMEOUT_MS, cancellable, error);
+    }
+
+  return TRUE;
+}
+
+gboolean
+odd_component_stop (OddComponent  *self,
+                    GError       **error)
+{
+  g_autofree char *comm = NULL;
+  g_autofree char *file = NULL;
+  GPid pid;
+
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
+
+  pid = odd_component_get_pid (self);
+  if (pid == 0)
+    return TRUE;
+
+  switch (self->kind)
+    {
+    case ODD_COMPONENT_POSTGRES:
+      return postgres_stop (self, error);
+    case ODD_COMPONENT_RABBITMQ:
+      return rabbitmq_stop (self, error);
+    case ODD_COMPONENT_REDIS:
+    case ODD_COMPONENT_SERVICE:
+    default:
+      comm = process_name (self);
+      file = pid_file (self);
+      if (!odd_process_terminate (pid, comm, SERVICE_STOP_TIMEOUT_MS, error))
+        return FALSE;
+      g_unlink (file);
+      return TRUE;
+    }
+}

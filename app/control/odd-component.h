@@ -1,0 +1,73 @@
+/* odd-component.h: one supervised server (PostgreSQL, Redis, RabbitMQ) or service
+ *
+ * A component knows how to start itself detached, wait until it is ready, tell whether it
+ * is running and healthy, and stop. All calls block (the stack runs them on a worker
+ * thread) and honour their GCancellable.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "odd-stack-paths.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  ODD_COMPONENT_POSTGRES,
+  ODD_COMPONENT_REDIS,
+  ODD_COMPONENT_RABBITMQ,
+  ODD_COMPONENT_SERVICE,
+} OddComponentKind;
+
+#define ODD_TYPE_COMPONENT (odd_component_get_type ())
+G_DECLARE_FINAL_TYPE (OddComponent, odd_component, ODD, COMPONENT, GObject)
+
+/* @name: "postgres", "redis", "rabbitmq", or the service name ("gateway", ...), whose
+ * binary is odd-<name>. @port: the port of the component in @paths. */
+OddComponent     *odd_component_new            (OddComponentKind     kind,
+                                                const char          *name,
+                                                OddPort              port,
+                                                OddStackPaths       *paths);
+
+const char       *odd_component_get_name       (OddComponent        *self);
+OddComponentKind  odd_component_get_kind       (OddComponent        *self);
+guint16           odd_component_get_port       (OddComponent        *self);
+/* The URL clients use: postgresql://, redis://, amqp:// or http:// */
+char             *odd_component_dup_url        (OddComponent        *self);
+char             *odd_component_dup_log_file   (OddComponent        *self);
+
+/* Extra KEY=VALUE environment for a service (replaces earlier calls). */
+void              odd_component_set_env        (OddComponent        *self,
+                                                const char * const  *env);
+
+/* The pid of the running component, or 0 when it is not running. */
+GPid              odd_component_get_pid        (OddComponent        *self);
+/* Running and answering: TCP (servers) or GET /readyz = 200 (services). */
+gboolean          odd_component_is_healthy     (OddComponent        *self,
+                                                GCancellable        *cancellable);
+/* Checks that the programs exist; the error names the package to install. */
+gboolean          odd_component_check_programs (OddComponent        *self,
+                                                GError             **error);
+/* Starts the component (which must not be running) without waiting until it is ready
+ * (PostgreSQL is the exception: pg_ctl waits, and the database odd is created). */
+gboolean          odd_component_launch         (OddComponent        *self,
+                                                GCancellable        *cancellable,
+                                                GError             **error);
+/* How long odd_component_start() waits: 60 s for servers, 30 s for services. */
+guint             odd_component_ready_timeout_ms (OddComponent      *self);
+/* Launches the component (which must not be running) and waits until it is ready. */
+gboolean          odd_component_start          (OddComponent        *self,
+                                                GCancellable        *cancellable,
+                                                GError             **error);
+/* Waits until a running component is ready (servers: accept connections; services:
+ * /readyz = 200). Fails early, with the end of the log, when the process dies. */
+gboolean          odd_component_wait_ready     (OddComponent        *self,
+                                                guint                timeout_ms,
+                                                GCancellable        *cancellable,
+                                                GError             **error);
+/* Stops the component; TRUE also when it was not running. */
+gboolean          odd_component_stop           (OddComponent        *self,
+                                                GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,875 @@
+#define G_LOG_DOMAIN "odd-control"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <pwd.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "odd-local-stack.h"
+#include "odd-probe.h"
+#include "odd-process.h"
+
+struct _OddLocalStack
+{
+  GObject        parent_instance;
+
+  OddStackPaths *paths;
+  GPtrArray     *components;  /* OddComponent, in start order */
+  gint           busy;        /* an up or down is running */
+};
+
+G_DEFINE_FINAL_TYPE (OddLocalStack, odd_local_stack, G_TYPE_OBJECT)
+
+static const struct
+{
+  const char       *name;
+  OddComponentKind  kind;
+  OddPort           port;
+} component_table[] = {
+  /* RabbitMQ first: it takes the longest, so it boots while the others start. */
+  { "rabbitmq", ODD_COMPONENT_RABBITMQ, ODD_PORT_RABBITMQ },
+  { "postgres", ODD_COMPONENT_POSTGRES, ODD_PORT_POSTGRES },
+  { "redis", ODD_COMPONENT_REDIS, ODD_PORT_REDIS },
+  { "processor", ODD_COMPONENT_SERVICE, ODD_PORT_PROCESSOR },
+  { "metrics-engine", ODD_COMPONENT_SERVICE, ODD_PORT_METRICS_ENGINE },
+  { "read-model", ODD_COMPONENT_SERVICE, ODD_PORT_READ_MODEL },
+  { "gateway", ODD_COMPONENT_SERVICE, ODD_PORT_GATEWAY },
+};
+
+static const char * const component_names[] = {
+  "rabbitmq", "postgres", "redis", "processor", "metrics-engine", "read-model", "gateway", NULL,
+};
+
+const char * const *
+odd_local_stack_component_names (void)
+{
+  return component_names;
+}
+
+static void
+odd_local_stack_finalize (GObject *object)
+{
+  OddLocalStack *self = ODD_LOCAL_STACK (object);
+
+  g_clear_pointer (&self->components, g_ptr_array_unref);
+  g_clear_pointer (&self->paths, odd_stack_paths_unref);
+
+  G_OBJECT_CLASS (odd_local_stack_parent_class)->finalize (object);
+}
+
+static void
+odd_local_stack_class_init (OddLocalStackClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = odd_local_stack_finalize;
+}
+
+static void
+odd_local_stack_init (OddLocalStack *self)
+{
+  self->components = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static void
+configure_services (OddLocalStack *self)
+{
+  g_autofree char *amqp = odd_stack_paths_rabbitmq_url (self->paths);
+  g_autofree char *pg = odd_stack_paths_postgres_url (self->paths);
+  g_autofree char *redis = odd_stack_paths_redis_url (self->paths);
+  g_autofree char *read_model = odd_stack_paths_http_url (self->paths, ODD_PORT_READ_MODEL);
+  g_autofree char *gateway = odd_stack_paths_http_url (self->paths, ODD_PORT_GATEWAY);
+  g_autofree char *processor = odd_stack_paths_http_url (self->paths, ODD_PORT_PROCESSOR);
+  g_autofree char *metrics = odd_stack_paths_http_url (self->paths, ODD_PORT_METRICS_ENGINE);
+  g_autofree char *service_urls = g_strdup_printf ("gateway=%s,processor=%s,metrics-engine=%s,"
+                                                   "read-model=%s",
+                                                   gateway, processor, metrics, read_model);
+  g_autofree char *amqp_env = g_strconcat ("RABBITMQ_URL=", amqp, NULL);
+  g_autofree char *pg_env = g_strconcat ("POSTGRES_URL=", pg, NULL);
+  g_autofree char *redis_env = g_strconcat ("REDIS_URL=", redis, NULL);
+  g_autofree char *read_model_env = g_strconcat ("READ_MODEL_URL=", read_model, NULL);
+  g_autofree char *service_urls_env = g_strconcat ("ODD_SERVICE_URLS=", service_urls, NULL);
+
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+      g_autoptr(GStrvBuilder) builder = NULL;
+      g_auto(GStrv) env = NULL;
+      g_autofree char *port = NULL;
+
+      if (odd_component_get_kind (component) != ODD_COMPONENT_SERVICE)
+        continue;
+
+      builder = g_strv_builder_new ();
+      port = g_strdup_printf ("PORT=%u", odd_component_get_port (component));
+      g_strv_builder_add (builder, port);
+      g_strv_builder_add (builder, "ODD_BIND=127.0.0.1");
+      g_strv_builder_add (builder, amqp_env);
+      g_strv_builder_add (builder, pg_env);
+      g_strv_builder_add (builder, redis_env);
+      g_strv_builder_add (builder, read_model_env);
+      g_strv_builder_add (builder, service_urls_env);
+      env = g_strv_builder_end (builder);
+      odd_component_set_env (component, (const char * const *) env);
+    }
+}
+
+OddLocalStack *
+odd_local_stack_new (OddStackPaths *paths)
+{
+  OddLocalStack *self;
+
+  g_return_val_if_fail (paths != NULL, NULL);
+
+  self = g_object_new (ODD_TYPE_LOCAL_STACK, NULL);
+  self->paths = odd_stack_paths_ref (paths);
+  for (guint i = 0; i < G_N_ELEMENTS (component_table); i++)
+    g_ptr_array_add (self->components,
+                     odd_component_new (component_table[i].kind, component_table[i].name,
+                                        component_table[i].port, paths));
+  configure_services (self);
+
+  return self;
+}
+
+OddLocalStack *
+odd_local_stack_new_from_env (GError **error)
+{
+  g_autoptr(OddStackPaths) paths = odd_stack_paths_new_from_env (error);
+
+  if (paths == NULL)
+    return NULL;
+
+  return odd_local_stack_new (paths);
+}
+
+OddStackPaths *
+odd_local_stack_get_paths (OddLocalStack *self)
+{
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
+
+  return self->paths;
+}
+
+static OddComponent *
+find_component (OddLocalStack *self,
+                const char    *name)
+{
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+
+      if (g_strcmp0 (odd_component_get_name (component), name) == 0)
+        return component;
+    }
+
+  return NULL;
+}
+
+OddComponent *
+odd_local_stack_get_component (OddLocalStack *self,
+                               const char    *name)
+{
+  OddComponent *component;
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
+
+  component = find_component (self, name);
+  g_return_val_if_fail (component != NULL, NULL);
+
+  return component;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Progress: straight to the callback (blocking calls) or through the caller's context */
+
+typedef struct
+{
+  OddProgressFunc  func;
+  gpointer         data;
+  GMainContext    *context;  /* NULL: call directly */
+} Reporter;
+
+typedef struct
+{
+  OddProgressFunc    func;
+  gpointer           data;
+  char              *step;
+  OddProgressStatus  status;
+  char              *message;
+  double             fraction;
+} ProgressEvent;
+
+static void
+progress_event_free (gpointer user_data)
+{
+  ProgressEvent *event = user_data;
+
+  g_free (event->step);
+  g_free (event->message);
+  g_free (event);
+}
+
+static gboolean
+progress_event_dispatch (gpointer user_data)
+{
+  ProgressEvent *event = user_data;
+
+  event->func (event->step, event->status, event->message, event->fraction, event->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+report (Reporter          *reporter,
+        const char        *step,
+        OddProgressStatus  status,
+        double             fraction,
+        const char        *format,
+        ...) G_GNUC_PRINTF (5, 6);
+
+static void
+report (Reporter          *reporter,
+        const char        *step,
+        OddProgressStatus  status,
+        double             fraction,
+        const char        *format,
+        ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_debug ("%s: %s: %s", step, odd_progress_status_to_string (status), message);
+
+  if (reporter == NULL || reporter->func == NULL)
+    return;
+
+  if (reporter->context == NULL)
+    {
+      reporter->func (step, status, message, fraction, reporter->data);
+    }
+  else
+    {
+      ProgressEvent *event = g_new0 (ProgressEvent, 1);
+
+      event->func = reporter->func;
+      event->data = reporter->data;
+      event->step = g_strdup (step);
+      event->status = status;
+      event->message = g_steal_pointer (&message);
+      event->fraction = fraction;
+      /* Same priority as the GTask completion, queued before it: every progress event
+       * reaches the caller before the result does. */
+      g_main_context_invoke_full (reporter->context, G_PRIORITY_DEFAULT,
+                                  progress_event_dispatch, event, progress_event_free);
+    }
+}
+
+static gboolean
+begin_exclusive (OddLocalStack  *self,
+                 GError        **error)
+{
+  if (!g_atomic_int_compare_and_exchange (&self->busy, 0, 1))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_BUSY,
+                   "Another up or down is running on this stack");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+end_exclusive (OddLocalStack *self)
+{
+  g_atomic_int_set (&self->busy, 0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* up */
+
+/* Can the postgres user reach @dir, i.e. search every existing ancestor? */
+static gboolean
+postgres_user_can_reach (const char *dir)
+{
+  struct passwd *pw = getpwnam ("postgres");
+  g_autofree char *path = g_strdup (dir);
+
+  if (pw == NULL)
+    return FALSE;
+
+  while (strcmp (path, "/") != 0)
+    {
+      struct stat st;
+      char *parent;
+
+      if (g_stat (path, &st) == 0)
+        {
+          gboolean ok = (st.st_mode & S_IXOTH) ||
+                        (st.st_uid == pw->pw_uid && (st.st_mode & S_IXUSR)) ||
+                        (st.st_gid == pw->pw_gid && (st.st_mode & S_IXGRP));
+
+          if (!ok)
+            return FALSE;
+        }
+
+      parent = g_path_get_dirname (path);
+      g_free (path);
+      path = parent;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+choose_postgres_dir (OddLocalStack  *self,
+                     Reporter       *reporter,
+                     GError        **error)
+{
+  const char *pg_dir = odd_stack_paths_get_postgres_dir (self->paths);
+  g_autofree char *version = g_build_filename (pg_dir, "data", "PG_VERSION", NULL);
+  g_autofree char *checksum = NULL;
+  g_autofree char *fallback = NULL;
+
+  if (geteuid () != 0 || g_file_test (version, G_FILE_TEST_EXISTS) ||
+      postgres_user_can_reach (pg_dir))
+    return TRUE;
+
+  /* As root, PostgreSQL runs as the postgres user, which cannot enter a private home such
+   * as /root. Its cluster then lives in a directory of its own, named after the state dir
+   * so that each stack keeps its own data; stack.json records where. */
+  checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                            odd_stack_paths_get_state_dir (self->paths), -1);
+  checksum[12] = '\0';
+  fallback = g_build_filename ("/var/lib/odd/local-postgres", checksum, NULL);
+  if (g_mkdir_with_parents ("/var/lib/odd/local-postgres", 0755) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create /var/lib/odd/local-postgres: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  odd_stack_paths_set_postgres_dir (self->paths, fallback);
+  report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0,
+          "the postgres user cannot reach %s; the PostgreSQL cluster lives in %s",
+          pg_dir, fallback);
+
+  return TRUE;
+}
+
+/* A stack with another port base that still runs from this state dir would share the pid
+ * files with this one. */
+static gboolean
+check_other_base (OddLocalStack  *self,
+                  GError        **error)
+{
+  g_autoptr(OddStackPaths) saved = NULL;
+  g_autoptr(OddLocalStack) other = NULL;
+
+  saved = odd_stack_paths_load (odd_stack_paths_get_state_dir (self->paths), NULL);
+  if (saved == NULL ||
+      odd_stack_paths_get_port_base (saved) == odd_stack_paths_get_port_base (self->paths))
+    return TRUE;
+
+  other = odd_local_stack_new (saved);
+  for (guint i = 0; i < other->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (other->components, i);
+
+      if (odd_component_get_pid (component) != 0)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "The stack in %s runs with port base %d (%s is up); stop it first "
+                       "with: ODD_PORT_BASE=%d oddctl local down",
+                       odd_stack_paths_get_state_dir (self->paths),
+                       odd_stack_paths_get_port_base (saved),
+                       odd_component_get_name (component),
+                       odd_stack_paths_get_port_base (saved));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_port_free (OddLocalStack  *self,
+                 OddComponent   *component,
+                 GError        **error)
+{
+  guint16 port = odd_component_get_port (component);
+
+  if (!odd_probe_tcp (port, NULL))
+    return TRUE;
+
+  g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+               "Port %u, which %s needs, is taken by another program; choose other ports "
+               "with ODD_PORT_BASE (now %d)", port, odd_component_get_name (component),
+               odd_stack_paths_get_port_base (self->paths));
+  return FALSE;
+}
+
+static gboolean
+stack_up (OddLocalStack  *self,
+          GCancellable   *cancellable,
+          Reporter       *reporter,
+          GError        **error)
+{
+  g_autoptr(GPtrArray) started = g_ptr_array_new ();
+  g_autoptr(GPtrArray) to_wait = g_ptr_array_new ();
+  g_autoptr(GError) local_error = NULL;
+  const double total = self->components->len + 1;
+  guint done = 0;
+
+  report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0, "state in %s, port base %d",
+          odd_stack_paths_get_state_dir (self->paths),
+          odd_stack_paths_get_port_base (self->paths));
+
+  if (!check_other_base (self, &local_error) ||
+      !odd_stack_paths_ensure_dirs (self->paths, &local_error) ||
+      !choose_postgres_dir (self, reporter, &local_error) ||
+      !odd_stack_paths_save (self->paths, &local_error))
+    goto failed;
+
+  for (guint i = 0; i < self->components->len; i++)
+    if (!odd_component_check_programs (g_ptr_array_index (self->components, i), &local_error))
+      goto failed;
+
+  report (reporter, "prepare", ODD_PROGRESS_OK, ++done / total, "programs found");
+
+  /* Servers: launch all that are down (RabbitMQ first: it boots slowly), then wait for
+   * each. Services likewise, once the servers answer. */
+  for (int phase = 0; phase < 2; phase++)
+    {
+      g_ptr_array_set_size (to_wait, 0);
+
+      for (guint i = 0; i < self->components->len; i++)
+        {
+          OddComponent *component = g_ptr_array_index (self->components, i);
+          const char *name = odd_component_get_name (component);
+          gboolean is_service = odd_component_get_kind (component) == ODD_COMPONENT_SERVICE;
+          GPid pid;
+
+          if (is_service != (phase == 1))
+            continue;
+
+          pid = odd_component_get_pid (component);
+          if (pid != 0)
+            {
+              if (odd_component_is_healthy (component, cancellable))
+                {
+                  report (reporter, name, ODD_PROGRESS_SKIPPED, ++done / total,
+                          "already running (pid %d)", (int) pid);
+                  continue;
+                }
+              /* Alive but not answering: starting, or waiting for a server that just
+               * came back. Give it the usual time. */
+              report (reporter, name, ODD_PROGRESS_RUNNING, done / total,
+                      "running (pid %d) but not ready yet; waiting", (int) pid);
+              g_ptr_array_add (to_wait, component);
+              continue;
+            }
+
+          if (!check_port_free (self, component, &local_error))
+            {
+              g_prefix_error (&local_error, "%s: ", name);
+              goto failed;
+            }
+
+          report (reporter, name, ODD_PROGRESS_RUNNING, done / total, "starting on port %u",
+                  odd_component_get_port (component));
+          g_ptr_array_add (started, component);
+          if (!odd_component_launch (component, cancellable, &local_error))
+            goto failed;
+          g_ptr_array_add (to_wait, component);
+        }
+
+      for (guint i = 0; i < to_wait->len; i++)
+        {
+          OddComponent *component = g_ptr_array_index (to_wait, i);
+
+          if (!odd_component_wait_ready (component, odd_component_ready_timeout_ms (component),
+                                         cancellable, &local_error))
+            goto failed;
+          report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, ++done / total,
+                  "ready on port %u (pid %d)", odd_component_get_port (component),
+                  (int) odd_component_get_pid (component));
+        }
+    }
+
+  return TRUE;
+
+failed:
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Leave the machine as we found it: stop what this call started. */
+      for (guint i = started->len; i > 0; i--)
+        {
+          OddComponent *component = g_ptr_array_index (started, i - 1);
+          g_autoptr(GError) stop_error = NULL;
+
+          if (!odd_component_stop (component, &stop_error))
+            report (reporter, odd_component_get_name (component), ODD_PROGRESS_FAILED,
+                    done / total, "could not stop after cancellation: %s", stop_error->message);
+          else
+            report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK,
+                    done / total, "stopped (cancelled)");
+        }
+    }
+  else
+    {
+      report (reporter, "up", ODD_PROGRESS_FAILED, done / total, "%s", local_error->message);
+    }
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* down */
+
+static gboolean
+stack_down (OddLocalStack  *self,
+            GCancellable   *cancellable,
+            Reporter       *reporter,
+            GError        **error)
+{
+  g_autoptr(GError) first_error = NULL;
+  const double total = self->components->len;
+  guint done = 0;
+  /* Services first (they hold connections to the servers), then the broker, Redis and
+   * PostgreSQL last. */
+  static const char * const order[] = {
+    "gateway", "read-model", "metrics-engine", "processor", "rabbitmq", "redis", "postgres", NULL,
+  };
+
+  for (guint i = 0; order[i] != NULL; i++)
+    {
+      OddComponent *component = find_component (self, order[i]);
+      g_autoptr(GError) local_error = NULL;
+      GPid pid = odd_component_get_pid (component);
+
+      if (pid == 0)
+        {
+          report (reporter, order[i], ODD_PROGRESS_SKIPPED, ++done / total, "not running");
+          continue;
+        }
+
+      report (reporter, order[i], ODD_PROGRESS_RUNNING, done / total, "stopping (pid %d)",
+              (int) pid);
+      if (odd_component_stop (component, &local_error))
+        {
+          report (reporter, order[i], ODD_PROGRESS_OK, ++done / total, "stopped");
+        }
+      else
+        {
+          report (reporter, order[i], ODD_PROGRESS_FAILED, ++done / total, "%s",
+                  local_error->message);
+          /* Keep going: stop as much as possible. */
+          if (first_error == NULL)
+            first_error = g_steal_pointer (&local_error);
+        }
+    }
+
+  if (first_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&first_error));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* status */
+
+JsonNode *
+odd_local_stack_status (OddLocalStack *self,
+                        GCancellable  *cancellable)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "stateDir");
+  json_builder_add_string_value (builder, odd_stack_paths_get_state_dir (self->paths));
+  json_builder_set_member_name (builder, "portBase");
+  json_builder_add_int_value (builder, odd_stack_paths_get_port_base (self->paths));
+  json_builder_set_member_name (builder, "components");
+  json_builder_begin_array (builder);
+
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+      g_autofree char *url = odd_component_dup_url (component);
+      g_autofree char *log_file = odd_component_dup_log_file (component);
+      GPid pid = odd_component_get_pid (component);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, odd_component_get_name (component));
+      json_builder_set_member_name (builder, "url");
+      json_builder_add_string_value (builder, url);
+      json_builder_set_member_name (builder, "port");
+      json_builder_add_int_value (builder, odd_component_get_port (component));
+      json_builder_set_member_name (builder, "pid");
+      if (pid != 0)
+        json_builder_add_int_value (builder, pid);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "healthy");
+      json_builder_add_boolean_value (builder,
+                                      pid != 0 && odd_component_is_healthy (component, cancellable));
+      json_builder_set_member_name (builder, "log");
+      json_builder_add_string_value (builder, log_file);
+      json_builder_end_object (builder);
+    }
+
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Blocking API */
+
+gboolean
+odd_local_stack_up (OddLocalStack    *self,
+                    GCancellable     *cancellable,
+                    OddProgressFunc   progress,
+                    gpointer          progress_data,
+                    GError          **error)
+{
+  Reporter reporter = { progress, progress_data, NULL };
+  gboolean ok;
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), FALSE);
+
+  if (!begin_exclusive (self, error))
+    return FALSE;
+  ok = stack_up (self, cancellable, &reporter, error);
+  end_exclusive (self);
+
+  return ok;
+}
+
+gboolean
+odd_local_stack_down (OddLocalStack    *self,
+                      GCancellable     *cancellable,
+                      OddProgressFunc   progress,
+                      gpointer          progress_data,
+                      GError          **error)
+{
+  Reporter reporter = { progress, progress_data, NULL };
+  gboolean ok;
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), FALSE);
+
+  if (!begin_exclusive (self, error))
+    return FALSE;
+  ok = stack_down (self, cancellable, &reporter, error);
+  end_exclusive (self);
+
+  return ok;
+}
+
+gboolean
+odd_local_stack_stop_component (OddLocalStack  *self,
+                                const char     *name,
+                                GError        **error)
+{
+  OddComponent *component;
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), FALSE);
+
+  component = find_component (self, name);
+  if (component == NULL)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "No component named “%s”", name);
+      return FALSE;
+    }
+
+  return odd_component_stop (component, error);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Async API: the blocking code on a worker thread */
+
+typedef enum
+{
+  OP_UP,
+  OP_DOWN,
+} OpKind;
+
+typedef struct
+{
+  OpKind    kind;
+  Reporter  reporter;
+} OpData;
+
+static void
+op_data_free (gpointer user_data)
+{
+  OpData *op = user_data;
+
+  g_clear_pointer (&op->reporter.context, g_main_context_unref);
+  g_free (op);
+}
+
+static void
+op_thread (GTask        *task,
+           gpointer      source_object,
+           gpointer      task_data,
+           GCancellable *cancellable)
+{
+  OddLocalStack *self = source_object;
+  OpData *op = task_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (op->kind == OP_UP)
+    ok = stack_up (self, cancellable, &op->reporter, &error);
+  else
+    ok = stack_down (self, cancellable, &op->reporter, &error);
+  end_exclusive (self);
+
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+start_op (OddLocalStack       *self,
+          OpKind               kind,
+          gpointer             source_tag,
+          GCancellable        *cancellable,
+          OddProgressFunc      progress,
+          gpointer             progress_data,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+  OpData *op;
+
+  g_task_set_source_tag (task, source_tag);
+  /* The thread checks the cancellable itself and stops what it started; returning early
+   * would leave half-started servers behind. */
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (!begin_exclusive (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  op = g_new0 (OpData, 1);
+  op->kind = kind;
+  op->reporter.func = progress;
+  op->reporter.data = progress_data;
+  op->reporter.context = g_main_context_ref_thread_default ();
+  g_task_set_task_data (task, op, op_data_free);
+  g_task_run_in_thread (task, op_thread);
+}
+
+void
+odd_local_stack_up_async (OddLocalStack       *self,
+                          GCancellable        *cancellable,
+                          OddProgressFunc      progress,
+                          gpointer             progress_data,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_return_if_fail (ODD_IS_LOCAL_STACK (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  start_op (self, OP_UP, odd_local_stack_up_async, cancellable, progress, progress_data,
+            callback, user_data);
+}
+
+gboolean
+odd_local_stack_up_finish (OddLocalStack  *self,
+                           GAsyncResult   *result,
+                           GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == odd_local_stack_up_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+odd_local_stack_down_async (OddLocalStack       *self,
+                            GCancellable        *cancellable,
+                            OddProgressFunc      progress,
+                            gpointer             progress_data,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (ODD_IS_LOCAL_STACK (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  start_op (self, OP_DOWN, odd_local_stack_down_async, cancellable, progress, progress_data,
+            callback, user_data);
+}
+
+gboolean
+odd_local_stack_down_finish (OddLocalStack  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == odd_local_stack_down_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+status_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  JsonNode *node = odd_local_stack_status (source_object, cancellable);
+
+  if (g_task_return_error_if_cancelled (task))
+    json_node_unref (node);
+  else
+    g_task_return_pointer (task, node, (GDestroyNotify) json_node_unref);
+}
+
+void
+odd_local_stack_status_async (OddLocalStack       *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ODD_IS_LOCAL_STACK (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, odd_local_stack_status_async);
+  g_task_run_in_thread (task, status_thread);
+}
+
+JsonNode *
+odd_local_stack_status_finish (OddLocalStack  *self,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == odd_local_stack_status_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

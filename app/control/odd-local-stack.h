@@ -1,0 +1,86 @@
+/* odd-local-stack.h: the local stack supervisor behind `oddctl local`
+ *
+ * Three servers (PostgreSQL, Redis, RabbitMQ) and the four services, run as detached
+ * processes of the current user on loopback ports, with all state under one directory
+ * (see odd-stack-paths.h). The async calls run on a worker thread; their progress callback
+ * and completion run on the main context that was thread-default when they were called.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "odd-component.h"
+#include "odd-control-error.h"
+#include "odd-stack-paths.h"
+
+G_BEGIN_DECLS
+
+#define ODD_TYPE_LOCAL_STACK (odd_local_stack_get_type ())
+G_DECLARE_FINAL_TYPE (OddLocalStack, odd_local_stack, ODD, LOCAL_STACK, GObject)
+
+/* Component names in start order: rabbitmq, postgres, redis, processor, metrics-engine,
+ * read-model, gateway. */
+const char * const *odd_local_stack_component_names (void);
+
+OddLocalStack *odd_local_stack_new               (OddStackPaths        *paths);
+/* Paths and ports from the environment (odd_stack_paths_new_from_env()). */
+OddLocalStack *odd_local_stack_new_from_env      (GError              **error);
+
+OddStackPaths *odd_local_stack_get_paths         (OddLocalStack        *self);
+/* NULL (with a critical) for an unknown name. */
+OddComponent  *odd_local_stack_get_component     (OddLocalStack        *self,
+                                                  const char           *name);
+
+/* Starts whatever is not running and healthy; leaves the rest alone. Cancelling stops
+ * what this call started. */
+void           odd_local_stack_up_async          (OddLocalStack        *self,
+                                                  GCancellable         *cancellable,
+                                                  OddProgressFunc       progress,
+                                                  gpointer              progress_data,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean       odd_local_stack_up_finish         (OddLocalStack        *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
+/* Stops the services, then RabbitMQ, Redis and PostgreSQL. Data is kept. */
+void           odd_local_stack_down_async        (OddLocalStack        *self,
+                                                  GCancellable         *cancellable,
+                                                  OddProgressFunc       progress,
+                                                  gpointer              progress_data,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean       odd_local_stack_down_finish       (OddLocalStack        *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
+/* {"stateDir","portBase","components":[{"name","url","port","pid"(null when not
+ * running),"healthy","log"}]} */
+void           odd_local_stack_status_async      (OddLocalStack        *self,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+JsonNode      *odd_local_stack_status_finish     (OddLocalStack        *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
+/* Blocking forms of the above, for tests and tools; @progress runs in the calling thread. */
+gboolean       odd_local_stack_up                (OddLocalStack        *self,
+                                                  GCancellable         *cancellable,
+                                                  OddProgressFunc       progress,
+                                                  gpointer              progress_data,
+                                                  GError              **error);
+gboolean       odd_local_stack_down              (OddLocalStack        *self,
+                                                  GCancellable         *cancellable,
+                                                  OddProgressFunc       progress,
+                                                  gpointer              progress_data,
+                                                  GError              **error);
+JsonNode      *odd_local_stack_status            (OddLocalStack        *self,
+                                                  GCancellable         *cancellable);
+/* Stops one component (blocking); `up` starts it again. */
+gboolean       odd_local_stack_stop_component    (OddLocalStack        *self,
+                                                  const char           *name,
+                                                  GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,401 @@
+#define G_LOG_DOMAIN "odd-control"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "odd-control-error.h"
+#include "odd-stack-paths.h"
+
+struct _OddStackPaths
+{
+  gatomicrefcount  ref_count;
+  char            *state_dir;
+  char            *postgres_dir;
+  int              port_base;
+};
+
+static const struct
+{
+  const char *name;
+  int         offset;
+} port_table[ODD_PORT_LAST] = {
+  [ODD_PORT_POSTGRES]       = { "postgres", 432 },
+  [ODD_PORT_REDIS]          = { "redis", 379 },
+  [ODD_PORT_RABBITMQ]       = { "rabbitmq", 672 },
+  [ODD_PORT_RABBITMQ_DIST]  = { "rabbitmq-dist", 673 },
+  [ODD_PORT_GATEWAY]        = { "gateway", 300 },
+  [ODD_PORT_READ_MODEL]     = { "read-model", 80 },
+  [ODD_PORT_PROCESSOR]      = { "processor", 100 },
+  [ODD_PORT_METRICS_ENGINE] = { "metrics-engine", 101 },
+};
+
+int
+odd_stack_port_offset (OddPort port)
+{
+  g_return_val_if_fail (port < ODD_PORT_LAST, 0);
+
+  return port_table[port].offset;
+}
+
+const char *
+odd_stack_port_name (OddPort port)
+{
+  g_return_val_if_fail (port < ODD_PORT_LAST, NULL);
+
+  return port_table[port].name;
+}
+
+char *
+odd_stack_default_state_dir (void)
+{
+  const char *env = g_getenv ("ODD_STATE_DIR");
+
+  if (env != NULL && *env != '\0')
+    return g_canonicalize_filename (env, NULL);
+
+  /* g_get_user_state_dir() honours $XDG_STATE_HOME but caches it; read it ourselves so
+   * that a test or a caller may change it at run time. */
+  env = g_getenv ("XDG_STATE_HOME");
+  if (env != NULL && g_path_is_absolute (env))
+    return g_build_filename (env, "odd", "local", NULL);
+
+  return g_build_filename (g_get_home_dir (), ".local", "state", "odd", "local", NULL);
+}
+
+static gboolean
+port_base_is_valid (gint64 base)
+{
+  return base >= 1024 && base + ODD_STACK_MAX_PORT_OFFSET <= 65535;
+}
+
+OddStackPaths *
+odd_stack_paths_new (const char *state_dir,
+                     int         port_base)
+{
+  OddStackPaths *self;
+
+  g_return_val_if_fail (state_dir != NULL, NULL);
+  g_return_val_if_fail (port_base_is_valid (port_base), NULL);
+
+  self = g_new0 (OddStackPaths, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->state_dir = g_canonicalize_filename (state_dir, NULL);
+  self->postgres_dir = g_build_filename (self->state_dir, "postgres", NULL);
+  self->port_base = port_base;
+
+  return self;
+}
+
+OddStackPaths *
+odd_stack_paths_ref (OddStackPaths *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+odd_stack_paths_unref (OddStackPaths *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (g_atomic_ref_count_dec (&self->ref_count))
+    {
+      g_free (self->state_dir);
+      g_free (self->postgres_dir);
+      g_free (self);
+    }
+}
+
+OddStackPaths *
+odd_stack_paths_load (const char  *state_dir,
+                      GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *file = g_build_filename (state_dir, "stack.json", NULL);
+  g_autoptr(OddStackPaths) self = NULL;
+  JsonObject *root;
+  gint64 base;
+
+  if (!json_parser_load_from_file (parser, file, error))
+    return NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "%s: not a JSON object", file);
+      return NULL;
+    }
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  base = json_object_get_int_member_with_default (root, "portBase", -1);
+  if (!port_base_is_valid (base))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "%s: portBase missing or out of range", file);
+      return NULL;
+    }
+
+  self = odd_stack_paths_new (state_dir, (int) base);
+  if (json_object_has_member (root, "postgresDir"))
+    {
+      const char *dir = json_object_get_string_member_with_default (root, "postgresDir", NULL);
+
+      if (dir == NULL || !g_path_is_absolute (dir))
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "%s: postgresDir must be an absolute path", file);
+          return NULL;
+        }
+      odd_stack_paths_set_postgres_dir (self, dir);
+    }
+
+  return g_steal_pointer (&self);
+}
+
+OddStackPaths *
+odd_stack_paths_new_from_env (GError **error)
+{
+  g_autofree char *state_dir = odd_stack_default_state_dir ();
+  g_autoptr(OddStackPaths) saved = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *env = g_getenv ("ODD_PORT_BASE");
+  gint64 base = ODD_STACK_DEFAULT_PORT_BASE;
+  OddStackPaths *self;
+
+  saved = odd_stack_paths_load (state_dir, &local_error);
+  if (saved == NULL && !g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  "Cannot read the local stack state: ");
+      return NULL;
+    }
+
+  if (env != NULL && *env != '\0')
+    {
+      char *end = NULL;
+
+      errno = 0;
+      base = g_ascii_strtoll (env, &end, 10);
+      if (errno != 0 || end == env || *end != '\0' || !port_base_is_valid (base))
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "ODD_PORT_BASE=%s is invalid: expected an integer from 1024 to %d",
+                       env, 65535 - ODD_STACK_MAX_PORT_OFFSET);
+          return NULL;
+        }
+    }
+  else if (saved != NULL)
+    {
+      /* No explicit base: follow the stack that is (or was) running here. */
+      base = saved->port_base;
+    }
+
+  self = odd_stack_paths_new (state_dir, (int) base);
+  if (saved != NULL)
+    odd_stack_paths_set_postgres_dir (self, saved->postgres_dir);
+
+  return self;
+}
+
+const char *
+odd_stack_paths_get_state_dir (OddStackPaths *self)
+{
+  return self->state_dir;
+}
+
+int
+odd_stack_paths_get_port_base (OddStackPaths *self)
+{
+  return self->port_base;
+}
+
+guint16
+odd_stack_paths_get_port (OddStackPaths *self,
+                          OddPort        port)
+{
+  g_return_val_if_fail (port < ODD_PORT_LAST, 0);
+
+  return (guint16) (self->port_base + port_table[port].offset);
+}
+
+const char *
+odd_stack_paths_get_postgres_dir (OddStackPaths *self)
+{
+  return self->postgres_dir;
+}
+
+void
+odd_stack_paths_set_postgres_dir (OddStackPaths *self,
+                                  const char    *dir)
+{
+  g_return_if_fail (dir != NULL && g_path_is_absolute (dir));
+
+  g_free (self->postgres_dir);
+  self->postgres_dir = g_canonicalize_filename (dir, NULL);
+}
+
+char *
+odd_stack_paths_component_dir (OddStackPaths *self,
+                               const char    *name)
+{
+  return g_build_filename (self->state_dir, name, NULL);
+}
+
+char *
+odd_stack_paths_log_file (OddStackPaths *self,
+                          const char    *name)
+{
+  g_autofree char *base = g_strconcat (name, ".log", NULL);
+
+  return g_build_filename (self->state_dir, "logs", base, NULL);
+}
+
+char *
+odd_stack_paths_pid_file (OddStackPaths *self,
+                          const char    *name)
+{
+  g_autofree char *base = g_strconcat (name, ".pid", NULL);
+
+  return g_build_filename (self->state_dir, "run", base, NULL);
+}
+
+char *
+odd_stack_paths_stack_json (OddStackPaths *self)
+{
+  return g_build_filename (self->state_dir, "stack.json", NULL);
+}
+
+char *
+odd_stack_paths_postgres_url (OddStackPaths *self)
+{
+  return g_strdup_printf ("postgresql://postgres@127.0.0.1:%u/odd",
+                          odd_stack_paths_get_port (self, ODD_PORT_POSTGRES));
+}
+
+char *
+odd_stack_paths_redis_url (OddStackPaths *self)
+{
+  return g_strdup_printf ("redis://127.0.0.1:%u/0",
+                          odd_stack_paths_get_port (self, ODD_PORT_REDIS));
+}
+
+char *
+odd_stack_paths_rabbitmq_url (OddStackPaths *self)
+{
+  return g_strdup_printf ("amqp://guest:guest@127.0.0.1:%u/",
+                          odd_stack_paths_get_port (self, ODD_PORT_RABBITMQ));
+}
+
+char *
+odd_stack_paths_http_url (OddStackPaths *self,
+                          OddPort        port)
+{
+  g_return_val_if_fail (port >= ODD_PORT_GATEWAY && port < ODD_PORT_LAST, NULL);
+
+  return g_strdup_printf ("http://127.0.0.1:%u", odd_stack_paths_get_port (self, port));
+}
+
+char *
+odd_stack_paths_rabbitmq_node (OddStackPaths *self)
+{
+  return g_strdup_printf ("odd%d@localhost", self->port_base);
+}
+
+gboolean
+odd_stack_paths_ensure_dirs (OddStackPaths  *self,
+                             GError        **error)
+{
+  const char *subdirs[] = { "logs", "run", NULL };
+
+  for (guint i = 0; subdirs[i] != NULL; i++)
+    {
+      g_autofree char *dir = g_build_filename (self->state_dir, subdirs[i], NULL);
+
+      if (g_mkdir_with_parents (dir, 0755) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                       "Cannot create %s: %s", dir, g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+JsonNode *
+odd_stack_paths_to_json (OddStackPaths *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *pg = odd_stack_paths_postgres_url (self);
+  g_autofree char *redis = odd_stack_paths_redis_url (self);
+  g_autofree char *amqp = odd_stack_paths_rabbitmq_url (self);
+  g_autofree char *node = odd_stack_paths_rabbitmq_node (self);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "stateDir");
+  json_builder_add_string_value (builder, self->state_dir);
+  json_builder_set_member_name (builder, "postgresDir");
+  json_builder_add_string_value (builder, self->postgres_dir);
+  json_builder_set_member_name (builder, "portBase");
+  json_builder_add_int_value (builder, self->port_base);
+  json_builder_set_member_name (builder, "rabbitmqNode");
+  json_builder_add_string_value (builder, node);
+
+  json_builder_set_member_name (builder, "ports");
+  json_builder_begin_object (builder);
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    {
+      json_builder_set_member_name (builder, port_table[p].name);
+      json_builder_add_int_value (builder, odd_stack_paths_get_port (self, p));
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "urls");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "postgres");
+  json_builder_add_string_value (builder, pg);
+  json_builder_set_member_name (builder, "redis");
+  json_builder_add_string_value (builder, redis);
+  json_builder_set_member_name (builder, "rabbitmq");
+  json_builder_add_string_value (builder, amqp);
+  for (OddPort p = ODD_PORT_GATEWAY; p < ODD_PORT_LAST; p++)
+    {
+      g_autofree char *url = odd_stack_paths_http_url (self, p);
+
+      json_builder_set_member_name (builder, port_table[p].name);
+      json_builder_add_string_value (builder, url);
+    }
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+gboolean
+odd_stack_paths_save (OddStackPaths  *self,
+                      GError        **error)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = odd_stack_paths_to_json (self);
+  g_autofree char *file = odd_stack_paths_stack_json (self);
+  g_autofree char *text = NULL;
+
+  if (g_mkdir_with_parents (self->state_dir, 0755) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create %s: %s", self->state_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  return g_file_set_contents_full (file, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}

@@ -1,0 +1,89 @@
+/* odd-stack-paths.h: where a local stack keeps its state and which ports it uses
+ *
+ * Everything of one stack lives under one state directory ($ODD_STATE_DIR, else
+ * $XDG_STATE_HOME/odd/local, else ~/.local/state/odd/local): data, logs, pid files and
+ * stack.json, which records the ports so later commands find a running stack.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define ODD_STACK_DEFAULT_PORT_BASE 18000
+/* The largest offset below, so that base + offset stays a valid port. */
+#define ODD_STACK_MAX_PORT_OFFSET   673
+
+typedef enum
+{
+  ODD_PORT_POSTGRES,
+  ODD_PORT_REDIS,
+  ODD_PORT_RABBITMQ,
+  ODD_PORT_RABBITMQ_DIST,
+  ODD_PORT_GATEWAY,
+  ODD_PORT_READ_MODEL,
+  ODD_PORT_PROCESSOR,
+  ODD_PORT_METRICS_ENGINE,
+  ODD_PORT_LAST,
+} OddPort;
+
+typedef struct _OddStackPaths OddStackPaths;
+
+int            odd_stack_port_offset            (OddPort              port);
+const char    *odd_stack_port_name              (OddPort              port);
+
+/* $ODD_STATE_DIR, else $XDG_STATE_HOME/odd/local, else ~/.local/state/odd/local. */
+char          *odd_stack_default_state_dir      (void);
+
+OddStackPaths *odd_stack_paths_new              (const char          *state_dir,
+                                                 int                  port_base);
+/* The state dir from the environment; the port base from $ODD_PORT_BASE, else from the
+ * stack.json of that dir (the running stack), else 18000. An invalid $ODD_PORT_BASE is an
+ * error naming the variable. */
+OddStackPaths *odd_stack_paths_new_from_env     (GError             **error);
+/* Reads stack.json of @state_dir. */
+OddStackPaths *odd_stack_paths_load             (const char          *state_dir,
+                                                 GError             **error);
+OddStackPaths *odd_stack_paths_ref              (OddStackPaths       *self);
+void           odd_stack_paths_unref            (OddStackPaths       *self);
+
+const char    *odd_stack_paths_get_state_dir    (OddStackPaths       *self);
+int            odd_stack_paths_get_port_base    (OddStackPaths       *self);
+guint16        odd_stack_paths_get_port         (OddStackPaths       *self,
+                                                 OddPort              port);
+
+/* The PostgreSQL cluster directory (data/ and the socket dir). Under the state dir unless
+ * set otherwise (as root the postgres user may not reach the state dir). */
+const char    *odd_stack_paths_get_postgres_dir (OddStackPaths       *self);
+void           odd_stack_paths_set_postgres_dir (OddStackPaths       *self,
+                                                 const char          *dir);
+
+char          *odd_stack_paths_component_dir    (OddStackPaths       *self,
+                                                 const char          *name);
+char          *odd_stack_paths_log_file         (OddStackPaths       *self,
+                                                 const char          *name);
+char          *odd_stack_paths_pid_file         (OddStackPaths       *self,
+                                                 const char          *name);
+char          *odd_stack_paths_stack_json       (OddStackPaths       *self);
+
+char          *odd_stack_paths_postgres_url     (OddStackPaths       *self);
+char          *odd_stack_paths_redis_url        (OddStackPaths       *self);
+char          *odd_stack_paths_rabbitmq_url     (OddStackPaths       *self);
+/* http://127.0.0.1:<port> for ODD_PORT_GATEWAY .. ODD_PORT_METRICS_ENGINE */
+char          *odd_stack_paths_http_url         (OddStackPaths       *self,
+                                                 OddPort              port);
+/* The Erlang node name, unique per port base so that several stacks coexist. */
+char          *odd_stack_paths_rabbitmq_node    (OddStackPaths       *self);
+
+/* Creates the state dir, logs/ and run/. */
+gboolean       odd_stack_paths_ensure_dirs      (OddStackPaths       *self,
+                                                 GError             **error);
+JsonNode      *odd_stack_paths_to_json          (OddStackPaths       *self);
+/* Writes stack.json atomically. */
+gboolean       odd_stack_paths_save             (OddStackPaths       *self,
+                                                 GError             **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddStackPaths, odd_stack_paths_unref)
+
+G_END_DECLS

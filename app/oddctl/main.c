@@ -1,0 +1,15 @@
+#define G_LOG_DOMAIN "odd-oddctl"
+
+#include <locale.h>
+
+#include "odd-oddctl.h"
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_set_prgname ("oddctl");
+
+  return odd_oddctl_run (argc, argv);
+}

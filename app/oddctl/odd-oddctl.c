@@ -1,0 +1,66 @@
+#define G_LOG_DOMAIN "odd-oddctl"
+
+#include <stdio.h>
+
+#include "odd-build-config.h"
+#include "odd-oddctl.h"
+
+void
+odd_oddctl_print_usage (FILE *stream)
+{
+  fprintf (stream,
+           "Usage: oddctl COMMAND\n"
+           "\n"
+           "Control the Distributed Task Observatory.\n"
+           "\n"
+           "Commands:\n"
+           "  local up              Start PostgreSQL, Redis, RabbitMQ and the four services on\n"
+           "                        this machine (what runs and is healthy is left alone)\n"
+           "  local down            Stop them; the data is kept for the next `local up`\n"
+           "  local status [--json] Show every component; exit status 1 unless all are healthy\n"
+           "  local logs NAME [-f]  Print the log of a component (-f: keep following it)\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help            Show this help\n"
+           "  --version             Show the version\n"
+           "\n"
+           "Environment:\n"
+           "  ODD_STATE_DIR   state directory (default $XDG_STATE_HOME/odd/local,\n"
+           "                  i.e. ~/.local/state/odd/local)\n"
+           "  ODD_PORT_BASE   first port of the stack (default 18000): postgres +432,\n"
+           "                  redis +379, rabbitmq +672/+673, gateway +300, read-model +80,\n"
+           "                  processor +100, metrics-engine +101\n"
+           "\n"
+           "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int
+odd_oddctl_run (int    argc,
+                char **argv)
+{
+  if (argc < 2)
+    {
+      odd_oddctl_print_usage (stderr);
+      return ODD_ODDCTL_EXIT_USAGE;
+    }
+
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      odd_oddctl_print_usage (stdout);
+      return ODD_ODDCTL_EXIT_OK;
+    }
+
+  if (g_str_equal (argv[1], "--version"))
+    {
+      printf ("oddctl %s (%s, built %s)\n", ODD_VERSION, ODD_COMMIT, ODD_BUILD_DATE);
+      return ODD_ODDCTL_EXIT_OK;
+    }
+
+  if (g_str_equal (argv[1], "local"))
+    return odd_oddctl_local_run (argc - 2, argv + 2);
+
+  fprintf (stderr, "oddctl: unknown command “%s”\n\n", argv[1]);
+  odd_oddctl_print_usage (stderr);
+  return ODD_ODDCTL_EXIT_USAGE;
+}
