@@ -1,0 +1,250 @@
+#define G_LOG_DOMAIN "odd-queue-sampler"
+
+#include "odd-queue-sampler.h"
+
+#include "odd-aggregates.h"
+#include "odd-amqp.h"
+#include "odd-log.h"
+#include "odd-redis.h"
+
+const char *const odd_queue_sampler_queues[] = {
+  ODD_QUEUE_JOBS_CREATED,
+  ODD_QUEUE_LIFECYCLE,
+  ODD_QUEUE_FAILED_VALIDATION,
+  ODD_QUEUE_DEAD,
+  NULL,
+};
+
+#define N_QUEUES 4
+#define MAX_BACKOFF_MS 5000
+
+struct _OddQueueSampler
+{
+  char         *rabbitmq_url;
+  char         *redis_url;
+  guint         interval_ms;
+  OddGauge     *messages_gauge;
+  OddGauge     *consumers_gauge;
+  GThread      *thread;
+  GMutex        lock;
+  GCond         cond;
+  gboolean      stopping;
+  guint64       n_samples;
+};
+
+OddQueueSampler *
+odd_queue_sampler_new (const char *rabbitmq_url,
+                       const char *redis_url,
+                       OddMetrics *metrics,
+                       guint       interval_ms)
+{
+  OddQueueSampler *self = g_new0 (OddQueueSampler, 1);
+
+  self->rabbitmq_url = g_strdup (rabbitmq_url);
+  self->redis_url = g_strdup (redis_url);
+  self->interval_ms = MAX (interval_ms, 10);
+  self->messages_gauge = odd_metrics_gauge (metrics, "odd_queue_messages",
+                                            "Messages ready in a RabbitMQ queue", "queue");
+  self->consumers_gauge = odd_metrics_gauge (metrics, "odd_queue_consumers",
+                                             "Consumers of a RabbitMQ queue", "queue");
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  return self;
+}
+
+/* Sleeps @ms unless stopped first; FALSE when stopping. */
+static gboolean
+sampler_sleep (OddQueueSampler *self,
+               guint            ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  gboolean stopping;
+
+  g_mutex_lock (&self->lock);
+  while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, deadline))
+    ;
+  stopping = self->stopping;
+  g_mutex_unlock (&self->lock);
+  return !stopping;
+}
+
+static gboolean
+is_stopping (OddQueueSampler *self)
+{
+  gboolean stopping;
+
+  g_mutex_lock (&self->lock);
+  stopping = self->stopping;
+  g_mutex_unlock (&self->lock);
+  return stopping;
+}
+
+gboolean
+odd_queue_sampler_write (redisContext  *ctx,
+                         gint64         now,
+                         const guint   *messages,
+                         const guint   *consumers,
+                         GError       **error)
+{
+  g_autofree char *sec = g_strdup_printf (ODD_KEY_SEC_PREFIX "%" G_GINT64_FORMAT, now);
+  guint n_commands = 0;
+
+  /* Pipelined: one round trip for the whole sample. */
+  redisAppendCommand (ctx, "HSET %s queue_depth %u", sec, messages[0]);
+  redisAppendCommand (ctx, "EXPIREAT %s %" G_GINT64_FORMAT, sec, now + ODD_AGGREGATES_SEC_TTL);
+  n_commands = 2;
+  for (guint i = 0; i < N_QUEUES; i++)
+    {
+      g_autofree char *value = g_strdup_printf ("%u %u", messages[i], consumers[i]);
+
+      redisAppendCommand (ctx, "HSET %s %s %s", ODD_KEY_QUEUES, odd_queue_sampler_queues[i], value);
+      n_commands++;
+    }
+
+  for (guint i = 0; i < n_commands; i++)
+    {
+      void *reply = NULL;
+      gboolean failed;
+
+      if (redisGetReply (ctx, &reply) != REDIS_OK)
+        {
+          g_set_error (error, ODD_REDIS_ERROR, 0, "redis: %s", ctx->errstr);
+          return FALSE;
+        }
+      failed = ((redisReply *) reply)->type == REDIS_REPLY_ERROR;
+      if (failed && error != NULL && *error == NULL)
+        g_set_error (error, ODD_REDIS_ERROR, 0, "redis: %s", ((redisReply *) reply)->str);
+      freeReplyObject (reply);
+      if (failed)
+        {
+          /* Drain the rest of the pipeline before giving up, to keep the context in step. */
+          for (guint j = i + 1; j < n_commands; j++)
+            if (redisGetReply (ctx, &reply) == REDIS_OK)
+              freeReplyObject (reply);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gpointer
+sampler_thread (gpointer data)
+{
+  OddQueueSampler *self = data;
+  amqp_connection_state_t conn = NULL;
+  redisContext *redis = NULL;
+  guint backoff = 100;
+  g_autofree char *last_error = NULL;
+
+  while (!is_stopping (self))
+    {
+      g_autoptr(GError) error = NULL;
+      guint messages[N_QUEUES] = { 0 };
+      guint consumers[N_QUEUES] = { 0 };
+      gboolean ok = TRUE;
+
+      if (conn == NULL)
+        {
+          conn = odd_amqp_connect (self->rabbitmq_url, "metrics-engine queue sampler", &error);
+          /* Passive declares close the channel when a queue is missing: make sure none is. */
+          if (conn != NULL && !odd_amqp_declare_topology (conn, 1, &error))
+            g_clear_pointer (&conn, odd_amqp_close);
+          ok = conn != NULL;
+        }
+      if (ok && redis == NULL)
+        {
+          redis = odd_redis_connect (self->redis_url, &error);
+          ok = redis != NULL;
+        }
+
+      for (guint i = 0; ok && i < N_QUEUES; i++)
+        ok = odd_amqp_queue_stats (conn, 1, odd_queue_sampler_queues[i], &messages[i], &consumers[i],
+                                   &error);
+      if (ok)
+        ok = odd_queue_sampler_write (redis, g_get_real_time () / G_USEC_PER_SEC, messages, consumers,
+                                      &error);
+
+      if (!ok)
+        {
+          /* Log a failure once, not every second while it lasts. */
+          if (g_strcmp0 (last_error, error->message) != 0)
+            {
+              odd_warning (NULL, "queue sampler: %s", error->message);
+              g_free (last_error);
+              last_error = g_strdup (error->message);
+            }
+          g_clear_pointer (&conn, odd_amqp_close);
+          g_clear_pointer (&redis, redisFree);
+          if (!sampler_sleep (self, backoff))
+            break;
+          backoff = MIN (backoff * 2, MAX_BACKOFF_MS);
+          continue;
+        }
+
+      if (last_error != NULL)
+        {
+          odd_info (NULL, "queue sampler: recovered");
+          g_clear_pointer (&last_error, g_free);
+        }
+      backoff = 100;
+      for (guint i = 0; i < N_QUEUES; i++)
+        {
+          odd_gauge_set (self->messages_gauge, odd_queue_sampler_queues[i], messages[i]);
+          odd_gauge_set (self->consumers_gauge, odd_queue_sampler_queues[i], consumers[i]);
+        }
+      g_mutex_lock (&self->lock);
+      self->n_samples++;
+      g_mutex_unlock (&self->lock);
+
+      if (!sampler_sleep (self, self->interval_ms))
+        break;
+    }
+
+  g_clear_pointer (&conn, odd_amqp_close);
+  g_clear_pointer (&redis, redisFree);
+  return NULL;
+}
+
+void
+odd_queue_sampler_start (OddQueueSampler *self)
+{
+  g_return_if_fail (self->thread == NULL);
+  self->stopping = FALSE;
+  self->thread = g_thread_new ("queue-sampler", sampler_thread, self);
+}
+
+void
+odd_queue_sampler_stop (OddQueueSampler *self)
+{
+  if (self->thread == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_thread_join (g_steal_pointer (&self->thread));
+}
+
+guint64
+odd_queue_sampler_get_n_samples (OddQueueSampler *self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->n_samples;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+void
+odd_queue_sampler_free (OddQueueSampler *self)
+{
+  if (self == NULL)
+    return;
+  odd_queue_sampler_stop (self);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self->rabbitmq_url);
+  g_free (self->redis_url);
+  g_free (self);
+}
