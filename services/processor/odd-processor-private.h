@@ -1,0 +1,194 @@
+/* odd-processor-private.h: the pieces of the processor, shared by its files and its tests */
+#pragma once
+
+#include "odd-service.h"
+#include "odd-processor.h"
+
+G_BEGIN_DECLS
+
+/* ---- simulated work (odd-processor-sim.c) ---- */
+
+/* The deterministic draw of an attempt in [0, 1): a hash of "<jobId>/<generation>/<attempt>",
+ * so a replay after a crash makes the same decision. */
+double    odd_processor_draw             (const char          *job_id,
+                                          int                  generation,
+                                          int                  attempt);
+/* TRUE when the attempt succeeds; else @error_message (nullable) gets why it failed. */
+gboolean  odd_processor_attempt_outcome  (const char          *job_id,
+                                          int                  generation,
+                                          int                  attempt,
+                                          const OddSimulation *simulation,
+                                          char               **error_message);
+/* Delay before attempt @attempt + 1 after attempt @attempt failed, in milliseconds:
+ * @base_ms * 2^(attempt-1), capped at 30 s. */
+guint     odd_processor_retry_backoff_ms (guint                base_ms,
+                                          int                  attempt);
+
+/* ---- timer heap of running attempts (odd-processor-scheduler.c) ---- */
+
+typedef struct _OddScheduler OddScheduler;
+
+OddScheduler *odd_scheduler_new      (void);
+void          odd_scheduler_free     (OddScheduler *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddScheduler, odd_scheduler_free)
+/* @due in monotonic microseconds; items due at the same time come out in insertion order. */
+void          odd_scheduler_add      (OddScheduler *self,
+                                      gint64        due,
+                                      gpointer      data);
+/* FALSE when empty. */
+gboolean      odd_scheduler_next_due (OddScheduler *self,
+                                      gint64       *due);
+/* The earliest item due at or before @now, removed; NULL when none is. */
+gpointer      odd_scheduler_pop_due  (OddScheduler *self,
+                                      gint64        now);
+guint         odd_scheduler_size     (OddScheduler *self);
+void          odd_scheduler_clear    (OddScheduler *self);
+
+/* ---- a job this processor works on (odd-processor-job.c) ---- */
+
+typedef struct {
+  char          *id;
+  char          *type;
+  JsonNode      *payload;         /* the job's payload object (the stored one) */
+  JsonNode      *metadata;        /* the job's metadata from the message, nullable */
+  char          *created_at;      /* RFC 3339 */
+  char          *correlation_id;
+  const char    *status;          /* static string */
+  int            generation;
+  int            attempts;        /* attempts finished */
+  char          *last_error;
+  OddSimulation  simulation;
+  JsonNode      *original_event;  /* the envelope that started this run, for dead letters */
+  GArray        *delivery_tags;   /* guint64: deliveries acked once the job is terminal */
+  gint64         attempt_started; /* monotonic usec */
+
+  /* What this iteration changed, written in one batched UPDATE. */
+  gboolean       dirty;
+  gboolean       started;
+  gboolean       finished;
+  int            old_generation;
+} OddJobRun;
+
+OddJobRun *odd_job_run_new      (const char *id);
+void       odd_job_run_free     (OddJobRun  *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddJobRun, odd_job_run_free)
+gboolean   odd_job_status_is_terminal (const char *status);
+/* Canonical static string for a status name, NULL if unknown. */
+const char *odd_job_status_intern     (const char *status);
+
+/* ---- lifecycle events and dead letters (odd-processor-events.c) ---- */
+
+/* "<jobId>/<generation>/<eventType>[/<attempt>]" (attempt 0 = none) */
+char     *odd_processor_event_key   (const char *job_id,
+                                     int         generation,
+                                     const char *event_type,
+                                     int         attempt);
+/* uuidv5(ODD_EVENT_NAMESPACE, key) */
+char     *odd_processor_event_id    (const char *job_id,
+                                     int         generation,
+                                     const char *event_type,
+                                     int         attempt);
+
+typedef struct {
+  int         attempt;       /* 0 when the event is not about an attempt */
+  const char *outcome;       /* "ok" / "error", job.executed only */
+  const char *error;         /* job.executed with outcome error */
+  const char *status;        /* payload.status */
+  int         attempts;      /* payload.attempts */
+  const char *last_error;    /* payload.lastError, nullable */
+} OddEventDetails;
+
+/* The full envelope of a lifecycle event of @run; @event_id gets its id. */
+JsonNode *odd_processor_event_new   (const OddJobRun       *run,
+                                     const char            *event_type,
+                                     const OddEventDetails *details,
+                                     const OddProducer     *producer,
+                                     char                 **event_id);
+
+/* dead-letter.json; @original_event is copied; @job_id nullable, @generation < 0 = unknown. */
+JsonNode *odd_processor_dead_letter_new (JsonNode   *original_event,
+                                         const char *validation_error,
+                                         const char *correlation_id,
+                                         const char *reason,
+                                         const char *queue,
+                                         const char *job_id,
+                                         int         generation);
+
+/* ---- message intake (odd-processor-intake.c) ---- */
+
+typedef enum {
+  ODD_INTAKE_JOB,          /* a valid job.created */
+  ODD_INTAKE_DEAD_LETTER,  /* rejected; see reason and error */
+} OddIntakeKind;
+
+typedef struct {
+  OddIntakeKind  kind;
+  guint64        delivery_tag;
+  /* ODD_INTAKE_JOB */
+  JsonNode      *envelope;
+  char          *job_id;
+  char          *type;
+  char          *created_at;       /* normalised RFC 3339 */
+  char          *correlation_id;
+  JsonNode      *payload;          /* the job's payload object, never NULL */
+  JsonNode      *metadata;         /* nullable */
+  int            retry_generation; /* metadata.retryGeneration, -1 when absent */
+  /* ODD_INTAKE_DEAD_LETTER */
+  const char    *reason;           /* "invalid" / "unparseable" */
+  char          *error;
+  JsonNode      *original_event;   /* parsed JSON or the raw text as a string */
+} OddIntake;
+
+void       odd_intake_free   (OddIntake *intake);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddIntake, odd_intake_free)
+
+/* Parses and validates one message of jobs.created; never fails: what is not a valid
+ * job.created becomes a dead letter. */
+OddIntake *odd_intake_parse  (OddSchemaRegistry *registry,
+                              const char        *body,
+                              gsize              len,
+                              const char        *amqp_correlation_id,
+                              guint64            delivery_tag);
+
+/* ---- database batches (odd-processor-batch.c) ---- */
+
+typedef struct {
+  char     *id;
+  char     *type;
+  const char *status;
+  JsonNode *payload;
+  int       attempts;
+  int       generation;
+  char     *last_error;
+  char     *created_at;
+  gboolean  inserted;
+} OddJobRow;
+
+void       odd_job_row_free           (OddJobRow *row);
+
+/* Inserts the new jobs (status VALIDATED) and locks and returns the rows of all of @intakes
+ * (OddIntake of kind JOB, distinct ids), as a hash table id -> OddJobRow. */
+GHashTable *odd_processor_db_upsert   (PGconn     *conn,
+                                       GPtrArray  *intakes,
+                                       GError    **error);
+/* Writes the dirty state of @runs; returns the ids updated (a set). A run whose row moved on
+ * (another generation) is not updated. */
+GHashTable *odd_processor_db_update   (PGconn     *conn,
+                                       GPtrArray  *runs,
+                                       GError    **error);
+
+typedef struct {
+  char     *queue;
+  char     *reason;
+  char     *job_id;          /* nullable */
+  char     *correlation_id;
+  JsonNode *message;
+} OddDeadLetterRow;
+
+void       odd_dead_letter_row_free   (OddDeadLetterRow *row);
+/* Inserts dead letters, skipping ones already stored (a redelivered message). */
+gboolean    odd_processor_db_dead_letters (PGconn     *conn,
+                                           GPtrArray  *rows,
+                                           GError    **error);
+
+G_END_DECLS

@@ -1,0 +1,1209 @@
+#define G_LOG_DOMAIN "odd-processor"
+
+#include "odd-processor-private.h"
+#include "odd-build-config.h"
+
+#include <string.h>
+
+/* How the worker guarantees "nothing lost, nothing counted twice", per loop iteration:
+ *   1. every state change of the iteration is committed in one PostgreSQL transaction;
+ *   2. then every event and dead letter of the iteration is published and confirmed;
+ *   3. only then are the deliveries whose job reached a terminal state acked.
+ * A crash between any two steps leaves the delivery un-acked: the broker redelivers it,
+ * the stored row says where the job was, and the deterministic event ids make every
+ * re-emitted event a duplicate that the event store drops. */
+
+#define GATHER_USEC         (5 * 1000)
+#define MAX_WAIT_USEC       (20 * 1000)
+#define BACKOFF_MIN_MS      250
+#define BACKOFF_MAX_MS      5000
+#define CONFIRM_TIMEOUT_MS  30000
+#define PUBLISHER_POLL_USEC G_USEC_PER_SEC
+
+typedef struct {
+  char   *exchange;
+  char   *routing_key;
+  char   *message_id;
+  char   *correlation_id;
+  char   *type;
+  char   *body;
+} Outgoing;
+
+static void
+outgoing_free (Outgoing *out)
+{
+  g_free (out->exchange);
+  g_free (out->routing_key);
+  g_free (out->message_id);
+  g_free (out->correlation_id);
+  g_free (out->type);
+  g_free (out->body);
+  g_free (out);
+}
+
+typedef struct {
+  GPtrArray *outgoing;   /* Outgoing */
+  GArray    *acks;       /* guint64 */
+  GPtrArray *dead_rows;  /* OddDeadLetterRow */
+  GPtrArray *dirty;      /* OddJobRun, borrowed (owned by runs or done) */
+  GPtrArray *done;       /* OddJobRun, owned: terminal this iteration */
+} Iteration;
+
+static void
+iteration_init (Iteration *it)
+{
+  it->outgoing = g_ptr_array_new_with_free_func ((GDestroyNotify) outgoing_free);
+  it->acks = g_array_new (FALSE, FALSE, sizeof (guint64));
+  it->dead_rows = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_dead_letter_row_free);
+  it->dirty = g_ptr_array_new ();
+  it->done = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_job_run_free);
+}
+
+static void
+iteration_clear (Iteration *it)
+{
+  g_clear_pointer (&it->outgoing, g_ptr_array_unref);
+  g_clear_pointer (&it->acks, g_array_unref);
+  g_clear_pointer (&it->dead_rows, g_ptr_array_unref);
+  g_clear_pointer (&it->dirty, g_ptr_array_unref);
+  g_clear_pointer (&it->done, g_ptr_array_unref);
+}
+
+struct _OddProcessor {
+  GObject             parent_instance;
+
+  OddProcessorConfig  config;
+  OddSchemaRegistry  *registry;
+  OddMetrics         *metrics;
+  OddProducer         producer;
+
+  OddCounter         *processed;
+  OddCounter         *completed;
+  OddCounter         *failed;
+  OddCounter         *retried;
+  OddCounter         *validation_failed;
+  OddHistogram       *processing_seconds;
+  OddHistogram       *batch_size;
+  OddHistogram       *commit_seconds;
+  OddGauge           *in_flight_gauge;
+
+  GThread            *thread;
+  GMainContext       *owner_context;
+  gint                stop_requested;  /* atomic */
+  guint               in_flight;       /* atomic */
+
+  GMutex              lock;
+  GCond               cond;
+  char               *not_ready_reason; /* under lock */
+
+  /* Worker thread only. */
+  amqp_connection_state_t consumer;
+  amqp_connection_state_t publisher;
+  OddAmqpConfirms    *confirms;
+  PGconn             *pg;
+  gboolean            migrated;
+  char               *consumer_tag;
+  OddScheduler       *scheduler;
+  GHashTable         *runs;             /* id -> OddJobRun */
+  gint64              publisher_polled;
+};
+
+G_DEFINE_FINAL_TYPE (OddProcessor, odd_processor, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* ---- configuration ---- */
+
+gboolean
+odd_processor_config_from_env (OddProcessorConfig *config,
+                               GError            **error)
+{
+  gint64 port, prefetch, max_attempts, backoff, batch;
+
+  memset (config, 0, sizeof *config);
+
+  if (!odd_config_int ("PORT", 8000, 0, 65535, &port, error)
+      || !odd_config_int ("ODD_PREFETCH", 200, 1, 65535, &prefetch, error)
+      || !odd_config_int ("ODD_MAX_ATTEMPTS", 3, 1, 100, &max_attempts, error)
+      || !odd_config_int ("ODD_RETRY_BACKOFF_MS", 100, 0, 30000, &backoff, error)
+      || !odd_config_int ("ODD_BATCH_SIZE", 100, 1, 10000, &batch, error))
+    return FALSE;
+
+  config->rabbitmq_url = g_strdup (odd_config_string ("RABBITMQ_URL", ODD_DEFAULT_RABBITMQ_URL));
+  config->postgres_url = g_strdup (odd_config_string ("POSTGRES_URL", ODD_DEFAULT_POSTGRES_URL));
+  config->bind = g_strdup (odd_config_string ("ODD_BIND", "127.0.0.1"));
+  config->port = (guint) port;
+  config->prefetch = (guint) prefetch;
+  config->max_attempts = (guint) max_attempts;
+  config->retry_backoff_ms = (guint) backoff;
+  config->batch_size = (guint) batch;
+  config->instance_id = g_strdup (odd_config_instance_id ());
+  return TRUE;
+}
+
+void
+odd_processor_config_clear (OddProcessorConfig *config)
+{
+  g_clear_pointer (&config->rabbitmq_url, g_free);
+  g_clear_pointer (&config->postgres_url, g_free);
+  g_clear_pointer (&config->bind, g_free);
+  g_clear_pointer (&config->instance_id, g_free);
+}
+
+/* ---- object ---- */
+
+static void
+odd_processor_finalize (GObject *object)
+{
+  OddProcessor *self = ODD_PROCESSOR (object);
+
+  odd_processor_stop (self);
+  odd_processor_config_clear (&self->config);
+  g_clear_object (&self->registry);
+  g_clear_pointer (&self->owner_context, g_main_context_unref);
+  g_clear_pointer (&self->not_ready_reason, g_free);
+  g_clear_pointer (&self->scheduler, odd_scheduler_free);
+  g_clear_pointer (&self->runs, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (odd_processor_parent_class)->finalize (object);
+}
+
+static void
+odd_processor_class_init (OddProcessorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = odd_processor_finalize;
+
+  /* Emitted on the context that called odd_processor_start() once the worker exited. */
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                           G_TYPE_NONE, 0);
+}
+
+static void
+odd_processor_init (OddProcessor *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->not_ready_reason = g_strdup ("starting");
+  self->scheduler = odd_scheduler_new ();
+  self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                      (GDestroyNotify) odd_job_run_free);
+}
+
+OddProcessor *
+odd_processor_new (const OddProcessorConfig *config,
+                   OddSchemaRegistry        *registry,
+                   OddMetrics               *metrics)
+{
+  static const double batch_buckets[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 };
+  static const double work_buckets[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+                                         10, 30, 60, 300, 600 };
+  OddProcessor *self = g_object_new (ODD_TYPE_PROCESSOR, NULL);
+
+  self->config.rabbitmq_url = g_strdup (config->rabbitmq_url);
+  self->config.postgres_url = g_strdup (config->postgres_url);
+  self->config.bind = g_strdup (config->bind);
+  self->config.port = config->port;
+  self->config.prefetch = MAX (config->prefetch, 1);
+  self->config.max_attempts = MAX (config->max_attempts, 1);
+  self->config.retry_backoff_ms = config->retry_backoff_ms;
+  self->config.batch_size = MAX (config->batch_size, 1);
+  self->config.instance_id = g_strdup (config->instance_id != NULL ? config->instance_id
+                                                                   : odd_config_instance_id ());
+  self->registry = g_object_ref (registry);
+  self->metrics = metrics;
+  self->producer.service = "processor";
+  self->producer.instance_id = self->config.instance_id;
+  self->producer.version = ODD_VERSION;
+
+  self->processed = odd_metrics_counter (metrics, "processor_jobs_processed_total",
+                                         "Messages taken from jobs.created", NULL);
+  self->completed = odd_metrics_counter (metrics, "processor_jobs_completed_total",
+                                         "Jobs that reached COMPLETED", NULL);
+  self->failed = odd_metrics_counter (metrics, "processor_jobs_failed_total",
+                                      "Jobs that reached FAILED (retries exhausted)", NULL);
+  self->retried = odd_metrics_counter (metrics, "processor_jobs_retried_total",
+                                       "Failed attempts scheduled for another attempt", NULL);
+  self->validation_failed = odd_metrics_counter (metrics, "processor_jobs_validation_failed_total",
+                                                 "Messages dead-lettered as invalid or unparseable",
+                                                 NULL);
+  self->processing_seconds = odd_metrics_histogram (metrics, "processor_job_processing_seconds",
+                                                    "Duration of one attempt",
+                                                    work_buckets, G_N_ELEMENTS (work_buckets));
+  self->batch_size = odd_metrics_histogram (metrics, "processor_batch_size",
+                                            "Deliveries handled per iteration",
+                                            batch_buckets, G_N_ELEMENTS (batch_buckets));
+  self->commit_seconds = odd_metrics_histogram (metrics, "processor_db_commit_seconds",
+                                                "Duration of an iteration's transaction",
+                                                odd_metrics_latency_buckets,
+                                                odd_metrics_n_latency_buckets);
+  self->in_flight_gauge = odd_metrics_gauge (metrics, "processor_in_flight",
+                                             "Jobs running (waiting for an attempt)", NULL);
+  return self;
+}
+
+static void
+set_not_ready (OddProcessor *self,
+               const char   *reason)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->not_ready_reason);
+  self->not_ready_reason = g_strdup (reason);
+  g_mutex_unlock (&self->lock);
+}
+
+char *
+odd_processor_dup_not_ready_reason (OddProcessor *self)
+{
+  char *reason;
+
+  g_return_val_if_fail (ODD_IS_PROCESSOR (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  reason = g_strdup (self->not_ready_reason);
+  g_mutex_unlock (&self->lock);
+  return reason;
+}
+
+guint
+odd_processor_get_in_flight (OddProcessor *self)
+{
+  return (guint) g_atomic_int_get (&self->in_flight);
+}
+
+static gboolean
+stopping (OddProcessor *self)
+{
+  return g_atomic_int_get (&self->stop_requested) != 0;
+}
+
+static void
+update_in_flight (OddProcessor *self)
+{
+  guint n = g_hash_table_size (self->runs);
+
+  g_atomic_int_set (&self->in_flight, (gint) n);
+  odd_gauge_set (self->in_flight_gauge, NULL, n);
+}
+
+/* ---- connections ---- */
+
+static void
+disconnect (OddProcessor *self)
+{
+  /* Closing the consumer connection hands every un-acked delivery back to the broker:
+   * that is the recovery, so in-memory runs are dropped with it. */
+  g_clear_pointer (&self->confirms, odd_amqp_confirms_free);
+  g_clear_pointer (&self->consumer, odd_amqp_close);
+  g_clear_pointer (&self->publisher, odd_amqp_close);
+  g_clear_pointer (&self->pg, PQfinish);
+  g_clear_pointer (&self->consumer_tag, g_free);
+  odd_scheduler_clear (self->scheduler);
+  g_hash_table_remove_all (self->runs);
+  update_in_flight (self);
+}
+
+static gboolean
+start_consuming (OddProcessor  *self,
+                 GError       **error)
+{
+  amqp_basic_consume_ok_t *ok;
+
+  /* Our own basic.consume (not odd_amqp_consume()) to know the consumer tag for basic.cancel. */
+  amqp_basic_qos (self->consumer, 1, 0, (guint16) MIN (self->config.prefetch, G_MAXUINT16), 0);
+  if (!odd_amqp_check_reply (amqp_get_rpc_reply (self->consumer), "basic.qos", error))
+    return FALSE;
+
+  ok = amqp_basic_consume (self->consumer, 1, amqp_cstring_bytes (ODD_QUEUE_JOBS_CREATED),
+                           amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  if (!odd_amqp_check_reply (amqp_get_rpc_reply (self->consumer), "basic.consume", error))
+    return FALSE;
+
+  self->consumer_tag = g_strndup (ok->consumer_tag.bytes, ok->consumer_tag.len);
+  return TRUE;
+}
+
+static gboolean
+connect_all (OddProcessor  *self,
+             GError       **error)
+{
+  g_autofree char *publisher_name = g_strdup_printf ("odd-processor %s publisher",
+                                                     self->config.instance_id);
+  g_autofree char *consumer_name = g_strdup_printf ("odd-processor %s consumer",
+                                                    self->config.instance_id);
+
+  self->pg = odd_pg_connect (self->config.postgres_url, error);
+  if (self->pg == NULL)
+    return FALSE;
+  if (!self->migrated)
+    {
+      if (!odd_pg_migrate (self->pg, error))
+        return FALSE;
+      self->migrated = TRUE;
+    }
+
+  /* Publishing and consuming on separate connections: a publisher blocked by the broker's
+   * flow control must not stop the deliveries, and confirms never mix with deliveries. */
+  self->publisher = odd_amqp_connect (self->config.rabbitmq_url, publisher_name, error);
+  if (self->publisher == NULL)
+    return FALSE;
+  if (!odd_amqp_declare_topology (self->publisher, 1, error))
+    return FALSE;
+  self->confirms = odd_amqp_confirms_new (self->publisher, 1, error);
+  if (self->confirms == NULL)
+    return FALSE;
+
+  self->consumer = odd_amqp_connect (self->config.rabbitmq_url, consumer_name, error);
+  if (self->consumer == NULL)
+    return FALSE;
+  if (!start_consuming (self, error))
+    return FALSE;
+
+  self->publisher_polled = g_get_monotonic_time ();
+  return TRUE;
+}
+
+/* librabbitmq only sends heartbeats from inside its calls: an idle publisher connection
+ * would be closed by the broker, so poke it now and then. */
+static gboolean
+poll_publisher (OddProcessor  *self,
+                GError       **error)
+{
+  struct timeval zero = { 0, 0 };
+  amqp_frame_t frame;
+  int status;
+
+  if (odd_amqp_confirms_pending (self->confirms) > 0)
+    return TRUE;
+
+  for (;;)
+    {
+      status = amqp_simple_wait_frame_noblock (self->publisher, &frame, &zero);
+      if (status == AMQP_STATUS_TIMEOUT)
+        return TRUE;
+      if (status != AMQP_STATUS_OK)
+        {
+          g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                       "publisher connection: %s", amqp_error_string2 (status));
+          return FALSE;
+        }
+      if (frame.frame_type == AMQP_FRAME_METHOD
+          && (frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD
+              || frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD))
+        {
+          g_set_error_literal (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                               "publisher connection closed by the broker");
+          return FALSE;
+        }
+    }
+}
+
+/* ---- deliveries ---- */
+
+typedef struct {
+  guint64  tag;
+  GBytes  *body;
+  char    *correlation_id;
+} Delivery;
+
+static void
+delivery_free (Delivery *d)
+{
+  g_bytes_unref (d->body);
+  g_free (d->correlation_id);
+  g_free (d);
+}
+
+/* A frame that is not a delivery arrived on the consumer channel. */
+static gboolean
+handle_consumer_frame (OddProcessor  *self,
+                       GError       **error)
+{
+  struct timeval zero = { 0, 0 };
+  amqp_frame_t frame;
+  int status;
+
+  status = amqp_simple_wait_frame_noblock (self->consumer, &frame, &zero);
+  if (status == AMQP_STATUS_TIMEOUT)
+    return TRUE;
+  if (status != AMQP_STATUS_OK)
+    {
+      g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                   "consumer connection: %s", amqp_error_string2 (status));
+      return FALSE;
+    }
+  if (frame.frame_type != AMQP_FRAME_METHOD)
+    return TRUE;
+
+  switch (frame.payload.method.id)
+    {
+    case AMQP_CHANNEL_CLOSE_METHOD:
+    case AMQP_CONNECTION_CLOSE_METHOD:
+      g_set_error_literal (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                           "consumer connection closed by the broker");
+      return FALSE;
+    case AMQP_BASIC_CANCEL_METHOD:
+      /* The broker cancelled us (queue deleted): reconnecting re-declares and re-consumes. */
+      g_set_error_literal (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                           "the broker cancelled the consumer of " ODD_QUEUE_JOBS_CREATED);
+      return FALSE;
+    default:
+      return TRUE;
+    }
+}
+
+static gboolean
+read_deliveries (OddProcessor  *self,
+                 gint64         first_wait,
+                 GPtrArray     *deliveries,
+                 GError       **error)
+{
+  gint64 gather_deadline = 0;
+
+  while (deliveries->len < self->config.batch_size)
+    {
+      amqp_envelope_t envelope;
+      amqp_rpc_reply_t reply;
+      struct timeval tv;
+      gint64 wait;
+
+      if (deliveries->len == 0)
+        wait = first_wait;
+      else
+        wait = MAX (0, gather_deadline - g_get_monotonic_time ());
+
+      tv.tv_sec = wait / G_USEC_PER_SEC;
+      tv.tv_usec = wait % G_USEC_PER_SEC;
+
+      amqp_maybe_release_buffers (self->consumer);
+      reply = amqp_consume_message (self->consumer, &envelope, &tv, 0);
+
+      if (reply.reply_type == AMQP_RESPONSE_NORMAL)
+        {
+          Delivery *d = g_new0 (Delivery, 1);
+          amqp_basic_properties_t *props = &envelope.message.properties;
+
+          d->tag = envelope.delivery_tag;
+          d->body = g_bytes_new (envelope.message.body.bytes, envelope.message.body.len);
+          if (props->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
+            d->correlation_id = g_strndup (props->correlation_id.bytes, props->correlation_id.len);
+          amqp_destroy_envelope (&envelope);
+          g_ptr_array_add (deliveries, d);
+
+          if (deliveries->len == 1)
+            gather_deadline = g_get_monotonic_time () + GATHER_USEC;
+          continue;
+        }
+
+      if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+          && reply.library_error == AMQP_STATUS_TIMEOUT)
+        return TRUE;
+
+      if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+          && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE)
+        {
+          if (!handle_consumer_frame (self, error))
+            return FALSE;
+          continue;
+        }
+
+      return odd_amqp_check_reply (reply, "basic.consume", error);
+    }
+
+  return TRUE;
+}
+
+/* ---- events ---- */
+
+static void
+queue_message (Iteration  *it,
+               const char *exchange,
+               const char *routing_key,
+               const char *message_id,
+               const char *correlation_id,
+               const char *type,
+               JsonNode   *body)
+{
+  Outgoing *out = g_new0 (Outgoing, 1);
+
+  out->exchange = g_strdup (exchange);
+  out->routing_key = g_strdup (routing_key);
+  out->message_id = g_strdup (message_id);
+  out->correlation_id = g_strdup (correlation_id);
+  out->type = g_strdup (type);
+  out->body = odd_json_to_string (body);
+  g_ptr_array_add (it->outgoing, out);
+}
+
+static void
+emit (OddProcessor          *self,
+      Iteration             *it,
+      const OddJobRun       *run,
+      const char            *event_type,
+      const OddEventDetails *details)
+{
+  g_autofree char *event_id = NULL;
+  g_autoptr(JsonNode) envelope = odd_processor_event_new (run, event_type, details,
+                                                          &self->producer, &event_id);
+
+  queue_message (it, ODD_EXCHANGE_EVENTS, event_type, event_id, run->correlation_id,
+                 event_type, envelope);
+}
+
+static void
+emit_validated (OddProcessor    *self,
+                Iteration       *it,
+                const OddJobRun *run)
+{
+  OddEventDetails details = { 0, NULL, NULL, "VALIDATED", 0, NULL };
+
+  emit (self, it, run, "job.validated", &details);
+}
+
+static void
+emit_executed (OddProcessor    *self,
+               Iteration       *it,
+               const OddJobRun *run,
+               int              attempt,
+               gboolean         ok,
+               const char      *error,
+               const char      *status)
+{
+  OddEventDetails details = { attempt, ok ? "ok" : "error", ok ? NULL : error, status, attempt,
+                              ok ? NULL : error };
+
+  emit (self, it, run, "job.executed", &details);
+}
+
+static void
+emit_terminal (OddProcessor    *self,
+               Iteration       *it,
+               const OddJobRun *run)
+{
+  gboolean completed = g_str_equal (run->status, "COMPLETED");
+  OddEventDetails details = { 0, NULL, NULL, run->status, run->attempts,
+                              completed ? NULL : run->last_error };
+
+  emit (self, it, run, completed ? "job.completed" : "job.failed", &details);
+}
+
+static void
+dead_letter_retries_exhausted (OddProcessor    *self,
+                               Iteration       *it,
+                               const OddJobRun *run,
+                               gboolean         store)
+{
+  g_autofree char *error = g_strdup_printf ("retries exhausted after %d attempts: %s",
+                                            run->attempts,
+                                            run->last_error != NULL ? run->last_error : "failed");
+  g_autoptr(JsonNode) message = odd_processor_dead_letter_new (run->original_event, error,
+                                                               run->correlation_id,
+                                                               "retries_exhausted",
+                                                               ODD_QUEUE_JOBS_CREATED,
+                                                               run->id, run->generation);
+  g_autofree char *message_id = odd_processor_event_id (run->id, run->generation,
+                                                        "dead-letter", 0);
+
+  queue_message (it, "", ODD_QUEUE_DEAD, message_id, run->correlation_id, "dead-letter",
+                 message);
+
+  if (store)
+    {
+      OddDeadLetterRow *row = g_new0 (OddDeadLetterRow, 1);
+
+      row->queue = g_strdup (ODD_QUEUE_DEAD);
+      row->reason = g_strdup ("retries_exhausted");
+      row->job_id = g_strdup (run->id);
+      row->correlation_id = g_strdup (run->correlation_id);
+      row->message = g_steal_pointer (&message);
+      g_ptr_array_add (it->dead_rows, row);
+    }
+}
+
+/* Re-emits what a run of this generation already emitted (same ids): after a crash between
+ * commit and publish these events may never have left. */
+static void
+emit_history (OddProcessor    *self,
+              Iteration       *it,
+              const OddJobRun *run,
+              int              attempts,
+              gboolean         terminal)
+{
+  emit_validated (self, it, run);
+
+  for (int attempt = 1; attempt <= attempts; attempt++)
+    {
+      g_autofree char *error = NULL;
+      gboolean last = attempt == attempts;
+      gboolean ok = terminal && last && g_str_equal (run->status, "COMPLETED");
+      const char *status = terminal && last ? run->status : "EXECUTING";
+
+      if (!ok)
+        {
+          /* The decision is deterministic, so the message is the one sent the first time. */
+          if (odd_processor_attempt_outcome (run->id, run->generation, attempt,
+                                             &run->simulation, &error))
+            error = g_strdup (run->last_error != NULL ? run->last_error : "failed");
+        }
+      emit_executed (self, it, run, attempt, ok, error, status);
+    }
+}
+
+/* ---- state changes ---- */
+
+static void
+mark_dirty (Iteration *it,
+            OddJobRun *run)
+{
+  if (!run->dirty)
+    {
+      run->dirty = TRUE;
+      g_ptr_array_add (it->dirty, run);
+    }
+}
+
+static void
+schedule_attempt (OddProcessor *self,
+                  OddJobRun    *run,
+                  gint64        now,
+                  gint64        delay_usec)
+{
+  run->attempt_started = now + delay_usec;
+  odd_scheduler_add (self->scheduler,
+                     now + delay_usec + (gint64) run->simulation.duration_ms * 1000, run);
+}
+
+static void
+ack_run (Iteration *it,
+         OddJobRun *run)
+{
+  g_array_append_vals (it->acks, run->delivery_tags->data, run->delivery_tags->len);
+  g_array_set_size (run->delivery_tags, 0);
+}
+
+/* Runs the attempt of @run that is due now. */
+static void
+finish_attempt (OddProcessor *self,
+                Iteration    *it,
+                OddJobRun    *run,
+                gint64        now)
+{
+  g_autofree char *error = NULL;
+  int attempt = run->attempts + 1;
+  gboolean ok;
+
+  ok = odd_processor_attempt_outcome (run->id, run->generation, attempt, &run->simulation,
+                                      &error);
+  odd_histogram_observe (self->processing_seconds,
+                         (double) MAX (0, now - run->attempt_started) / G_USEC_PER_SEC);
+
+  run->attempts = attempt;
+  mark_dirty (it, run);
+
+  if (ok)
+    {
+      run->status = "COMPLETED";
+      run->finished = TRUE;
+      emit_executed (self, it, run, attempt, TRUE, NULL, run->status);
+      emit_terminal (self, it, run);
+      odd_counter_inc (self->completed, NULL);
+    }
+  else
+    {
+      g_free (run->last_error);
+      run->last_error = g_steal_pointer (&error);
+
+      if (attempt < (int) self->config.max_attempts)
+        {
+          guint delay = odd_processor_retry_backoff_ms (self->config.retry_backoff_ms, attempt);
+
+          run->status = "EXECUTING";
+          emit_executed (self, it, run, attempt, FALSE, run->last_error, run->status);
+          schedule_attempt (self, run, now, (gint64) delay * 1000);
+          odd_counter_inc (self->retried, NULL);
+          return;
+        }
+
+      run->status = "FAILED";
+      run->finished = TRUE;
+      emit_executed (self, it, run, attempt, FALSE, run->last_error, run->status);
+      emit_terminal (self, it, run);
+      dead_letter_retries_exhausted (self, it, run, TRUE);
+      odd_counter_inc (self->failed, NULL);
+    }
+
+  /* Terminal: the deliveries are acked after the commit and the confirms. */
+  ack_run (it, run);
+  g_hash_table_steal (self->runs, run->id);
+  g_ptr_array_add (it->done, run);
+}
+
+/* Decides what a job.created means given the stored row, and starts or finishes @run. */
+static void
+start_run (OddProcessor *self,
+           Iteration    *it,
+           OddJobRun    *run,
+           OddIntake    *intake,
+           OddJobRow    *row,
+           gint64        now)
+{
+  g_autofree char *sim_error = NULL;
+
+  run->type = g_strdup (row->type);
+  run->payload = json_node_ref (row->payload);
+  run->created_at = g_strdup (row->created_at);
+  run->correlation_id = g_strdup (intake->correlation_id);
+  run->metadata = intake->metadata != NULL ? json_node_ref (intake->metadata) : NULL;
+  run->original_event = json_node_ref (intake->envelope);
+  run->status = row->status;
+  run->generation = row->generation;
+  run->old_generation = row->generation;
+  run->attempts = row->attempts;
+  run->last_error = g_strdup (row->last_error);
+
+  /* The stored payload decides, so every redelivery of a job runs the same simulation. */
+  {
+    g_autoptr(JsonObject) job = json_object_new ();
+
+    json_object_set_member (job, "payload", json_node_ref (row->payload));
+    if (!odd_job_get_simulation (job, &run->simulation, &sim_error))
+      memset (&run->simulation, 0, sizeof run->simulation);
+  }
+
+  if (odd_job_status_is_terminal (row->status))
+    {
+      if (g_str_equal (row->status, "FAILED") && intake->retry_generation == row->generation + 1)
+        {
+          /* A retry: a new generation of the job, with fresh attempts. */
+          run->generation = row->generation + 1;
+          run->attempts = 0;
+          g_clear_pointer (&run->last_error, g_free);
+          run->status = "EXECUTING";
+          run->started = TRUE;
+          run->finished = FALSE;
+          mark_dirty (it, run);
+          emit_validated (self, it, run);
+          g_hash_table_insert (self->runs, run->id, run);
+          schedule_attempt (self, run, now, 0);
+          return;
+        }
+
+      /* Already done: say so again (same event ids) and let the delivery go. */
+      emit_history (self, it, run, run->attempts, TRUE);
+      emit_terminal (self, it, run);
+      if (g_str_equal (run->status, "FAILED"))
+        dead_letter_retries_exhausted (self, it, run, FALSE);
+      ack_run (it, run);
+      g_ptr_array_add (it->done, run);
+      return;
+    }
+
+  /* New, or resumed after a crash: attempts already recorded are not run again. */
+  emit_history (self, it, run, run->attempts, FALSE);
+  run->status = "EXECUTING";
+  run->started = TRUE;
+  mark_dirty (it, run);
+  g_hash_table_insert (self->runs, run->id, run);
+  schedule_attempt (self, run, now, 0);
+}
+
+static void
+reject (OddProcessor *self,
+        Iteration    *it,
+        OddIntake    *intake)
+{
+  g_autoptr(JsonNode) message = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *message_id = NULL;
+  OddDeadLetterRow *row;
+
+  message = odd_processor_dead_letter_new (intake->original_event, intake->error,
+                                           intake->correlation_id, intake->reason,
+                                           ODD_QUEUE_JOBS_CREATED, intake->job_id, -1);
+
+  /* Same message, same id: a consumer of the queue can drop redelivered copies. */
+  body = odd_json_to_string (intake->original_event);
+  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, body, -1);
+  message_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, key);
+
+  odd_info (intake->correlation_id, "dead-lettering a message of %s (%s): %s",
+            ODD_QUEUE_JOBS_CREATED, intake->reason, intake->error);
+  queue_message (it, "", ODD_QUEUE_FAILED_VALIDATION, message_id,
+                 intake->correlation_id != NULL ? intake->correlation_id : "unknown",
+                 "dead-letter", message);
+
+  row = g_new0 (OddDeadLetterRow, 1);
+  row->queue = g_strdup (ODD_QUEUE_FAILED_VALIDATION);
+  row->reason = g_strdup (intake->reason);
+  row->job_id = g_strdup (intake->job_id);
+  row->correlation_id = g_strdup (intake->correlation_id != NULL ? intake->correlation_id
+                                                                 : "unknown");
+  row->message = g_steal_pointer (&message);
+  g_ptr_array_add (it->dead_rows, row);
+
+  g_array_append_val (it->acks, intake->delivery_tag);
+  odd_counter_inc (self->validation_failed, NULL);
+}
+
+static gboolean
+handle_deliveries (OddProcessor  *self,
+                   Iteration     *it,
+                   GPtrArray     *deliveries,
+                   gint64         now,
+                   GError       **error)
+{
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_intake_free);
+  g_autoptr(GHashTable) pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                         (GDestroyNotify) odd_job_run_free);
+  g_autoptr(GHashTable) rows = NULL;
+
+  for (guint i = 0; i < deliveries->len; i++)
+    {
+      Delivery *d = g_ptr_array_index (deliveries, i);
+      gsize len;
+      const char *body = g_bytes_get_data (d->body, &len);
+      g_autoptr(OddIntake) intake = NULL;
+      OddJobRun *run;
+
+      intake = odd_intake_parse (self->registry, body != NULL ? body : "", len,
+                                 d->correlation_id, d->tag);
+      odd_counter_inc (self->processed, NULL);
+
+      if (intake->kind == ODD_INTAKE_DEAD_LETTER)
+        {
+          reject (self, it, intake);
+          continue;
+        }
+
+      /* A second delivery of a job this processor already runs rides along with it. */
+      run = g_hash_table_lookup (self->runs, intake->job_id);
+      if (run == NULL)
+        run = g_hash_table_lookup (pending, intake->job_id);
+      if (run != NULL)
+        {
+          g_array_append_val (run->delivery_tags, intake->delivery_tag);
+          continue;
+        }
+
+      run = odd_job_run_new (intake->job_id);
+      g_array_append_val (run->delivery_tags, intake->delivery_tag);
+      g_hash_table_insert (pending, run->id, run);
+      g_ptr_array_add (intakes, g_steal_pointer (&intake));
+    }
+
+  if (intakes->len == 0)
+    return TRUE;
+
+  rows = odd_processor_db_upsert (self->pg, intakes, error);
+  if (rows == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < intakes->len; i++)
+    {
+      OddIntake *intake = g_ptr_array_index (intakes, i);
+      OddJobRow *row = g_hash_table_lookup (rows, intake->job_id);
+      OddJobRun *run;
+
+      if (row == NULL)
+        {
+          g_set_error (error, ODD_PG_ERROR, ODD_PG_ERROR_QUERY,
+                       "job %s: no row after the upsert", intake->job_id);
+          return FALSE;
+        }
+
+      g_hash_table_steal_extended (pending, intake->job_id, NULL, (gpointer *) &run);
+      start_run (self, it, run, intake, row, now);
+    }
+
+  return TRUE;
+}
+
+/* ---- one iteration ---- */
+
+static gboolean
+publish_all (OddProcessor  *self,
+             Iteration     *it,
+             GError       **error)
+{
+  for (guint i = 0; i < it->outgoing->len; i++)
+    {
+      Outgoing *out = g_ptr_array_index (it->outgoing, i);
+      OddAmqpProps props = { out->message_id, out->correlation_id, out->type };
+
+      if (!odd_amqp_confirms_publish (self->confirms, out->exchange, out->routing_key, &props,
+                                      out->body, strlen (out->body), error))
+        return FALSE;
+    }
+
+  if (it->outgoing->len > 0)
+    return odd_amqp_confirms_wait (self->confirms, CONFIRM_TIMEOUT_MS, error);
+  return TRUE;
+}
+
+static gboolean
+ack_all (OddProcessor  *self,
+         Iteration     *it,
+         GError       **error)
+{
+  for (guint i = 0; i < it->acks->len; i++)
+    {
+      guint64 tag = g_array_index (it->acks, guint64, i);
+      int status = amqp_basic_ack (self->consumer, 1, tag, 0);
+
+      if (status != AMQP_STATUS_OK)
+        {
+          g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                       "basic.ack: %s", amqp_error_string2 (status));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+commit_state (OddProcessor  *self,
+              Iteration     *it,
+              GError       **error)
+{
+  g_autoptr(GHashTable) updated = NULL;
+
+  updated = odd_processor_db_update (self->pg, it->dirty, error);
+  if (updated == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < it->dirty->len; i++)
+    {
+      OddJobRun *run = g_ptr_array_index (it->dirty, i);
+
+      /* Only another processor working on the same job (after a network split) moves a
+       * row under us: start over from what is stored. */
+      if (!g_hash_table_contains (updated, run->id))
+        {
+          g_set_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONFLICT,
+                       "job %s changed under this processor (generation %d expected)",
+                       run->id, run->old_generation);
+          return FALSE;
+        }
+    }
+
+  if (!odd_processor_db_dead_letters (self->pg, it->dead_rows, error))
+    return FALSE;
+
+  return odd_pg_exec (self->pg, "COMMIT", error);
+}
+
+static gboolean
+iterate (OddProcessor  *self,
+         GError       **error)
+{
+  g_autoptr(GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) delivery_free);
+  Iteration it;
+  gint64 now, next_due, wait, tx_start;
+  gboolean ok = FALSE;
+
+  now = g_get_monotonic_time ();
+  wait = MAX_WAIT_USEC;
+  if (odd_scheduler_next_due (self->scheduler, &next_due))
+    wait = CLAMP (next_due - now, 0, MAX_WAIT_USEC);
+
+  if (!read_deliveries (self, wait, deliveries, error))
+    return FALSE;
+
+  now = g_get_monotonic_time ();
+  if (deliveries->len == 0
+      && !(odd_scheduler_next_due (self->scheduler, &next_due) && next_due <= now))
+    {
+      if (now - self->publisher_polled >= PUBLISHER_POLL_USEC)
+        {
+          self->publisher_polled = now;
+          return poll_publisher (self, error);
+        }
+      return TRUE;
+    }
+
+  if (deliveries->len > 0)
+    odd_histogram_observe (self->batch_size, deliveries->len);
+
+  iteration_init (&it);
+  tx_start = g_get_monotonic_time ();
+
+  if (!odd_pg_exec (self->pg, "BEGIN", error))
+    goto out;
+
+  if (!handle_deliveries (self, &it, deliveries, now, error))
+    goto out;
+
+  /* Every attempt due now, including those of jobs started above with no duration: their
+   * whole run lands in this one transaction. */
+  for (;;)
+    {
+      OddJobRun *run = odd_scheduler_pop_due (self->scheduler, now);
+
+      if (run == NULL)
+        break;
+      finish_attempt (self, &it, run, now);
+    }
+
+  if (!commit_state (self, &it, error))
+    goto out;
+  odd_histogram_observe (self->commit_seconds,
+                         (double) (g_get_monotonic_time () - tx_start) / G_USEC_PER_SEC);
+
+  for (guint i = 0; i < it.dirty->len; i++)
+    {
+      OddJobRun *run = g_ptr_array_index (it.dirty, i);
+
+      run->dirty = run->started = run->finished = FALSE;
+      run->old_generation = run->generation;
+    }
+
+  if (!publish_all (self, &it, error))
+    goto out;
+  if (!ack_all (self, &it, error))
+    goto out;
+
+  self->publisher_polled = g_get_monotonic_time ();
+  ok = TRUE;
+
+out:
+  iteration_clear (&it);
+  update_in_flight (self);
+  return ok;
+}
+
+/* ---- the worker thread ---- */
+
+/* Sleeps @ms unless a stop is requested meanwhile. */
+static void
+pause_ms (OddProcessor *self,
+          guint         ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  g_mutex_lock (&self->lock);
+  while (!stopping (self))
+    if (!g_cond_wait_until (&self->cond, &self->lock, end))
+      break;
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+emit_finished (gpointer data)
+{
+  OddProcessor *self = data;
+
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+worker (gpointer data)
+{
+  OddProcessor *self = data;
+  guint backoff = BACKOFF_MIN_MS;
+  gboolean connected = FALSE;
+
+  while (!stopping (self))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!connected)
+        {
+          if (!connect_all (self, &error))
+            {
+              g_autofree char *reason = g_strdup_printf ("not connected: %s", error->message);
+
+              odd_warning (NULL, "%s; retrying in %u ms", reason, backoff);
+              set_not_ready (self, reason);
+              disconnect (self);
+              pause_ms (self, backoff);
+              backoff = MIN (backoff * 2, BACKOFF_MAX_MS);
+              continue;
+            }
+
+          connected = TRUE;
+          backoff = BACKOFF_MIN_MS;
+          set_not_ready (self, NULL);
+          odd_info (NULL, "connected to PostgreSQL and RabbitMQ; consuming %s (prefetch %u)",
+                    ODD_QUEUE_JOBS_CREATED, self->config.prefetch);
+        }
+
+      if (!iterate (self, &error))
+        {
+          g_autofree char *reason = g_strdup_printf ("connection lost: %s", error->message);
+
+          /* Un-acked deliveries go back to the broker; PostgreSQL says where each job was. */
+          odd_warning (NULL, "%s; reconnecting in %u ms", reason, backoff);
+          set_not_ready (self, reason);
+          disconnect (self);
+          connected = FALSE;
+          pause_ms (self, backoff);
+          backoff = MIN (backoff * 2, BACKOFF_MAX_MS);
+        }
+    }
+
+  if (connected)
+    {
+      /* Stop the deliveries first; the iteration in progress was finished above. Running
+       * jobs stay un-acked and the broker gives them to the next processor. */
+      if (self->consumer_tag != NULL)
+        {
+          amqp_basic_cancel (self->consumer, 1, amqp_cstring_bytes (self->consumer_tag));
+          amqp_get_rpc_reply (self->consumer);
+        }
+      odd_info (NULL, "stopping with %u job(s) still running; they will be redelivered",
+                g_hash_table_size (self->runs));
+    }
+  disconnect (self);
+  set_not_ready (self, "stopped");
+
+  /* Hands the thread's reference over to the "finished" emission. */
+  g_main_context_invoke_full (self->owner_context, G_PRIORITY_DEFAULT, emit_finished,
+                              self, g_object_unref);
+  return NULL;
+}
+
+void
+odd_processor_start (OddProcessor *self)
+{
+  g_return_if_fail (ODD_IS_PROCESSOR (self));
+  g_return_if_fail (self->thread == NULL);
+
+  g_clear_pointer (&self->owner_context, g_main_context_unref);
+  self->owner_context = g_main_context_ref_thread_default ();
+  g_atomic_int_set (&self->stop_requested, 0);
+  /* The thread owns a reference: the object outlives its worker. */
+  self->thread = g_thread_new ("odd-processor", worker, g_object_ref (self));
+}
+
+void
+odd_processor_request_stop (OddProcessor *self)
+{
+  g_return_if_fail (ODD_IS_PROCESSOR (self));
+
+  g_mutex_lock (&self->lock);
+  g_atomic_int_set (&self->stop_requested, 1);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+odd_processor_stop (OddProcessor *self)
+{
+  g_return_if_fail (ODD_IS_PROCESSOR (self));
+
+  if (self->thread == NULL)
+    return;
+  odd_processor_request_stop (self);
+  g_thread_join (g_steal_pointer (&self->thread));
+}
