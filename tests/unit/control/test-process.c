@@ -1,0 +1,215 @@
+#define G_LOG_DOMAIN "odd-test"
+
+#include <signal.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "odd-control-error.h"
+#include "odd-process.h"
+#include "odd-probe.h"
+
+static char *
+make_tmp (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("odd-process-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+
+      g_unlink (child);
+    }
+  g_rmdir (dir);
+}
+
+static void
+test_pid_file (void)
+{
+  g_autofree char *dir = make_tmp ();
+  g_autofree char *file = g_build_filename (dir, "x.pid", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (odd_process_read_pid_file (file), ==, 0);
+  g_assert_true (odd_process_write_pid_file (file, 4242, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (odd_process_read_pid_file (file), ==, 4242);
+
+  /* postmaster.pid: the pid, then more lines. */
+  g_assert_true (g_file_set_contents (file, "77\n/data\n1700000000\n", -1, NULL));
+  g_assert_cmpint (odd_process_read_pid_file (file), ==, 77);
+
+  g_assert_true (g_file_set_contents (file, "garbage", -1, NULL));
+  g_assert_cmpint (odd_process_read_pid_file (file), ==, 0);
+  g_assert_true (g_file_set_contents (file, "12abc", -1, NULL));
+  g_assert_cmpint (odd_process_read_pid_file (file), ==, 0);
+  g_assert_true (g_file_set_contents (file, "-3", -1, NULL));
+  g_assert_cmpint (odd_process_read_pid_file (file), ==, 0);
+
+  remove_dir (dir);
+}
+
+static void
+test_is_alive (void)
+{
+  g_autofree char *comm = NULL;
+  g_autofree char *stat = NULL;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) getpid ());
+
+  g_assert_true (g_file_get_contents (path, &comm, NULL, NULL));
+  g_strstrip (comm);
+
+  g_assert_true (odd_process_is_alive (getpid (), NULL));
+  g_assert_true (odd_process_is_alive (getpid (), comm));
+  /* A reused pid running another program does not count. */
+  g_assert_false (odd_process_is_alive (getpid (), "redis-server"));
+  g_assert_false (odd_process_is_alive (0, NULL));
+  g_assert_false (odd_process_is_alive (-1, NULL));
+}
+
+static void
+test_run_and_log (void)
+{
+  g_autofree char *dir = make_tmp ();
+  g_autofree char *log = g_build_filename (dir, "x.log", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tail = NULL;
+  const char *echo[] = { "/bin/sh", "-c", "echo one; echo two; echo three >&2", NULL };
+  const char *fail[] = { "/bin/sh", "-c", "echo broken; exit 3", NULL };
+  const char *slow[] = { "/bin/sleep", "30", NULL };
+  const char *missing[] = { "/nonexistent/program", NULL };
+  gint64 start;
+
+  g_assert_true (odd_process_run (echo, NULL, dir, log, 10000, NULL, &error));
+  g_assert_no_error (error);
+  tail = odd_process_log_tail (log, 2);
+  g_assert_cmpstr (tail, ==, "two\nthree\n");
+  g_clear_pointer (&tail, g_free);
+  tail = odd_process_log_tail (log, 10);
+  g_assert_cmpstr (tail, ==, "one\ntwo\nthree\n");
+  g_clear_pointer (&tail, g_free);
+
+  /* A failure names the command and quotes the log. */
+  g_assert_false (odd_process_run (fail, NULL, dir, log, 10000, NULL, &error));
+  g_assert_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "exit status 3"));
+  g_assert_nonnull (strstr (error->message, "broken"));
+  g_clear_error (&error);
+
+  start = g_get_monotonic_time ();
+  g_assert_false (odd_process_run (slow, NULL, dir, log, 300, NULL, &error));
+  g_assert_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  g_assert_false (odd_process_run (missing, NULL, dir, log, 1000, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  tail = odd_process_log_tail ("/nonexistent/log", 5);
+  g_assert_cmpstr (tail, ==, "");
+
+  remove_dir (dir);
+}
+
+static gboolean
+cancel_later (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+cancel_thread (gpointer user_data)
+{
+  g_usleep (200 * 1000);
+  cancel_later (user_data);
+  return NULL;
+}
+
+static void
+test_run_cancel (void)
+{
+  g_autofree char *dir = make_tmp ();
+  g_autofree char *log = g_build_filename (dir, "x.log", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  const char *slow[] = { "/bin/sleep", "30", NULL };
+  GThread *thread;
+  gint64 start = g_get_monotonic_time ();
+
+  thread = g_thread_new ("cancel", cancel_thread, cancellable);
+  g_assert_false (odd_process_run (slow, NULL, dir, log, 60000, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_thread_join (thread);
+
+  remove_dir (dir);
+}
+
+static void
+test_spawn_terminate (void)
+{
+  g_autofree char *dir = make_tmp ();
+  g_autofree char *log = g_build_filename (dir, "x.log", NULL);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  /* Ignores SIGTERM: terminate must fall back to SIGKILL. */
+  const char *stubborn[] = { "/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done", NULL };
+  GPid pid;
+
+  child = odd_process_spawn (stubborn, NULL, dir, log, &error);
+  g_assert_no_error (error);
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (child), NULL, 10);
+  g_assert_true (odd_process_is_alive (pid, "sh"));
+  /* Its own session: a Ctrl+C at our terminal does not reach it. */
+  g_assert_cmpint (getsid (pid), ==, pid);
+
+  g_assert_true (odd_process_terminate (pid, "sh", 300, &error));
+  g_assert_no_error (error);
+  g_assert_false (odd_process_is_alive (pid, "sh"));
+
+  remove_dir (dir);
+}
+
+static void
+test_probe_closed_port (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port;
+
+  /* Listen, learn the port, close: nothing answers there afterwards. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (odd_probe_tcp (port, NULL));
+  g_socket_listener_close (listener);
+  g_assert_false (odd_probe_tcp (port, NULL));
+  g_assert_cmpuint (odd_probe_http_status (port, "/readyz", NULL), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/control/process/pid-file", test_pid_file);
+  g_test_add_func ("/control/process/is-alive", test_is_alive);
+  g_test_add_func ("/control/process/run-and-log", test_run_and_log);
+  g_test_add_func ("/control/process/run-cancel", test_run_cancel);
+  g_test_add_func ("/control/process/spawn-terminate", test_spawn_terminate);
+  g_test_add_func ("/control/process/probe-closed-port", test_probe_closed_port);
+
+  return g_test_run ();
+}
