@@ -16,6 +16,8 @@
 
 /* Deeper documents are refused: every consumer (json-glib, PostgreSQL jsonb) recurses. */
 #define MAX_NESTING 64
+/* The type names Redis keys and label-like UI columns: a short name, not a document. */
+#define MAX_TYPE_LENGTH 128
 
 /* A request that waits for the read model and/or a publisher confirm. */
 typedef struct {
@@ -276,6 +278,19 @@ odd_gateway_check_job (OddGateway *self,
 
           add_error (errors, "/status", message);
         }
+    }
+
+  if (json_object_has_member (object, "type") &&
+      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "type")) &&
+      json_node_get_value_type (json_object_get_member (object, "type")) == G_TYPE_STRING)
+    {
+      const char *type = json_object_get_string_member (object, "type");
+      glong length = g_utf8_strlen (type, -1);
+
+      if (length == 0)
+        add_error (errors, "/type", "must not be empty");
+      else if (length > MAX_TYPE_LENGTH)
+        add_error (errors, "/type", "must be at most " G_STRINGIFY (MAX_TYPE_LENGTH) " characters");
     }
 
   payload = json_object_get_member (object, "payload");
@@ -838,9 +853,37 @@ on_docs (OddHttpServer     *server,
   odd_http_reply_text (msg, SOUP_STATUS_OK, "text/html; charset=utf-8", odd_gateway_docs_html ());
 }
 
+/* Runs once the headers are in, before libsoup reads the body: a declared body over the
+ * limit is refused without buffering it (a chunked one is still checked after reading). */
+static void
+on_early_request (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  GHashTable        *query,
+                  gpointer           user_data)
+{
+  OddGateway *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *correlation_id;
+  g_autofree char *error = NULL;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0 ||
+      soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
+      soup_message_headers_get_content_length (headers) <= ODD_GATEWAY_MAX_BODY_BYTES)
+    return;
+
+  correlation_id = odd_http_correlation_id (msg);
+  error = g_strdup_printf ("Request body is larger than %d bytes", ODD_GATEWAY_MAX_BODY_BYTES);
+  reject (self, msg, correlation_id, "too_large", SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
+  /* The unread body is still on the connection: it cannot carry another request. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
 void
 odd_gateway_add_routes (OddGateway *self)
 {
+  SoupServer *soup = odd_http_server_get_soup (self->http);
+
   static const char *const post[] = { "POST", NULL };
   static const char *const get[] = { "GET", "HEAD", NULL };
 
@@ -850,4 +893,7 @@ odd_gateway_add_routes (OddGateway *self)
   odd_http_server_add_route (self->http, "/openapi.json", get, on_openapi, self);
   odd_http_server_add_route (self->http, "/docs", get, on_docs, self);
   odd_http_server_add_route (self->http, "/docs/", get, on_docs, self);
+
+  soup_server_add_early_handler (soup, "/jobs", on_early_request, self, NULL);
+  soup_server_add_early_handler (soup, "/dlq", on_early_request, self, NULL);
 }
