@@ -865,6 +865,7 @@ handle_deliveries (OddProcessor  *self,
   g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_intake_free);
   g_autoptr(GHashTable) pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                          (GDestroyNotify) odd_job_run_free);
+  g_autoptr(GHashTable) pending_index = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) rows = NULL;
 
   for (guint i = 0; i < deliveries->len; i++)
@@ -887,17 +888,34 @@ handle_deliveries (OddProcessor  *self,
 
       /* A second delivery of a job this processor already runs rides along with it. */
       run = g_hash_table_lookup (self->runs, intake->job_id);
-      if (run == NULL)
-        run = g_hash_table_lookup (pending, intake->job_id);
       if (run != NULL)
         {
           g_array_append_val (run->delivery_tags, intake->delivery_tag);
           continue;
         }
 
+      run = g_hash_table_lookup (pending, intake->job_id);
+      if (run != NULL)
+        {
+          guint index = GPOINTER_TO_UINT (g_hash_table_lookup (pending_index, intake->job_id));
+          OddIntake *first = g_ptr_array_index (intakes, index);
+
+          g_array_append_val (run->delivery_tags, intake->delivery_tag);
+          /* After a crash the original job.created and a retry of it can come back in one
+           * batch: the retry is the one that decides. */
+          if (intake->retry_generation > first->retry_generation)
+            {
+              g_hash_table_replace (pending_index, intake->job_id, GUINT_TO_POINTER (index));
+              odd_intake_free (g_ptr_array_steal_index (intakes, index));
+              g_ptr_array_insert (intakes, (int) index, g_steal_pointer (&intake));
+            }
+          continue;
+        }
+
       run = odd_job_run_new (intake->job_id);
       g_array_append_val (run->delivery_tags, intake->delivery_tag);
       g_hash_table_insert (pending, run->id, run);
+      g_hash_table_insert (pending_index, run->id, GUINT_TO_POINTER (intakes->len));
       g_ptr_array_add (intakes, g_steal_pointer (&intake));
     }
 

@@ -1,0 +1,785 @@
+#define G_LOG_DOMAIN "test-processor-integration"
+
+/* Runs the processor against the real PostgreSQL and RabbitMQ of ODD_TEST_POSTGRES_URL and
+ * ODD_TEST_RABBITMQ_URL (skipped when unset): in-process for most tests, as a subprocess
+ * for the crash test. Each test starts from empty tables and purged queues. */
+
+#include "odd-processor-private.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *pg_url;
+static const char *amqp_url;
+static OddSchemaRegistry *registry;
+
+typedef struct {
+  PGconn                  *pg;
+  amqp_connection_state_t  pub;
+  amqp_connection_state_t  sub;
+  OddAmqpConfirms         *confirms;
+  OddMetrics              *metrics;
+  OddProcessor            *processor;
+} Fixture;
+
+static const char *const queues[] = {
+  ODD_QUEUE_JOBS_CREATED, ODD_QUEUE_LIFECYCLE, ODD_QUEUE_FAILED_VALIDATION, ODD_QUEUE_DEAD,
+};
+
+static void
+purge_all (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
+    {
+      amqp_queue_purge (f->sub, 1, amqp_cstring_bytes (queues[i]));
+      g_assert_true (odd_amqp_check_reply (amqp_get_rpc_reply (f->sub), "queue.purge", &error));
+    }
+  g_assert_true (odd_pg_exec (f->pg, "TRUNCATE jobs, dead_letters", &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (pg_url == NULL || amqp_url == NULL)
+    return;
+
+  f->pg = odd_pg_connect (pg_url, &error);
+  g_assert_no_error (error);
+  g_assert_true (odd_pg_migrate (f->pg, &error));
+  f->pub = odd_amqp_connect (amqp_url, "processor-test publisher", &error);
+  g_assert_no_error (error);
+  g_assert_true (odd_amqp_declare_topology (f->pub, 1, &error));
+  f->confirms = odd_amqp_confirms_new (f->pub, 1, &error);
+  g_assert_no_error (error);
+  f->sub = odd_amqp_connect (amqp_url, "processor-test reader", &error);
+  g_assert_no_error (error);
+  purge_all (f);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  if (f->processor != NULL)
+    {
+      odd_processor_stop (f->processor);
+      g_clear_object (&f->processor);
+    }
+  g_clear_pointer (&f->metrics, odd_metrics_free);
+  g_clear_pointer (&f->confirms, odd_amqp_confirms_free);
+  g_clear_pointer (&f->pub, odd_amqp_close);
+  g_clear_pointer (&f->sub, odd_amqp_close);
+  g_clear_pointer (&f->pg, PQfinish);
+}
+
+static gboolean
+skip_without_servers (void)
+{
+  if (pg_url != NULL && amqp_url != NULL)
+    return FALSE;
+  g_test_skip ("ODD_TEST_POSTGRES_URL and ODD_TEST_RABBITMQ_URL are not set");
+  return TRUE;
+}
+
+/* ---- the processor ---- */
+
+static void
+start_processor (Fixture *f)
+{
+  OddProcessorConfig config = {
+    .rabbitmq_url = (char *) amqp_url,
+    .postgres_url = (char *) pg_url,
+    .bind = (char *) "127.0.0.1",
+    .prefetch = 200,
+    .max_attempts = 3,
+    .retry_backoff_ms = 10,
+    .batch_size = 100,
+    .instance_id = (char *) "processor-test",
+  };
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  f->metrics = odd_metrics_new ("processor");
+  f->processor = odd_processor_new (&config, registry, f->metrics);
+  odd_processor_start (f->processor);
+
+  for (;;)
+    {
+      g_autofree char *reason = odd_processor_dup_not_ready_reason (f->processor);
+
+      if (reason == NULL)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the processor did not get ready: %s", reason);
+      g_usleep (20 * 1000);
+    }
+}
+
+/* ---- messages ---- */
+
+static char *
+created_message (const char *job_id,
+                 const char *simulate,
+                 int         retry_generation)
+{
+  OddProducer producer = { "gateway", "processor-test", "0.1.0" };
+  g_autoptr(JsonNode) job = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  g_autofree char *now = odd_time_now_rfc3339 ();
+  g_autofree char *metadata = retry_generation > 0
+    ? g_strdup_printf (",\"metadata\":{\"retryGeneration\":%d}", retry_generation)
+    : g_strdup ("");
+  g_autofree char *text = g_strdup_printf ("{\"id\":\"%s\",\"type\":\"it-proc\",\"status\":\"PENDING\","
+                                           "\"createdAt\":\"%s\",\"payload\":{\"n\":1%s%s}%s}",
+                                           job_id, now, simulate != NULL ? ",\"simulate\":" : "",
+                                           simulate != NULL ? simulate : "", metadata);
+
+  job = odd_json_parse (text, -1, NULL);
+  g_assert_nonnull (job);
+  envelope = odd_envelope_new ("job.created", NULL, NULL, &producer, NULL, job_id, job);
+  return odd_json_to_string (envelope);
+}
+
+static void
+publish (Fixture    *f,
+         const char *body)
+{
+  g_autoptr(GError) error = NULL;
+  OddAmqpProps props = { NULL, NULL, "job.created" };
+
+  odd_amqp_confirms_publish (f->confirms, "", ODD_QUEUE_JOBS_CREATED, &props, body,
+                             strlen (body), &error);
+  g_assert_no_error (error);
+}
+
+static void
+publish_wait (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  odd_amqp_confirms_wait (f->confirms, 30000, &error);
+  g_assert_no_error (error);
+}
+
+/* Takes messages off @queue until @expected arrived (then a little longer, to catch
+ * duplicates) or @timeout_ms passed. */
+static GPtrArray *
+take_messages (Fixture    *f,
+               const char *queue,
+               guint       expected,
+               guint       timeout_ms)
+{
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 settle = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      amqp_rpc_reply_t reply;
+      gint64 now = g_get_monotonic_time ();
+
+      if (now > deadline || (settle > 0 && now > settle))
+        break;
+
+      reply = amqp_basic_get (f->sub, 1, amqp_cstring_bytes (queue), 1);
+      g_assert_true (odd_amqp_check_reply (reply, "basic.get", &error));
+
+      if (reply.reply.id == AMQP_BASIC_GET_OK_METHOD)
+        {
+          amqp_message_t message;
+          JsonNode *node;
+
+          reply = amqp_read_message (f->sub, 1, &message, 0);
+          g_assert_true (odd_amqp_check_reply (reply, "read message", &error));
+          node = odd_json_parse (message.body.bytes, (gssize) message.body.len, &error);
+          g_assert_no_error (error);
+          amqp_destroy_message (&message);
+          g_ptr_array_add (messages, node);
+          if (messages->len >= expected && settle == 0)
+            settle = g_get_monotonic_time () + 300 * 1000;
+        }
+      else
+        g_usleep (20 * 1000);
+      amqp_maybe_release_buffers (f->sub);
+    }
+
+  return messages;
+}
+
+static const char *
+member_string (JsonNode   *node,
+               const char *member)
+{
+  return json_object_get_string_member_with_default (json_node_get_object (node), member, NULL);
+}
+
+static JsonObject *
+event_job (JsonNode *event)
+{
+  return json_object_get_object_member (json_node_get_object (event), "payload");
+}
+
+/* Counts events by type, asserting every event is valid and no eventId repeats. */
+static GHashTable *
+count_events (GPtrArray *events,
+              gboolean   allow_duplicates)
+{
+  GHashTable *counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonNode *event = g_ptr_array_index (events, i);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) errors = odd_schema_registry_validate (registry, "event-envelope",
+                                                                  event, &error);
+      const char *type = member_string (event, "eventType");
+      const char *id = member_string (event, "eventId");
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (errors->len, ==, 0);
+      if (g_hash_table_contains (seen, id))
+        {
+          if (!allow_duplicates)
+            g_error ("event %s (%s) was published twice", id, type);
+          continue;
+        }
+      g_hash_table_add (seen, g_strdup (id));
+      g_hash_table_replace (counts, g_strdup (type),
+                            GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, type)) + 1));
+    }
+  return counts;
+}
+
+static guint
+count_of (GHashTable *counts,
+          const char *type)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, type));
+}
+
+static gint64
+query_int (Fixture    *f,
+           const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGresult) result = odd_pg_query (f->pg, sql, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  return g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
+}
+
+static void
+wait_terminal (Fixture *f,
+               gint64   expected,
+               guint    timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+
+  while (query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')")
+         < expected)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("only %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " jobs are terminal",
+                 query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')"),
+                 expected);
+      g_usleep (50 * 1000);
+    }
+}
+
+/* ---- tests ---- */
+
+static void
+test_mixed (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) dead = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  const guint n = 200;
+  guint n_ok = 0, n_retry = 0, n_fail = 0;
+
+  if (skip_without_servers ())
+    return;
+  start_processor (f);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_autofree char *body = NULL;
+      g_autofree char *simulate = NULL;
+
+      switch (i % 3)
+        {
+        case 0:
+          simulate = g_strdup_printf ("{\"durationMs\":%u}", i % 20);
+          n_ok++;
+          break;
+        case 1:
+          simulate = g_strdup_printf ("{\"durationMs\":%u,\"failAttempts\":1}", i % 7);
+          n_retry++;
+          break;
+        default:
+          simulate = g_strdup ("{\"failAttempts\":5}");
+          n_fail++;
+          break;
+        }
+      body = created_message (id, simulate, 0);
+      publish (f, body);
+    }
+  publish_wait (f);
+
+  wait_terminal (f, n, 60);
+
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs"), ==, n);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 1 "
+                                 "AND payload->'simulate'->>'failAttempts' IS NULL"), ==, n_ok);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2 "
+                                 "AND payload->'simulate'->>'failAttempts' = '1' "
+                                 "AND last_error IS NOT NULL"), ==, n_retry);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND attempts = 3 "
+                                 "AND last_error IS NOT NULL AND generation = 0"), ==, n_fail);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE finished_at IS NULL "
+                                 "OR started_at IS NULL OR finished_at < started_at"), ==, 0);
+
+  events = take_messages (f, ODD_QUEUE_LIFECYCLE, n + n_ok + 2 * n_retry + 3 * n_fail + n, 30000);
+  counts = count_events (events, FALSE);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, n_ok + 2 * n_retry + 3 * n_fail);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, n_ok + n_retry);
+  g_assert_cmpuint (count_of (counts, "job.failed"), ==, n_fail);
+  g_assert_cmpuint (events->len, ==, n + n_ok + 2 * n_retry + 3 * n_fail + n);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonNode *event = g_ptr_array_index (events, i);
+      JsonObject *job = event_job (event);
+      const char *type = member_string (event, "eventType");
+      g_autofree char *expected_id = NULL;
+      int attempt = 0;
+
+      if (g_str_equal (type, "job.executed"))
+        attempt = json_object_get_int_member (json_object_get_object_member (job, "metadata"),
+                                              "attempt");
+      expected_id = odd_processor_event_id (json_object_get_string_member (job, "id"),
+                                            0, type, attempt);
+      g_assert_cmpstr (member_string (event, "eventId"), ==, expected_id);
+      if (g_str_equal (type, "job.completed"))
+        g_assert_cmpstr (json_object_get_string_member (job, "status"), ==, "COMPLETED");
+      if (g_str_equal (type, "job.failed"))
+        g_assert_cmpstr (json_object_get_string_member (job, "status"), ==, "FAILED");
+      g_assert_cmpstr (member_string (json_object_get_member (json_node_get_object (event),
+                                                              "producer"), "service"),
+                       ==, "processor");
+    }
+
+  dead = take_messages (f, ODD_QUEUE_DEAD, n_fail, 10000);
+  g_assert_cmpuint (dead->len, ==, n_fail);
+  for (guint i = 0; i < dead->len; i++)
+    {
+      JsonNode *message = g_ptr_array_index (dead, i);
+      g_autoptr(GPtrArray) errors = odd_schema_registry_validate (registry, "dead-letter", message,
+                                                                  NULL);
+
+      g_assert_cmpuint (errors->len, ==, 0);
+      g_assert_cmpstr (member_string (message, "reason"), ==, "retries_exhausted");
+      g_assert_true (odd_uuid_is_valid (member_string (message, "job_id")));
+    }
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters WHERE queue = 'jobs.dead' "
+                                 "AND reason = 'retries_exhausted' AND job_id IS NOT NULL"),
+                   ==, n_fail);
+
+  g_assert_cmpfloat (odd_counter_get (odd_metrics_counter (f->metrics, "processor_jobs_completed_total",
+                                                           "", NULL), NULL), ==, n_ok + n_retry);
+}
+
+static void
+test_invalid (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *bad_sim = created_message (id, "{\"durationMs\":-1}", 0);
+  const char *no_payload = "{\"contractVersion\":\"1.0.0\",\"eventType\":\"job.created\"}";
+  const char *garbage = "this is {not json";
+  g_autoptr(GPtrArray) dead = NULL;
+  gboolean saw_unparseable = FALSE;
+  guint invalid = 0;
+
+  if (skip_without_servers ())
+    return;
+  start_processor (f);
+
+  publish (f, bad_sim);
+  publish (f, no_payload);
+  publish (f, garbage);
+  publish_wait (f);
+
+  dead = take_messages (f, ODD_QUEUE_FAILED_VALIDATION, 3, 15000);
+  g_assert_cmpuint (dead->len, ==, 3);
+  for (guint i = 0; i < dead->len; i++)
+    {
+      JsonNode *message = g_ptr_array_index (dead, i);
+      g_autoptr(GPtrArray) errors = odd_schema_registry_validate (registry, "dead-letter", message,
+                                                                  NULL);
+      const char *reason = member_string (message, "reason");
+      JsonNode *original = json_object_get_member (json_node_get_object (message),
+                                                   "original_event");
+
+      g_assert_cmpuint (errors->len, ==, 0);
+      g_assert_cmpstr (member_string (message, "service"), ==, "processor");
+      g_assert_nonnull (member_string (message, "validation_error"));
+      if (g_str_equal (reason, "unparseable"))
+        {
+          saw_unparseable = TRUE;
+          g_assert_cmpstr (json_node_get_string (original), ==, garbage);
+        }
+      else
+        {
+          g_assert_cmpstr (reason, ==, "invalid");
+          g_assert_true (JSON_NODE_HOLDS_OBJECT (original));
+          invalid++;
+          if (g_strcmp0 (member_string (message, "job_id"), id) == 0)
+            g_assert_nonnull (strstr (member_string (message, "validation_error"), "simulate"));
+        }
+    }
+  g_assert_true (saw_unparseable);
+  g_assert_cmpuint (invalid, ==, 2);
+
+  /* Stored too, and nothing reached the jobs table or the event spine. */
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters WHERE queue = 'jobs.failed.validation'"),
+                   ==, 3);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters WHERE reason = 'unparseable' "
+                                 "AND message->>'original_event' = 'this is {not json'"), ==, 1);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs"), ==, 0);
+  g_assert_cmpuint (odd_processor_get_in_flight (f->processor), ==, 0);
+  {
+    g_autoptr(GPtrArray) events = take_messages (f, ODD_QUEUE_LIFECYCLE, 1, 500);
+
+    g_assert_cmpuint (events->len, ==, 0);
+  }
+}
+
+static char *
+row_snapshot (Fixture    *f,
+              const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  const char *values[] = { id };
+  g_autoptr(PGresult) result = odd_pg_query (f->pg,
+                                             "SELECT status || attempts || generation || updated_at::text "
+                                             "|| finished_at::text FROM jobs WHERE id = $1",
+                                             1, values, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (PQntuples (result), ==, 1);
+  return g_strdup (PQgetvalue (result, 0, 0));
+}
+
+static void
+test_redelivered_completed (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *body = created_message (id, "{\"failAttempts\":1}", 0);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *completed_id = odd_processor_event_id (id, 0, "job.completed", 0);
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) second = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  gboolean found = FALSE;
+
+  if (skip_without_servers ())
+    return;
+  start_processor (f);
+
+  publish (f, body);
+  publish_wait (f);
+  wait_terminal (f, 1, 20);
+  first = take_messages (f, ODD_QUEUE_LIFECYCLE, 4, 10000);
+  g_assert_cmpuint (first->len, ==, 4);
+  before = row_snapshot (f, id);
+
+  /* The same job.created again (a gateway retry, or a redelivery). */
+  publish (f, body);
+  publish_wait (f);
+  second = take_messages (f, ODD_QUEUE_LIFECYCLE, 4, 10000);
+
+  /* Its whole history again, with the same ids: the event store drops them. */
+  counts = count_events (second, FALSE);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, 1);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, 1);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, 2);
+  for (guint i = 0; i < second->len; i++)
+    {
+      JsonNode *event = g_ptr_array_index (second, i);
+      gboolean same = FALSE;
+
+      for (guint j = 0; j < first->len; j++)
+        if (g_str_equal (member_string (event, "eventId"),
+                         member_string (g_ptr_array_index (first, j), "eventId")))
+          same = TRUE;
+      g_assert_true (same);
+      if (g_str_equal (member_string (event, "eventId"), completed_id))
+        found = TRUE;
+    }
+  g_assert_true (found);
+
+  after = row_snapshot (f, id);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs"), ==, 1);
+  g_assert_cmpuint (odd_processor_get_in_flight (f->processor), ==, 0);
+}
+
+/* A job id whose generation 0 fails all its attempts at @rate and whose generation 1 passes
+ * its first attempt: found by the same deterministic draw the processor makes. */
+static char *
+find_retry_job (double rate)
+{
+  for (int i = 0; ; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("retry-%d-%d", g_test_rand_int (), i);
+      char *id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, name);
+
+      if (odd_processor_draw (id, 0, 1) < rate && odd_processor_draw (id, 0, 2) < rate
+          && odd_processor_draw (id, 0, 3) < rate && odd_processor_draw (id, 1, 1) >= rate)
+        return id;
+      g_free (id);
+    }
+}
+
+static void
+test_retry_generation (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *id = find_retry_job (0.6);
+  g_autofree char *body = created_message (id, "{\"failRate\":0.6}", 0);
+  g_autofree char *retry = created_message (id, "{\"failRate\":0.6}", 1);
+  g_autofree char *too_far = created_message (id, "{\"failRate\":0.6}", 5);
+  g_autofree char *g1_completed = odd_processor_event_id (id, 1, "job.completed", 0);
+  g_autofree char *g1_validated = odd_processor_event_id (id, 1, "job.validated", 0);
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) second = NULL;
+  g_autoptr(GPtrArray) third = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  gint64 deadline;
+
+  if (skip_without_servers ())
+    return;
+  start_processor (f);
+
+  publish (f, body);
+  publish_wait (f);
+  wait_terminal (f, 1, 20);
+  first = take_messages (f, ODD_QUEUE_LIFECYCLE, 5, 10000);
+  g_assert_cmpuint (first->len, ==, 5);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND generation = 0"), ==, 1);
+
+  /* A retry that skips a generation is not one: the job stays failed. */
+  publish (f, too_far);
+  publish_wait (f);
+  third = take_messages (f, ODD_QUEUE_LIFECYCLE, 5, 10000);
+  counts = count_events (third, FALSE);
+  g_assert_cmpuint (count_of (counts, "job.failed"), ==, 1);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND generation = 0"), ==, 1);
+  g_clear_pointer (&counts, g_hash_table_unref);
+
+  publish (f, retry);
+  publish_wait (f);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND generation = 1 "
+                       "AND attempts = 1 AND finished_at IS NOT NULL") != 1)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50 * 1000);
+    }
+
+  second = take_messages (f, ODD_QUEUE_LIFECYCLE, 3, 10000);
+  counts = count_events (second, FALSE);
+  g_assert_cmpuint (second->len, ==, 3);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, 1);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, 1);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, 1);
+  for (guint i = 0; i < second->len; i++)
+    {
+      JsonNode *event = g_ptr_array_index (second, i);
+      const char *type = member_string (event, "eventType");
+
+      g_assert_cmpint (json_object_get_int_member (event_job (event), "generation"), ==, 1);
+      if (g_str_equal (type, "job.completed"))
+        g_assert_cmpstr (member_string (event, "eventId"), ==, g1_completed);
+      if (g_str_equal (type, "job.validated"))
+        g_assert_cmpstr (member_string (event, "eventId"), ==, g1_validated);
+    }
+
+  /* The retry message redelivered: the new generation is done, nothing moves. */
+  g_clear_pointer (&third, g_ptr_array_unref);
+  publish (f, retry);
+  publish_wait (f);
+  third = take_messages (f, ODD_QUEUE_LIFECYCLE, 3, 10000);
+  g_assert_cmpuint (third->len, ==, 3);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND generation = 1"), ==, 1);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters WHERE reason = 'retries_exhausted'"), ==, 1);
+}
+
+/* ---- the crash test, with the real binary ---- */
+
+static GSubprocess *
+spawn_processor (guint port)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  const char *bin = g_getenv ("ODD_PROCESSOR_BIN");
+  GSubprocess *process;
+
+  g_assert_nonnull (bin);
+  /* Its own warnings (a lost connection) are expected here, not fatal. */
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  g_subprocess_launcher_setenv (launcher, "RABBITMQ_URL", amqp_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "POSTGRES_URL", pg_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PORT", port_text, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_RETRY_BACKOFF_MS", "20", TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_LOG_FORMAT", "json", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, bin, NULL);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+test_crash_and_restart (Fixture       *f,
+                        gconstpointer  data)
+{
+  const guint n = 300;
+  g_autoptr(GSubprocess) first = NULL;
+  g_autoptr(GSubprocess) second = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline, terminal_at_kill;
+  guint n_retry = 0;
+
+  if (skip_without_servers ())
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_autofree char *simulate = g_strdup_printf ("{\"durationMs\":%u%s}", 50 + (i * 37) % 400,
+                                                   i % 4 == 0 ? ",\"failAttempts\":1" : "");
+      g_autofree char *body = created_message (id, simulate, 0);
+
+      if (i % 4 == 0)
+        n_retry++;
+      publish (f, body);
+    }
+  publish_wait (f);
+
+  first = spawn_processor (19171);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while ((terminal_at_kill = query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')"))
+         < n / 3)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (5 * 1000);
+    }
+
+  /* SIGKILL mid-run: rows half-way, events published but not acked, deliveries pending. */
+  g_subprocess_force_exit (first);
+  g_subprocess_wait (first, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (first));
+  g_test_message ("killed with %" G_GINT64_FORMAT " of %u jobs terminal", terminal_at_kill, n);
+  g_assert_cmpint (terminal_at_kill, <, n);
+
+  second = spawn_processor (19172);
+  wait_terminal (f, n, 60);
+
+  /* A clean stop: SIGTERM ends it with status 0. */
+  g_subprocess_send_signal (second, SIGTERM);
+  g_subprocess_wait (second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (second));
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 0);
+
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs"), ==, n);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED'"), ==, n);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE attempts = 2"), ==, n_retry);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE attempts = 1"), ==, n - n_retry);
+
+  /* Every event at least once; by id, each exactly once. */
+  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 3 * n + n_retry, 30000);
+  counts = count_events (events, TRUE);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, n + n_retry);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, n);
+  g_assert_cmpuint (count_of (counts, "job.failed"), ==, 0);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, 0);
+}
+
+static void
+test_throughput (Fixture       *f,
+                 gconstpointer  data)
+{
+  const guint n = 5000;
+  gint64 start, elapsed;
+
+  if (skip_without_servers ())
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_autofree char *body = created_message (id, NULL, 0);
+
+      publish (f, body);
+      if (i % 500 == 499)
+        publish_wait (f);
+    }
+  publish_wait (f);
+
+  start = g_get_monotonic_time ();
+  start_processor (f);
+  wait_terminal (f, n, 120);
+  elapsed = g_get_monotonic_time () - start;
+
+  g_test_message ("throughput: %u jobs (0 ms of work) in %.2f s = %.0f jobs/s", n,
+                  (double) elapsed / G_USEC_PER_SEC, n / ((double) elapsed / G_USEC_PER_SEC));
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED'"), ==, n);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  odd_log_init ("processor-test");
+
+  pg_url = g_getenv ("ODD_TEST_POSTGRES_URL");
+  amqp_url = g_getenv ("ODD_TEST_RABBITMQ_URL");
+  registry = odd_schema_registry_new_default (&error);
+  g_assert_no_error (error);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/processor/integration/mixed", test_mixed);
+  ADD ("/processor/integration/invalid", test_invalid);
+  ADD ("/processor/integration/redelivered-completed", test_redelivered_completed);
+  ADD ("/processor/integration/retry-generation", test_retry_generation);
+  ADD ("/processor/integration/crash-and-restart", test_crash_and_restart);
+  ADD ("/processor/integration/throughput", test_throughput);
+#undef ADD
+
+  ret = g_test_run ();
+  g_clear_object (&registry);
+  return ret;
+}
