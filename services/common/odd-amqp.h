@@ -67,7 +67,11 @@ gboolean                odd_amqp_consume       (amqp_connection_state_t   conn,
                                                 guint16                   prefetch,
                                                 GError                  **error);
 
-/* Synchronous confirmed publishing on one channel, for a single thread. */
+/* Synchronous confirmed publishing on one channel, for a single thread.
+ * Every publish is mandatory: an unroutable message comes back (basic.return) and makes the
+ * next wait fail with ODD_AMQP_ERROR_NACKED, like a nack.
+ * The connection must carry NO consumers: while waiting, frames of other channels (such as
+ * deliveries) are read and dropped. Publish on a separate connection from the consumer's. */
 typedef struct _OddAmqpConfirms OddAmqpConfirms;
 
 OddAmqpConfirms *odd_amqp_confirms_new     (amqp_connection_state_t  conn,
