@@ -105,6 +105,7 @@ struct _OddProcessor {
   char               *consumer_tag;
   OddScheduler       *scheduler;
   GHashTable         *runs;             /* id -> OddJobRun */
+  GArray             *unacked;          /* guint64: published, waiting for confirms */
   gint64              publisher_polled;
 };
 
@@ -169,6 +170,7 @@ odd_processor_finalize (GObject *object)
   g_clear_pointer (&self->not_ready_reason, g_free);
   g_clear_pointer (&self->scheduler, odd_scheduler_free);
   g_clear_pointer (&self->runs, g_hash_table_unref);
+  g_clear_pointer (&self->unacked, g_array_unref);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -197,6 +199,7 @@ odd_processor_init (OddProcessor *self)
   self->scheduler = odd_scheduler_new ();
   self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) odd_job_run_free);
+  self->unacked = g_array_new (FALSE, FALSE, sizeof (guint64));
 }
 
 OddProcessor *
@@ -309,6 +312,7 @@ disconnect (OddProcessor *self)
   g_clear_pointer (&self->consumer_tag, g_free);
   odd_scheduler_clear (self->scheduler);
   g_hash_table_remove_all (self->runs);
+  g_array_set_size (self->unacked, 0);
   update_in_flight (self);
 }
 
@@ -962,20 +966,25 @@ publish_all (OddProcessor  *self,
                                       out->body, strlen (out->body), error))
         return FALSE;
     }
-
-  if (it->outgoing->len > 0)
-    return odd_amqp_confirms_wait (self->confirms, CONFIRM_TIMEOUT_MS, error);
   return TRUE;
 }
 
+/* Waits for the confirms of everything published so far, then acks the deliveries that
+ * were waiting for them. */
 static gboolean
-ack_all (OddProcessor  *self,
-         Iteration     *it,
-         GError       **error)
+flush_acks (OddProcessor  *self,
+            GError       **error)
 {
-  for (guint i = 0; i < it->acks->len; i++)
+  if (self->unacked->len == 0)
+    return TRUE;
+
+  if (odd_amqp_confirms_pending (self->confirms) > 0
+      && !odd_amqp_confirms_wait (self->confirms, CONFIRM_TIMEOUT_MS, error))
+    return FALSE;
+
+  for (guint i = 0; i < self->unacked->len; i++)
     {
-      guint64 tag = g_array_index (it->acks, guint64, i);
+      guint64 tag = g_array_index (self->unacked, guint64, i);
       int status = amqp_basic_ack (self->consumer, 1, tag, 0);
 
       if (status != AMQP_STATUS_OK)
@@ -985,6 +994,8 @@ ack_all (OddProcessor  *self,
           return FALSE;
         }
     }
+  g_array_set_size (self->unacked, 0);
+  self->publisher_polled = g_get_monotonic_time ();
   return TRUE;
 }
 
@@ -1033,6 +1044,9 @@ iterate (OddProcessor  *self,
   wait = MAX_WAIT_USEC;
   if (odd_scheduler_next_due (self->scheduler, &next_due))
     wait = CLAMP (next_due - now, 0, MAX_WAIT_USEC);
+  /* Acks waiting for confirms go out as soon as nothing else is there to overlap them. */
+  if (self->unacked->len > 0)
+    wait = 0;
 
   if (!read_deliveries (self, wait, deliveries, error))
     return FALSE;
@@ -1041,6 +1055,8 @@ iterate (OddProcessor  *self,
   if (deliveries->len == 0
       && !(odd_scheduler_next_due (self->scheduler, &next_due) && next_due <= now))
     {
+      if (self->unacked->len > 0)
+        return flush_acks (self, error);
       if (now - self->publisher_polled >= PUBLISHER_POLL_USEC)
         {
           self->publisher_polled = now;
@@ -1085,12 +1101,13 @@ iterate (OddProcessor  *self,
       run->old_generation = run->generation;
     }
 
+  /* The previous iteration's confirms had this iteration's reading and transaction to
+   * arrive: waiting for them only now overlaps the broker's disk with ours. */
+  if (!flush_acks (self, error))
+    goto out;
   if (!publish_all (self, &it, error))
     goto out;
-  if (!ack_all (self, &it, error))
-    goto out;
-
-  self->publisher_polled = g_get_monotonic_time ();
+  g_array_append_vals (self->unacked, it.acks->data, it.acks->len);
   ok = TRUE;
 
 out:
@@ -1172,6 +1189,13 @@ worker (gpointer data)
 
   if (connected)
     {
+      g_autoptr(GError) error = NULL;
+
+      /* What the last iteration published and committed is acked once confirmed. */
+      if (!flush_acks (self, &error))
+        odd_warning (NULL, "last acks not sent (%s): those deliveries will be redelivered",
+                     error->message);
+
       /* Stop the deliveries first; the iteration in progress was finished above. Running
        * jobs stay un-acked and the broker gives them to the next processor. */
       if (self->consumer_tag != NULL)
