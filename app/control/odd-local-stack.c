@@ -16,6 +16,7 @@ struct _OddLocalStack
 
   OddStackPaths *paths;
   GPtrArray     *components;  /* OddComponent, in start order */
+  GStrv          service_env; /* extra KEY=VALUE for the services */
   gint           busy;        /* an up or down is running */
 };
 
@@ -54,6 +55,7 @@ odd_local_stack_finalize (GObject *object)
 
   g_clear_pointer (&self->components, g_ptr_array_unref);
   g_clear_pointer (&self->paths, odd_stack_paths_unref);
+  g_clear_pointer (&self->service_env, g_strfreev);
 
   G_OBJECT_CLASS (odd_local_stack_parent_class)->finalize (object);
 }
@@ -100,6 +102,8 @@ configure_services (OddLocalStack *self)
         continue;
 
       builder = g_strv_builder_new ();
+      if (self->service_env != NULL)
+        g_strv_builder_addv (builder, (const char **) self->service_env);
       port = g_strdup_printf ("PORT=%u", odd_component_get_port (component));
       g_strv_builder_add (builder, port);
       g_strv_builder_add (builder, "ODD_BIND=127.0.0.1");
@@ -148,6 +152,17 @@ odd_local_stack_get_paths (OddLocalStack *self)
   g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
 
   return self->paths;
+}
+
+void
+odd_local_stack_set_service_env (OddLocalStack      *self,
+                                 const char * const *env)
+{
+  g_return_if_fail (ODD_IS_LOCAL_STACK (self));
+
+  g_clear_pointer (&self->service_env, g_strfreev);
+  self->service_env = g_strdupv ((char **) env);
+  configure_services (self);
 }
 
 static OddComponent *
@@ -240,8 +255,6 @@ report (Reporter          *reporter,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-
-  g_debug ("%s: %s: %s", step, odd_progress_status_to_string (status), message);
 
   if (reporter == NULL || reporter->func == NULL)
     return;

@@ -28,6 +28,11 @@ OddLocalStack *odd_local_stack_new               (OddStackPaths        *paths);
 OddLocalStack *odd_local_stack_new_from_env      (GError              **error);
 
 OddStackPaths *odd_local_stack_get_paths         (OddLocalStack        *self);
+/* Extra KEY=VALUE environment for the four services, applied over the inherited environment
+ * and under the stack's own settings (PORT, *_URL, ODD_BIND). Takes effect at their next
+ * start. */
+void           odd_local_stack_set_service_env   (OddLocalStack        *self,
+                                                  const char * const   *env);
 /* NULL (with a critical) for an unknown name. */
 OddComponent  *odd_local_stack_get_component     (OddLocalStack        *self,
                                                   const char           *name);
