@@ -9,11 +9,39 @@
 
 #include <string.h>
 
+/* Formatting by hand: the gateway makes two UUIDs and a timestamp per request, and printf
+ * costs more than everything else in building an envelope. */
+static char *
+uuid_format (const guint8 bytes[16])
+{
+  static const char hex[] = "0123456789abcdef";
+  char *out = g_malloc (37);
+  char *p = out;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      if (i == 4 || i == 6 || i == 8 || i == 10)
+        *p++ = '-';
+      *p++ = hex[bytes[i] >> 4];
+      *p++ = hex[bytes[i] & 0x0f];
+    }
+  *p = '\0';
+  return out;
+}
+
 char *
 odd_uuid_new (void)
 {
-  /* g_uuid_string_random() already gives a lower-case version 4 UUID. */
-  return g_uuid_string_random ();
+  guint8 bytes[16];
+
+  for (guint i = 0; i < 16; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (bytes + i, &r, 4);
+    }
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;  /* version 4 */
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;  /* variant RFC 4122 */
+  return uuid_format (bytes);
 }
 
 static int
@@ -101,11 +129,7 @@ odd_uuid_v5 (const char *namespace_uuid,
   digest[6] = (digest[6] & 0x0f) | 0x50;  /* version 5 */
   digest[8] = (digest[8] & 0x3f) | 0x80;  /* variant RFC 4122 */
 
-  return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                          digest[0], digest[1], digest[2], digest[3],
-                          digest[4], digest[5], digest[6], digest[7],
-                          digest[8], digest[9], digest[10], digest[11],
-                          digest[12], digest[13], digest[14], digest[15]);
+  return uuid_format (digest);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm):
@@ -147,6 +171,18 @@ civil_from_days (gint64  z,
   *year = (gint64) yoe + era * 400 + (*month <= 2);
 }
 
+static void
+put_digits (char  *out,
+            guint  value,
+            guint  width)
+{
+  for (guint i = width; i > 0; i--)
+    {
+      out[i - 1] = (char) ('0' + value % 10);
+      value /= 10;
+    }
+}
+
 char *
 odd_time_format_rfc3339 (gint64 unix_usec)
 {
@@ -156,15 +192,36 @@ odd_time_format_rfc3339 (gint64 unix_usec)
   gint64 ms_of_day = msec - days * 86400000;
   gint64 year;
   guint month, day;
+  char *out;
 
   civil_from_days (days, &year, &month, &day);
 
-  return g_strdup_printf ("%04" G_GINT64_FORMAT "-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                          year, month, day,
-                          (guint) (ms_of_day / 3600000),
-                          (guint) (ms_of_day / 60000 % 60),
-                          (guint) (ms_of_day / 1000 % 60),
-                          (guint) (ms_of_day % 1000));
+  /* Years outside 0000-9999 do not fit RFC 3339; they only come from bogus input. */
+  if (year < 0 || year > 9999)
+    return g_strdup_printf ("%04" G_GINT64_FORMAT "-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                            year, month, day,
+                            (guint) (ms_of_day / 3600000),
+                            (guint) (ms_of_day / 60000 % 60),
+                            (guint) (ms_of_day / 1000 % 60),
+                            (guint) (ms_of_day % 1000));
+
+  out = g_malloc (25);
+  put_digits (out, (guint) year, 4);
+  out[4] = '-';
+  put_digits (out + 5, month, 2);
+  out[7] = '-';
+  put_digits (out + 8, day, 2);
+  out[10] = 'T';
+  put_digits (out + 11, (guint) (ms_of_day / 3600000), 2);
+  out[13] = ':';
+  put_digits (out + 14, (guint) (ms_of_day / 60000 % 60), 2);
+  out[16] = ':';
+  put_digits (out + 17, (guint) (ms_of_day / 1000 % 60), 2);
+  out[19] = '.';
+  put_digits (out + 20, (guint) (ms_of_day % 1000), 3);
+  out[23] = 'Z';
+  out[24] = '\0';
+  return out;
 }
 
 char *

@@ -584,7 +584,11 @@ compare (Compat     *c,
         }
       if (old_false && new_false)
         return;
-      empty = json_node_init_object (json_node_alloc (), json_object_new ());
+      {
+        g_autoptr(JsonObject) nothing = json_object_new ();
+        /* init_object takes its own reference */
+        empty = json_node_init_object (json_node_alloc (), nothing);
+      }
       if (is_bool (old_node))
         old_node = empty;
       if (is_bool (new_node))
