@@ -13,8 +13,9 @@ typedef struct {
   const char *version;
 } OddProducer;
 
-/* Builds an envelope (contract event-envelope.json). @payload is copied.
- * @event_id and @correlation_id may be NULL: new UUIDs are made. @occurred_at NULL = now. */
+/* Builds an envelope (contract event-envelope.json). @payload is deep-copied (NULL = {}).
+ * @event_id and @correlation_id may be NULL: new UUIDs are made. @occurred_at NULL = now.
+ * @idempotency_key NULL = the event id. The result is a new, mutable node. */
 JsonNode *odd_envelope_new (const char        *event_type,
                             const char        *event_id,
                             const char        *occurred_at,
@@ -24,7 +25,8 @@ JsonNode *odd_envelope_new (const char        *event_type,
                             JsonNode          *payload);
 
 /* Completes a short job submission {type, payload?} into a Job: fills id (new uuid),
- * status PENDING and createdAt (now) where they are absent. Returns a new node. */
+ * status PENDING and createdAt (now) where they are absent. Returns a new node (a deep copy;
+ * @submission is not changed); a non-object is returned copied as is, for the validator to reject. */
 JsonNode *odd_job_complete (JsonNode *submission);
 
 /* payload.simulate of a job (docs/architecture.md), with defaults for what is absent. */
@@ -41,7 +43,8 @@ gboolean  odd_job_get_simulation (JsonObject    *job,
 
 /* Serialises compactly (no newlines). */
 char     *odd_json_to_string     (JsonNode *node);
-/* Parses @len bytes (or NUL-terminated when @len < 0); NULL + error when not JSON. */
+/* Parses @len bytes (or NUL-terminated when @len < 0); NULL + error (JSON_PARSER_ERROR) when
+ * not JSON, when empty, or when nested deeper than 512 levels (refused before parsing). */
 JsonNode *odd_json_parse         (const char *data,
                                   gssize      len,
                                   GError    **error);

@@ -4,6 +4,21 @@
  * enum, const, pattern, format (uuid, date-time), minLength, maxLength, minimum, maximum,
  * items, minItems, maxItems, local $ref ("#/definitions/x", "#/$defs/x").
  * A registry is immutable once loaded, so validation is safe from any thread.
+ *
+ * Loading is strict: an unsupported keyword (anyOf, uniqueItems, a typo...) or format makes
+ * the schema ODD_SCHEMA_ERROR_INVALID rather than silently unchecked. Annotations ($schema, $id,
+ * $version, $comment, title, description, default, examples, readOnly, writeOnly) and "x-*"
+ * keys are ignored.
+ *
+ * Errors (ajv-like): the path is the RFC 6901 pointer of the offending value; for `required`
+ * and `additionalProperties: false` it is the object holding (or missing) the property.
+ * Messages: "must be string", "must be string or null", "must have required property 'id'",
+ * "must NOT have additional property 'x'", "must be equal to one of the allowed values: A, B",
+ * "must be equal to constant", "must match pattern \"re\"", "must be a valid uuid",
+ * "must be a valid RFC 3339 date-time", "must NOT have fewer than N characters|items",
+ * "must NOT have more than N characters|items", "must be >= N", "must be <= N".
+ * A value of the wrong type gets only its type error. Instances nested deeper than 64 levels
+ * get one error, "must NOT be nested deeper than 64 levels", at the root.
  */
 #pragma once
 
@@ -46,6 +61,7 @@ OddSchemaRegistry  *odd_schema_registry_new_default (GError            **error);
 
 gboolean            odd_schema_registry_has         (OddSchemaRegistry  *self,
                                                      const char         *name);
+/* The schema document (owned by the registry, sealed), or NULL. Names: the stem, "stem.json", $id. */
 JsonNode           *odd_schema_registry_get_schema  (OddSchemaRegistry  *self,
                                                      const char         *name);
 /* Returns every error (GPtrArray of OddValidationError, empty when valid),
@@ -56,7 +72,7 @@ GPtrArray          *odd_schema_registry_validate    (OddSchemaRegistry  *self,
                                                      GError            **error);
 /* [{"path": ..., "message": ...}, ...] */
 JsonNode           *odd_validation_errors_to_json   (GPtrArray          *errors);
-/* "path: message; path: message" (for dead letters and logs) */
+/* "path: message; path: message" (for dead letters and logs); the root path shows as "(root)" */
 char               *odd_validation_errors_to_string (GPtrArray          *errors);
 
 G_END_DECLS
