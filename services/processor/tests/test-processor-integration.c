@@ -93,20 +93,23 @@ skip_without_servers (void)
 static void
 start_processor (Fixture *f)
 {
-  OddProcessorConfig config = {
-    .rabbitmq_url = (char *) amqp_url,
-    .postgres_url = (char *) pg_url,
-    .bind = (char *) "127.0.0.1",
-    .prefetch = 200,
-    .max_attempts = 3,
-    .retry_backoff_ms = 10,
-    .batch_size = 100,
-    .instance_id = (char *) "processor-test",
-  };
+  g_autoptr(GError) error = NULL;
+  OddProcessorConfig config;
+
+  /* The defaults (or ODD_PREFETCH / ODD_BATCH_SIZE from the environment, to experiment),
+   * with short retry delays. */
+  g_assert_true (odd_processor_config_from_env (&config, &error));
+  g_free (config.rabbitmq_url);
+  config.rabbitmq_url = g_strdup (amqp_url);
+  g_free (config.postgres_url);
+  config.postgres_url = g_strdup (pg_url);
+  config.max_attempts = 3;
+  config.retry_backoff_ms = 10;
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
   f->metrics = odd_metrics_new ("processor");
   f->processor = odd_processor_new (&config, registry, f->metrics);
+  odd_processor_config_clear (&config);
   odd_processor_start (f->processor);
 
   for (;;)
@@ -725,6 +728,80 @@ test_crash_and_restart (Fixture       *f,
 }
 
 static void
+test_graceful_stop (Fixture       *f,
+                    gconstpointer  data)
+{
+  const guint n = 20;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline, stopped;
+  guint messages = 0, consumers = 1;
+
+  if (skip_without_servers ())
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_autofree char *body = created_message (id, "{\"durationMs\":600000}", 0);
+
+      publish (f, body);
+    }
+  publish_wait (f);
+
+  process = spawn_processor (19173);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'EXECUTING' AND started_at IS NOT NULL") < n)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+
+  /* Ten-minute jobs do not hold the stop up: they stay un-acked for the next processor. */
+  stopped = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - stopped, <, 3 * G_USEC_PER_SEC);
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  do
+    {
+      g_assert_true (odd_amqp_queue_stats (f->sub, 1, ODD_QUEUE_JOBS_CREATED, &messages,
+                                           &consumers, &error));
+      g_assert_no_error (error);
+      if (messages == n)
+        break;
+      g_usleep (50 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  g_assert_cmpuint (messages, ==, n);
+  g_assert_cmpuint (consumers, ==, 0);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'EXECUTING' AND attempts = 0"), ==, n);
+}
+
+static void
+test_config_error (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "ODD_MAX_ATTEMPTS", "zero", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("ODD_PROCESSOR_BIN"), NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+  g_assert_nonnull (strstr (err, "ODD_MAX_ATTEMPTS"));
+}
+
+static void
 test_throughput (Fixture       *f,
                  gconstpointer  data)
 {
@@ -776,6 +853,8 @@ main (int    argc,
   ADD ("/processor/integration/redelivered-completed", test_redelivered_completed);
   ADD ("/processor/integration/retry-generation", test_retry_generation);
   ADD ("/processor/integration/crash-and-restart", test_crash_and_restart);
+  ADD ("/processor/integration/graceful-stop", test_graceful_stop);
+  ADD ("/processor/integration/config-error", test_config_error);
   ADD ("/processor/integration/throughput", test_throughput);
 #undef ADD
 
