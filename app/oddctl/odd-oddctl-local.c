@@ -143,9 +143,7 @@ print_endpoints (OddLocalStack *stack)
 
   printf ("\nSubmit a job:\n"
           "  curl -s -X POST %s/jobs -H 'Content-Type: application/json' "
-          "-d '{\"id\":\"'$(cat /proc/sys/kernel/random/uuid)'\",\"type\":\"demo\","
-          "\"status\":\"PENDING\",\"createdAt\":\"'$(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ)'\","
-          "\"payload\":{\"simulate\":{\"durationMs\":500}}}'\n"
+          "-d '{\"type\":\"demo\",\"payload\":{\"simulate\":{\"durationMs\":500}}}'\n"
           "Watch it:\n"
           "  curl -s %s/jobs/recent\n"
           "  curl -s %s/stats\n"

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# setup.sh: the one setup script of the Distributed Task Observatory (Debian 12).
+#
+#   ./setup.sh        install what is missing, build, start the local stack, show how to use it
+#   ./setup.sh test   install what is missing, build, run the unit, data and integration tests
+#
+# Both are idempotent: a second run installs nothing, rebuilds only what changed and leaves a
+# running, healthy stack alone.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+
+BUILD_DIR=${ODD_SETUP_BUILD_DIR:-build}
+
+# Everything the build, the servers and the tools need (Debian package names).
+PACKAGES=(
+  build-essential pkg-config meson ninja-build
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libpq-dev libhiredis-dev librabbitmq-dev
+  libncurses-dev
+  postgresql redis-server rabbitmq-server
+  curl
+)
+# Only the tests need these: load generator, leak checker, second compiler.
+TEST_PACKAGES=(wrk valgrind clang)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat <<'EOF'
+Usage: ./setup.sh [test]
+
+  ./setup.sh        Install missing Debian packages, build into ./build and start the local
+                    stack (PostgreSQL, Redis, RabbitMQ and the four services) with
+                    `oddctl local up`, then print how to submit and watch a job.
+  ./setup.sh test   Install missing packages, build, and run the unit, data and integration
+                    test suites (the integration tests start their own stacks). Ends with
+                    the line "N passed, N failed, N skipped"; exits 1 if anything failed.
+
+Environment: ODD_PORT_BASE, ODD_STATE_DIR (see README.md), ODD_SETUP_BUILD_DIR (default build).
+EOF
+}
+
+install_packages() {
+  local missing=() pkg status
+
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ $status == "install ok installed" ]] || missing+=("$pkg")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "All ${#} Debian packages are installed"
+    return
+  fi
+
+  local sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || die "missing packages (${missing[*]}) and no sudo: install them as root"
+    sudo=(sudo)
+  fi
+  say "Installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -q || return 1
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}" || return 1
+}
+
+build() {
+  if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+    say "Configuring $BUILD_DIR"
+    meson setup "$BUILD_DIR" || return 1
+  fi
+  say "Building"
+  meson compile -C "$BUILD_DIR" || return 1
+}
+
+# Prints "N passed, N failed, N skipped" from meson's test log: one count per TAP test case
+# (ok / not ok / # SKIP), and one per program that has no TAP output or died without saying
+# which case failed.
+count_results() {
+  python3 - "$BUILD_DIR/meson-logs/testlog.json" <<'EOF'
+import json, re, sys
+
+passed = failed = skipped = 0
+try:
+    lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    if not line.strip():
+        continue
+    test = json.loads(line)
+    result = test.get("result", "ERROR")
+    out = test.get("stdout") or ""
+    ok = len(re.findall(r"^ok\b(?!.*#\s*(?:SKIP|skip))", out, re.M))
+    skip = len(re.findall(r"^ok\b.*#\s*(?:SKIP|skip)", out, re.M))
+    bad = len(re.findall(r"^not ok\b(?!.*#\s*(?:TODO|todo))", out, re.M))
+    if ok + skip + bad == 0:
+        # Not TAP, or no case ran: the program's own result counts once.
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+        continue
+    passed += ok
+    skipped += skip
+    failed += bad
+    if bad == 0 and result not in ("OK", "EXPECTEDFAIL", "SKIP"):
+        failed += 1  # crashed, timed out or exited non-zero after its last "ok"
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
+EOF
+}
+
+run_tests() {
+  local rc=0
+
+  say "Running the unit, data and integration tests"
+  rm -f "$BUILD_DIR/meson-logs/testlog.json"
+  meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 \
+    --suite unit --suite data --suite integration || rc=$?
+  echo
+  count_results || rc=1
+  return "$rc"
+}
+
+start_stack() {
+  local oddctl=$BUILD_DIR/app/oddctl/oddctl
+
+  [[ -x $oddctl ]] || die "$oddctl was not built"
+  say "Starting the local stack"
+  "$oddctl" local up
+  echo
+  echo "More: $oddctl local status | logs NAME [-f] | down   (or: meson devenv -C $BUILD_DIR oddctl ...)"
+}
+
+case "${1:-}" in
+  "")
+    install_packages "${PACKAGES[@]}"
+    build
+    start_stack
+    ;;
+  test)
+    # CI reads the last line: even a failed install or build ends with the counts.
+    if ! install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}" || ! build; then
+      echo "setup.sh: the install or the build failed; no test ran" >&2
+      echo "0 passed, 1 failed, 0 skipped"
+      exit 1
+    fi
+    run_tests
+    ;;
+  -h|--help|help)
+    usage
+    ;;
+  *)
+    usage >&2
+    exit 2
+    ;;
+esac
