@@ -715,7 +715,16 @@ compile_node (Compiler    *compiler,
           invalid (error, compiler, pointer, "only local $ref (\"#/definitions/name\") is supported");
           return NULL;
         }
-      /* draft-07: the siblings of $ref are ignored. */
+      /* draft-07 ignores the siblings of $ref; a constraint there would look enforced. */
+      json_object_iter_init_ordered (&iter, object);
+      while (json_object_iter_next_ordered (&iter, &keyword, &value))
+        if (strcmp (keyword, "$ref") != 0 && !g_strv_contains (annotation_keywords, keyword) &&
+            !g_str_has_prefix (keyword, "x-"))
+          {
+            invalid (error, compiler, pointer,
+                     "'%s' next to $ref is ignored by draft-07: move it into the referenced schema", keyword);
+            return NULL;
+          }
       node->ref_pointer = g_strdup (json_node_get_string (value) + 1);
       g_ptr_array_add (compiler->pending, node);
     }

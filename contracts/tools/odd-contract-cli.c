@@ -95,6 +95,14 @@ registry_for (const char  *schema,
       return g_steal_pointer (&registry);
     }
 
+  if (strchr (schema, '/') != NULL && !g_str_has_prefix (schema, "https://") &&
+      !g_str_has_prefix (schema, "http://"))
+    {
+      g_set_error (error, ODD_SCHEMA_ERROR, ODD_SCHEMA_ERROR_NOT_FOUND,
+                   "no schema file at %s: check the path, or give a name from `odd-contract list`", schema);
+      return NULL;
+    }
+
   registry = odd_schema_registry_new_default (error);
   if (registry == NULL)
     return NULL;

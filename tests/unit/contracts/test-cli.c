@@ -196,6 +196,11 @@ test_usage_errors (void)
   g_assert_nonnull (strstr (r.err, "odd-contract list"));
   run_clear (&r);
 
+  run (&r, NULL, "validate", "/nonexistent/schema.json", "x.json", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "no schema file at /nonexistent/schema.json"));
+  run_clear (&r);
+
   run (&r, "/nonexistent/contracts", "list", NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "CONTRACTS_PATH"));

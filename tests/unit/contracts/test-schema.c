@@ -433,6 +433,8 @@ test_invalid_schemas (Fixture       *f,
   expect_invalid (f, "{\"required\":[1]}", "array of strings");
   expect_invalid (f, "[1]", "object or a boolean");
   expect_invalid (f, "{\"definitions\":{\"x\":{\"oneOf\":[]}}}", "#/definitions/x");
+  expect_invalid (f, "{\"properties\":{\"a\":{\"$ref\":\"#/definitions/b\",\"type\":\"string\"}},"
+                  "\"definitions\":{\"b\":{}}}", "'type' next to $ref");
   expect_invalid (f, "{not json", "");
 }
 
