@@ -1,0 +1,827 @@
+#define G_LOG_DOMAIN "test-engine"
+
+/* Integration tests of the metrics-engine against real servers (suite "integration"):
+ *   ODD_TEST_POSTGRES_URL  postgresql://postgres@127.0.0.1:15432/odd_me
+ *   ODD_TEST_REDIS_URL     redis://127.0.0.1:16379/3
+ *   ODD_TEST_RABBITMQ_URL  amqp://guest:guest@127.0.0.1:15672/me
+ * Every test empties that namespace first (TRUNCATE, FLUSHDB, queue purge). */
+
+#include <signal.h>
+#include <string.h>
+
+#include "odd-aggregates.h"
+#include "odd-event-store.h"
+#include "odd-metrics-engine.h"
+
+static const char *pg_url;
+static const char *redis_url;
+static const char *amqp_url;
+static OddSchemaRegistry *registry;
+static guint run_counter;
+
+static const OddProducer producer = { "processor", "test-engine", "0.0.0" };
+
+static gboolean
+have_servers (void)
+{
+  if (pg_url != NULL && redis_url != NULL && amqp_url != NULL)
+    return TRUE;
+  g_test_skip ("ODD_TEST_POSTGRES_URL, ODD_TEST_REDIS_URL and ODD_TEST_RABBITMQ_URL are not all set");
+  return FALSE;
+}
+
+/* ---- servers ---------------------------------------------------------------------------- */
+
+static PGconn *
+pg (void)
+{
+  g_autoptr(GError) error = NULL;
+  PGconn *conn = odd_pg_connect (pg_url, &error);
+
+  g_assert_no_error (error);
+  return conn;
+}
+
+static gint64
+pg_int (const char *sql)
+{
+  g_autoptr(PGconn) conn = pg ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGresult) res = odd_pg_query (conn, sql, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  return g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+}
+
+static redisContext *
+redis (void)
+{
+  g_autoptr(GError) error = NULL;
+  redisContext *ctx = odd_redis_connect (redis_url, &error);
+
+  g_assert_no_error (error);
+  return ctx;
+}
+
+/* GET @key as an integer; -1 when missing. */
+static gint64
+redis_int (const char *key)
+{
+  g_autoptr(redisContext) ctx = redis ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(redisReply) reply = odd_redis_command (ctx, &error, "GET %s", key);
+
+  g_assert_no_error (error);
+  if (reply->type == REDIS_REPLY_NIL)
+    return -1;
+  return g_ascii_strtoll (reply->str, NULL, 10);
+}
+
+static gint64
+redis_hget (const char *key,
+            const char *field)
+{
+  g_autoptr(redisContext) ctx = redis ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(redisReply) reply = odd_redis_command (ctx, &error, "HGET %s %s", key, field);
+
+  g_assert_no_error (error);
+  if (reply->type == REDIS_REPLY_NIL)
+    return -1;
+  return g_ascii_strtoll (reply->str, NULL, 10);
+}
+
+static amqp_connection_state_t
+amqp (void)
+{
+  g_autoptr(GError) error = NULL;
+  amqp_connection_state_t conn = odd_amqp_connect (amqp_url, "metrics-engine test", &error);
+
+  g_assert_no_error (error);
+  odd_amqp_declare_topology (conn, 1, &error);
+  g_assert_no_error (error);
+  return conn;
+}
+
+static guint
+queue_messages (const char *queue)
+{
+  amqp_connection_state_t conn = amqp ();
+  g_autoptr(GError) error = NULL;
+  guint messages = 0, consumers = 0;
+
+  odd_amqp_queue_stats (conn, 1, queue, &messages, &consumers, &error);
+  g_assert_no_error (error);
+  odd_amqp_close (conn);
+  return messages;
+}
+
+static void
+reset_namespace (void)
+{
+  g_autoptr(PGconn) conn = pg ();
+  g_autoptr(redisContext) ctx = redis ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(redisReply) reply = NULL;
+  amqp_connection_state_t mq;
+
+  odd_pg_migrate (conn, &error);
+  g_assert_no_error (error);
+  odd_pg_exec (conn, "TRUNCATE job_events, dead_letters RESTART IDENTITY", &error);
+  g_assert_no_error (error);
+  reply = odd_redis_command (ctx, &error, "FLUSHDB");
+  g_assert_no_error (error);
+
+  mq = amqp ();
+  for (const char *const *q = (const char *const[]) { ODD_QUEUE_LIFECYCLE, ODD_QUEUE_FAILED_VALIDATION, NULL };
+       *q != NULL; q++)
+    {
+      amqp_queue_purge (mq, 1, amqp_cstring_bytes (*q));
+      odd_amqp_check_reply (amqp_get_rpc_reply (mq), "queue.purge", &error);
+      g_assert_no_error (error);
+    }
+  odd_amqp_close (mq);
+}
+
+/* ---- a deterministic workload ----------------------------------------------------------- */
+
+typedef struct {
+  GPtrArray  *events;      /* JsonNode envelopes, in publishing order */
+  guint       n_jobs;
+  gint64      completed;
+  gint64      failed;
+  gint64      inflight;
+  GHashTable *attempts;    /* job type → guint attempts */
+} Workload;
+
+static void
+workload_free (Workload *w)
+{
+  g_ptr_array_unref (w->events);
+  g_hash_table_unref (w->attempts);
+  g_free (w);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Workload, workload_free)
+
+static void
+add_event (Workload   *w,
+           const char *job_id,
+           const char *job_type,
+           const char *event_type,
+           int         generation,
+           int         attempt,
+           const char *status,
+           gint64      created_usec,
+           gint64      occurred_usec)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) payload = NULL;
+  g_autofree char *created = odd_time_format_rfc3339 (created_usec);
+  g_autofree char *occurred = odd_time_format_rfc3339 (occurred_usec);
+  g_autofree char *name = attempt > 0
+    ? g_strdup_printf ("%s/%d/%s/%d", job_id, generation, event_type, attempt)
+    : g_strdup_printf ("%s/%d/%s", job_id, generation, event_type);
+  g_autofree char *event_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, name);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, job_id);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, job_type);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, status);
+  json_builder_set_member_name (builder, "createdAt");
+  json_builder_add_string_value (builder, created);
+  json_builder_set_member_name (builder, "attempts");
+  json_builder_add_int_value (builder, MAX (attempt, 0));
+  json_builder_set_member_name (builder, "generation");
+  json_builder_add_int_value (builder, generation);
+  json_builder_end_object (builder);
+  payload = json_builder_get_root (builder);
+
+  g_ptr_array_add (w->events, odd_envelope_new (event_type, event_id, occurred, &producer, NULL,
+                                                job_id, payload));
+  if (g_str_equal (event_type, "job.executed"))
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (w->attempts, job_type));
+      g_hash_table_insert (w->attempts, g_strdup (job_type), GUINT_TO_POINTER (n + 1));
+    }
+}
+
+/* Per job, by i % 10: 0 fails for good, 1 fails then succeeds in a retry generation, 2 stays in
+ * flight, others complete after one failed attempt or at once. */
+static Workload *
+workload_new (guint n_jobs)
+{
+  Workload *w = g_new0 (Workload, 1);
+  gint64 now = g_get_real_time ();
+  guint run = ++run_counter;
+
+  w->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  w->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  w->n_jobs = n_jobs;
+
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("metrics-engine-test/%d/%u/%u", getpid (), run, i);
+      g_autofree char *id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, name);
+      g_autofree char *type = g_strdup_printf ("type-%u", i % 3);
+      gint64 c = now - 30 * G_USEC_PER_SEC + (gint64) i * 1000;
+
+      add_event (w, id, type, "job.validated", 0, 0, "VALIDATED", c, c + 1000);
+      switch (i % 10)
+        {
+        case 0:
+          for (int a = 1; a <= 3; a++)
+            add_event (w, id, type, "job.executed", 0, a, a < 3 ? "EXECUTING" : "FAILED", c, c + a * 10000);
+          add_event (w, id, type, "job.failed", 0, 0, "FAILED", c, c + 40000);
+          w->failed++;
+          break;
+        case 1:
+          add_event (w, id, type, "job.executed", 0, 1, "FAILED", c, c + 10000);
+          add_event (w, id, type, "job.failed", 0, 0, "FAILED", c, c + 20000);
+          add_event (w, id, type, "job.validated", 1, 0, "VALIDATED", c, c + 30000);
+          add_event (w, id, type, "job.executed", 1, 1, "COMPLETED", c, c + 40000);
+          add_event (w, id, type, "job.completed", 1, 0, "COMPLETED", c, c + 3 * G_USEC_PER_SEC);
+          w->completed++;
+          break;
+        case 2:
+          add_event (w, id, type, "job.executed", 0, 1, "EXECUTING", c, c + 10000);
+          w->inflight++;
+          break;
+        default:
+          if (i % 2)
+            add_event (w, id, type, "job.executed", 0, 1, "EXECUTING", c, c + 5000);
+          add_event (w, id, type, "job.executed", 0, 1 + i % 2, "COMPLETED", c, c + 15000);
+          add_event (w, id, type, "job.completed", 0, 0, "COMPLETED", c, c + 15000 + (i % 7) * 1000);
+          w->completed++;
+          break;
+        }
+    }
+  return w;
+}
+
+/* Publishes every event @copies times (all of them, then all again): at-least-once delivery. */
+static void
+publish_events (GPtrArray *events,
+                guint      copies)
+{
+  amqp_connection_state_t conn = amqp ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddAmqpConfirms) confirms = odd_amqp_confirms_new (conn, 1, &error);
+
+  g_assert_no_error (error);
+  for (guint copy = 0; copy < copies; copy++)
+    for (guint i = 0; i < events->len; i++)
+      {
+        JsonObject *e = json_node_get_object (events->pdata[i]);
+        g_autofree char *body = odd_json_to_string (events->pdata[i]);
+        const char *type = json_object_get_string_member (e, "eventType");
+        OddAmqpProps props = { json_object_get_string_member (e, "eventId"),
+                               json_object_get_string_member (e, "correlationId"), type };
+
+        odd_amqp_confirms_publish (confirms, ODD_EXCHANGE_EVENTS, type, &props, body, strlen (body), &error);
+        g_assert_no_error (error);
+        if (odd_amqp_confirms_pending (confirms) >= 500)
+          {
+            odd_amqp_confirms_wait (confirms, 30000, &error);
+            g_assert_no_error (error);
+          }
+      }
+  odd_amqp_confirms_wait (confirms, 30000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&confirms, odd_amqp_confirms_free);
+  odd_amqp_close (conn);
+}
+
+static void
+publish_raw (const char *body)
+{
+  amqp_connection_state_t conn = amqp ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddAmqpConfirms) confirms = odd_amqp_confirms_new (conn, 1, &error);
+  OddAmqpProps props = { NULL, NULL, NULL };
+
+  g_assert_no_error (error);
+  odd_amqp_confirms_publish (confirms, ODD_EXCHANGE_EVENTS, "job.completed", &props, body, strlen (body), &error);
+  g_assert_no_error (error);
+  odd_amqp_confirms_wait (confirms, 30000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&confirms, odd_amqp_confirms_free);
+  odd_amqp_close (conn);
+}
+
+/* ---- waiting ---------------------------------------------------------------------------- */
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+wait_for (Condition  condition,
+          gpointer   data,
+          guint      timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (condition (data))
+        return TRUE;
+      g_usleep (50 * 1000);
+    }
+  return condition (data);
+}
+
+/* Every unique event stored and the watermark at the store's max seq. */
+static gboolean
+all_applied (gpointer data)
+{
+  gint64 expected = GPOINTER_TO_SIZE (data);
+  gint64 stored = pg_int ("SELECT count(*) FROM job_events");
+
+  if (stored != expected)
+    return FALSE;
+  return redis_int (ODD_KEY_APPLIED_SEQ) == pg_int ("SELECT coalesce(max(seq), 0) FROM job_events");
+}
+
+static void
+assert_counts (Workload *w)
+{
+  GHashTableIter iter;
+  gpointer type, attempts;
+  gint64 submitted_by_type = 0;
+
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM job_events"), ==, w->events->len);
+  g_assert_cmpint (pg_int ("SELECT count(DISTINCT event_id) FROM job_events"), ==, w->events->len);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_TOTAL), ==, w->n_jobs);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_COMPLETED), ==, w->completed);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_FAILED), ==, w->failed);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_INFLIGHT), ==, w->inflight);
+
+  g_hash_table_iter_init (&iter, w->attempts);
+  while (g_hash_table_iter_next (&iter, &type, &attempts))
+    {
+      g_autofree char *key = g_strconcat (ODD_KEY_TYPE_PREFIX, type, NULL);
+
+      g_assert_cmpint (redis_hget (key, "attempts"), ==, GPOINTER_TO_UINT (attempts));
+      submitted_by_type += redis_hget (key, "submitted");
+    }
+  g_assert_cmpint (submitted_by_type, ==, w->n_jobs);
+
+  /* One latency observation per completion. */
+  {
+    g_autoptr(redisContext) ctx = redis ();
+    g_autoptr(redisReply) reply = redisCommand (ctx, "HVALS %s", ODD_KEY_LATENCY);
+    gint64 sum = 0;
+
+    for (size_t i = 0; i < reply->elements; i++)
+      sum += g_ascii_strtoll (reply->element[i]->str, NULL, 10);
+    g_assert_cmpint (sum, ==, w->completed);
+  }
+}
+
+/* ---- the engine ------------------------------------------------------------------------- */
+
+static OddMetricsEngine *
+engine_new (OddMetrics *metrics)
+{
+  OddMetricsEngineConfig config;
+
+  odd_metrics_engine_config_init (&config);
+  config.rabbitmq_url = amqp_url;
+  config.postgres_url = pg_url;
+  config.redis_url = redis_url;
+  config.check_interval_ms = 300;
+  config.sample_interval_ms = 200;
+  return odd_metrics_engine_new (&config, metrics, registry);
+}
+
+static gboolean
+engine_ready (gpointer data)
+{
+  g_autofree char *reason = odd_metrics_engine_dup_not_ready_reason (data);
+
+  return reason == NULL;
+}
+
+/* Sum of every sample of @name in the Prometheus text of @metrics. */
+static double
+metric_value (OddMetrics *metrics,
+              const char *name)
+{
+  g_autofree char *text = odd_metrics_render (metrics);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  double sum = 0;
+  gsize len = strlen (name);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], name) && (lines[i][len] == '{' || lines[i][len] == ' '))
+      {
+        const char *value = strrchr (lines[i], ' ');
+        sum += g_ascii_strtod (value + 1, NULL);
+      }
+  return sum;
+}
+
+typedef struct {
+  OddMetrics *metrics;
+  guint       expected;
+} DupProbe;
+
+static gboolean
+duplicates_seen (gpointer data)
+{
+  DupProbe *probe = data;
+
+  return metric_value (probe->metrics, "metrics_engine_events_duplicate_total") >= probe->expected;
+}
+
+static gboolean
+queues_sampled (gpointer data)
+{
+  return redis_hget (ODD_KEY_QUEUES, ODD_QUEUE_DEAD) >= 0;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void
+test_counts_exact_with_duplicates (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(OddMetrics) metrics = NULL;
+  g_autoptr(OddMetricsEngine) engine = NULL;
+  gint64 start;
+  double seconds;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  w = workload_new (1000);
+  publish_events (w->events, 2);
+
+  metrics = odd_metrics_new ("metrics-engine");
+  engine = engine_new (metrics);
+  start = g_get_monotonic_time ();
+  odd_metrics_engine_start (engine);
+
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 60));
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_test_message ("%u deliveries (%u unique events) stored and applied in %.2f s: %.0f deliveries/s",
+                  w->events->len * 2, w->events->len, seconds, w->events->len * 2 / seconds);
+  g_assert_true (wait_for (engine_ready, engine, 10));
+
+  /* The second copies are dropped by the event store, not counted again. */
+  g_assert_true (wait_for (duplicates_seen, &(DupProbe) { metrics, w->events->len }, 30));
+  for (int i = 0; i < 200 && queue_messages (ODD_QUEUE_LIFECYCLE) > 0; i++)
+    g_usleep (50 * 1000);
+  g_assert_cmpuint (queue_messages (ODD_QUEUE_LIFECYCLE), ==, 0);
+  assert_counts (w);
+
+  {
+    g_autofree char *text = odd_metrics_render (metrics);
+
+    g_assert_nonnull (strstr (text, "metrics_engine_events_total"));
+    g_assert_nonnull (strstr (text, "odd_jobs_submitted_total"));
+    g_assert_nonnull (strstr (text, "odd_job_latency_seconds_bucket"));
+  }
+
+  /* The sampler reports every queue. */
+  g_assert_true (wait_for (queues_sampled, NULL, 10));
+
+  odd_metrics_engine_stop (engine);
+  g_assert_cmpint (odd_metrics_engine_get_n_applied (engine), ==, w->events->len);
+}
+
+static gboolean
+dead_letters_stored (gpointer data)
+{
+  return pg_int ("SELECT count(*) FROM dead_letters") >= GPOINTER_TO_UINT (data);
+}
+
+static void
+test_invalid_dead_lettered (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(OddMetrics) metrics = NULL;
+  g_autoptr(OddMetricsEngine) engine = NULL;
+  g_autofree char *bad_payload = NULL;
+  amqp_connection_state_t conn;
+  guint n_seen = 0;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  w = workload_new (20);
+  {
+    /* A valid envelope whose payload breaks job.json (status not in the enum). */
+    g_autofree char *text = odd_json_to_string (w->events->pdata[0]);
+    /* A deep copy: json_node_copy() would share the object with the workload. */
+    g_autoptr(JsonNode) copy = odd_json_parse (text, -1, NULL);
+    JsonObject *e = json_node_get_object (copy);
+    g_autofree char *other_id = odd_uuid_new ();
+
+    json_object_set_string_member (e, "eventId", other_id);
+    json_object_set_string_member (json_object_get_object_member (e, "payload"), "status", "DONE");
+    bad_payload = odd_json_to_string (copy);
+  }
+  publish_raw ("this is not { json");
+  publish_events (w->events, 1);
+  publish_raw (bad_payload);
+
+  metrics = odd_metrics_new ("metrics-engine");
+  engine = engine_new (metrics);
+  odd_metrics_engine_start (engine);
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 30));
+  g_assert_true (wait_for (dead_letters_stored, GUINT_TO_POINTER (2), 30));
+  odd_metrics_engine_stop (engine);
+
+  /* The valid events around them are counted as usual. */
+  assert_counts (w);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters"), ==, 2);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE queue = 'jobs.failed.validation'"
+                           " AND reason = 'unparseable' AND job_id IS NULL"), ==, 1);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'invalid'"
+                           " AND message->>'service' = 'metrics-engine' AND job_id IS NOT NULL"), ==, 1);
+  g_assert_cmpfloat (metric_value (metrics, "metrics_engine_events_invalid_total"), ==, 2);
+
+  /* Both went to jobs.failed.validation, confirmed, shaped like dead-letter.json. */
+  conn = amqp ();
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      amqp_rpc_reply_t reply = amqp_basic_get (conn, 1, amqp_cstring_bytes (ODD_QUEUE_FAILED_VALIDATION), 1);
+      amqp_message_t message;
+      g_autoptr(JsonNode) node = NULL;
+      g_autoptr(GPtrArray) errors = NULL;
+      const char *reason;
+
+      odd_amqp_check_reply (reply, "basic.get", &error);
+      g_assert_no_error (error);
+      if (reply.reply.id == AMQP_BASIC_GET_EMPTY_METHOD)
+        break;
+      reply = amqp_read_message (conn, 1, &message, 0);
+      odd_amqp_check_reply (reply, "read message", &error);
+      g_assert_no_error (error);
+      node = odd_json_parse (message.body.bytes, message.body.len, &error);
+      g_assert_no_error (error);
+      amqp_destroy_message (&message);
+      errors = odd_schema_registry_validate (registry, "dead-letter", node, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (errors->len, ==, 0);
+      reason = json_object_get_string_member (json_node_get_object (node), "reason");
+      if (g_str_equal (reason, "unparseable"))
+        g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "original_event"),
+                         ==, "this is not { json");
+      else
+        g_assert_nonnull (strstr (json_object_get_string_member (json_node_get_object (node), "validation_error"),
+                                  "/payload/status"));
+      n_seen++;
+    }
+  odd_amqp_close (conn);
+  g_assert_cmpuint (n_seen, ==, 2);
+}
+
+/* Every metrics:* key and its value, without what the queue sampler writes. */
+static GHashTable *
+snapshot (void)
+{
+  g_autoptr(redisContext) ctx = redis ();
+  g_autoptr(redisReply) keys = redisCommand (ctx, "KEYS metrics:*");
+  GHashTable *snap = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (size_t i = 0; i < keys->elements; i++)
+    {
+      const char *key = keys->element[i]->str;
+      g_autoptr(redisReply) type = redisCommand (ctx, "TYPE %s", key);
+
+      if (g_str_equal (key, ODD_KEY_QUEUES))
+        continue;
+      if (g_str_equal (type->str, "string"))
+        {
+          g_autoptr(redisReply) value = redisCommand (ctx, "GET %s", key);
+          g_hash_table_insert (snap, g_strdup (key), g_strdup (value->str));
+        }
+      else
+        {
+          g_autoptr(redisReply) all = redisCommand (ctx, "HGETALL %s", key);
+
+          for (size_t j = 0; j + 1 < all->elements; j += 2)
+            if (!g_str_equal (all->element[j]->str, "queue_depth"))
+              g_hash_table_insert (snap, g_strdup_printf ("%s[%s]", key, all->element[j]->str),
+                                   g_strdup (all->element[j + 1]->str));
+        }
+    }
+  return snap;
+}
+
+static void
+assert_same_snapshot (GHashTable *a,
+                      GHashTable *b)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, a);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *other = g_hash_table_lookup (b, key);
+
+      if (g_strcmp0 (value, other) != 0)
+        g_error ("%s: %s before, %s after", (char *) key, (char *) value, other ? other : "(missing)");
+    }
+  g_assert_cmpuint (g_hash_table_size (a), ==, g_hash_table_size (b));
+}
+
+static gboolean
+rebuilt (gpointer data)
+{
+  return redis_int (ODD_KEY_APPLIED_SEQ) == (gint64) GPOINTER_TO_SIZE (data)
+         && redis_int (ODD_KEY_JOBS_TOTAL) >= 0;
+}
+
+static void
+test_rebuild_after_flush (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(OddMetrics) metrics = NULL;
+  g_autoptr(OddMetricsEngine) engine = NULL;
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(redisContext) ctx = NULL;
+  g_autoptr(redisReply) reply = NULL;
+  gint64 max_seq;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  w = workload_new (300);
+  publish_events (w->events, 1);
+
+  metrics = odd_metrics_new ("metrics-engine");
+  engine = engine_new (metrics);
+  odd_metrics_engine_start (engine);
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 60));
+  before = snapshot ();
+  g_assert_cmpuint (g_hash_table_size (before), >, 20);
+  max_seq = pg_int ("SELECT max(seq) FROM job_events");
+
+  /* Redis loses everything: the engine notices the missing watermark and replays the store. */
+  ctx = redis ();
+  reply = redisCommand (ctx, "FLUSHDB");
+  g_assert_true (wait_for (rebuilt, GSIZE_TO_POINTER (max_seq), 30));
+  after = snapshot ();
+  assert_same_snapshot (before, after);
+  assert_counts (w);
+  g_assert_cmpfloat (metric_value (metrics, "metrics_engine_rebuilds_total"), >=, 2);
+
+  /* Redis restored from an older snapshot: the watermark is behind, the rest is replayed. */
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "SET %s 0", ODD_KEY_APPLIED_SEQ);
+    g_autoptr(redisReply) r2 = redisCommand (ctx, "DEL %s", ODD_KEY_JOBS_TOTAL);
+    g_autoptr(GHashTable) again = NULL;
+    g_autofree char *total = g_strdup_printf ("%u", w->n_jobs);
+
+    g_assert_true (wait_for (rebuilt, GSIZE_TO_POINTER (max_seq), 30));
+    again = snapshot ();
+    /* Everything else was applied a second time: only the deleted key is right. */
+    g_assert_cmpstr (g_hash_table_lookup (again, ODD_KEY_JOBS_TOTAL), ==, total);
+  }
+  odd_metrics_engine_stop (engine);
+}
+
+static GSubprocess *
+spawn_engine (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  const char *binary = g_getenv ("ODD_METRICS_ENGINE_BIN");
+  GSubprocess *process;
+
+  g_assert_nonnull (binary);
+  g_subprocess_launcher_setenv (launcher, "PORT", "0", TRUE);
+  g_subprocess_launcher_setenv (launcher, "RABBITMQ_URL", amqp_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "POSTGRES_URL", pg_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "REDIS_URL", redis_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_LOG_FORMAT", "text", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  process = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
+  g_assert_no_error (error);
+  return process;
+}
+
+static gboolean
+some_stored (gpointer data)
+{
+  return pg_int ("SELECT count(*) FROM job_events") >= (gint64) GPOINTER_TO_SIZE (data);
+}
+
+static void
+test_sigkill_restart (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(GSubprocess) first = NULL;
+  g_autoptr(GSubprocess) second = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 stored_at_kill;
+  gint64 start;
+  double seconds;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  w = workload_new (3000);
+  publish_events (w->events, 2);
+
+  first = spawn_engine ();
+  g_assert_true (wait_for (some_stored, GSIZE_TO_POINTER (500), 60));
+  g_subprocess_send_signal (first, SIGKILL);
+  g_subprocess_wait (first, NULL, &error);
+  g_assert_no_error (error);
+  stored_at_kill = pg_int ("SELECT count(*) FROM job_events");
+  g_test_message ("SIGKILL with %" G_GINT64_FORMAT " of %u events stored", stored_at_kill, w->events->len);
+  if (stored_at_kill >= w->events->len)
+    g_test_message ("the engine finished before the kill: the restart only re-checks the counts");
+
+  start = g_get_monotonic_time ();
+  second = spawn_engine ();
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 120));
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_test_message ("restart: the remaining %" G_GINT64_FORMAT " events applied in %.2f s",
+                  w->events->len - stored_at_kill, seconds);
+  for (int i = 0; i < 400 && queue_messages (ODD_QUEUE_LIFECYCLE) > 0; i++)
+    g_usleep (50 * 1000);
+  assert_counts (w);
+
+  /* SIGTERM: finish the batch, exit 0. */
+  g_subprocess_send_signal (second, SIGTERM);
+  g_subprocess_wait (second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (second));
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 0);
+  assert_counts (w);
+}
+
+static gboolean
+reason_mentions_lock (gpointer data)
+{
+  g_autofree char *reason = odd_metrics_engine_dup_not_ready_reason (data);
+
+  return reason != NULL && strstr (reason, "lock") != NULL;
+}
+
+static void
+test_second_instance_waits (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(OddMetrics) m1 = NULL;
+  g_autoptr(OddMetrics) m2 = NULL;
+  g_autoptr(OddMetricsEngine) first = NULL;
+  g_autoptr(OddMetricsEngine) second = NULL;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  m1 = odd_metrics_new ("metrics-engine");
+  m2 = odd_metrics_new ("metrics-engine");
+  first = engine_new (m1);
+  second = engine_new (m2);
+
+  odd_metrics_engine_start (first);
+  g_assert_true (wait_for (engine_ready, first, 30));
+  odd_metrics_engine_start (second);
+  g_assert_true (wait_for (reason_mentions_lock, second, 30));
+
+  /* The first one goes away: the second takes over and processes what arrives. */
+  odd_metrics_engine_stop (first);
+  g_assert_true (wait_for (engine_ready, second, 30));
+  w = workload_new (50);
+  publish_events (w->events, 1);
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 30));
+  assert_counts (w);
+  odd_metrics_engine_stop (second);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  pg_url = g_getenv ("ODD_TEST_POSTGRES_URL");
+  redis_url = g_getenv ("ODD_TEST_REDIS_URL");
+  amqp_url = g_getenv ("ODD_TEST_RABBITMQ_URL");
+  registry = odd_schema_registry_new_default (&error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/metrics-engine/counts-exact-with-duplicates", test_counts_exact_with_duplicates);
+  g_test_add_func ("/metrics-engine/invalid-dead-lettered", test_invalid_dead_lettered);
+  g_test_add_func ("/metrics-engine/rebuild-after-flush", test_rebuild_after_flush);
+  g_test_add_func ("/metrics-engine/sigkill-restart", test_sigkill_restart);
+  g_test_add_func ("/metrics-engine/second-instance-waits", test_second_instance_waits);
+
+  ret = g_test_run ();
+  g_clear_object (&registry);
+  return ret;
+}
