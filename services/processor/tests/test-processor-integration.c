@@ -727,6 +727,82 @@ test_crash_and_restart (Fixture       *f,
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, 0);
 }
 
+/* PostgreSQL connections cut mid-run: the processor drops everything, reconnects, and the
+ * redelivered messages resume from the stored rows. */
+static void
+test_db_connection_lost (Fixture       *f,
+                         gconstpointer  data)
+{
+  const guint n = 300;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) dead = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GHashTable) dead_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  guint n_retry = 0, n_fail = 0, cuts = 0;
+  gint64 deadline;
+
+  if (skip_without_servers ())
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      const char *extra = i % 5 == 0 ? ",\"failAttempts\":1" : i % 5 == 1 ? ",\"failAttempts\":9" : "";
+      g_autofree char *simulate = g_strdup_printf ("{\"durationMs\":%u%s}", 20 + (i * 53) % 300, extra);
+      g_autofree char *body = created_message (id, simulate, 0);
+
+      n_retry += i % 5 == 0;
+      n_fail += i % 5 == 1;
+      publish (f, body);
+    }
+  publish_wait (f);
+
+  process = spawn_processor (19174);
+  deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+  while (query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')") < n)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (cuts < 4 && query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')")
+                      >= (gint64) (cuts + 1) * n / 6)
+        {
+          query_int (f, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+          cuts++;
+        }
+      g_usleep (20 * 1000);
+    }
+  g_assert_cmpuint (cuts, >=, 3);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, n_retry);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 1"),
+                   ==, n - n_retry - n_fail);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND attempts = 3"), ==, n_fail);
+  /* One stored dead letter per failed job, however often its end was replayed. */
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, n_fail);
+  g_assert_cmpint (query_int (f, "SELECT count(DISTINCT job_id) FROM dead_letters"), ==, n_fail);
+
+  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 2 * n + (n - n_retry - n_fail) + 2 * n_retry + 3 * n_fail, 30000);
+  counts = count_events (events, TRUE);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, (n - n_retry - n_fail) + 2 * n_retry + 3 * n_fail);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, n - n_fail);
+  g_assert_cmpuint (count_of (counts, "job.failed"), ==, n_fail);
+
+  dead = take_messages (f, ODD_QUEUE_DEAD, n_fail, 10000);
+  for (guint i = 0; i < dead->len; i++)
+    g_hash_table_add (dead_jobs, g_strdup (member_string (g_ptr_array_index (dead, i), "job_id")));
+  g_assert_cmpuint (g_hash_table_size (dead_jobs), ==, n_fail);
+  g_test_message ("%u connection cuts, %u lifecycle messages for %u distinct events", cuts,
+                  events->len, 2 * n + (n - n_retry - n_fail) + 2 * n_retry + 3 * n_fail);
+}
+
 static void
 test_graceful_stop (Fixture       *f,
                     gconstpointer  data)
@@ -853,6 +929,7 @@ main (int    argc,
   ADD ("/processor/integration/redelivered-completed", test_redelivered_completed);
   ADD ("/processor/integration/retry-generation", test_retry_generation);
   ADD ("/processor/integration/crash-and-restart", test_crash_and_restart);
+  ADD ("/processor/integration/db-connection-lost", test_db_connection_lost);
   ADD ("/processor/integration/graceful-stop", test_graceful_stop);
   ADD ("/processor/integration/config-error", test_config_error);
   ADD ("/processor/integration/throughput", test_throughput);
