@@ -619,6 +619,9 @@ odd_amqp_confirms_wait (OddAmqpConfirms  *self,
           g_debug ("Ignoring method 0x%08x while awaiting confirms", frame.payload.method.id);
           break;
         }
+
+      /* Decoded frames live in pools that only this call recycles. */
+      amqp_maybe_release_buffers (self->conn);
     }
 
   if (self->failure != NULL)

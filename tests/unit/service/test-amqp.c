@@ -236,6 +236,326 @@ test_consume (void)
   odd_amqp_close (publisher);
 }
 
+/* Publisher */
+
+typedef struct {
+  guint ok;
+  guint failed;
+  guint closed;
+  guint full;
+  guint nacked;
+  guint done;
+} Tally;
+
+static void
+on_published (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Tally *tally = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (odd_amqp_publisher_publish_finish (ODD_AMQP_PUBLISHER (source), result, &error))
+    tally->ok++;
+  else
+    {
+      tally->failed++;
+      if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED))
+        tally->closed++;
+      else if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_FULL))
+        tally->full++;
+      else if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED))
+        tally->nacked++;
+    }
+  tally->done++;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+iterate_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  /* wakes the blocking iteration now and then to look at the clock */
+  guint tick = g_timeout_add (10, tick_cb, NULL);
+  gboolean ok = TRUE;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          ok = FALSE;
+          break;
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+  return ok;
+}
+
+static gboolean
+is_connected (gpointer data)
+{
+  return odd_amqp_publisher_is_connected (data);
+}
+
+static gboolean
+is_disconnected (gpointer data)
+{
+  return !odd_amqp_publisher_is_connected (data);
+}
+
+typedef struct {
+  Tally *tally;
+  guint  expected;
+} Until;
+
+static gboolean
+all_done (gpointer data)
+{
+  Until *u = data;
+
+  return u->tally->done >= u->expected;
+}
+
+static gboolean
+at_least_one (gpointer data)
+{
+  return *(guint *) data >= 1;
+}
+
+static gboolean
+at_least_three (gpointer data)
+{
+  return *(guint *) data >= 3;
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_publisher_unreachable (void)
+{
+  g_autoptr(OddAmqpPublisher) publisher = odd_amqp_publisher_new ("amqp://guest:guest@127.0.0.1:1/", "odd-test", 100);
+  g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+  g_autofree char *reason = NULL;
+  Tally tally = { 0 };
+  Until until = { &tally, 3 };
+  gint64 start = g_get_monotonic_time ();
+
+  for (int i = 0; i < 3; i++)
+    odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_JOBS_CREATED, NULL, body, NULL, on_published, &tally);
+  g_assert_true (iterate_until (all_done, &until, 1000));
+  g_assert_cmpuint (tally.closed, ==, 3);
+  g_assert_false (odd_amqp_publisher_is_connected (publisher));
+  reason = odd_amqp_publisher_dup_error (publisher);
+  g_assert_nonnull (reason);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+
+  /* stopping during the reconnect back-off is quick too */
+  g_clear_object (&publisher);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+}
+
+static void
+test_publisher_many (void)
+{
+  g_autoptr(OddAmqpPublisher) publisher = NULL;
+  g_autoptr(GError) error = NULL;
+  amqp_connection_state_t conn;
+  Tally tally = { 0 };
+  Until until = { &tally, 5000 };
+  guint notifies = 0;
+  guint messages = 0;
+  gint64 start;
+
+  if (amqp_url () == NULL)
+    return;
+  conn = connect_or_die ("odd-test-check");
+  g_assert_true (odd_amqp_declare_topology (conn, 1, &error));
+  purge (conn, ODD_QUEUE_FAILED_VALIDATION);
+
+  publisher = odd_amqp_publisher_new (amqp_url (), "odd-test-publisher", 10000);
+  g_signal_connect (publisher, "notify::connected", G_CALLBACK (count_notify), &notifies);
+  g_assert_true (iterate_until (is_connected, publisher, 10000));
+  g_assert_null (odd_amqp_publisher_dup_error (publisher));
+
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < 5000; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"n\":%d}", i);
+      g_autoptr(GBytes) body = g_bytes_new_take (g_steal_pointer (&text), strlen (text));
+      OddAmqpProps props = { NULL, "0b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e", "test" };
+
+      odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_FAILED_VALIDATION, &props, body, NULL,
+                                        on_published, &tally);
+    }
+  g_assert_true (iterate_until (all_done, &until, 30000));
+  g_test_message ("5000 confirmed async publishes in %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpuint (tally.ok, ==, 5000);
+  g_assert_cmpuint (tally.failed, ==, 0);
+  g_assert_cmpuint (notifies, >=, 1);
+
+  g_assert_true (odd_amqp_queue_stats (conn, 1, ODD_QUEUE_FAILED_VALIDATION, &messages, NULL, &error));
+  g_assert_cmpuint (messages, ==, 5000);
+  purge (conn, ODD_QUEUE_FAILED_VALIDATION);
+  odd_amqp_close (conn);
+}
+
+static void
+test_publisher_full_and_returned (void)
+{
+  g_autoptr(OddAmqpPublisher) publisher = NULL;
+  g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+  g_autoptr(GError) error = NULL;
+  amqp_connection_state_t conn;
+  Tally tally = { 0 };
+  Until until = { &tally, 200 };
+  Tally returned = { 0 };
+  Until until_returned = { &returned, 1 };
+
+  if (amqp_url () == NULL)
+    return;
+  publisher = odd_amqp_publisher_new (amqp_url (), "odd-test-small", 10);
+  g_assert_true (iterate_until (is_connected, publisher, 10000));
+
+  /* 200 at once with a window of 10: the excess fails at once instead of piling up */
+  for (int i = 0; i < 200; i++)
+    odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_DEAD, NULL, body, NULL, on_published, &tally);
+  g_assert_true (iterate_until (all_done, &until, 10000));
+  g_assert_cmpuint (tally.ok, >=, 10);
+  g_assert_cmpuint (tally.full, >, 0);
+  g_assert_cmpuint (tally.ok + tally.full, ==, 200);
+
+  /* unroutable: the broker returns it */
+  odd_amqp_publisher_publish_async (publisher, "", "odd.no.such.queue", NULL, body, NULL, on_published, &returned);
+  g_assert_true (iterate_until (all_done, &until_returned, 10000));
+  g_assert_cmpuint (returned.nacked, ==, 1);
+  g_assert_true (odd_amqp_publisher_is_connected (publisher));
+
+  conn = connect_or_die ("odd-test-check");
+  purge (conn, ODD_QUEUE_DEAD);
+  odd_amqp_close (conn);
+}
+
+/* A TCP proxy in front of the broker, to cut the publisher's connection. */
+typedef struct {
+  GSocketService *service;
+  char           *host;
+  guint16         upstream_port;
+  guint16         port;
+  GPtrArray      *streams;
+} Proxy;
+
+static void
+splice_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_io_stream_splice_finish (result, NULL);
+}
+
+static gboolean
+on_incoming (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source_object,
+             gpointer           user_data)
+{
+  Proxy *proxy = user_data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) upstream = NULL;
+
+  upstream = g_socket_client_connect_to_host (client, proxy->host, proxy->upstream_port, NULL, NULL);
+  if (upstream == NULL)
+    return FALSE;
+  g_ptr_array_add (proxy->streams, g_object_ref (connection));
+  g_ptr_array_add (proxy->streams, g_object_ref (upstream));
+  g_io_stream_splice_async (G_IO_STREAM (connection), G_IO_STREAM (upstream),
+                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                            G_PRIORITY_DEFAULT, NULL, splice_done, NULL);
+  return TRUE;
+}
+
+static void
+proxy_cut (Proxy *proxy)
+{
+  for (guint i = 0; i < proxy->streams->len; i++)
+    g_io_stream_close (g_ptr_array_index (proxy->streams, i), NULL, NULL);
+  g_ptr_array_set_size (proxy->streams, 0);
+}
+
+static void
+test_publisher_reconnect (void)
+{
+  g_autoptr(OddAmqpPublisher) publisher = NULL;
+  g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *proxied = NULL;
+  Proxy proxy = { 0 };
+  Tally tally = { 0 };
+  Until until = { &tally, 1 };
+  Tally during = { 0 };
+  Until until_during = { &during, 1 };
+  guint notifies = 0;
+  amqp_connection_state_t conn;
+
+  if (amqp_url () == NULL)
+    return;
+  uri = g_uri_parse (amqp_url (), G_URI_FLAGS_HAS_PASSWORD, &error);
+  g_assert_no_error (error);
+  proxy.host = g_strdup (g_uri_get_host (uri));
+  proxy.upstream_port = g_uri_get_port (uri);
+  proxy.streams = g_ptr_array_new_with_free_func (g_object_unref);
+  proxy.service = g_socket_service_new ();
+  proxy.port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (proxy.service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (proxy.service, "incoming", G_CALLBACK (on_incoming), &proxy);
+  g_socket_service_start (proxy.service);
+  proxied = g_strdup_printf ("amqp://%s:%s@127.0.0.1:%u%s", g_uri_get_user (uri), g_uri_get_password (uri),
+                             proxy.port, g_uri_get_path (uri));
+
+  publisher = odd_amqp_publisher_new (proxied, "odd-test-reconnect", 100);
+  g_signal_connect (publisher, "notify::connected", G_CALLBACK (count_notify), &notifies);
+  g_assert_true (iterate_until (is_connected, publisher, 10000));
+  /* the notification follows on this context */
+  g_assert_true (iterate_until (at_least_one, &notifies, 5000));
+
+  proxy_cut (&proxy);
+  g_assert_true (iterate_until (is_disconnected, publisher, 5000));
+  /* disconnected: a publish fails at once */
+  odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_DEAD, NULL, body, NULL, on_published, &during);
+  if (iterate_until (all_done, &until_during, 2000) && during.ok == 0)
+    g_assert_cmpuint (during.closed, ==, 1);
+
+  /* and it comes back by itself */
+  g_assert_true (iterate_until (is_connected, publisher, 10000));
+  g_assert_true (iterate_until (at_least_three, &notifies, 5000));
+  odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_DEAD, NULL, body, NULL, on_published, &tally);
+  g_assert_true (iterate_until (all_done, &until, 10000));
+  g_assert_cmpuint (tally.ok, ==, 1);
+
+  g_clear_object (&publisher);
+  g_socket_service_stop (proxy.service);
+  proxy_cut (&proxy);
+  g_object_unref (proxy.service);
+  g_ptr_array_unref (proxy.streams);
+  g_free (proxy.host);
+
+  conn = connect_or_die ("odd-test-check");
+  purge (conn, ODD_QUEUE_DEAD);
+  odd_amqp_close (conn);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -245,5 +565,9 @@ main (int argc, char **argv)
   g_test_add_func ("/amqp/topology-and-stats", test_topology_and_stats);
   g_test_add_func ("/amqp/confirms", test_confirms);
   g_test_add_func ("/amqp/consume", test_consume);
+  g_test_add_func ("/amqp/publisher/unreachable", test_publisher_unreachable);
+  g_test_add_func ("/amqp/publisher/many", test_publisher_many);
+  g_test_add_func ("/amqp/publisher/full-and-returned", test_publisher_full_and_returned);
+  g_test_add_func ("/amqp/publisher/reconnect", test_publisher_reconnect);
   return g_test_run ();
 }
