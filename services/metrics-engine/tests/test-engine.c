@@ -7,6 +7,7 @@
  * Every test empties that namespace first (TRUNCATE, FLUSHDB, queue purge). */
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "odd-aggregates.h"
@@ -689,7 +690,7 @@ test_rebuild_after_flush (void)
 }
 
 static GSubprocess *
-spawn_engine (void)
+spawn_engine_with_redis (const char *redis)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GError) error = NULL;
@@ -700,12 +701,18 @@ spawn_engine (void)
   g_subprocess_launcher_setenv (launcher, "PORT", "0", TRUE);
   g_subprocess_launcher_setenv (launcher, "RABBITMQ_URL", amqp_url, TRUE);
   g_subprocess_launcher_setenv (launcher, "POSTGRES_URL", pg_url, TRUE);
-  g_subprocess_launcher_setenv (launcher, "REDIS_URL", redis_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "REDIS_URL", redis, TRUE);
   g_subprocess_launcher_setenv (launcher, "ODD_LOG_FORMAT", "text", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   process = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
   g_assert_no_error (error);
   return process;
+}
+
+static GSubprocess *
+spawn_engine (void)
+{
+  return spawn_engine_with_redis (redis_url);
 }
 
 static gboolean
@@ -758,6 +765,115 @@ test_sigkill_restart (void)
   g_assert_true (g_subprocess_get_if_exited (second));
   g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 0);
   assert_counts (w);
+}
+
+/* ---- Redis going away and coming back empty ---------------------------------------------- */
+
+#define OWN_REDIS_PORT "19379"
+#define OWN_REDIS_URL  "redis://127.0.0.1:" OWN_REDIS_PORT "/0"
+
+static GSubprocess *
+spawn_redis (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "metrics-engine", NULL);
+  GSubprocess *process;
+
+  g_mkdir_with_parents (dir, 0700);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "redis-server",
+                              "--port", OWN_REDIS_PORT, "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", dir, NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 100; i++)
+    {
+      redisContext *ctx = redisConnect ("127.0.0.1", atoi (OWN_REDIS_PORT));
+      gboolean up = ctx != NULL && ctx->err == 0;
+
+      g_clear_pointer (&ctx, redisFree);
+      if (up)
+        return process;
+      g_usleep (50 * 1000);
+    }
+  g_error ("redis-server on port %s did not start", OWN_REDIS_PORT);
+}
+
+static gint64
+own_redis_int (const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(redisContext) ctx = odd_redis_connect (OWN_REDIS_URL, &error);
+  g_autoptr(redisReply) reply = NULL;
+
+  if (ctx == NULL)
+    return -1;
+  reply = odd_redis_command (ctx, &error, "GET %s", key);
+  if (reply == NULL || reply->type == REDIS_REPLY_NIL)
+    return -1;
+  return g_ascii_strtoll (reply->str, NULL, 10);
+}
+
+typedef struct {
+  guint  events;
+  gint64 jobs;
+} OwnExpect;
+
+static gboolean
+own_applied (gpointer data)
+{
+  OwnExpect *expect = data;
+
+  return pg_int ("SELECT count(*) FROM job_events") == expect->events
+         && own_redis_int (ODD_KEY_APPLIED_SEQ) == pg_int ("SELECT coalesce(max(seq), 0) FROM job_events")
+         && own_redis_int (ODD_KEY_JOBS_TOTAL) == expect->jobs;
+}
+
+static void
+test_redis_restart (void)
+{
+  g_autoptr(Workload) a = NULL;
+  g_autoptr(Workload) b = NULL;
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GSubprocess) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *redis_server = g_find_program_in_path ("redis-server");
+
+  if (!have_servers ())
+    return;
+  if (redis_server == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return;
+    }
+  reset_namespace ();
+  server = spawn_redis ();
+  engine = spawn_engine_with_redis (OWN_REDIS_URL);
+
+  a = workload_new (200);
+  publish_events (a->events, 1);
+  g_assert_true (wait_for (own_applied, &(OwnExpect) { a->events->len, a->n_jobs }, 60));
+
+  /* Redis dies; events keep coming. The engine stores them, fails to apply, reconnects... */
+  g_subprocess_send_signal (server, SIGKILL);
+  g_subprocess_wait (server, NULL, NULL);
+  g_clear_object (&server);
+  b = workload_new (200);
+  publish_events (b->events, 1);
+  g_usleep (G_USEC_PER_SEC);
+
+  /* ...and when Redis is back, empty, rebuilds everything from the event store. */
+  server = spawn_redis ();
+  g_assert_true (wait_for (own_applied, &(OwnExpect) { a->events->len + b->events->len,
+                                                       a->n_jobs + b->n_jobs }, 60));
+  g_assert_cmpint (own_redis_int (ODD_KEY_JOBS_COMPLETED), ==, a->completed + b->completed);
+  g_assert_cmpint (own_redis_int (ODD_KEY_JOBS_FAILED), ==, a->failed + b->failed);
+  g_assert_cmpint (own_redis_int (ODD_KEY_JOBS_INFLIGHT), ==, a->inflight + b->inflight);
+
+  g_subprocess_send_signal (engine, SIGTERM);
+  g_subprocess_wait (engine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (engine), ==, 0);
+  g_subprocess_send_signal (server, SIGTERM);
+  g_subprocess_wait (server, NULL, NULL);
 }
 
 static gboolean
@@ -820,6 +936,7 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/rebuild-after-flush", test_rebuild_after_flush);
   g_test_add_func ("/metrics-engine/sigkill-restart", test_sigkill_restart);
   g_test_add_func ("/metrics-engine/second-instance-waits", test_second_instance_waits);
+  g_test_add_func ("/metrics-engine/redis-restart", test_redis_restart);
 
   ret = g_test_run ();
   g_clear_object (&registry);
