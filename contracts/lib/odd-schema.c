@@ -580,8 +580,11 @@ compile_keyword (Compiler    *compiler,
 
       if (vt != TYPE_STRING)
         return invalid (error, compiler, pointer, "'pattern' must be a string");
-      /* Compiled once here; GRegex is immutable, so matching is safe from any thread. */
-      node->pattern = g_regex_new (json_node_get_string (value), G_REGEX_OPTIMIZE, 0, &regex_error);
+      /* Compiled once here; GRegex is immutable, so matching is safe from any thread.
+       * DOLLAR_ENDONLY: as in ECMA-262, "$" must not match before a trailing newline
+       * (PCRE's default would accept "1.0.0\n" for ^\d+\.\d+\.\d+$). */
+      node->pattern = g_regex_new (json_node_get_string (value), G_REGEX_OPTIMIZE | G_REGEX_DOLLAR_ENDONLY, 0,
+                                   &regex_error);
       if (node->pattern == NULL)
         return invalid (error, compiler, pointer, "bad 'pattern': %s", regex_error->message);
       node->pattern_message = g_strdup_printf ("must match pattern \"%s\"", json_node_get_string (value));

@@ -209,6 +209,8 @@ test_strings (Fixture       *f,
   assert_errors (f, "pat", "\"a1b2\"", "|must match pattern \"[0-9]{2}\"\n");
   assert_valid (f, "anch", "\"1.20.3\"");
   assert_errors (f, "anch", "\"1.2\"", "|must match pattern \"^\\d+\\.\\d+\\.\\d+$\"\n");
+  /* ECMA-262 semantics: "$" is the very end, not "before a final newline" as in PCRE. */
+  assert_errors (f, "anch", "\"1.2.3\\n\"", "|must match pattern \"^\\d+\\.\\d+\\.\\d+$\"\n");
   assert_valid (f, "fmt", "{\"u\":\"3f2b8c1e-9a4d-4e7b-8c21-5d6e7f809a1b\",\"t\":\"2026-01-02T03:04:05Z\"}");
   assert_errors (f, "fmt", "{\"u\":\"3f2b8c1e\",\"t\":\"2026-02-30T03:04:05Z\"}",
                  "/u|must be a valid uuid\n"
