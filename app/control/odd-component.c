@@ -755,8 +755,29 @@ rabbitmq_start (OddComponent  *self,
 
   envp = rabbitmq_environ (self);
   argv[0] = server;
-  return odd_process_run (argv, (const char * const *) envp, dir, log_file, CTL_TIMEOUT_MS,
-                          cancellable, error);
+  if (!odd_process_run (argv, (const char * const *) envp, dir, log_file, CTL_TIMEOUT_MS,
+                        cancellable, error))
+    return FALSE;
+
+  /* -detached returns before the node wrote its pid file. Wait for it without heeding the
+   * cancellable: once the file is there, a cancelled `up` can stop the node by its pid; before
+   * that, nothing could find it. */
+  for (gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+       odd_component_get_pid (self) == 0;)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_autofree char *tail = odd_process_log_tail (log_file, 20);
+
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+                       "rabbitmq did not start (no live pid in %s after 30 s); end of %s:\n%s",
+                       pid, log_file, tail);
+          return FALSE;
+        }
+      g_usleep (100 * 1000);
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -854,7 +875,6 @@ odd_component_wait_ready (OddComponent  *self,
                           GError       **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  gint64 started = g_get_monotonic_time ();
 
   g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
 
@@ -865,10 +885,7 @@ odd_component_wait_ready (OddComponent  *self,
       if (pid != 0 && probe (self, cancellable))
         break;
 
-      /* RabbitMQ writes its pid file a moment after -detached returns: give it 10 s
-       * before a missing pid means it died. */
-      if (pid == 0 && (self->kind != ODD_COMPONENT_RABBITMQ ||
-                       g_get_monotonic_time () - started > 10 * G_USEC_PER_SEC))
+      if (pid == 0)
         {
           set_died_error (self, error);
           return FALSE;

@@ -169,6 +169,74 @@ test_down_up_keeps_data (void)
   redisFree (redis);
 }
 
+typedef struct
+{
+  GCancellable *cancellable;
+  GThread      *thread;
+  gboolean      done;
+  gboolean      ok;
+  GError       *error;
+  guint         events;
+} CancelRun;
+
+static void
+cancel_on_progress (const char        *step,
+                    OddProgressStatus  status,
+                    const char        *message,
+                    double             fraction,
+                    gpointer           user_data)
+{
+  CancelRun *run = user_data;
+
+  /* Progress arrives on the caller's main context, never on the worker thread. */
+  g_assert_true (g_thread_self () == run->thread);
+  g_assert_false (run->done);
+  g_assert_cmpfloat (fraction, >=, 0.0);
+  g_assert_cmpfloat (fraction, <=, 1.0);
+  run->events++;
+
+  /* By now RabbitMQ and PostgreSQL have been launched: a cancel must stop them again. */
+  if (status == ODD_PROGRESS_RUNNING && g_str_equal (step, "redis"))
+    g_cancellable_cancel (run->cancellable);
+}
+
+static void
+cancel_on_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  CancelRun *run = user_data;
+
+  g_assert_true (g_thread_self () == run->thread);
+  run->ok = odd_local_stack_up_finish (ODD_LOCAL_STACK (source), result, &run->error);
+  run->done = TRUE;
+}
+
+static void
+test_cancel_stops_what_it_started (void)
+{
+  OddLocalStack *local = odd_test_stack_get_local_stack (stack);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  CancelRun run = { cancellable, g_thread_self (), FALSE, FALSE, NULL, 0 };
+
+  g_assert_true (odd_local_stack_down (local, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  g_main_context_push_thread_default (context);
+  odd_local_stack_up_async (local, cancellable, cancel_on_progress, &run, cancel_on_done, &run);
+  while (!run.done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_false (run.ok);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&run.error);
+  g_assert_cmpuint (run.events, >, 3);
+  assert_all (FALSE);
+}
+
 static void
 test_unknown_component (void)
 {
@@ -207,6 +275,8 @@ main (int    argc,
                    test_crash_restarts_only_the_dead);
   g_test_add_func ("/control/local-stack/down-up-keeps-data", test_down_up_keeps_data);
   g_test_add_func ("/control/local-stack/unknown-component", test_unknown_component);
+  g_test_add_func ("/control/local-stack/cancel-stops-what-it-started",
+                   test_cancel_stops_what_it_started);
 
   ret = g_test_run ();
   odd_test_stack_stop (stack);
