@@ -22,7 +22,7 @@ static const char usage[] =
   "\n"
   "SCHEMA is a schema name (\"job\", \"event-envelope\"), its $id, or the path of a schema file.\n"
   "FILE \"-\" reads standard input.\n"
-  "Schemas come from $CONTRACTS_PATH/schemas (now: %s/schemas).\n"
+  "Schemas come from $CONTRACTS_PATH/schemas, else the installed contracts (now: %s/schemas).\n"
   "\n"
   "Exit status: validate 0 = all valid, 1 = some invalid; compat 0 = the bump is enough,\n"
   "1 = it is not; 2 = usage, I/O or schema loading error.\n";
