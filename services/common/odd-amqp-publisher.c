@@ -491,6 +491,12 @@ publisher_thread (gpointer data)
       g_queue_init (&self->queue);
       g_mutex_unlock (&self->lock);
       fail_all (self, &rest, "The publisher stopped");
+      {
+        /* Stopping must not wait long on a broker that no longer answers. */
+        struct timeval quick = { 1, 0 };
+
+        amqp_set_rpc_timeout (st.conn, &quick);
+      }
       odd_amqp_close (st.conn);
     }
   g_hash_table_unref (st.inflight);
