@@ -185,6 +185,165 @@ wrap (const char *member,
   return root;
 }
 
+/* ---- running reads on the worker threads ---- */
+
+typedef JsonNode *(*PgRead)    (PGconn       *pg,
+                                Request      *request,
+                                GError      **error);
+typedef JsonNode *(*RedisRead) (redisContext *redis,
+                                Request      *request,
+                                GError      **error);
+
+/* A connection that broke since its last use (a server restart) fails its first query; the
+ * second attempt runs on a fresh one, so a restart costs no failed request. */
+static void
+run_pg_read (Request       *request,
+             OddHttpResult *result,
+             PgRead         read)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) error = NULL;
+      PGconn *pg;
+      JsonNode *body;
+
+      pg = odd_read_model_pg_conn (request->self, result);
+      if (pg == NULL)
+        return;
+
+      body = read (pg, request, &error);
+      if (body != NULL)
+        {
+          set_body (result, body);
+          return;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          result->status = SOUP_STATUS_NOT_FOUND;
+          result->error = g_strdup (error->message);
+          return;
+        }
+      if (attempt == 0 && PQstatus (pg) == CONNECTION_BAD)
+        continue;
+
+      odd_read_model_pg_failed (request->self, pg, error, result);
+      return;
+    }
+}
+
+static void
+run_redis_read (Request       *request,
+                OddHttpResult *result,
+                RedisRead      read)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) error = NULL;
+      redisContext *redis;
+      JsonNode *body;
+
+      redis = odd_read_model_redis_conn (request->self, result);
+      if (redis == NULL)
+        return;
+
+      body = read (redis, request, &error);
+      if (body != NULL)
+        {
+          odd_read_model_note_redis (request->self, NULL);
+          set_body (result, body);
+          return;
+        }
+      if (attempt == 0 && redis->err != 0)
+        continue;
+
+      odd_read_model_redis_failed (request->self, redis, error, result);
+      return;
+    }
+}
+
+#define DEFINE_WORK(name, runner, read) \
+  static void \
+  name (gpointer       data, \
+        OddHttpResult *result) \
+  { \
+    runner (data, result, read); \
+  }
+
+static JsonNode *
+read_stats (redisContext  *redis,
+            Request       *request,
+            GError       **error)
+{
+  return odd_read_model_query_stats (redis, g_get_real_time () / G_USEC_PER_SEC, error);
+}
+
+static JsonNode *
+read_series (redisContext  *redis,
+             Request       *request,
+             GError       **error)
+{
+  return odd_read_model_query_series (redis, g_get_real_time () / G_USEC_PER_SEC,
+                                      request->window, error);
+}
+
+static JsonNode *
+read_recent (PGconn   *pg,
+             Request  *request,
+             GError  **error)
+{
+  return odd_read_model_query_recent_jobs (pg, request->limit, error);
+}
+
+static JsonNode *
+read_job (PGconn   *pg,
+          Request  *request,
+          GError  **error)
+{
+  return odd_read_model_query_job (pg, request->job_id, error);
+}
+
+static JsonNode *
+read_jobs (PGconn   *pg,
+           Request  *request,
+           GError  **error)
+{
+  OddJobsQuery query = {
+    .status = request->status,
+    .type = request->type,
+    .q = request->q,
+    .has_cursor = request->has_cursor,
+    .cursor_usec = request->cursor_usec,
+    .cursor_id = request->cursor_id,
+    .limit = request->limit,
+  };
+
+  return odd_read_model_query_jobs (pg, &query, error);
+}
+
+static JsonNode *
+read_events (PGconn   *pg,
+             Request  *request,
+             GError  **error)
+{
+  return odd_read_model_query_events (pg, request->job_id, request->limit, error);
+}
+
+static JsonNode *
+read_dlq (PGconn   *pg,
+          Request  *request,
+          GError  **error)
+{
+  return odd_read_model_query_dlq (pg, request->queue, request->limit, error);
+}
+
+DEFINE_WORK (stats_work, run_redis_read, read_stats)
+DEFINE_WORK (series_work, run_redis_read, read_series)
+DEFINE_WORK (recent_work, run_pg_read, read_recent)
+DEFINE_WORK (job_work, run_pg_read, read_job)
+DEFINE_WORK (jobs_work, run_pg_read, read_jobs)
+DEFINE_WORK (events_work, run_pg_read, read_events)
+DEFINE_WORK (dlq_work, run_pg_read, read_dlq)
+
 /* ---- /health (compat: always ok, the reference's UIs poll it) ---- */
 
 static void
@@ -210,28 +369,6 @@ handle_health (OddHttpServer     *server,
 
 /* ---- /stats ---- */
 
-static void
-stats_work (gpointer       data,
-            OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  redisContext *redis;
-  JsonNode *body;
-
-  redis = odd_read_model_redis_conn (request->self, result);
-  if (redis == NULL)
-    return;
-
-  body = odd_read_model_query_stats (redis, g_get_real_time () / G_USEC_PER_SEC, &error);
-  if (body == NULL)
-    {
-      odd_read_model_redis_failed (request->self, redis, error, result);
-      return;
-    }
-  odd_read_model_note_redis (request->self, NULL);
-  set_body (result, body);
-}
 
 static void
 handle_stats (OddHttpServer     *server,
@@ -245,29 +382,6 @@ handle_stats (OddHttpServer     *server,
 
 /* ---- /stats/series ---- */
 
-static void
-series_work (gpointer       data,
-             OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  redisContext *redis;
-  JsonNode *body;
-
-  redis = odd_read_model_redis_conn (request->self, result);
-  if (redis == NULL)
-    return;
-
-  body = odd_read_model_query_series (redis, g_get_real_time () / G_USEC_PER_SEC,
-                                      request->window, &error);
-  if (body == NULL)
-    {
-      odd_read_model_redis_failed (request->self, redis, error, result);
-      return;
-    }
-  odd_read_model_note_redis (request->self, NULL);
-  set_body (result, body);
-}
 
 static void
 handle_series (OddHttpServer     *server,
@@ -288,86 +402,8 @@ handle_series (OddHttpServer     *server,
 
 /* ---- /jobs/recent, /jobs/{id}, /jobs ---- */
 
-static void
-recent_work (gpointer       data,
-             OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  PGconn *pg;
-  JsonNode *body;
 
-  pg = odd_read_model_pg_conn (request->self, result);
-  if (pg == NULL)
-    return;
 
-  body = odd_read_model_query_recent_jobs (pg, request->limit, &error);
-  if (body == NULL)
-    {
-      odd_read_model_pg_failed (request->self, pg, error, result);
-      return;
-    }
-  set_body (result, body);
-}
-
-static void
-job_work (gpointer       data,
-          OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  PGconn *pg;
-  JsonNode *body;
-
-  pg = odd_read_model_pg_conn (request->self, result);
-  if (pg == NULL)
-    return;
-
-  body = odd_read_model_query_job (pg, request->job_id, &error);
-  if (body == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    {
-      result->status = SOUP_STATUS_NOT_FOUND;
-      result->error = g_strdup ("Job not found");
-      return;
-    }
-  if (body == NULL)
-    {
-      odd_read_model_pg_failed (request->self, pg, error, result);
-      return;
-    }
-  set_body (result, body);
-}
-
-static void
-jobs_work (gpointer       data,
-           OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  PGconn *pg;
-  JsonNode *body;
-  OddJobsQuery query = {
-    .status = request->status,
-    .type = request->type,
-    .q = request->q,
-    .has_cursor = request->has_cursor,
-    .cursor_usec = request->cursor_usec,
-    .cursor_id = request->cursor_id,
-    .limit = request->limit,
-  };
-
-  pg = odd_read_model_pg_conn (request->self, result);
-  if (pg == NULL)
-    return;
-
-  body = odd_read_model_query_jobs (pg, &query, &error);
-  if (body == NULL)
-    {
-      odd_read_model_pg_failed (request->self, pg, error, result);
-      return;
-    }
-  set_body (result, body);
-}
 
 static void
 handle_jobs_list (OddHttpServer     *server,
@@ -476,27 +512,6 @@ handle_jobs (OddHttpServer     *server,
 
 /* ---- /events ---- */
 
-static void
-events_work (gpointer       data,
-             OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  PGconn *pg;
-  JsonNode *body;
-
-  pg = odd_read_model_pg_conn (request->self, result);
-  if (pg == NULL)
-    return;
-
-  body = odd_read_model_query_events (pg, request->job_id, request->limit, &error);
-  if (body == NULL)
-    {
-      odd_read_model_pg_failed (request->self, pg, error, result);
-      return;
-    }
-  set_body (result, body);
-}
 
 static void
 handle_events (OddHttpServer     *server,
@@ -533,7 +548,8 @@ queues_work (gpointer       data,
    * sampling, and only then is RabbitMQ asked directly. */
   redis = odd_redis_thread_conn (self->config.redis_url, &redis_error);
   if (redis != NULL)
-    body = odd_read_model_query_queues_redis (redis, &redis_error);
+    body = odd_read_model_query_queues_redis (redis, g_get_real_time () / G_USEC_PER_SEC,
+                                              &redis_error);
   if (body != NULL)
     {
       set_body (result, body);
@@ -564,27 +580,6 @@ handle_queues (OddHttpServer     *server,
 
 /* ---- /dlq ---- */
 
-static void
-dlq_work (gpointer       data,
-          OddHttpResult *result)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  PGconn *pg;
-  JsonNode *body;
-
-  pg = odd_read_model_pg_conn (request->self, result);
-  if (pg == NULL)
-    return;
-
-  body = odd_read_model_query_dlq (pg, request->queue, request->limit, &error);
-  if (body == NULL)
-    {
-      odd_read_model_pg_failed (request->self, pg, error, result);
-      return;
-    }
-  set_body (result, body);
-}
 
 static void
 handle_dlq (OddHttpServer     *server,
@@ -614,6 +609,66 @@ handle_dlq (OddHttpServer     *server,
 
 /* ---- /alerts ---- */
 
+/* Both reads retry once on a fresh connection, like run_pg_read(): an alert list must neither
+ * hide an outage nor invent one after a server restart. */
+static gboolean
+snapshot_dead_letters (OddReadModel      *self,
+                       OddAlertSnapshot  *snapshot,
+                       GError           **error)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      PGconn *pg;
+
+      pg = odd_pg_thread_conn (self->config.postgres_url, error);
+      if (pg == NULL)
+        return FALSE;
+      if (odd_read_model_query_recent_dead_letters (pg, ODD_ALERT_DEAD_LETTER_WINDOW_SEC,
+                                                    &snapshot->dead_letters_recent,
+                                                    &snapshot->dead_letters_oldest_usec,
+                                                    &local_error))
+        return TRUE;
+      if (PQstatus (pg) != CONNECTION_BAD)
+        {
+          /* Reachable but without the table yet: no dead letters to speak of. */
+          g_debug ("dead letters unavailable: %s", local_error->message);
+          return TRUE;
+        }
+      if (attempt > 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+}
+
+static GArray *
+snapshot_seconds (OddReadModel  *self,
+                  gint64         first_second,
+                  guint          n,
+                  GError       **error)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      redisContext *redis;
+      GArray *seconds;
+
+      redis = odd_redis_thread_conn (self->config.redis_url, error);
+      if (redis == NULL)
+        return NULL;
+      seconds = odd_read_model_query_seconds (redis, first_second, n, &local_error);
+      if (seconds != NULL)
+        return seconds;
+      if (attempt > 0 || redis->err == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+}
+
 static void
 alerts_work (gpointer       data,
              OddHttpResult *result)
@@ -626,33 +681,15 @@ alerts_work (gpointer       data,
   g_autoptr(GError) pg_error = NULL;
   g_autoptr(GError) redis_error = NULL;
   OddAlertSnapshot snapshot = { 0 };
-  PGconn *pg;
-  redisContext *redis;
 
   snapshot.now_usec = g_get_real_time ();
+  snapshot.first_second = snapshot.now_usec / G_USEC_PER_SEC - ODD_ALERT_FAILURE_WINDOW_SEC + 1;
 
-  /* Fresh checks of both dependencies: an alert list must not hide an outage. */
-  pg = odd_pg_thread_conn (self->config.postgres_url, &pg_error);
-  if (pg != NULL &&
-      !odd_read_model_query_recent_dead_letters (pg, ODD_ALERT_DEAD_LETTER_WINDOW_SEC,
-                                                 &snapshot.dead_letters_recent,
-                                                 &snapshot.dead_letters_oldest_usec,
-                                                 &pg_error) &&
-      PQstatus (pg) != CONNECTION_BAD)
-    {
-      /* Reachable but without the table yet: no dead letters to speak of. */
-      g_debug ("dead letters unavailable: %s", pg_error->message);
-      g_clear_error (&pg_error);
-    }
+  /* Fresh checks of both dependencies rather than the periodic check's last word. */
+  snapshot_dead_letters (self, &snapshot, &pg_error);
   odd_read_model_note_pg (self, pg_error);
 
-  redis = odd_redis_thread_conn (self->config.redis_url, &redis_error);
-  if (redis != NULL)
-    {
-      snapshot.first_second = snapshot.now_usec / G_USEC_PER_SEC - ODD_ALERT_FAILURE_WINDOW_SEC + 1;
-      seconds = odd_read_model_query_seconds (redis, snapshot.first_second,
-                                              ODD_ALERT_FAILURE_WINDOW_SEC, &redis_error);
-    }
+  seconds = snapshot_seconds (self, snapshot.first_second, ODD_ALERT_FAILURE_WINDOW_SEC, &redis_error);
   if (seconds != NULL)
     {
       snapshot.seconds = (const OddSecondBucket *) seconds->data;
@@ -660,8 +697,8 @@ alerts_work (gpointer       data,
     }
   odd_read_model_note_redis (self, redis_error);
 
+  /* After the notes, so that the down-since times include this request's observations. */
   odd_read_model_snapshot_states (self, &snapshot, services, strings);
-  /* This request's own observations win over the periodic check's. */
   snapshot.pg_ok = (pg_error == NULL);
   snapshot.redis_ok = (redis_error == NULL);
 

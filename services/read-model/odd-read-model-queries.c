@@ -18,6 +18,9 @@ const char *const odd_read_model_queues[] = {
   ODD_QUEUE_JOBS_CREATED, ODD_QUEUE_LIFECYCLE, ODD_QUEUE_FAILED_VALIDATION, ODD_QUEUE_DEAD, NULL
 };
 
+/* How old the metrics-engine's newest queue sample may be before RabbitMQ is asked. */
+#define QUEUE_SAMPLE_MAX_AGE_SEC 10
+
 /* Type summaries are capped so one stray producer inventing types cannot make /stats huge. */
 #define MAX_TYPES 100
 
@@ -883,10 +886,24 @@ queue_stats_array_new (void)
 
 JsonNode *
 odd_read_model_query_queues_redis (redisContext  *redis,
+                                   gint64         now_sec,
                                    GError       **error)
 {
   g_autoptr(redisReply) reply = NULL;
   g_autoptr(GArray) queues = queue_stats_array_new ();
+  g_autoptr(GArray) recent = NULL;
+  gboolean fresh = FALSE;
+
+  /* The sampler writes queue_depth into the current second's bucket along with the hash; the
+   * hash itself never expires, so no recent sample means it is a leftover. */
+  recent = odd_read_model_query_seconds (redis, now_sec - QUEUE_SAMPLE_MAX_AGE_SEC,
+                                         QUEUE_SAMPLE_MAX_AGE_SEC + 1, error);
+  if (recent == NULL)
+    return NULL;
+  for (guint i = 0; i < recent->len && !fresh; i++)
+    fresh = g_array_index (recent, OddSecondBucket, i).queue_depth >= 0;
+  if (!fresh)
+    return NULL;
 
   reply = odd_redis_command (redis, error, "HGETALL metrics:queues");
   if (reply == NULL)

@@ -73,8 +73,9 @@ GArray   *odd_read_model_query_seconds     (redisContext       *redis,
                                             guint               n,
                                             GError            **error);
 /* {"queues": [...]} from the metrics-engine's sample, or NULL without @error when there is
- * none (the hash expires when the sampler stops). */
+ * none or it is stale (no queue_depth sample in the last 10 s before @now_sec). */
 JsonNode *odd_read_model_query_queues_redis (redisContext      *redis,
+                                             gint64             now_sec,
                                              GError           **error);
 
 /* RabbitMQ: {"queues": [...]} by passive declares on a short-lived connection. */

@@ -218,6 +218,7 @@ odd_read_model_pg_conn (OddReadModel  *self,
       return NULL;
     }
 
+  odd_read_model_note_pg (self, NULL);
   return pg;
 }
 
@@ -348,6 +349,60 @@ ready_func (gpointer user_data)
   return g_string_free (g_steal_pointer (&reason), FALSE);
 }
 
+static gboolean
+check_pg (OddReadModel  *self,
+          GError       **error)
+{
+  /* A second attempt on a fresh connection: after a restart the old one fails once. */
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(PGresult) res = NULL;
+      PGconn *pg;
+
+      pg = odd_pg_thread_conn (self->config.postgres_url, error);
+      if (pg == NULL)
+        return FALSE;
+      res = odd_pg_query (pg, "SELECT 1", 0, NULL, &local_error);
+      if (res != NULL)
+        {
+          /* The database may be back before anything else asks: migrate now. */
+          if (!ensure_schema (self, pg, &local_error))
+            g_debug ("migrations not applied yet: %s", local_error->message);
+          return TRUE;
+        }
+      if (attempt > 0 || PQstatus (pg) != CONNECTION_BAD)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+}
+
+static gboolean
+check_redis (OddReadModel  *self,
+             GError       **error)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(redisReply) reply = NULL;
+      redisContext *redis;
+
+      redis = odd_redis_thread_conn (self->config.redis_url, error);
+      if (redis == NULL)
+        return FALSE;
+      reply = odd_redis_command (redis, &local_error, "PING");
+      if (reply != NULL)
+        return TRUE;
+      if (attempt > 0 || redis->err == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+}
+
 static void
 self_check_thread (GTask        *task,
                    gpointer      source_object,
@@ -357,28 +412,10 @@ self_check_thread (GTask        *task,
   OddReadModel *self = source_object;
   g_autoptr(GError) pg_error = NULL;
   g_autoptr(GError) redis_error = NULL;
-  PGconn *pg;
-  redisContext *redis;
 
-  pg = odd_pg_thread_conn (self->config.postgres_url, &pg_error);
-  if (pg != NULL)
-    {
-      g_autoptr(PGresult) res = odd_pg_query (pg, "SELECT 1", 0, NULL, &pg_error);
-
-      /* The database may be back before anything else asks: migrate now. */
-      if (res != NULL && !ensure_schema (self, pg, &pg_error) && PQstatus (pg) != CONNECTION_BAD)
-        {
-          g_debug ("migrations not applied yet: %s", pg_error->message);
-          g_clear_error (&pg_error);
-        }
-    }
+  check_pg (self, &pg_error);
   odd_read_model_note_pg (self, pg_error);
-
-  redis = odd_redis_thread_conn (self->config.redis_url, &redis_error);
-  if (redis != NULL)
-    {
-      g_autoptr(redisReply) reply = odd_redis_command (redis, &redis_error, "PING");
-    }
+  check_redis (self, &redis_error);
   odd_read_model_note_redis (self, redis_error);
 
   g_task_return_boolean (task, TRUE);

@@ -18,7 +18,7 @@
 #define DEAD_POSTGRES_URL "postgresql://postgres@127.0.0.1:19432/odd_rm?connect_timeout=2"
 #define DEAD_RABBITMQ_URL "amqp://guest:guest@127.0.0.1:19672/"
 
-static const char *pg_url;
+static char *pg_url;
 static const char *redis_url;
 static const char *rabbitmq_url;
 static OddSchemaRegistry *registry;
@@ -411,6 +411,60 @@ member_string (JsonNode   *node,
                const char *name)
 {
   return json_object_get_string_member (json_node_get_object (node), name);
+}
+
+/* The database of @url with "_read_model_test" appended, created when missing; returns its
+ * connection string and frees @url. */
+static char *
+dedicated_database (char *url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) admin = NULL;
+  g_autoptr(PGresult) exists = NULL;
+  g_autoptr(GString) conninfo = g_string_new (NULL);
+  g_autofree char *name = NULL;
+  PQconninfoOption *options;
+  const char *params[1];
+
+  options = PQconninfoParse (url, NULL);
+  g_assert_nonnull (options);
+  for (PQconninfoOption *o = options; o->keyword != NULL; o++)
+    if (g_str_equal (o->keyword, "dbname"))
+      name = g_strdup_printf ("%s_read_model_test", o->val ? o->val : "postgres");
+  g_assert_nonnull (name);
+
+  admin = odd_pg_connect (url, &error);
+  g_assert_no_error (error);
+  params[0] = name;
+  exists = odd_pg_query (admin, "SELECT 1 FROM pg_database WHERE datname = $1", 1, params, &error);
+  g_assert_no_error (error);
+  if (PQntuples (exists) == 0)
+    {
+      char *ident = PQescapeIdentifier (admin, name, strlen (name));
+      g_autofree char *create = g_strdup_printf ("CREATE DATABASE %s", ident);
+
+      PQfreemem (ident);
+      odd_pg_exec (admin, create, &error);
+      g_assert_no_error (error);
+    }
+
+  /* key='value' form, with the database replaced. */
+  for (PQconninfoOption *o = options; o->keyword != NULL; o++)
+    {
+      const char *value = g_str_equal (o->keyword, "dbname") ? name : o->val;
+      g_autoptr(GString) quoted = NULL;
+
+      if (value == NULL)
+        continue;
+      quoted = g_string_new (value);
+      g_string_replace (quoted, "\\", "\\\\", 0);
+      g_string_replace (quoted, "'", "\\'", 0);
+      g_string_append_printf (conninfo, "%s='%s' ", o->keyword, quoted->str);
+    }
+  PQconninfoFree (options);
+  g_free (url);
+
+  return g_string_free (g_steal_pointer (&conninfo), FALSE);
 }
 
 /* ---- tests ---- */
@@ -991,8 +1045,10 @@ test_queues (void)
   REQUIRE_SERVERS ();
   reset_data ();
 
-  /* The metrics-engine's sample wins; values this reader does not understand are skipped. */
+  /* The metrics-engine's sample wins while it is fresh (a queue_depth in the last seconds);
+   * values this reader does not understand are skipped. */
   redis_do ("HSET metrics:queues jobs.created %s jobs.dead %s jobs.lifecycle %s", "12 1", "0 0", "garbage");
+  redis_do ("HSET metrics:sec:%lld queue_depth 12", (long long) (g_get_real_time () / G_USEC_PER_SEC - 2));
   {
     g_autoptr(Reply) r = get_ok (main_server, "/queues", "queues");
     JsonArray *queues = json_object_get_array_member (json_node_get_object (r->json), "queues");
@@ -1006,8 +1062,10 @@ test_queues (void)
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (queues, 1), "name"), ==, "jobs.dead");
   }
 
-  /* Without a sample, RabbitMQ is asked directly. */
-  redis_do ("DEL metrics:queues");
+  /* A leftover sample (the metrics-engine stopped) or none: RabbitMQ is asked directly. */
+  redis_do ("FLUSHDB");
+  redis_do ("HSET metrics:queues jobs.created %s", "99 9");
+  redis_do ("HSET metrics:sec:%lld queue_depth 99", (long long) (g_get_real_time () / G_USEC_PER_SEC - 30));
   if (rabbitmq_url != NULL)
     {
       g_autoptr(GError) error = NULL;
@@ -1024,9 +1082,14 @@ test_queues (void)
       queues = json_object_get_array_member (json_node_get_object (r->json), "queues");
       g_assert_cmpuint (json_array_get_length (queues), ==, 4);
       g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (queues, 0), "name"), ==, "jobs.created");
+      /* The broker's own numbers, not the stale 99. */
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (queues, 0), "messages"), !=, 99);
     }
   else
-    g_test_message ("ODD_TEST_RABBITMQ_URL not set: the RabbitMQ fallback is checked only when it fails");
+    {
+      /* The main read model then points at a closed port. */
+      assert_error (main_server, "/queues", 503, NULL);
+    }
 }
 
 static void
@@ -1333,8 +1396,10 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+  /* libpq's application_name: the full path would be truncated with a NOTICE. */
+  g_set_prgname ("test-read-model-integration");
 
-  pg_url = g_getenv ("ODD_TEST_POSTGRES_URL");
+  pg_url = g_strdup (g_getenv ("ODD_TEST_POSTGRES_URL"));
   redis_url = g_getenv ("ODD_TEST_REDIS_URL");
   rabbitmq_url = g_getenv ("ODD_TEST_RABBITMQ_URL");
 
@@ -1346,6 +1411,8 @@ main (int   argc,
       g_assert_no_error (error);
       session = soup_session_new_with_options ("timeout", 30, NULL);
 
+      /* Tables are truncated and dropped here: never in a database another test uses. */
+      pg_url = dedicated_database (pg_url);
       pg = odd_pg_connect (pg_url, &error);
       g_assert_no_error (error);
       odd_pg_migrate (pg, &error);
@@ -1385,6 +1452,7 @@ main (int   argc,
       g_clear_object (&session);
       g_clear_object (&registry);
     }
+  g_free (pg_url);
 
   return ret;
 }
