@@ -727,11 +727,17 @@ test_crash_and_restart (Fixture       *f,
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, 0);
 }
 
-/* PostgreSQL connections cut mid-run: the processor drops everything, reconnects, and the
- * redelivered messages resume from the stored rows. */
+typedef void (*FaultFunc) (Fixture *f,
+                           guint    cut);
+
+/* Runs 300 mixed jobs through a processor subprocess while @fault strikes @n_cuts times,
+ * then checks that every job ended exactly as it should and every event was sent. */
 static void
-test_db_connection_lost (Fixture       *f,
-                         gconstpointer  data)
+run_with_faults (Fixture   *f,
+                 FaultFunc  fault,
+                 guint      n_cuts,
+                 guint      duration_ms,
+                 guint      port)
 {
   const guint n = 300;
   g_autoptr(GSubprocess) process = NULL;
@@ -740,17 +746,15 @@ test_db_connection_lost (Fixture       *f,
   g_autoptr(GHashTable) counts = NULL;
   g_autoptr(GHashTable) dead_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;
-  guint n_retry = 0, n_fail = 0, cuts = 0;
+  guint n_retry = 0, n_fail = 0, cuts = 0, n_ok;
   gint64 deadline;
-
-  if (skip_without_servers ())
-    return;
 
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *id = odd_uuid_new ();
       const char *extra = i % 5 == 0 ? ",\"failAttempts\":1" : i % 5 == 1 ? ",\"failAttempts\":9" : "";
-      g_autofree char *simulate = g_strdup_printf ("{\"durationMs\":%u%s}", 20 + (i * 53) % 300, extra);
+      g_autofree char *simulate = g_strdup_printf ("{\"durationMs\":%u%s}",
+                                                   duration_ms / 10 + (i * 53) % duration_ms, extra);
       g_autofree char *body = created_message (id, simulate, 0);
 
       n_retry += i % 5 == 0;
@@ -758,22 +762,22 @@ test_db_connection_lost (Fixture       *f,
       publish (f, body);
     }
   publish_wait (f);
+  n_ok = n - n_retry - n_fail;
 
-  process = spawn_processor (19174);
+  process = spawn_processor (port);
   deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
-  while (query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')") < n)
+  for (;;)
     {
+      gint64 done = query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')");
+
+      if (done >= n)
+        break;
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      if (cuts < 4 && query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')")
-                      >= (gint64) (cuts + 1) * n / 6)
-        {
-          query_int (f, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
-          cuts++;
-        }
+      if (cuts < n_cuts && done >= (gint64) (cuts + 1) * n / (n_cuts + 2))
+        fault (f, cuts++);
       g_usleep (20 * 1000);
     }
-  g_assert_cmpuint (cuts, >=, 3);
+  g_assert_cmpuint (cuts, >=, n_cuts - 1);
 
   g_subprocess_send_signal (process, SIGTERM);
   g_subprocess_wait (process, NULL, &error);
@@ -781,17 +785,16 @@ test_db_connection_lost (Fixture       *f,
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
 
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, n_retry);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 1"),
-                   ==, n - n_retry - n_fail);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 1"), ==, n_ok);
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND attempts = 3"), ==, n_fail);
   /* One stored dead letter per failed job, however often its end was replayed. */
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, n_fail);
   g_assert_cmpint (query_int (f, "SELECT count(DISTINCT job_id) FROM dead_letters"), ==, n_fail);
 
-  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 2 * n + (n - n_retry - n_fail) + 2 * n_retry + 3 * n_fail, 30000);
+  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 2 * n + n_ok + 2 * n_retry + 3 * n_fail, 30000);
   counts = count_events (events, TRUE);
   g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
-  g_assert_cmpuint (count_of (counts, "job.executed"), ==, (n - n_retry - n_fail) + 2 * n_retry + 3 * n_fail);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, n_ok + 2 * n_retry + 3 * n_fail);
   g_assert_cmpuint (count_of (counts, "job.completed"), ==, n - n_fail);
   g_assert_cmpuint (count_of (counts, "job.failed"), ==, n_fail);
 
@@ -799,8 +802,83 @@ test_db_connection_lost (Fixture       *f,
   for (guint i = 0; i < dead->len; i++)
     g_hash_table_add (dead_jobs, g_strdup (member_string (g_ptr_array_index (dead, i), "job_id")));
   g_assert_cmpuint (g_hash_table_size (dead_jobs), ==, n_fail);
-  g_test_message ("%u connection cuts, %u lifecycle messages for %u distinct events", cuts,
-                  events->len, 2 * n + (n - n_retry - n_fail) + 2 * n_retry + 3 * n_fail);
+  g_test_message ("%u faults, %u lifecycle messages for %u distinct events", cuts,
+                  events->len, 2 * n + n_ok + 2 * n_retry + 3 * n_fail);
+}
+
+static void
+cut_postgres (Fixture *f,
+              guint    cut)
+{
+  query_int (f, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+}
+
+/* PostgreSQL connections cut mid-run: the processor drops everything, reconnects, and the
+ * redelivered messages resume from the stored rows. */
+static void
+test_db_connection_lost (Fixture       *f,
+                         gconstpointer  data)
+{
+  if (skip_without_servers ())
+    return;
+  run_with_faults (f, cut_postgres, 4, 300, 19174);
+}
+
+/* Closes the processor's consumer (even cuts) or publisher (odd cuts) connection through
+ * rabbitmqctl: $ODD_TEST_RABBITMQCTL is the command, e.g.
+ * "env RABBITMQ_NODENAME=dev@localhost /usr/lib/rabbitmq/bin/rabbitmqctl". */
+static void
+cut_rabbitmq (Fixture *f,
+              guint    cut)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (amqp_url, G_URI_FLAGS_NONE, &error);
+  g_autofree char *vhost = NULL;
+  g_autofree char *list = g_strdup_printf ("%s list_connections -q --no-table-headers pid vhost client_properties",
+                                           g_getenv ("ODD_TEST_RABBITMQCTL"));
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *which = cut % 2 == 0 ? "consumer" : "publisher";
+  guint closed = 0;
+  int status;
+
+  g_assert_no_error (error);
+  vhost = g_uri_unescape_string (g_uri_get_path (uri) + 1, NULL);
+  g_assert_true (g_spawn_command_line_sync (list, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], "\t", 3);
+      g_autofree char *close = NULL;
+
+      if (g_strv_length (fields) < 3 || !g_str_equal (fields[1], vhost))
+        continue;
+      if (strstr (fields[2], "odd-processor") == NULL || strstr (fields[2], which) == NULL)
+        continue;
+      close = g_strdup_printf ("%s close_connection '%s' 'processor test: cut %u'",
+                               g_getenv ("ODD_TEST_RABBITMQCTL"), fields[0], cut);
+      g_assert_true (g_spawn_command_line_sync (close, NULL, NULL, &status, &error));
+      g_assert_no_error (error);
+      closed++;
+    }
+  g_test_message ("closed %u %s connection(s)", closed, which);
+}
+
+static void
+test_broker_connection_lost (Fixture       *f,
+                             gconstpointer  data)
+{
+  if (skip_without_servers ())
+    return;
+  if (g_getenv ("ODD_TEST_RABBITMQCTL") == NULL)
+    {
+      g_test_skip ("ODD_TEST_RABBITMQCTL is not set");
+      return;
+    }
+  /* rabbitmqctl takes a second or two: the jobs last long enough to be cut mid-run. */
+  run_with_faults (f, cut_rabbitmq, 2, 3000, 19175);
 }
 
 static void
@@ -930,6 +1008,7 @@ main (int    argc,
   ADD ("/processor/integration/retry-generation", test_retry_generation);
   ADD ("/processor/integration/crash-and-restart", test_crash_and_restart);
   ADD ("/processor/integration/db-connection-lost", test_db_connection_lost);
+  ADD ("/processor/integration/broker-connection-lost", test_broker_connection_lost);
   ADD ("/processor/integration/graceful-stop", test_graceful_stop);
   ADD ("/processor/integration/config-error", test_config_error);
   ADD ("/processor/integration/throughput", test_throughput);
