@@ -185,9 +185,14 @@ resolve (JsonNode *root,
           for (const char *p = tokens[i]; *p != '\0'; p++)
             {
               if (p[0] == '~' && (p[1] == '0' || p[1] == '1'))
-                g_string_append_c (token, p[1] == '0' ? '~' : '/'), p++;
+                {
+                  g_string_append_c (token, p[1] == '0' ? '~' : '/');
+                  p++;
+                }
               else
-                g_string_append_c (token, *p);
+                {
+                  g_string_append_c (token, *p);
+                }
             }
           current = JSON_NODE_HOLDS_OBJECT (current)
                     ? json_object_get_member (json_node_get_object (current), token->str)

@@ -766,12 +766,15 @@ resolve_pointer (JsonNode   *root,
 
       for (const char *p = tokens[i]; *p != '\0'; p++)
         {
-          if (p[0] == '~' && p[1] == '0')
-            g_string_append_c (token, '~'), p++;
-          else if (p[0] == '~' && p[1] == '1')
-            g_string_append_c (token, '/'), p++;
+          if (p[0] == '~' && (p[1] == '0' || p[1] == '1'))
+            {
+              g_string_append_c (token, p[1] == '0' ? '~' : '/');
+              p++;
+            }
           else
-            g_string_append_c (token, *p);
+            {
+              g_string_append_c (token, *p);
+            }
         }
 
       if (JSON_NODE_HOLDS_OBJECT (current))
@@ -820,7 +823,10 @@ resolve_refs (Compiler  *compiler,
       guint hops = 0;
 
       while (node->ref != NULL && hops < MAX_REF_CHAIN)
-        node = node->ref, hops++;
+        {
+          node = node->ref;
+          hops++;
+        }
       if (node->ref != NULL)
         return invalid (error, compiler, ((SchemaNode *) g_ptr_array_index (compiler->pending, i))->ref_pointer,
                         "$ref chain loops without reaching a schema");
