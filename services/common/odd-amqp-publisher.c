@@ -27,6 +27,7 @@ typedef struct {
   char    *type;
   GBytes  *body;
   char    *returned;   /* set when the broker returned it as unroutable */
+  GError  *error;      /* the outcome, while waiting for delivery on the main context */
 } Request;
 
 struct _OddAmqpPublisher {
@@ -43,6 +44,9 @@ struct _OddAmqpPublisher {
   gboolean      connected;        /* (lock) */
   char         *last_error;       /* (lock) */
   gboolean      stopping;         /* (lock) */
+  GQueue        done;             /* (lock) completed Requests for self->context */
+  GQueue        completed;        /* thread only: completed since the last flush */
+  gboolean      deliver_pending;  /* (lock) an invoke for self->done is on its way */
 
   int           wake[2];          /* pipe: publish_async and dispose wake the thread */
   GThread      *thread;
@@ -77,6 +81,7 @@ request_free (Request *req)
   g_free (req->correlation_id);
   g_free (req->type);
   g_free (req->returned);
+  g_clear_error (&req->error);
   g_clear_pointer (&req->body, g_bytes_unref);
   g_free (req);
 }
@@ -111,22 +116,77 @@ drain_wakeups (OddAmqpPublisher *self)
     ;
 }
 
-/* Completes @req from the publisher thread; GTask runs the callback on the caller's context. */
+/* Completes @req from the publisher thread. Tasks of the creation context (the gateway's
+ * main loop) are handed over in batches by flush_completed(): one wakeup of the main loop
+ * per batch instead of one idle source per message. Others return at once (GTask then
+ * dispatches to their own context). */
 static void
 complete (OddAmqpPublisher *self,
           Request          *req,
           GError           *error)
 {
-  if (error != NULL)
-    g_task_return_error (req->task, error);
-  else
-    g_task_return_boolean (req->task, TRUE);
-
   g_mutex_lock (&self->lock);
   self->outstanding--;
   g_mutex_unlock (&self->lock);
 
+  if (g_task_get_context (req->task) == self->context)
+    {
+      req->error = error;
+      g_queue_push_tail (&self->completed, req);
+      return;
+    }
+
+  if (error != NULL)
+    g_task_return_error (req->task, error);
+  else
+    g_task_return_boolean (req->task, TRUE);
   request_free (req);
+}
+
+static gboolean
+deliver_cb (gpointer user_data)
+{
+  OddAmqpPublisher *self = user_data;
+  GQueue batch;
+  Request *req;
+
+  g_mutex_lock (&self->lock);
+  batch = self->done;
+  g_queue_init (&self->done);
+  self->deliver_pending = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  /* We run on the tasks' context, so each callback runs right here. */
+  while ((req = g_queue_pop_head (&batch)) != NULL)
+    {
+      if (req->error != NULL)
+        g_task_return_error (req->task, g_steal_pointer (&req->error));
+      else
+        g_task_return_boolean (req->task, TRUE);
+      request_free (req);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush_completed (OddAmqpPublisher *self)
+{
+  gboolean need_invoke;
+
+  if (g_queue_is_empty (&self->completed))
+    return;
+
+  g_mutex_lock (&self->lock);
+  while (!g_queue_is_empty (&self->completed))
+    g_queue_push_tail (&self->done, g_queue_pop_head (&self->completed));
+  need_invoke = !self->deliver_pending;
+  self->deliver_pending = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  /* The pending tasks keep the publisher alive, so this reference is never the last. */
+  if (need_invoke)
+    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_cb,
+                                g_object_ref (self), g_object_unref);
 }
 
 static gboolean
@@ -443,6 +503,8 @@ publisher_thread (gpointer data)
       struct pollfd pfds[2];
       int timeout;
 
+      flush_completed (self);
+
       if (st.conn == NULL)
         {
           if (backoff > 0 && backoff_sleep (self, backoff))
@@ -499,6 +561,7 @@ publisher_thread (gpointer data)
       }
       odd_amqp_close (st.conn);
     }
+  flush_completed (self);
   g_hash_table_unref (st.inflight);
   return NULL;
 }
@@ -582,6 +645,8 @@ odd_amqp_publisher_init (OddAmqpPublisher *self)
 {
   g_mutex_init (&self->lock);
   g_queue_init (&self->queue);
+  g_queue_init (&self->done);
+  g_queue_init (&self->completed);
   self->wake[0] = self->wake[1] = -1;
   self->context = g_main_context_ref_thread_default ();
   self->last_error = g_strdup ("not connected yet");

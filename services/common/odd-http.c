@@ -141,7 +141,7 @@ odd_http_correlation_id (SoupServerMessage *msg)
   header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                          "X-Correlation-Id");
   if (header != NULL && odd_uuid_is_valid (header))
-    fresh = g_ascii_strdown (header, -1);
+    fresh = g_strdup (header);
   else
     fresh = odd_uuid_new ();
   g_object_set_data_full (G_OBJECT (msg), DATA_CORRELATION, fresh, g_free);

@@ -23,6 +23,7 @@ G_DECLARE_FINAL_TYPE (OddHttpServer, odd_http_server, ODD, HTTP_SERVER, GObject)
 /* Returns NULL (ready) or a reason it is not ready. Called on the main context. */
 typedef char *(*OddHttpReadyFunc) (gpointer user_data);
 
+/* @path: the request path; @query: the decoded query parameters, NULL when there are none. */
 typedef void (*OddHttpHandler) (OddHttpServer     *server,
                                 SoupServerMessage *msg,
                                 const char        *path,

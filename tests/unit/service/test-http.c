@@ -326,10 +326,8 @@ test_correlation (Fixture *f, gconstpointer data)
   g_autoptr(JsonObject) obj2 = json_object_of (replaced->body);
   const char *echoed = soup_message_headers_get_one (replaced->headers, "X-Correlation-Id");
 
-  g_assert_cmpstr (soup_message_headers_get_one (kept->headers, "X-Correlation-Id"), ==,
-                   "0b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e");
-  g_assert_cmpstr (json_object_get_string_member (obj, "correlationId"), ==,
-                   "0b8b1f0e-8a7c-4a54-9b6b-4a1f2a3c4d5e");
+  g_assert_cmpstr (soup_message_headers_get_one (kept->headers, "X-Correlation-Id"), ==, valid);
+  g_assert_cmpstr (json_object_get_string_member (obj, "correlationId"), ==, valid);
   g_assert_true (odd_uuid_is_valid (echoed));
   g_assert_cmpstr (json_object_get_string_member (obj2, "correlationId"), ==, echoed);
   /* even errors carry one */
