@@ -511,6 +511,39 @@ reason_for_status (guint status)
     }
 }
 
+/* odd_http_read_json_body() with the strict syntax check on top; NULL when answered. */
+static JsonNode *
+read_strict_json (OddGateway        *self,
+                  SoupServerMessage *msg,
+                  gsize              max_bytes,
+                  const char       **reason)
+{
+  g_autoptr(JsonNode) body = odd_http_read_json_body (msg, max_bytes);
+  g_autoptr(GBytes) raw = NULL;
+  g_autofree char *problem = NULL;
+  const char *data;
+  gsize len;
+
+  if (body == NULL)
+    {
+      *reason = reason_for_status (soup_server_message_get_status (msg));
+      return NULL;
+    }
+
+  raw = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  data = g_bytes_get_data (raw, &len);
+  if (!odd_gateway_json_check_strict (data, len, &problem))
+    {
+      g_autoptr(JsonNode) details = one_detail ("", problem);
+
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
+      *reason = "malformed";
+      return NULL;
+    }
+
+  return g_steal_pointer (&body);
+}
+
 static void
 submit_job (OddGateway        *self,
             SoupServerMessage *msg)
@@ -520,20 +553,18 @@ submit_job (OddGateway        *self,
   g_autoptr(JsonNode) job = NULL;
   g_autoptr(GPtrArray) errors = NULL;
   g_autoptr(JsonNode) envelope = NULL;
+  const char *reason = NULL;
   Pending *pending;
 
   if (!odd_gateway_check_auth (self, msg))
     return;
 
-  body = odd_http_read_json_body (msg, ODD_GATEWAY_MAX_BODY_BYTES);
+  body = read_strict_json (self, msg, ODD_GATEWAY_MAX_BODY_BYTES, &reason);
   if (body == NULL)
     {
-      guint status = soup_server_message_get_status (msg);
-      const char *reason = reason_for_status (status);
-
-      /* odd_http_read_json_body() has answered; only count it. */
+      /* Already answered; only count it. */
       odd_counter_inc (self->jobs_rejected, reason);
-      odd_info (correlation_id, "Job rejected (%s, %u)", reason, status);
+      odd_info (correlation_id, "Job rejected (%s, %u)", reason, soup_server_message_get_status (msg));
       return;
     }
 
@@ -781,7 +812,8 @@ on_dlq_replay (OddHttpServer     *server,
 
   if (request_body != NULL && request_body->length > 0)
     {
-      g_autoptr(JsonNode) body = odd_http_read_json_body (msg, 64 * 1024);
+      const char *reason = NULL;
+      g_autoptr(JsonNode) body = read_strict_json (self, msg, 64 * 1024, &reason);
       JsonNode *member;
 
       if (body == NULL)
@@ -868,6 +900,7 @@ on_early_request (SoupServer        *server,
   g_autofree char *error = NULL;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0 ||
+      (!g_str_has_prefix (path, "/jobs") && !g_str_has_prefix (path, "/dlq/")) ||
       soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
       soup_message_headers_get_content_length (headers) <= ODD_GATEWAY_MAX_BODY_BYTES)
     return;
@@ -894,6 +927,7 @@ odd_gateway_add_routes (OddGateway *self)
   odd_http_server_add_route (self->http, "/docs", get, on_docs, self);
   odd_http_server_add_route (self->http, "/docs/", get, on_docs, self);
 
-  soup_server_add_early_handler (soup, "/jobs", on_early_request, self, NULL);
-  soup_server_add_early_handler (soup, "/dlq", on_early_request, self, NULL);
+  /* On "/", the path OddHttpServer handles: libsoup keeps one handler per path, and an early
+   * handler on "/jobs" would shadow the normal one for that path. */
+  soup_server_add_early_handler (soup, "/", on_early_request, self, NULL);
 }

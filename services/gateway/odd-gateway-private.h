@@ -59,6 +59,11 @@ JsonNode  *odd_gateway_new_retry_job     (JsonObject        *failed_job,
                                           gint64             next_generation,
                                           char             **error_message);
 
+/* odd-gateway-json.c: FALSE with a one-line reason when @data is not RFC 8259 JSON. */
+gboolean  odd_gateway_json_check_strict  (const char        *data,
+                                          gsize              len,
+                                          char             **error_message);
+
 /* odd-gateway-replay.c: POST /dlq/replay, on a worker thread */
 typedef struct {
   OddGateway *gateway;   /* a reference */

@@ -17,6 +17,7 @@
 
 #include "odd-service.h"
 #include "odd-gateway.h"
+#include "odd-gateway-private.h"
 
 static const char *broker_url;        /* NULL: no broker, cases that need one skip */
 static SoupSession *session;
@@ -674,6 +675,38 @@ test_config_invalid (void)
     g_setenv ("CONTRACTS_PATH", saved_contracts, TRUE);
 }
 
+/* ---- tests: strict JSON ---- */
+
+static void
+test_json_strict (void)
+{
+  static const char *const good[] = {
+    "{}", "[]", " {\"a\" : [1, -0.5e+3, 0, 1E2, true, false, null, \"\\u00e9\\n\\\"\"]}\n",
+    "\"s\"", "0", "-1", "{\"a\":{\"b\":[[],{}]}}", "\"\xc3\xa9\"", "1.5e-400",
+  };
+  static const char *const bad[] = {
+    "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{a:1}", "01", "1.", ".5", "+1", "0x10",
+    "1e", "1e+", "-", "tru", "nul", "True", "NaN", "\"a", "\"\\x41\"", "\"\\u12\"", "\"a\tb\"",
+    "{\"a\" 1}", "{\"a\":1 /* c */}", "1 2", "{}{}", "[1]]", "1e999", "-1e999", "{\"a\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *problem = NULL;
+
+      if (!odd_gateway_json_check_strict (good[i], strlen (good[i]), &problem))
+        g_error ("refused valid JSON %s: %s", good[i], problem);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *problem = NULL;
+
+      if (odd_gateway_json_check_strict (bad[i], strlen (bad[i]), &problem))
+        g_error ("accepted invalid JSON <%s>", bad[i]);
+      g_assert_nonnull (problem);
+    }
+}
+
 /* ---- tests: service endpoints ---- */
 
 static void
@@ -839,7 +872,11 @@ static const Case cases[] = {
   { "empty-body", "POST", "/jobs", JSON, "", NULL, 400 },
   { "whitespace-body", "POST", "/jobs", JSON, "  \n ", NULL, 400 },
   { "trailing-garbage", "POST", "/jobs", JSON, "{\"type\":\"t\"} x", NULL, 400 },
-  { "single-quotes", "POST", "/jobs", JSON, "{'type':'t'}", NULL, 400 },
+  { "single-quotes", "POST", "/jobs", JSON, "{'type':'t'}", NULL, 400, "Malformed JSON" },
+  { "hex-number", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"n\":0x10}}", NULL, 400, "Malformed JSON" },
+  { "comment", "POST", "/jobs", JSON, "{\"type\":\"t\" /* c */}", NULL, 400, "Malformed JSON" },
+  { "infinite-number", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"n\":1e999}}", NULL, 400, "Malformed JSON", "out of range" },
+  { "raw-tab-in-string", "POST", "/jobs", JSON, "{\"type\":\"a\tb\"}", NULL, 400, "Malformed JSON", "control" },
   { "invalid-utf8", "POST", "/jobs", JSON, NULL, body_bad_utf8, 400 },
   { "nul-byte", "POST", "/jobs", JSON, NULL, body_nul, 400 },
   /* not an object */
@@ -1595,6 +1632,7 @@ main (int   argc,
 
   g_test_add_func ("/gateway/config/defaults", test_config_defaults);
   g_test_add_func ("/gateway/config/invalid", test_config_invalid);
+  g_test_add_func ("/gateway/json-strict", test_json_strict);
   g_test_add_func ("/gateway/healthz-openapi-docs", test_healthz_openapi_docs);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -1,0 +1,264 @@
+/* odd-gateway-json.c: a strict RFC 8259 syntax check of request bodies
+ *
+ * json-glib 1.6 parses a superset of JSON: single-quoted strings, hex numbers, comments,
+ * leading zeros, and 1e999 as infinity, which it then writes back as "inf.0", a document no
+ * consumer can parse. The gateway is where jobs enter, so it refuses what is not JSON before
+ * anything is published. The check is iterative: hostile nesting costs memory proportional
+ * to the body (bounded by the body limit), never stack.
+ *
+ * Copyright 2026 The Distributed Task Observatory authors
+ * SPDX-License-Identifier: MIT
+ */
+#define G_LOG_DOMAIN "odd-gateway"
+
+#include <math.h>
+#include <string.h>
+
+#include "odd-gateway-private.h"
+
+typedef enum {
+  EXPECT_VALUE,
+  EXPECT_VALUE_OR_END,   /* just after '[' */
+  EXPECT_KEY_OR_END,     /* just after '{' */
+  EXPECT_KEY,            /* after ',' in an object */
+  EXPECT_COLON,
+  AFTER_VALUE,
+} State;
+
+static gboolean
+fail (char       **error_message,
+      gsize        offset,
+      const char  *what)
+{
+  if (error_message != NULL)
+    *error_message = g_strdup_printf ("Malformed JSON at byte %" G_GSIZE_FORMAT ": %s", offset, what);
+  return FALSE;
+}
+
+static gboolean
+is_ws (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* @p is just after the opening quote; returns the offset after the closing one, or 0. */
+static gsize
+scan_string (const char  *data,
+             gsize        len,
+             gsize        p,
+             char       **error_message)
+{
+  while (p < len)
+    {
+      guchar c = (guchar) data[p];
+
+      if (c == '"')
+        return p + 1;
+      if (c < 0x20)
+        return fail (error_message, p, "control character in a string (escape it)");
+      if (c == '\\')
+        {
+          if (p + 1 >= len)
+            break;
+          c = (guchar) data[p + 1];
+          if (c == 'u')
+            {
+              if (p + 6 > len)
+                break;
+              for (gsize i = p + 2; i < p + 6; i++)
+                if (!g_ascii_isxdigit (data[i]))
+                  return fail (error_message, i, "\\u needs four hex digits");
+              p += 6;
+              continue;
+            }
+          if (strchr ("\"\\/bfnrt", c) == NULL || c == '\0')
+            return fail (error_message, p, "invalid escape in a string");
+          p += 2;
+          continue;
+        }
+      p++;
+    }
+
+  return fail (error_message, len, "unterminated string");
+}
+
+static gsize
+scan_digits (const char *data,
+             gsize       len,
+             gsize       p)
+{
+  while (p < len && g_ascii_isdigit (data[p]))
+    p++;
+  return p;
+}
+
+/* Returns the offset after the number, or 0. */
+static gsize
+scan_number (const char  *data,
+             gsize        len,
+             gsize        p,
+             char       **error_message)
+{
+  gsize start = p;
+  gsize end;
+  g_autofree char *token = NULL;
+
+  if (data[p] == '-')
+    p++;
+  if (p >= len || !g_ascii_isdigit (data[p]))
+    return fail (error_message, p, "a number needs digits");
+  if (data[p] == '0')
+    {
+      p++;
+      if (p < len && g_ascii_isdigit (data[p]))
+        return fail (error_message, p, "leading zeros are not allowed");
+    }
+  else
+    {
+      p = scan_digits (data, len, p);
+    }
+  if (p < len && data[p] == '.')
+    {
+      end = scan_digits (data, len, p + 1);
+      if (end == p + 1)
+        return fail (error_message, p, "a fraction needs digits");
+      p = end;
+    }
+  if (p < len && (data[p] == 'e' || data[p] == 'E'))
+    {
+      p++;
+      if (p < len && (data[p] == '+' || data[p] == '-'))
+        p++;
+      end = scan_digits (data, len, p);
+      if (end == p)
+        return fail (error_message, p, "an exponent needs digits");
+      p = end;
+    }
+
+  /* Valid grammar, but 1e999 has no double: it would come back out as "inf". */
+  token = g_strndup (data + start, p - start);
+  if (!isfinite (g_ascii_strtod (token, NULL)))
+    return fail (error_message, start, "number out of range");
+
+  return p;
+}
+
+gboolean
+odd_gateway_json_check_strict (const char  *data,
+                               gsize        len,
+                               char       **error_message)
+{
+  g_autoptr(GByteArray) stack = g_byte_array_new ();
+  State state = EXPECT_VALUE;
+  gsize p = 0;
+
+  while (TRUE)
+    {
+      char c;
+
+      while (p < len && is_ws (data[p]))
+        p++;
+      if (p >= len)
+        break;
+      c = data[p];
+
+      switch (state)
+        {
+        case EXPECT_VALUE:
+        case EXPECT_VALUE_OR_END:
+          if (state == EXPECT_VALUE_OR_END && c == ']')
+            {
+              g_byte_array_set_size (stack, stack->len - 1);
+              state = AFTER_VALUE;
+              p++;
+            }
+          else if (c == '{' || c == '[')
+            {
+              guint8 kind = (guint8) c;
+
+              g_byte_array_append (stack, &kind, 1);
+              state = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END;
+              p++;
+            }
+          else if (c == '"')
+            {
+              if ((p = scan_string (data, len, p + 1, error_message)) == 0)
+                return FALSE;
+              state = AFTER_VALUE;
+            }
+          else if (c == '-' || g_ascii_isdigit (c))
+            {
+              if ((p = scan_number (data, len, p, error_message)) == 0)
+                return FALSE;
+              state = AFTER_VALUE;
+            }
+          else
+            {
+              static const char *const literals[] = { "true", "false", "null" };
+              gboolean found = FALSE;
+
+              for (guint i = 0; i < G_N_ELEMENTS (literals) && !found; i++)
+                {
+                  gsize n = strlen (literals[i]);
+
+                  if (len - p >= n && memcmp (data + p, literals[i], n) == 0)
+                    {
+                      p += n;
+                      found = TRUE;
+                    }
+                }
+              if (!found)
+                return fail (error_message, p, "expected a value");
+              state = AFTER_VALUE;
+            }
+          break;
+
+        case EXPECT_KEY_OR_END:
+        case EXPECT_KEY:
+          if (state == EXPECT_KEY_OR_END && c == '}')
+            {
+              g_byte_array_set_size (stack, stack->len - 1);
+              state = AFTER_VALUE;
+              p++;
+            }
+          else if (c == '"')
+            {
+              if ((p = scan_string (data, len, p + 1, error_message)) == 0)
+                return FALSE;
+              state = EXPECT_COLON;
+            }
+          else
+            {
+              return fail (error_message, p, "expected a member name in double quotes");
+            }
+          break;
+
+        case EXPECT_COLON:
+          if (c != ':')
+            return fail (error_message, p, "expected ':'");
+          state = EXPECT_VALUE;
+          p++;
+          break;
+
+        case AFTER_VALUE:
+          if (stack->len == 0)
+            return fail (error_message, p, "data after the JSON value");
+          if (c == ',')
+            state = stack->data[stack->len - 1] == '{' ? EXPECT_KEY : EXPECT_VALUE;
+          else if (c == (stack->data[stack->len - 1] == '{' ? '}' : ']'))
+            g_byte_array_set_size (stack, stack->len - 1);
+          else
+            return fail (error_message, p, stack->data[stack->len - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+          p++;
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  if (state != AFTER_VALUE || stack->len > 0)
+    return fail (error_message, len, "unexpected end of the body");
+
+  return TRUE;
+}
