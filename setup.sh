@@ -23,7 +23,11 @@ PACKAGES=(
 # Only the tests need these: load generator, leak checker, second compiler.
 TEST_PACKAGES=(wrk valgrind clang)
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+if [[ -t 2 ]]; then
+  say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+else
+  say() { printf '==> %s\n' "$*" >&2; }
+fi
 die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
