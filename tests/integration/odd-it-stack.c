@@ -2,6 +2,7 @@
 
 #include "odd-it-stack.h"
 
+#include <unistd.h>
 #include <gio/gio.h>
 
 #ifdef ODD_IT_HAVE_FIXTURE
@@ -32,6 +33,43 @@ external_names[][2] = {
   { "redis", "ODD_IT_REDIS_URL" },
   { "rabbitmq", "ODD_IT_RABBITMQ_URL" },
 };
+
+#ifdef ODD_IT_HAVE_FIXTURE
+/* A failed assertion aborts the test program before odd_test_stack_stop() runs, and the
+ * stack's servers are detached processes: they would outlive it. A small shell watches
+ * this process and, if it dies while the state directory still exists (a clean stop
+ * removes it), stops that stack with `oddctl local down` and removes the directory. */
+static void
+start_watchdog (const char *state_dir)
+{
+  const char *build_dir = g_getenv ("ODD_BUILD_DIR");
+  g_autofree char *oddctl = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *q_state = NULL;
+  g_autofree char *q_oddctl = NULL;
+  g_autoptr (GError) error = NULL;
+  /* its own session: a timeout that kills the test's process group spares it */
+  const char *argv[] = { "setsid", "/bin/sh", "-c", NULL, NULL };
+
+  if (build_dir == NULL)
+    return;
+  oddctl = g_build_filename (build_dir, "app", "oddctl", "oddctl", NULL);
+  if (!g_file_test (oddctl, G_FILE_TEST_IS_EXECUTABLE))
+    return;
+  q_state = g_shell_quote (state_dir);
+  q_oddctl = g_shell_quote (oddctl);
+  script = g_strdup_printf ("while kill -0 %d 2>/dev/null; do sleep 1; done;"
+                            " if [ -d %s ]; then ODD_STATE_DIR=%s %s local down; rm -rf %s; fi",
+                            (int) getpid (), q_state, q_state, q_oddctl, q_state);
+  argv[3] = script;
+  /* not reaped by us: GLib double-forks, so the watchdog outlives this process */
+  if (!g_spawn_async (NULL, (char **) argv, NULL,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL |
+                      G_SPAWN_STDIN_FROM_DEV_NULL,
+                      NULL, NULL, NULL, &error))
+    g_test_message ("no stack watchdog: %s", error->message);
+}
+#endif
 
 OddItStack *
 odd_it_stack_start (GError **error)
@@ -65,6 +103,7 @@ odd_it_stack_start (GError **error)
       g_hash_table_unref (stack->urls);
       return NULL;
     }
+  start_watchdog (odd_test_stack_get_state_dir (stack->fixture));
   return g_steal_pointer (&stack);
 #else
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,

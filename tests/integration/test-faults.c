@@ -249,8 +249,18 @@ kill_mid_run (const char *service)
       g_ptr_array_add (accepted, g_steal_pointer (&id));
       if (i == n / 2)
         {
+          gint64 open;
+
+          /* the kill must land mid-run: some accepted jobs not yet terminal */
+          conn = odd_it_pg (it);
+          open = count_in (conn, "SELECT count(*) FROM jobs WHERE status NOT IN ('COMPLETED', 'FAILED')"
+                           " AND id = ANY($1::uuid[])", accepted);
+          PQfinish (conn);
           odd_it_kill (it, service, SIGKILL);
-          g_test_message ("%s killed after %u submissions", service, i + 1);
+          g_test_message ("%s killed after %u submissions, %" G_GINT64_FORMAT " of them stored and"
+                          " not yet terminal", service, i + 1, open);
+          if (g_str_equal (service, ODD_IT_PROCESSOR))
+            g_assert_cmpint (open, >, 0);
         }
     }
   odd_it_up (it);
