@@ -2,22 +2,33 @@
 
 #include "odd-event-store.h"
 
-#include <stdlib.h>
+#include <gio/gio.h>
 
 #include "odd-pg.h"
 
 gboolean
 odd_event_store_insert (PGconn     *conn,
                         GPtrArray  *envelopes,
+                        GPtrArray  *event_ids,
                         GArray     *seqs,
                         GError    **error)
 {
-  g_autoptr(GString) batch = g_string_sized_new (1024 * envelopes->len + 2);
+  g_autoptr(GString) batch = NULL;
   g_autoptr(PGresult) res = NULL;
+  g_autoptr(GHashTable) index = NULL;
   const char *params[1];
   guint base = seqs->len;
   int n;
 
+  g_return_val_if_fail (envelopes->len == event_ids->len, FALSE);
+
+  g_array_set_size (seqs, base + envelopes->len);
+  for (guint i = 0; i < envelopes->len; i++)
+    g_array_index (seqs, gint64, base + i) = 0;
+  if (envelopes->len == 0)
+    return TRUE;
+
+  batch = g_string_sized_new (1024 * envelopes->len + 2);
   g_string_append_c (batch, '[');
   for (guint i = 0; i < envelopes->len; i++)
     {
@@ -28,41 +39,40 @@ odd_event_store_insert (PGconn     *conn,
   g_string_append_c (batch, ']');
   params[0] = batch->str;
 
-  g_array_set_size (seqs, base + envelopes->len);
-  for (guint i = 0; i < envelopes->len; i++)
-    g_array_index (seqs, gint64, base + i) = 0;
-
-  if (envelopes->len == 0)
-    return TRUE;
-
   /* One jsonb array parameter: no array-literal escaping; ORDER BY the ordinality makes seq
-   * follow the delivery order. RETURNING cannot name the ordinality, so it is joined back
-   * (the first copy of an id repeated within the batch gets the seq). */
+   * follow the delivery order. */
   res = odd_pg_query (conn,
-                      "WITH input AS ("
-                      "  SELECT e, i FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i)"
-                      "), ins AS ("
-                      "  INSERT INTO job_events (event_id, job_id, event_type, occurred_at, received_at, envelope)"
-                      "  SELECT (e->>'eventId')::uuid, (e->'payload'->>'id')::uuid, e->>'eventType',"
-                      "         (e->>'occurredAt')::timestamptz, now(), e"
-                      "  FROM input ORDER BY i"
-                      "  ON CONFLICT (event_id) DO NOTHING"
-                      "  RETURNING seq, event_id"
-                      ") "
-                      "SELECT ins.seq, min(input.i) FROM ins JOIN input ON (input.e->>'eventId')::uuid = ins.event_id "
-                      "GROUP BY ins.seq",
+                      "INSERT INTO job_events (event_id, job_id, event_type, occurred_at, received_at, envelope) "
+                      "SELECT (e->>'eventId')::uuid, (e->'payload'->>'id')::uuid, e->>'eventType', "
+                      "       (e->>'occurredAt')::timestamptz, now(), e "
+                      "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i) "
+                      "ORDER BY i "
+                      "ON CONFLICT (event_id) DO NOTHING "
+                      "RETURNING seq, event_id::text",
                       1, params, error);
   if (res == NULL)
     return FALSE;
+
+  /* event id → its first position in the batch (a second copy in the same batch stays 0). */
+  index = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = envelopes->len; i-- > 0;)
+    g_hash_table_insert (index, event_ids->pdata[i], GUINT_TO_POINTER (i + 1));
 
   n = PQntuples (res);
   for (int row = 0; row < n; row++)
     {
       gint64 seq = g_ascii_strtoll (PQgetvalue (res, row, 0), NULL, 10);
-      gint64 ordinal = g_ascii_strtoll (PQgetvalue (res, row, 1), NULL, 10);
+      guint position = GPOINTER_TO_UINT (g_hash_table_lookup (index, PQgetvalue (res, row, 1)));
 
-      if (ordinal >= 1 && ordinal <= (gint64) envelopes->len)
-        g_array_index (seqs, gint64, base + ordinal - 1) = seq;
+      if (position == 0)
+        {
+          /* Committed but not matched: the caller must resynchronise from the store. */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "job_events returned event %s, which is not in the batch",
+                       PQgetvalue (res, row, 1));
+          return FALSE;
+        }
+      g_array_index (seqs, gint64, base + position - 1) = seq;
     }
   return TRUE;
 }

@@ -10,10 +10,13 @@ G_BEGIN_DECLS
 #define ODD_EVENT_STORE_LOCK_KEY G_GINT64_CONSTANT (0x6f64646d65747269)
 
 /* Inserts the envelopes (JSON texts, already validated), in order, in one statement
- * (ON CONFLICT (event_id) DO NOTHING). @seqs receives one gint64 per envelope: its new seq,
- * or 0 when the event was already stored (or is a second copy within the batch). */
+ * (ON CONFLICT (event_id) DO NOTHING). @event_ids: their eventIds in lower case, as PostgreSQL
+ * prints uuids. Appends to @seqs one gint64 per envelope: its new seq, or 0 when the event was
+ * already stored (or is a second copy within the batch). A G_IO_ERROR means the rows were
+ * committed but could not be matched to the batch: replay from the store. */
 gboolean odd_event_store_insert      (PGconn            *conn,
                                       GPtrArray         *envelopes,
+                                      GPtrArray         *event_ids,
                                       GArray            *seqs,
                                       GError           **error);
 /* max(seq), 0 when empty. */

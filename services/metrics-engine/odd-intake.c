@@ -135,7 +135,8 @@ odd_intake_check (OddSchemaRegistry *registry,
 
   self->valid = TRUE;
   self->event_id = g_ascii_strdown (string_member (object, "eventId"), -1);
-  self->text = odd_json_to_string (self->envelope);
+  /* The delivered text itself (checked UTF-8 without NULs above): no second serialisation. */
+  self->text = g_strndup (body, len);
   return g_steal_pointer (&self);
 }
 

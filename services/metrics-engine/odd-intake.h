@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 typedef struct {
   gboolean  valid;
   JsonNode *envelope;        /* the parsed message; NULL when unparseable */
-  char     *text;            /* compact JSON of @envelope, what the event store keeps */
+  char     *text;            /* the JSON text of a valid delivery, what the event store keeps */
   char     *event_id;        /* valid only */
   char     *reason;          /* "invalid" or "unparseable" (not valid only) */
   char     *error;           /* why it is not valid */

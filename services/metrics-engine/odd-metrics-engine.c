@@ -409,14 +409,19 @@ store_events (Worker     *w,
               GError    **error)
 {
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
   g_autoptr(GError) batch_error = NULL;
 
   for (guint i = 0; i < valid->len; i++)
-    g_ptr_array_add (texts, ((OddIntake *) valid->pdata[i])->text);
+    {
+      g_ptr_array_add (texts, ((OddIntake *) valid->pdata[i])->text);
+      g_ptr_array_add (ids, ((OddIntake *) valid->pdata[i])->event_id);
+    }
 
-  if (odd_event_store_insert (w->pg, texts, seqs, &batch_error))
+  if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
     return TRUE;
-  if (PQstatus (w->pg) != CONNECTION_OK)
+  /* A broken connection, or rows committed but unmatched: reconnect, the replay squares it. */
+  if (PQstatus (w->pg) != CONNECTION_OK || batch_error->domain == G_IO_ERROR)
     {
       g_propagate_error (error, g_steal_pointer (&batch_error));
       return FALSE;
@@ -428,15 +433,17 @@ store_events (Worker     *w,
     {
       OddIntake *intake = valid->pdata[i];
       g_autoptr(GPtrArray) one = g_ptr_array_new ();
+      g_autoptr(GPtrArray) one_id = g_ptr_array_new ();
       g_autoptr(GError) local_error = NULL;
       guint before = seqs->len;
 
       g_ptr_array_add (one, intake->text);
-      if (!odd_event_store_insert (w->pg, one, seqs, &local_error))
+      g_ptr_array_add (one_id, intake->event_id);
+      if (!odd_event_store_insert (w->pg, one, one_id, seqs, &local_error))
         {
           g_autofree char *why = NULL;
 
-          if (PQstatus (w->pg) != CONNECTION_OK)
+          if (PQstatus (w->pg) != CONNECTION_OK || local_error->domain == G_IO_ERROR)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
@@ -721,6 +728,7 @@ worker_thread (gpointer data)
   OddMetricsEngine *self = data;
   Worker w = { .engine = self };
   guint backoff = 100;
+  g_autofree char *last_warning = NULL;
 
   while (!is_stopping (self))
     {
@@ -749,8 +757,10 @@ worker_thread (gpointer data)
 
       if (ok)
         {
-          odd_info (NULL, "consuming %s (prefetch %u); metrics:applied_seq %" G_GINT64_FORMAT,
-                    ODD_QUEUE_LIFECYCLE, self->prefetch, w.store_max_seq);
+          odd_info (NULL, "consuming %s (prefetch %u); metrics:applied_seq %" G_GINT64_FORMAT "%s",
+                    ODD_QUEUE_LIFECYCLE, self->prefetch, w.store_max_seq,
+                    last_warning ? " (recovered)" : "");
+          g_clear_pointer (&last_warning, g_free);
           set_not_ready (self, NULL);
           backoff = 100;
           w.next_check = g_get_monotonic_time () + (gint64) self->check_interval_ms * 1000;
@@ -766,8 +776,12 @@ worker_thread (gpointer data)
       {
         g_autofree char *reason = g_strdup_printf ("%s: %s", stage, error->message);
 
-        odd_warning (NULL, "%s; reconnecting in %u ms", reason, backoff);
+        /* Once per distinct failure, not at every retry while an outage lasts. */
+        if (g_strcmp0 (reason, last_warning) != 0)
+          odd_warning (NULL, "%s; reconnecting (backoff up to %u ms)", reason, MAX_BACKOFF_MS);
         set_not_ready (self, reason);
+        g_free (last_warning);
+        last_warning = g_steal_pointer (&reason);
       }
       if (!engine_sleep (self, backoff))
         break;

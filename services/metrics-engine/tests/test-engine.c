@@ -456,7 +456,8 @@ test_counts_exact_with_duplicates (void)
   if (!have_servers ())
     return;
   reset_namespace ();
-  w = workload_new (1000);
+  /* ODD_ME_TEST_JOBS makes this a throughput measurement (default 1000 jobs, ~3800 events). */
+  w = workload_new (g_getenv ("ODD_ME_TEST_JOBS") ? (guint) atoi (g_getenv ("ODD_ME_TEST_JOBS")) : 1000);
   publish_events (w->events, 2);
 
   metrics = odd_metrics_new ("metrics-engine");
@@ -464,14 +465,17 @@ test_counts_exact_with_duplicates (void)
   start = g_get_monotonic_time ();
   odd_metrics_engine_start (engine);
 
-  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 60));
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 600));
   seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
   g_test_message ("%u deliveries (%u unique events) stored and applied in %.2f s: %.0f deliveries/s",
                   w->events->len * 2, w->events->len, seconds, w->events->len * 2 / seconds);
   g_assert_true (wait_for (engine_ready, engine, 10));
 
   /* The second copies are dropped by the event store, not counted again. */
-  g_assert_true (wait_for (duplicates_seen, &(DupProbe) { metrics, w->events->len }, 30));
+  g_assert_true (wait_for (duplicates_seen, &(DupProbe) { metrics, w->events->len }, 300));
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_test_message ("all %u deliveries (duplicates included) done in %.2f s: %.0f deliveries/s",
+                  w->events->len * 2, seconds, w->events->len * 2 / seconds);
   for (int i = 0; i < 200 && queue_messages (ODD_QUEUE_LIFECYCLE) > 0; i++)
     g_usleep (50 * 1000);
   g_assert_cmpuint (queue_messages (ODD_QUEUE_LIFECYCLE), ==, 0);
