@@ -46,6 +46,34 @@ odd_latency_buckets_parse (const char *const *fields,
   return buckets;
 }
 
+const double odd_latency_standard_bounds_ms[] = {
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000,
+};
+const guint odd_latency_n_standard_bounds = G_N_ELEMENTS (odd_latency_standard_bounds_ms);
+
+void
+odd_latency_buckets_add_bounds (GArray       *buckets,
+                                const double *bounds,
+                                guint         n_bounds)
+{
+  guint n_present = buckets->len;
+
+  for (guint i = 0; i < n_bounds; i++)
+    {
+      gboolean present = FALSE;
+
+      for (guint j = 0; j < n_present && !present; j++)
+        present = g_array_index (buckets, OddLatencyBucket, j).upper_ms == bounds[i];
+      if (!present)
+        {
+          OddLatencyBucket empty = { bounds[i], 0 };
+          g_array_append_val (buckets, empty);
+        }
+    }
+
+  g_array_sort (buckets, compare_buckets);
+}
+
 double
 odd_latency_percentile (const OddLatencyBucket *buckets,
                         guint                   n,

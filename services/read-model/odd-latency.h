@@ -16,6 +16,18 @@ GArray   *odd_latency_buckets_parse   (const char *const *fields,
                                        const char *const *values,
                                        guint              n);
 
+/* The bucket bounds (ms) the metrics-engine writes (its odd_aggregates_latency_bounds_ms,
+ * plus "+Inf"). It only writes buckets that have observations. */
+extern const double odd_latency_standard_bounds_ms[];
+extern const guint  odd_latency_n_standard_bounds;
+
+/* Adds an empty bucket for each of @bounds that @buckets lacks, keeping them sorted. Without
+ * them, a bucket's lower bound would be the previous *non-empty* one and the interpolation
+ * would run over too wide a range: 4 observations in (50, 100] alone would give p50 = 50. */
+void      odd_latency_buckets_add_bounds (GArray       *buckets,
+                                          const double *bounds,
+                                          guint         n_bounds);
+
 /* The @quantile (0..1) of @buckets (sorted): linear interpolation inside the bucket that holds
  * the rank, from the previous bound (0 for the first) to its own; the overflow bucket answers
  * its lower bound. 0 when there are no observations. */

@@ -558,6 +558,7 @@ query_latency (redisContext  *redis,
   g_autoptr(redisReply) reply = NULL;
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
   g_autoptr(GPtrArray) values = g_ptr_array_new ();
+  GArray *buckets;
 
   reply = odd_redis_command (redis, error, "HGETALL metrics:latency");
   if (reply == NULL)
@@ -569,8 +570,11 @@ query_latency (redisContext  *redis,
       g_ptr_array_add (values, reply->element[i + 1]->str);
     }
 
-  return odd_latency_buckets_parse ((const char *const *) fields->pdata,
-                                    (const char *const *) values->pdata, fields->len);
+  buckets = odd_latency_buckets_parse ((const char *const *) fields->pdata,
+                                       (const char *const *) values->pdata, fields->len);
+  odd_latency_buckets_add_bounds (buckets, odd_latency_standard_bounds_ms,
+                                  odd_latency_n_standard_bounds);
+  return buckets;
 }
 
 GArray *
@@ -634,7 +638,7 @@ scan_types (redisContext  *redis,
       g_autoptr(redisReply) reply = NULL;
       redisReply *keys;
 
-      reply = odd_redis_command (redis, error, "SCAN %s MATCH metrics:type:* COUNT 100", cursor);
+      reply = odd_redis_command (redis, error, "SCAN %s MATCH metrics:type:* COUNT 1000", cursor);
       if (reply == NULL)
         return NULL;
       if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||

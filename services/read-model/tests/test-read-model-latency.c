@@ -72,6 +72,37 @@ test_parse (void)
 }
 
 static void
+test_standard_bounds (void)
+{
+  /* What the metrics-engine writes for 4 jobs of 60..95 ms: only the non-empty bucket. */
+  const char *fields[] = { "100" };
+  const char *values[] = { "4" };
+  g_autoptr(GArray) buckets = odd_latency_buckets_parse (fields, values, 1);
+  const OddLatencyBucket *b;
+
+  g_assert_cmpfloat (odd_latency_percentile ((const OddLatencyBucket *) buckets->data, buckets->len, 0.5), ==, 50.0);
+
+  odd_latency_buckets_add_bounds (buckets, odd_latency_standard_bounds_ms, odd_latency_n_standard_bounds);
+  b = (const OddLatencyBucket *) buckets->data;
+  g_assert_cmpuint (buckets->len, ==, odd_latency_n_standard_bounds);
+  for (guint i = 1; i < buckets->len; i++)
+    g_assert_cmpfloat (b[i - 1].upper_ms, <, b[i].upper_ms);
+  /* (50, 100] now: 50 + 50 * 2/4. */
+  g_assert_cmpfloat_with_epsilon (odd_latency_percentile (b, buckets->len, 0.5), 75.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (odd_latency_percentile (b, buckets->len, 1.0), 100.0, 1e-9);
+
+  /* Bounds already present are not doubled; other bounds stay. */
+  {
+    const char *f2[] = { "100", "+Inf", "75" };
+    const char *v2[] = { "4", "1", "2" };
+    g_autoptr(GArray) more = odd_latency_buckets_parse (f2, v2, 3);
+
+    odd_latency_buckets_add_bounds (more, odd_latency_standard_bounds_ms, odd_latency_n_standard_bounds);
+    g_assert_cmpuint (more->len, ==, odd_latency_n_standard_bounds + 2);
+  }
+}
+
+static void
 test_summary (void)
 {
   const char *fields[] = { "100", "10", "1000" };
@@ -100,6 +131,7 @@ main (int   argc,
   g_test_add_func ("/read-model/latency/empty-buckets", test_empty_buckets);
   g_test_add_func ("/read-model/latency/overflow", test_overflow_bucket);
   g_test_add_func ("/read-model/latency/parse", test_parse);
+  g_test_add_func ("/read-model/latency/standard-bounds", test_standard_bounds);
   g_test_add_func ("/read-model/latency/summary", test_summary);
 
   return g_test_run ();
