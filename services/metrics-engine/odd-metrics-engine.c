@@ -450,6 +450,9 @@ store_events (Worker     *w,
             }
           why = g_strdup_printf ("Event store refused the event: %s", local_error->message);
           odd_intake_reject (intake, "invalid", why);
+          /* Whatever the store refused must not go into dead_letters.message either: keep the
+           * raw text (a JSON string) as the original event. */
+          g_clear_pointer (&intake->envelope, json_node_unref);
           g_array_set_size (seqs, before + 1);
           g_array_index (seqs, gint64, before) = 0;
         }
