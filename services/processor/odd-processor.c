@@ -720,6 +720,8 @@ finish_attempt (OddProcessor *self,
       emit_executed (self, it, run, attempt, TRUE, NULL, run->status);
       emit_terminal (self, it, run);
       odd_counter_inc (self->completed, NULL);
+      odd_log (G_LOG_LEVEL_DEBUG, run->correlation_id, "job %s completed on attempt %d",
+               run->id, attempt);
     }
   else
     {
@@ -734,6 +736,9 @@ finish_attempt (OddProcessor *self,
           emit_executed (self, it, run, attempt, FALSE, run->last_error, run->status);
           schedule_attempt (self, run, now, (gint64) delay * 1000);
           odd_counter_inc (self->retried, NULL);
+          odd_log (G_LOG_LEVEL_DEBUG, run->correlation_id,
+                   "job %s: attempt %d failed (%s), next in %u ms", run->id, attempt,
+                   run->last_error, delay);
           return;
         }
 
@@ -743,6 +748,8 @@ finish_attempt (OddProcessor *self,
       emit_terminal (self, it, run);
       dead_letter_retries_exhausted (self, it, run, TRUE);
       odd_counter_inc (self->failed, NULL);
+      odd_info (run->correlation_id, "job %s failed after %d attempts: %s", run->id, attempt,
+                run->last_error);
     }
 
   /* Terminal: the deliveries are acked after the commit and the confirms. */
@@ -796,6 +803,8 @@ start_run (OddProcessor *self,
           run->finished = FALSE;
           mark_dirty (it, run);
           emit_validated (self, it, run);
+          odd_info (run->correlation_id, "job %s: retry as generation %d", run->id,
+                    run->generation);
           g_hash_table_insert (self->runs, run->id, run);
           schedule_attempt (self, run, now, 0);
           return;
