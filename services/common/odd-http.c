@@ -8,6 +8,9 @@
 #include "odd-ids.h"
 
 #define DEFER_MAX_THREADS 8
+/* libsoup reads a whole body before the handler runs; past this size it is read and
+ * dropped instead of kept (the handler answers 413). */
+#define DEFAULT_MAX_BODY  (1024 * 1024)
 
 typedef struct {
   char           *path;
@@ -26,6 +29,7 @@ struct _OddHttpServer {
   OddHttpReadyFunc  ready;
   gpointer          ready_data;
   gboolean          cors;
+  gsize             max_body;
 
   GPtrArray        *routes;
   SoupServer       *soup;
@@ -43,6 +47,8 @@ G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
 #define DATA_CORRELATION "odd-correlation-id"
 #define DATA_ROUTE       "odd-route"
 #define DATA_START       "odd-start"
+#define DATA_TOO_LARGE   "odd-too-large"
+#define DATA_RECEIVED    "odd-received"
 
 static void
 route_free (gpointer data)
@@ -279,6 +285,66 @@ set_cors_headers (OddHttpServer     *self,
 }
 
 static void
+reply_too_large (OddHttpServer     *self,
+                 SoupServerMessage *msg)
+{
+  g_autofree char *error = g_strdup_printf ("Request body is larger than %" G_GSIZE_FORMAT " bytes",
+                                            self->max_body);
+
+  odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
+}
+
+static void
+on_got_chunk (SoupServerMessage *msg,
+              GBytes            *chunk,
+              gpointer           user_data)
+{
+  OddHttpServer *self = user_data;
+  gsize received = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), DATA_RECEIVED));
+
+  received += g_bytes_get_size (chunk);
+  g_object_set_data (G_OBJECT (msg), DATA_RECEIVED, GSIZE_TO_POINTER (received));
+  /* A chunked body has no length up front: stop keeping it once it is too big. */
+  if (received > self->max_body && !g_object_get_data (G_OBJECT (msg), DATA_TOO_LARGE))
+    {
+      g_object_set_data (G_OBJECT (msg), DATA_TOO_LARGE, GINT_TO_POINTER (TRUE));
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+    }
+}
+
+/* Runs once the headers are in, before libsoup reads the body. */
+static void
+early_callback (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  OddHttpServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      if (soup_message_headers_get_content_length (headers) > (goffset) self->max_body)
+        {
+          Route *route = find_route (self, path);
+
+          /* Answer now; the body is still read (keep-alive needs that) but not stored. */
+          soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+          g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
+          odd_http_correlation_id (msg);
+          if (self->cors)
+            set_cors_headers (self, msg);
+          reply_too_large (self, msg);
+        }
+    }
+  else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
+}
+
+static void
 server_callback (SoupServer        *server,
                  SoupServerMessage *msg,
                  const char        *path,
@@ -289,7 +355,8 @@ server_callback (SoupServer        *server,
   const char *method = soup_server_message_get_method (msg);
   Route *route;
 
-  g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  if (g_object_get_data (G_OBJECT (msg), DATA_START) == NULL)
+    g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
   odd_http_correlation_id (msg);
   if (self->cors)
     set_cors_headers (self, msg);
@@ -301,6 +368,12 @@ server_callback (SoupServer        *server,
   if (self->cors && strcmp (method, "OPTIONS") == 0)
     {
       odd_http_reply_text (msg, SOUP_STATUS_OK, NULL, NULL);
+      return;
+    }
+
+  if (g_object_get_data (G_OBJECT (msg), DATA_TOO_LARGE))
+    {
+      reply_too_large (self, msg);
       return;
     }
 
@@ -610,6 +683,7 @@ static void
 odd_http_server_init (OddHttpServer *self)
 {
   self->routes = g_ptr_array_new_with_free_func (route_free);
+  self->max_body = DEFAULT_MAX_BODY;
   self->context = g_main_context_ref_thread_default ();
 }
 
@@ -644,6 +718,7 @@ odd_http_server_new (const char       *service,
 
   server_header = g_strdup_printf ("odd-%s/%s", service, ODD_VERSION);
   self->soup = soup_server_new ("server-header", server_header, NULL);
+  soup_server_add_early_handler (self->soup, "/", early_callback, self, NULL);
   soup_server_add_handler (self->soup, "/", server_callback, self, NULL);
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_aborted), self);
@@ -665,6 +740,15 @@ odd_http_server_set_cors (OddHttpServer *self,
   g_return_if_fail (ODD_IS_HTTP_SERVER (self));
 
   self->cors = !!cors;
+}
+
+void
+odd_http_server_set_max_body (OddHttpServer *self,
+                              gsize          max_bytes)
+{
+  g_return_if_fail (ODD_IS_HTTP_SERVER (self));
+
+  self->max_body = MAX (max_bytes, 1);
 }
 
 void

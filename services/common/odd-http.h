@@ -37,6 +37,11 @@ OddHttpServer *odd_http_server_new        (const char        *service,
 /* Also answers OPTIONS preflights and sets Access-Control-Allow-* on every answer. */
 void           odd_http_server_set_cors   (OddHttpServer     *self,
                                            gboolean           cors);
+/* Added: the largest request body kept in memory (default 1 MiB). A longer Content-Length
+ * gets 413 before the body is read; a longer chunked body is dropped as it arrives, then 413.
+ * odd_http_read_json_body()'s own @max_bytes still applies below this. */
+void           odd_http_server_set_max_body (OddHttpServer   *self,
+                                             gsize            max_bytes);
 /* @path: exact path, or a prefix when it ends in '/' ("/jobs/" matches "/jobs/123/retry").
  * @methods: NULL-terminated list, e.g. (const char *[]) {"GET", NULL}; other methods get 405. */
 void           odd_http_server_add_route  (OddHttpServer     *self,

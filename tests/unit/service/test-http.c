@@ -436,6 +436,35 @@ test_defer_client_gone (Fixture *f, gconstpointer data)
 }
 
 static void
+test_max_body (Fixture *f, gconstpointer data)
+{
+  g_autofree char *big = g_strnfill (5000, 'x');
+  g_autoptr(Response) too_long = NULL;
+  g_autoptr(Response) after = NULL;
+  g_autoptr(Response) chunked_resp = NULL;
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/echo", odd_http_server_get_port (f->server));
+  g_autoptr(SoupMessage) chunked = soup_message_new ("POST", url);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (big, 5000, NULL);
+  GBytes *bytes = NULL;
+
+  odd_http_server_set_max_body (f->server, 1000);
+  too_long = request (f, "POST", "/echo", "application/json", big, -1, NULL, NULL);
+  assert_json_error (too_long, 413, "Request body is larger than 1000 bytes");
+  g_assert_true (odd_uuid_is_valid (soup_message_headers_get_one (too_long->headers, "X-Correlation-Id")));
+
+  /* no length up front: chunked */
+  soup_message_set_request_body (chunked, "application/json", stream, -1);
+  soup_session_send_and_read_async (f->session, chunked, G_PRIORITY_DEFAULT, NULL, on_sent, &bytes);
+  while (bytes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (soup_message_get_status (chunked), ==, 413);
+  g_bytes_unref (bytes);
+
+  after = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+static void
 test_json_body (Fixture *f, gconstpointer data)
 {
   g_autoptr(Response) ok = request (f, "POST", "/echo", "application/json; charset=utf-8", "{\"a\":1}", -1, NULL, NULL);
@@ -478,6 +507,7 @@ main (int argc, char **argv)
   ADD ("defer", test_defer);
   ADD ("defer-many", test_defer_many);
   ADD ("defer-client-gone", test_defer_client_gone);
+  ADD ("max-body", test_max_body);
   ADD ("json-body", test_json_body);
 #undef ADD
   return g_test_run ();
