@@ -943,6 +943,76 @@ test_second_instance_waits (void)
   odd_metrics_engine_stop (second);
 }
 
+/* GET http://127.0.0.1:@port@path; returns the status, @body the text. */
+static guint
+http_get (guint        port,
+          const char  *path,
+          char       **body)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 100; i++)
+    {
+      g_clear_error (&error);
+      bytes = soup_session_send_and_read (session, msg, NULL, &error);
+      if (bytes != NULL)
+        break;
+      g_clear_object (&msg);
+      msg = soup_message_new ("GET", url);
+      g_usleep (50 * 1000);
+    }
+  g_assert_no_error (error);
+  *body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  return soup_message_get_status (msg);
+}
+
+static void
+test_readyz_reason (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocess) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  const guint port = 19811;
+  guint status;
+  gint64 start;
+
+  if (!have_servers ())
+    return;
+  /* PostgreSQL unreachable (nothing listens on 19999): alive, but not ready, and says why. */
+  g_subprocess_launcher_setenv (launcher, "PORT", "19811", TRUE);
+  g_subprocess_launcher_setenv (launcher, "RABBITMQ_URL", amqp_url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "POSTGRES_URL", "postgresql://postgres@127.0.0.1:19999/odd_me", TRUE);
+  g_subprocess_launcher_setenv (launcher, "REDIS_URL", redis_url, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  engine = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("ODD_METRICS_ENGINE_BIN"), NULL);
+  g_assert_no_error (error);
+
+  status = http_get (port, "/healthz", &body);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&body, g_free);
+  g_usleep (500 * 1000);
+  status = http_get (port, "/readyz", &body);
+  g_assert_cmpuint (status, ==, 503);
+  node = odd_json_parse (body, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "status"), ==, "not_ready");
+  g_assert_nonnull (strstr (json_object_get_string_member (json_node_get_object (node), "reason"), "PostgreSQL"));
+
+  /* SIGTERM in the middle of the reconnect backoff: out promptly, exit 0. */
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (engine, SIGTERM);
+  g_subprocess_wait (engine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (engine), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -964,6 +1034,7 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/sigkill-restart", test_sigkill_restart);
   g_test_add_func ("/metrics-engine/second-instance-waits", test_second_instance_waits);
   g_test_add_func ("/metrics-engine/redis-restart", test_redis_restart);
+  g_test_add_func ("/metrics-engine/readyz-reason", test_readyz_reason);
 
   ret = g_test_run ();
   g_clear_object (&registry);
