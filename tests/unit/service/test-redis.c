@@ -83,7 +83,9 @@ test_commands (void)
     g_assert_nonnull (strstr (info->str, needle));
   }
 
-  odd_redis_command (ctx, NULL, "DEL odd:test:key odd:test:bin");
+  g_clear_pointer (&set, freeReplyObject);
+  set = odd_redis_command (ctx, NULL, "DEL odd:test:key odd:test:bin");
+  g_assert_nonnull (set);
 }
 
 static void
