@@ -94,7 +94,13 @@ gboolean         odd_amqp_confirms_wait    (OddAmqpConfirms         *self,
 guint            odd_amqp_confirms_pending (OddAmqpConfirms         *self);
 
 /* Asynchronous confirmed publisher with its own thread and connection. It connects, and
- * reconnects after a failure, by itself; "connected" notifies on the creating context. */
+ * reconnects after a failure (back-off 250 ms doubling to 5 s), by itself, and declares the
+ * topology after each connect; "connected" (read-only boolean property) notifies on the
+ * creating context. It starts disconnected: wait for "connected" before the first publish.
+ * Publishes are mandatory; one the broker returns as unroutable fails with
+ * ODD_AMQP_ERROR_NACKED. A message without message_id gets a fresh UUID as message_id.
+ * On a lost connection every unconfirmed publish fails with ODD_AMQP_ERROR_CLOSED (it may
+ * or may not have reached the queue, so the caller must not report it as accepted). */
 #define ODD_TYPE_AMQP_PUBLISHER (odd_amqp_publisher_get_type ())
 G_DECLARE_FINAL_TYPE (OddAmqpPublisher, odd_amqp_publisher, ODD, AMQP_PUBLISHER, GObject)
 
@@ -107,7 +113,10 @@ gboolean          odd_amqp_publisher_is_connected (OddAmqpPublisher    *self);
 /* The last connection error, for /readyz; NULL when connected. */
 char             *odd_amqp_publisher_dup_error    (OddAmqpPublisher    *self);
 /* Completes on the thread-default context of the caller once the broker confirmed (TRUE)
- * or refused / lost the message (FALSE + error): the caller must then not accept the job. */
+ * or refused / lost the message (FALSE + error): the caller must then not accept the job.
+ * Fails at once with ODD_AMQP_ERROR_CLOSED while disconnected and ODD_AMQP_ERROR_FULL at
+ * max_outstanding. @cancellable only counts before the call: once queued, the result is the
+ * broker's answer. */
 void              odd_amqp_publisher_publish_async  (OddAmqpPublisher    *self,
                                                      const char          *exchange,
                                                      const char          *routing_key,
