@@ -191,4 +191,69 @@ gboolean    odd_processor_db_dead_letters (PGconn     *conn,
                                            GPtrArray  *rows,
                                            GError    **error);
 
+/* ---- decisions of the lifecycle (odd-processor-lifecycle.c) ---- */
+
+typedef struct {
+  char *exchange;
+  char *routing_key;
+  char *message_id;
+  char *correlation_id;
+  char *type;
+  char *body;
+} OddOutgoing;
+
+void odd_outgoing_free (OddOutgoing *out);
+
+/* Everything one loop iteration decided, applied in order: @dirty written and @dead_rows
+ * inserted in one transaction, then @outgoing published and confirmed, then @acks sent. */
+typedef struct {
+  GPtrArray *outgoing;   /* OddOutgoing */
+  GArray    *acks;       /* guint64 delivery tags */
+  GPtrArray *dead_rows;  /* OddDeadLetterRow */
+  GPtrArray *dirty;      /* OddJobRun, borrowed (owned by the runs table or by @done) */
+  GPtrArray *done;       /* OddJobRun, owned: finished with this iteration */
+} OddIteration;
+
+void odd_iteration_init  (OddIteration *it);
+void odd_iteration_clear (OddIteration *it);
+
+typedef struct {
+  OddProducer   producer;
+  guint         max_attempts;
+  guint         retry_backoff_ms;
+  OddScheduler *scheduler;   /* borrowed: attempts waiting for their time */
+  GHashTable   *runs;        /* borrowed: id -> OddJobRun, the running jobs */
+  OddCounter   *completed;
+  OddCounter   *failed;
+  OddCounter   *retried;
+  OddCounter   *validation_failed;
+  OddHistogram *processing_seconds;
+} OddLifecycle;
+
+/* Registers the lifecycle metrics in @metrics. */
+void odd_lifecycle_init           (OddLifecycle      *self,
+                                   OddMetrics        *metrics,
+                                   const OddProducer *producer,
+                                   guint              max_attempts,
+                                   guint              retry_backoff_ms,
+                                   OddScheduler      *scheduler,
+                                   GHashTable        *runs);
+/* @run (taken) got @intake and its stored @row: starts it (into runs and the scheduler),
+ * starts a retry generation, or re-emits its end (into @it->done). */
+void odd_lifecycle_start_run      (OddLifecycle      *self,
+                                   OddIteration      *it,
+                                   OddJobRun         *run,
+                                   OddIntake         *intake,
+                                   OddJobRow         *row,
+                                   gint64             now);
+/* The attempt of @run (popped from the scheduler) is due at @now. */
+void odd_lifecycle_finish_attempt (OddLifecycle      *self,
+                                   OddIteration      *it,
+                                   OddJobRun         *run,
+                                   gint64             now);
+/* Dead-letters a message that is not a valid job.created. */
+void odd_lifecycle_reject         (OddLifecycle      *self,
+                                   OddIteration      *it,
+                                   OddIntake         *intake);
+
 G_END_DECLS

@@ -20,55 +20,6 @@
 #define CONFIRM_TIMEOUT_MS  30000
 #define PUBLISHER_POLL_USEC G_USEC_PER_SEC
 
-typedef struct {
-  char   *exchange;
-  char   *routing_key;
-  char   *message_id;
-  char   *correlation_id;
-  char   *type;
-  char   *body;
-} Outgoing;
-
-static void
-outgoing_free (Outgoing *out)
-{
-  g_free (out->exchange);
-  g_free (out->routing_key);
-  g_free (out->message_id);
-  g_free (out->correlation_id);
-  g_free (out->type);
-  g_free (out->body);
-  g_free (out);
-}
-
-typedef struct {
-  GPtrArray *outgoing;   /* Outgoing */
-  GArray    *acks;       /* guint64 */
-  GPtrArray *dead_rows;  /* OddDeadLetterRow */
-  GPtrArray *dirty;      /* OddJobRun, borrowed (owned by runs or done) */
-  GPtrArray *done;       /* OddJobRun, owned: terminal this iteration */
-} Iteration;
-
-static void
-iteration_init (Iteration *it)
-{
-  it->outgoing = g_ptr_array_new_with_free_func ((GDestroyNotify) outgoing_free);
-  it->acks = g_array_new (FALSE, FALSE, sizeof (guint64));
-  it->dead_rows = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_dead_letter_row_free);
-  it->dirty = g_ptr_array_new ();
-  it->done = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_job_run_free);
-}
-
-static void
-iteration_clear (Iteration *it)
-{
-  g_clear_pointer (&it->outgoing, g_ptr_array_unref);
-  g_clear_pointer (&it->acks, g_array_unref);
-  g_clear_pointer (&it->dead_rows, g_ptr_array_unref);
-  g_clear_pointer (&it->dirty, g_ptr_array_unref);
-  g_clear_pointer (&it->done, g_ptr_array_unref);
-}
-
 struct _OddProcessor {
   GObject             parent_instance;
 
@@ -76,13 +27,9 @@ struct _OddProcessor {
   OddSchemaRegistry  *registry;
   OddMetrics         *metrics;
   OddProducer         producer;
+  OddLifecycle        lifecycle;
 
   OddCounter         *processed;
-  OddCounter         *completed;
-  OddCounter         *failed;
-  OddCounter         *retried;
-  OddCounter         *validation_failed;
-  OddHistogram       *processing_seconds;
   OddHistogram       *batch_size;
   OddHistogram       *commit_seconds;
   OddGauge           *in_flight_gauge;
@@ -121,8 +68,8 @@ static guint signals[N_SIGNALS];
 /* ---- configuration ---- */
 
 gboolean
-odd_processor_config_from_env (OddProcessorConfig *config,
-                               GError            **error)
+odd_processor_config_from_env (OddProcessorConfig  *config,
+                               GError             **error)
 {
   gint64 port, prefetch, max_attempts, backoff, batch;
 
@@ -208,8 +155,6 @@ odd_processor_new (const OddProcessorConfig *config,
                    OddMetrics               *metrics)
 {
   static const double batch_buckets[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 };
-  static const double work_buckets[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                         10, 30, 60, 300, 600 };
   OddProcessor *self = g_object_new (ODD_TYPE_PROCESSOR, NULL);
 
   self->config.rabbitmq_url = g_strdup (config->rabbitmq_url);
@@ -230,18 +175,8 @@ odd_processor_new (const OddProcessorConfig *config,
 
   self->processed = odd_metrics_counter (metrics, "processor_jobs_processed_total",
                                          "Messages taken from jobs.created", NULL);
-  self->completed = odd_metrics_counter (metrics, "processor_jobs_completed_total",
-                                         "Jobs that reached COMPLETED", NULL);
-  self->failed = odd_metrics_counter (metrics, "processor_jobs_failed_total",
-                                      "Jobs that reached FAILED (retries exhausted)", NULL);
-  self->retried = odd_metrics_counter (metrics, "processor_jobs_retried_total",
-                                       "Failed attempts scheduled for another attempt", NULL);
-  self->validation_failed = odd_metrics_counter (metrics, "processor_jobs_validation_failed_total",
-                                                 "Messages dead-lettered as invalid or unparseable",
-                                                 NULL);
-  self->processing_seconds = odd_metrics_histogram (metrics, "processor_job_processing_seconds",
-                                                    "Duration of one attempt",
-                                                    work_buckets, G_N_ELEMENTS (work_buckets));
+  odd_lifecycle_init (&self->lifecycle, metrics, &self->producer, self->config.max_attempts,
+                      self->config.retry_backoff_ms, self->scheduler, self->runs);
   self->batch_size = odd_metrics_histogram (metrics, "processor_batch_size",
                                             "Deliveries handled per iteration",
                                             batch_buckets, G_N_ELEMENTS (batch_buckets));
@@ -526,351 +461,9 @@ read_deliveries (OddProcessor  *self,
   return TRUE;
 }
 
-/* ---- events ---- */
-
-static void
-queue_message (Iteration  *it,
-               const char *exchange,
-               const char *routing_key,
-               const char *message_id,
-               const char *correlation_id,
-               const char *type,
-               JsonNode   *body)
-{
-  Outgoing *out = g_new0 (Outgoing, 1);
-
-  out->exchange = g_strdup (exchange);
-  out->routing_key = g_strdup (routing_key);
-  out->message_id = g_strdup (message_id);
-  out->correlation_id = g_strdup (correlation_id);
-  out->type = g_strdup (type);
-  out->body = odd_json_to_string (body);
-  g_ptr_array_add (it->outgoing, out);
-}
-
-static void
-emit (OddProcessor          *self,
-      Iteration             *it,
-      const OddJobRun       *run,
-      const char            *event_type,
-      const OddEventDetails *details)
-{
-  g_autofree char *event_id = NULL;
-  g_autoptr(JsonNode) envelope = odd_processor_event_new (run, event_type, details,
-                                                          &self->producer, &event_id);
-
-  queue_message (it, ODD_EXCHANGE_EVENTS, event_type, event_id, run->correlation_id,
-                 event_type, envelope);
-}
-
-static void
-emit_validated (OddProcessor    *self,
-                Iteration       *it,
-                const OddJobRun *run)
-{
-  OddEventDetails details = { 0, NULL, NULL, "VALIDATED", 0, NULL };
-
-  emit (self, it, run, "job.validated", &details);
-}
-
-static void
-emit_executed (OddProcessor    *self,
-               Iteration       *it,
-               const OddJobRun *run,
-               int              attempt,
-               gboolean         ok,
-               const char      *error,
-               const char      *status)
-{
-  OddEventDetails details = { attempt, ok ? "ok" : "error", ok ? NULL : error, status, attempt,
-                              ok ? NULL : error };
-
-  emit (self, it, run, "job.executed", &details);
-}
-
-static void
-emit_terminal (OddProcessor    *self,
-               Iteration       *it,
-               const OddJobRun *run)
-{
-  gboolean completed = g_str_equal (run->status, "COMPLETED");
-  OddEventDetails details = { 0, NULL, NULL, run->status, run->attempts,
-                              completed ? NULL : run->last_error };
-
-  emit (self, it, run, completed ? "job.completed" : "job.failed", &details);
-}
-
-static void
-dead_letter_retries_exhausted (OddProcessor    *self,
-                               Iteration       *it,
-                               const OddJobRun *run,
-                               gboolean         store)
-{
-  g_autofree char *error = g_strdup_printf ("retries exhausted after %d attempts: %s",
-                                            run->attempts,
-                                            run->last_error != NULL ? run->last_error : "failed");
-  g_autoptr(JsonNode) message = odd_processor_dead_letter_new (run->original_event, error,
-                                                               run->correlation_id,
-                                                               "retries_exhausted",
-                                                               ODD_QUEUE_JOBS_CREATED,
-                                                               run->id, run->generation);
-  g_autofree char *message_id = odd_processor_event_id (run->id, run->generation,
-                                                        "dead-letter", 0);
-
-  queue_message (it, "", ODD_QUEUE_DEAD, message_id, run->correlation_id, "dead-letter",
-                 message);
-
-  if (store)
-    {
-      OddDeadLetterRow *row = g_new0 (OddDeadLetterRow, 1);
-
-      row->queue = g_strdup (ODD_QUEUE_DEAD);
-      row->reason = g_strdup ("retries_exhausted");
-      row->job_id = g_strdup (run->id);
-      row->correlation_id = g_strdup (run->correlation_id);
-      row->message = g_steal_pointer (&message);
-      g_ptr_array_add (it->dead_rows, row);
-    }
-}
-
-/* Re-emits what a run of this generation already emitted (same ids): after a crash between
- * commit and publish these events may never have left. */
-static void
-emit_history (OddProcessor    *self,
-              Iteration       *it,
-              const OddJobRun *run,
-              int              attempts,
-              gboolean         terminal)
-{
-  emit_validated (self, it, run);
-
-  for (int attempt = 1; attempt <= attempts; attempt++)
-    {
-      g_autofree char *error = NULL;
-      gboolean last = attempt == attempts;
-      gboolean ok = terminal && last && g_str_equal (run->status, "COMPLETED");
-      const char *status = terminal && last ? run->status : "EXECUTING";
-
-      if (!ok)
-        {
-          /* The decision is deterministic, so the message is the one sent the first time. */
-          if (odd_processor_attempt_outcome (run->id, run->generation, attempt,
-                                             &run->simulation, &error))
-            error = g_strdup (run->last_error != NULL ? run->last_error : "failed");
-        }
-      emit_executed (self, it, run, attempt, ok, error, status);
-    }
-}
-
-/* ---- state changes ---- */
-
-static void
-mark_dirty (Iteration *it,
-            OddJobRun *run)
-{
-  if (!run->dirty)
-    {
-      run->dirty = TRUE;
-      g_ptr_array_add (it->dirty, run);
-    }
-}
-
-static void
-schedule_attempt (OddProcessor *self,
-                  OddJobRun    *run,
-                  gint64        now,
-                  gint64        delay_usec)
-{
-  run->attempt_started = now + delay_usec;
-  odd_scheduler_add (self->scheduler,
-                     now + delay_usec + (gint64) run->simulation.duration_ms * 1000, run);
-}
-
-static void
-ack_run (Iteration *it,
-         OddJobRun *run)
-{
-  g_array_append_vals (it->acks, run->delivery_tags->data, run->delivery_tags->len);
-  g_array_set_size (run->delivery_tags, 0);
-}
-
-/* Runs the attempt of @run that is due now. */
-static void
-finish_attempt (OddProcessor *self,
-                Iteration    *it,
-                OddJobRun    *run,
-                gint64        now)
-{
-  g_autofree char *error = NULL;
-  int attempt = run->attempts + 1;
-  gboolean ok;
-
-  ok = odd_processor_attempt_outcome (run->id, run->generation, attempt, &run->simulation,
-                                      &error);
-  odd_histogram_observe (self->processing_seconds,
-                         (double) MAX (0, now - run->attempt_started) / G_USEC_PER_SEC);
-
-  run->attempts = attempt;
-  mark_dirty (it, run);
-
-  if (ok)
-    {
-      run->status = "COMPLETED";
-      run->finished = TRUE;
-      emit_executed (self, it, run, attempt, TRUE, NULL, run->status);
-      emit_terminal (self, it, run);
-      odd_counter_inc (self->completed, NULL);
-      odd_log (G_LOG_LEVEL_DEBUG, run->correlation_id, "job %s completed on attempt %d",
-               run->id, attempt);
-    }
-  else
-    {
-      g_free (run->last_error);
-      run->last_error = g_steal_pointer (&error);
-
-      if (attempt < (int) self->config.max_attempts)
-        {
-          guint delay = odd_processor_retry_backoff_ms (self->config.retry_backoff_ms, attempt);
-
-          run->status = "EXECUTING";
-          emit_executed (self, it, run, attempt, FALSE, run->last_error, run->status);
-          schedule_attempt (self, run, now, (gint64) delay * 1000);
-          odd_counter_inc (self->retried, NULL);
-          odd_log (G_LOG_LEVEL_DEBUG, run->correlation_id,
-                   "job %s: attempt %d failed (%s), next in %u ms", run->id, attempt,
-                   run->last_error, delay);
-          return;
-        }
-
-      run->status = "FAILED";
-      run->finished = TRUE;
-      emit_executed (self, it, run, attempt, FALSE, run->last_error, run->status);
-      emit_terminal (self, it, run);
-      dead_letter_retries_exhausted (self, it, run, TRUE);
-      odd_counter_inc (self->failed, NULL);
-      odd_info (run->correlation_id, "job %s failed after %d attempts: %s", run->id, attempt,
-                run->last_error);
-    }
-
-  /* Terminal: the deliveries are acked after the commit and the confirms. */
-  ack_run (it, run);
-  g_hash_table_steal (self->runs, run->id);
-  g_ptr_array_add (it->done, run);
-}
-
-/* Decides what a job.created means given the stored row, and starts or finishes @run. */
-static void
-start_run (OddProcessor *self,
-           Iteration    *it,
-           OddJobRun    *run,
-           OddIntake    *intake,
-           OddJobRow    *row,
-           gint64        now)
-{
-  g_autofree char *sim_error = NULL;
-
-  run->type = g_strdup (row->type);
-  run->payload = json_node_ref (row->payload);
-  run->created_at = g_strdup (row->created_at);
-  run->correlation_id = g_strdup (intake->correlation_id);
-  run->metadata = intake->metadata != NULL ? json_node_ref (intake->metadata) : NULL;
-  run->original_event = json_node_ref (intake->envelope);
-  run->status = row->status;
-  run->generation = row->generation;
-  run->old_generation = row->generation;
-  run->attempts = row->attempts;
-  run->last_error = g_strdup (row->last_error);
-
-  /* The stored payload decides, so every redelivery of a job runs the same simulation. */
-  {
-    g_autoptr(JsonObject) job = json_object_new ();
-
-    json_object_set_member (job, "payload", json_node_ref (row->payload));
-    if (!odd_job_get_simulation (job, &run->simulation, &sim_error))
-      memset (&run->simulation, 0, sizeof run->simulation);
-  }
-
-  if (odd_job_status_is_terminal (row->status))
-    {
-      if (g_str_equal (row->status, "FAILED") && intake->retry_generation == row->generation + 1)
-        {
-          /* A retry: a new generation of the job, with fresh attempts. */
-          run->generation = row->generation + 1;
-          run->attempts = 0;
-          g_clear_pointer (&run->last_error, g_free);
-          run->status = "EXECUTING";
-          run->started = TRUE;
-          run->finished = FALSE;
-          mark_dirty (it, run);
-          emit_validated (self, it, run);
-          odd_info (run->correlation_id, "job %s: retry as generation %d", run->id,
-                    run->generation);
-          g_hash_table_insert (self->runs, run->id, run);
-          schedule_attempt (self, run, now, 0);
-          return;
-        }
-
-      /* Already done: say so again (same event ids) and let the delivery go. */
-      emit_history (self, it, run, run->attempts, TRUE);
-      emit_terminal (self, it, run);
-      if (g_str_equal (run->status, "FAILED"))
-        dead_letter_retries_exhausted (self, it, run, FALSE);
-      ack_run (it, run);
-      g_ptr_array_add (it->done, run);
-      return;
-    }
-
-  /* New, or resumed after a crash: attempts already recorded are not run again. */
-  emit_history (self, it, run, run->attempts, FALSE);
-  run->status = "EXECUTING";
-  run->started = TRUE;
-  mark_dirty (it, run);
-  g_hash_table_insert (self->runs, run->id, run);
-  schedule_attempt (self, run, now, 0);
-}
-
-static void
-reject (OddProcessor *self,
-        Iteration    *it,
-        OddIntake    *intake)
-{
-  g_autoptr(JsonNode) message = NULL;
-  g_autofree char *body = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *message_id = NULL;
-  OddDeadLetterRow *row;
-
-  message = odd_processor_dead_letter_new (intake->original_event, intake->error,
-                                           intake->correlation_id, intake->reason,
-                                           ODD_QUEUE_JOBS_CREATED, intake->job_id, -1);
-
-  /* Same message, same id: a consumer of the queue can drop redelivered copies. */
-  body = odd_json_to_string (intake->original_event);
-  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, body, -1);
-  message_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, key);
-
-  odd_info (intake->correlation_id, "dead-lettering a message of %s (%s): %s",
-            ODD_QUEUE_JOBS_CREATED, intake->reason, intake->error);
-  queue_message (it, "", ODD_QUEUE_FAILED_VALIDATION, message_id,
-                 intake->correlation_id != NULL ? intake->correlation_id : "unknown",
-                 "dead-letter", message);
-
-  row = g_new0 (OddDeadLetterRow, 1);
-  row->queue = g_strdup (ODD_QUEUE_FAILED_VALIDATION);
-  row->reason = g_strdup (intake->reason);
-  row->job_id = g_strdup (intake->job_id);
-  row->correlation_id = g_strdup (intake->correlation_id != NULL ? intake->correlation_id
-                                                                 : "unknown");
-  row->message = g_steal_pointer (&message);
-  g_ptr_array_add (it->dead_rows, row);
-
-  g_array_append_val (it->acks, intake->delivery_tag);
-  odd_counter_inc (self->validation_failed, NULL);
-}
-
 static gboolean
 handle_deliveries (OddProcessor  *self,
-                   Iteration     *it,
+                   OddIteration  *it,
                    GPtrArray     *deliveries,
                    gint64         now,
                    GError       **error)
@@ -895,7 +488,7 @@ handle_deliveries (OddProcessor  *self,
 
       if (intake->kind == ODD_INTAKE_DEAD_LETTER)
         {
-          reject (self, it, intake);
+          odd_lifecycle_reject (&self->lifecycle, it, intake);
           continue;
         }
 
@@ -953,7 +546,7 @@ handle_deliveries (OddProcessor  *self,
         }
 
       g_hash_table_steal_extended (pending, intake->job_id, NULL, (gpointer *) &run);
-      start_run (self, it, run, intake, row, now);
+      odd_lifecycle_start_run (&self->lifecycle, it, run, intake, row, now);
     }
 
   return TRUE;
@@ -963,12 +556,12 @@ handle_deliveries (OddProcessor  *self,
 
 static gboolean
 publish_all (OddProcessor  *self,
-             Iteration     *it,
+             OddIteration  *it,
              GError       **error)
 {
   for (guint i = 0; i < it->outgoing->len; i++)
     {
-      Outgoing *out = g_ptr_array_index (it->outgoing, i);
+      OddOutgoing *out = g_ptr_array_index (it->outgoing, i);
       OddAmqpProps props = { out->message_id, out->correlation_id, out->type };
 
       if (!odd_amqp_confirms_publish (self->confirms, out->exchange, out->routing_key, &props,
@@ -1010,7 +603,7 @@ flush_acks (OddProcessor  *self,
 
 static gboolean
 commit_state (OddProcessor  *self,
-              Iteration     *it,
+              OddIteration  *it,
               GError       **error)
 {
   g_autoptr(GHashTable) updated = NULL;
@@ -1045,7 +638,7 @@ iterate (OddProcessor  *self,
          GError       **error)
 {
   g_autoptr(GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) delivery_free);
-  Iteration it;
+  OddIteration it;
   gint64 now, next_due, wait, tx_start;
   gboolean ok = FALSE;
 
@@ -1077,7 +670,7 @@ iterate (OddProcessor  *self,
   if (deliveries->len > 0)
     odd_histogram_observe (self->batch_size, deliveries->len);
 
-  iteration_init (&it);
+  odd_iteration_init (&it);
   tx_start = g_get_monotonic_time ();
 
   if (!odd_pg_exec (self->pg, "BEGIN", error))
@@ -1094,7 +687,7 @@ iterate (OddProcessor  *self,
 
       if (run == NULL)
         break;
-      finish_attempt (self, &it, run, now);
+      odd_lifecycle_finish_attempt (&self->lifecycle, &it, run, now);
     }
 
   if (!commit_state (self, &it, error))
@@ -1120,7 +713,7 @@ iterate (OddProcessor  *self,
   ok = TRUE;
 
 out:
-  iteration_clear (&it);
+  odd_iteration_clear (&it);
   update_in_flight (self);
   return ok;
 }
