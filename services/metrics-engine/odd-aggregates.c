@@ -146,6 +146,9 @@ sec_key (OddAggregates *self,
   *expire_at = second + ODD_AGGREGATES_SEC_TTL;
   if (*expire_at * G_USEC_PER_SEC <= self->now_usec)
     return NULL;
+  /* A producer's clock far ahead must not plant buckets that outlive the window by years. */
+  if (second > self->now_usec / G_USEC_PER_SEC + ODD_AGGREGATES_SEC_TTL)
+    return NULL;
   return g_strdup_printf (ODD_KEY_SEC_PREFIX "%" G_GINT64_FORMAT, second);
 }
 

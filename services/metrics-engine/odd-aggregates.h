@@ -56,7 +56,7 @@ typedef struct {
 typedef struct _OddAggregates OddAggregates;
 
 /* @now_usec: wall clock; events whose second is older than ODD_AGGREGATES_SEC_TTL get no
- * per-second bucket (it would already have expired). */
+ * per-second bucket (it would already have expired), nor do those more than that in the future. */
 OddAggregates *odd_aggregates_new               (gint64          now_usec);
 void           odd_aggregates_free              (OddAggregates  *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddAggregates, odd_aggregates_free)

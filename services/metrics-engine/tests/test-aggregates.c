@@ -229,6 +229,16 @@ test_old_seconds_skipped (void)
   g_assert_cmpint (odd_aggregates_get_expire_at (agg, old_sec), ==, 0);
   g_assert_cmpint (odd_aggregates_get (agg, young_sec, "completed"), ==, 1);
 
+  /* Nor a bucket for a clock two hours ahead; the counters still count. */
+  {
+    g_autoptr(OddAggregates) ahead = odd_aggregates_new (T0);
+    g_autofree char *future_sec = sec_key (T0 + SEC (7200));
+
+    add_ok (ahead, make_event ("job.validated", id, "t", 0, T0, T0 + SEC (7200)));
+    g_assert_false (odd_aggregates_has (ahead, future_sec, "submitted"));
+    g_assert_cmpint (odd_aggregates_get (ahead, ODD_KEY_JOBS_TOTAL, NULL), ==, 1);
+  }
+
   /* Every touched second gets its EXPIREAT, after its increments. */
   ops = odd_aggregates_get_ops (agg);
   {
