@@ -48,7 +48,8 @@ check_amqp_url (const char  *url,
   /* amqp_parse_url() writes into its argument, hence the copy. */
   amqp_default_connection_info (&info);
   if (amqp_parse_url (copy, &info) != AMQP_STATUS_OK)
-    return config_error (error, "RABBITMQ_URL is not an AMQP URL (amqp://user:password@host:port/vhost): %s", url);
+    /* Not echoed: the URL carries the broker password. */
+    return config_error (error, "RABBITMQ_URL is not an AMQP URL (amqp://user:password@host:port/vhost)");
 
   return TRUE;
 }
