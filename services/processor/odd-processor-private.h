@@ -165,6 +165,7 @@ typedef struct {
 } OddJobRow;
 
 void       odd_job_row_free           (OddJobRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddJobRow, odd_job_row_free)
 
 /* Inserts the new jobs (status VALIDATED) and locks and returns the rows of all of @intakes
  * (OddIntake of kind JOB, distinct ids), as a hash table id -> OddJobRow. */
