@@ -19,6 +19,17 @@ one_line (const char *message)
   return g_steal_pointer (&copy);
 }
 
+/* libpq prints notices ("relation already exists, skipping") straight to stderr, which would
+ * break the one-JSON-object-a-line log; route them through GLib instead. */
+static void
+notice_processor (void       *arg,
+                  const char *message)
+{
+  g_autofree char *line = one_line (message);
+
+  g_debug ("PostgreSQL: %s", line);
+}
+
 PGconn *
 odd_pg_connect (const char  *url,
                 GError     **error)
@@ -91,6 +102,8 @@ odd_pg_connect (const char  *url,
                    "Cannot connect to PostgreSQL: %s", msg);
       return NULL;
     }
+
+  PQsetNoticeProcessor (conn, notice_processor, NULL);
 
   /* Timestamps are stored and shown in UTC, whatever the server's default. */
   if (!odd_pg_exec (conn, "SET TIME ZONE 'UTC'", error))

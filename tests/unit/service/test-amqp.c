@@ -447,6 +447,37 @@ test_publisher_full_and_returned (void)
   odd_amqp_close (conn);
 }
 
+static void
+test_publisher_dropped_while_busy (void)
+{
+  OddAmqpPublisher *publisher;
+  g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+  GWeakRef weak;
+  Tally tally = { 0 };
+  Until until = { &tally, 100 };
+  amqp_connection_state_t conn;
+  gpointer alive;
+
+  if (amqp_url () == NULL)
+    return;
+  publisher = odd_amqp_publisher_new (amqp_url (), "odd-test-dropped", 1000);
+  g_weak_ref_init (&weak, publisher);
+  g_assert_true (iterate_until (is_connected, publisher, 10000));
+  for (int i = 0; i < 100; i++)
+    odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_DEAD, NULL, body, NULL, on_published, &tally);
+  /* the caller lets go at once: the pending publishes still complete, then it goes away */
+  g_object_unref (publisher);
+  g_assert_true (iterate_until (all_done, &until, 10000));
+  g_assert_cmpuint (tally.ok, ==, 100);
+  alive = g_weak_ref_get (&weak);
+  g_assert_null (alive);
+  g_weak_ref_clear (&weak);
+
+  conn = connect_or_die ("odd-test-check");
+  purge (conn, ODD_QUEUE_DEAD);
+  odd_amqp_close (conn);
+}
+
 /* A TCP proxy in front of the broker, to cut the publisher's connection. */
 typedef struct {
   GSocketService *service;
@@ -569,5 +600,6 @@ main (int argc, char **argv)
   g_test_add_func ("/amqp/publisher/many", test_publisher_many);
   g_test_add_func ("/amqp/publisher/full-and-returned", test_publisher_full_and_returned);
   g_test_add_func ("/amqp/publisher/reconnect", test_publisher_reconnect);
+  g_test_add_func ("/amqp/publisher/dropped-while-busy", test_publisher_dropped_while_busy);
   return g_test_run ();
 }

@@ -246,6 +246,45 @@ test_thread_conn (void)
   g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONNECT);
 }
 
+static void
+test_thread_conn_reset (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGconn) killer = NULL;
+  g_autoptr(PGresult) killed = NULL;
+  g_autofree char *pid = NULL;
+  const char *params[1];
+  PGconn *conn;
+  PGresult *res;
+
+  if (pg_url () == NULL)
+    return;
+  conn = odd_pg_thread_conn (pg_url (), &error);
+  g_assert_no_error (error);
+  pid = g_strdup_printf ("%d", PQbackendPID (conn));
+
+  /* the server drops the session (a restart, an admin) */
+  killer = odd_pg_connect (pg_url (), &error);
+  g_assert_no_error (error);
+  params[0] = pid;
+  killed = odd_pg_query (killer, "SELECT pg_terminate_backend($1::integer)", 1, params, &error);
+  g_assert_no_error (error);
+
+  /* the next statement on it fails ... */
+  res = odd_pg_query (conn, "SELECT 1", 0, NULL, &error);
+  g_assert_null (res);
+  g_assert_error (error, ODD_PG_ERROR, ODD_PG_ERROR_QUERY);
+  g_clear_error (&error);
+
+  /* ... and the thread's connection is made again on the next use, with UTC again */
+  conn = odd_pg_thread_conn (pg_url (), &error);
+  g_assert_no_error (error);
+  res = odd_pg_query (conn, "SHOW TimeZone", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (PQgetvalue (res, 0, 0), ==, "UTC");
+  PQclear (res);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -256,5 +295,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pg/migrate-concurrently", test_migrate_concurrently);
   g_test_add_func ("/pg/query-errors", test_query_errors);
   g_test_add_func ("/pg/thread-conn", test_thread_conn);
+  g_test_add_func ("/pg/thread-conn-reset", test_thread_conn_reset);
   return g_test_run ();
 }

@@ -148,6 +148,41 @@ test_thread_conn (void)
   g_assert_no_error (error);
 }
 
+static void
+test_thread_conn_killed (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(redisContext) admin = NULL;
+  g_autoptr(redisReply) id = NULL;
+  g_autoptr(redisReply) kill = NULL;
+  g_autoptr(redisReply) pong = NULL;
+  redisContext *ctx;
+  redisReply *lost;
+
+  if (redis_url () == NULL)
+    return;
+  ctx = odd_redis_thread_conn (redis_url (), &error);
+  g_assert_no_error (error);
+  id = odd_redis_command (ctx, &error, "CLIENT ID");
+  g_assert_no_error (error);
+
+  admin = odd_redis_connect (redis_url (), &error);
+  g_assert_no_error (error);
+  kill = odd_redis_command (admin, &error, "CLIENT KILL ID %lld", id->integer);
+  g_assert_no_error (error);
+
+  lost = odd_redis_command (ctx, &error, "PING");
+  g_assert_null (lost);
+  g_assert_error (error, ODD_REDIS_ERROR, ODD_REDIS_ERROR_IO);
+  g_clear_error (&error);
+
+  ctx = odd_redis_thread_conn (redis_url (), &error);
+  g_assert_no_error (error);
+  pong = odd_redis_command (ctx, &error, "PING");
+  g_assert_no_error (error);
+  g_assert_cmpstr (pong->str, ==, "PONG");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,5 +191,6 @@ main (int argc, char **argv)
   g_test_add_func ("/redis/commands", test_commands);
   g_test_add_func ("/redis/host-port-and-auth", test_host_port_and_auth);
   g_test_add_func ("/redis/thread-conn", test_thread_conn);
+  g_test_add_func ("/redis/thread-conn-killed", test_thread_conn_killed);
   return g_test_run ();
 }
