@@ -559,6 +559,98 @@ find_retry_job (double rate)
     }
 }
 
+/* Copies of a job.created arriving while the job runs ride along with it: one run, one set
+ * of events, every copy acked at its end. */
+static void
+test_duplicates_while_running (Fixture       *f,
+                               gconstpointer  data)
+{
+  const guint n = 50;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+  guint messages = 1, consumers = 0;
+  gint64 deadline;
+
+  if (skip_without_servers ())
+    return;
+  start_processor (f);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_autofree char *body = created_message (id, "{\"durationMs\":300}", 0);
+
+      for (guint copy = 0; copy < 3; copy++)
+        publish (f, body);
+    }
+  publish_wait (f);
+
+  wait_terminal (f, n, 30);
+  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 3 * n, 15000);
+  counts = count_events (events, FALSE);
+  g_assert_cmpuint (events->len, ==, 3 * n);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, n);
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_assert_true (odd_amqp_queue_stats (f->sub, 1, ODD_QUEUE_JOBS_CREATED, &messages,
+                                           &consumers, &error));
+      if (messages == 0 && odd_processor_get_in_flight (f->processor) == 0)
+        break;
+      g_usleep (50 * 1000);
+    }
+  g_assert_cmpuint (messages, ==, 0);
+  g_assert_cmpuint (odd_processor_get_in_flight (f->processor), ==, 0);
+
+  /* Every copy acked: stopping hands nothing back. */
+  odd_processor_stop (f->processor);
+  g_assert_true (odd_amqp_queue_stats (f->sub, 1, ODD_QUEUE_JOBS_CREATED, &messages,
+                                       &consumers, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages, ==, 0);
+}
+
+/* After a crash the original job.created of a failed job and its retry can come back
+ * together: the retry still happens. */
+static void
+test_retry_with_original (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *id = find_retry_job (0.6);
+  g_autofree char *body = created_message (id, "{\"failRate\":0.6}", 0);
+  g_autofree char *retry = created_message (id, "{\"failRate\":0.6}", 1);
+  gint64 deadline;
+
+  if (skip_without_servers ())
+    return;
+  start_processor (f);
+
+  publish (f, body);
+  publish_wait (f);
+  wait_terminal (f, 1, 20);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED'"), ==, 1);
+
+  /* Stop, so that both wait in the queue and arrive in one batch. */
+  odd_processor_stop (f->processor);
+  g_clear_object (&f->processor);
+  g_clear_pointer (&f->metrics, odd_metrics_free);
+  publish (f, body);
+  publish (f, retry);
+  publish (f, body);
+  publish_wait (f);
+  start_processor (f);
+
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND generation = 1") != 1)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50 * 1000);
+    }
+}
+
 static void
 test_retry_generation (Fixture       *f,
                        gconstpointer  data)
@@ -960,11 +1052,13 @@ static void
 test_throughput (Fixture       *f,
                  gconstpointer  data)
 {
-  const guint n = 5000;
+  const char *jobs = g_getenv ("ODD_TEST_THROUGHPUT_JOBS");
+  const guint n = jobs != NULL ? (guint) g_ascii_strtoull (jobs, NULL, 10) : 5000;
   gint64 start, elapsed;
 
   if (skip_without_servers ())
     return;
+  g_assert_cmpuint (n, >, 0);
 
   for (guint i = 0; i < n; i++)
     {
@@ -1007,6 +1101,8 @@ main (int    argc,
   ADD ("/processor/integration/invalid", test_invalid);
   ADD ("/processor/integration/redelivered-completed", test_redelivered_completed);
   ADD ("/processor/integration/retry-generation", test_retry_generation);
+  ADD ("/processor/integration/duplicates-while-running", test_duplicates_while_running);
+  ADD ("/processor/integration/retry-with-original", test_retry_with_original);
   ADD ("/processor/integration/crash-and-restart", test_crash_and_restart);
   ADD ("/processor/integration/db-connection-lost", test_db_connection_lost);
   ADD ("/processor/integration/broker-connection-lost", test_broker_connection_lost);
