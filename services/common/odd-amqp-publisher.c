@@ -69,6 +69,7 @@ typedef struct {
   guint64                  next_tag;
   guint64                  lowest;     /* no tag below this is in flight */
   gboolean                 socket_ok;  /* a polite close is possible */
+  gboolean                 blocked;    /* the socket stopped taking data (broker alarm) */
 } ThreadState;
 
 static void
@@ -438,12 +439,27 @@ publish_batch (OddAmqpPublisher  *self,
 
   while ((req = g_queue_pop_head (&batch)) != NULL)
     {
+      struct pollfd writable = { amqp_get_sockfd (st->conn), POLLOUT, 0 };
       amqp_basic_properties_t amqp_props;
       OddAmqpProps props = { req->message_id, req->correlation_id, req->type };
       gsize len;
       const void *data = g_bytes_get_data (req->body, &len);
       amqp_bytes_t body = { len, (void *) data };
       int status;
+
+      /* librabbitmq waits without limit for a full socket (a broker under a resource alarm
+       * stops reading): keep the rest queued and let the loop wait for POLLOUT instead, so
+       * the thread stays responsive (heartbeats, confirms, stopping). */
+      if (poll (&writable, 1, 0) == 0)
+        {
+          g_queue_push_head (&batch, req);
+          g_mutex_lock (&self->lock);
+          while ((req = g_queue_pop_tail (&batch)) != NULL)
+            g_queue_push_head (&self->queue, req);
+          g_mutex_unlock (&self->lock);
+          st->blocked = TRUE;
+          return TRUE;
+        }
 
       odd_amqp_fill_properties (&amqp_props, &props);
       status = amqp_basic_publish (st->conn, CHANNEL, amqp_cstring_bytes (req->exchange),
@@ -527,10 +543,11 @@ publisher_thread (gpointer data)
        * for heartbeats): then do not sleep on a socket that will not become readable. */
       timeout = amqp_frames_enqueued (st.conn) || amqp_data_in_buffer (st.conn) ? 0 : IDLE_POLL_MS;
       pfds[0] = (struct pollfd) { self->wake[0], POLLIN, 0 };
-      pfds[1] = (struct pollfd) { amqp_get_sockfd (st.conn), POLLIN, 0 };
+      pfds[1] = (struct pollfd) { amqp_get_sockfd (st.conn), POLLIN | (st.blocked ? POLLOUT : 0), 0 };
       if (poll (pfds, 2, timeout) < 0 && errno != EINTR)
         g_error ("poll() failed: %s", g_strerror (errno));
       drain_wakeups (self);
+      st.blocked = FALSE;
       if (is_stopping (self))
         break;
 
@@ -554,12 +571,17 @@ publisher_thread (gpointer data)
       g_mutex_unlock (&self->lock);
       fail_all (self, &rest, "The publisher stopped");
       {
-        /* Stopping must not wait long on a broker that no longer answers. */
+        /* Stopping must not wait long on a broker that no longer answers, nor block on a
+         * full socket. */
         struct timeval quick = { 1, 0 };
+        struct pollfd writable = { amqp_get_sockfd (st.conn), POLLOUT, 0 };
 
         amqp_set_rpc_timeout (st.conn, &quick);
+        if (poll (&writable, 1, 0) == 1 && !(writable.revents & (POLLERR | POLLHUP)))
+          odd_amqp_close (st.conn);
+        else
+          amqp_destroy_connection (st.conn);
       }
-      odd_amqp_close (st.conn);
     }
   flush_completed (self);
   g_hash_table_unref (st.inflight);
