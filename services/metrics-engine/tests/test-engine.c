@@ -4,7 +4,8 @@
  *   ODD_TEST_POSTGRES_URL  postgresql://postgres@127.0.0.1:15432/odd_me
  *   ODD_TEST_REDIS_URL     redis://127.0.0.1:16379/3
  *   ODD_TEST_RABBITMQ_URL  amqp://guest:guest@127.0.0.1:15672/me
- * Every test empties that namespace first (TRUNCATE, FLUSHDB, queue purge). */
+ * Every test empties that namespace first (TRUNCATE, FLUSHDB, queue purge). When none of the
+ * three is set (CI), private servers are started once for the whole program (odd-me-servers.c). */
 
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "odd-aggregates.h"
 #include "odd-event-store.h"
+#include "odd-me-servers.h"
 #include "odd-metrics-engine.h"
 
 static const char *pg_url;
@@ -22,12 +24,30 @@ static guint run_counter;
 
 static const OddProducer producer = { "processor", "test-engine", "0.0.0" };
 
+static OddMeServers *private_servers;
+static char *no_servers_reason;
+
 static gboolean
 have_servers (void)
 {
   if (pg_url != NULL && redis_url != NULL && amqp_url != NULL)
     return TRUE;
-  g_test_skip ("ODD_TEST_POSTGRES_URL, ODD_TEST_REDIS_URL and ODD_TEST_RABBITMQ_URL are not all set");
+  if (no_servers_reason == NULL && pg_url == NULL && redis_url == NULL && amqp_url == NULL)
+    {
+      /* Started on first use, so listing or filtering tests costs nothing. */
+      private_servers = odd_me_servers_start (&no_servers_reason);
+      if (private_servers != NULL)
+        {
+          pg_url = odd_me_servers_postgres_url (private_servers);
+          redis_url = odd_me_servers_redis_url (private_servers);
+          amqp_url = odd_me_servers_rabbitmq_url (private_servers);
+          return TRUE;
+        }
+    }
+  if (no_servers_reason == NULL)
+    no_servers_reason = g_strdup ("ODD_TEST_POSTGRES_URL, ODD_TEST_REDIS_URL and ODD_TEST_RABBITMQ_URL "
+                                  "must be set together");
+  g_test_skip (no_servers_reason);
   return FALSE;
 }
 
@@ -796,24 +816,24 @@ test_sigkill_restart (void)
 
 /* ---- Redis going away and coming back empty ---------------------------------------------- */
 
-#define OWN_REDIS_PORT "19379"
-#define OWN_REDIS_URL  "redis://127.0.0.1:" OWN_REDIS_PORT "/0"
+static guint own_redis_port;
+static char own_redis_url[64];
 
 static GSubprocess *
 spawn_redis (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "metrics-engine", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", own_redis_port);
   GSubprocess *process;
 
-  g_mkdir_with_parents (dir, 0700);
+  /* No --dir: nothing is saved (--save ""), and the working directory is never written. */
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "redis-server",
-                              "--port", OWN_REDIS_PORT, "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", dir, NULL);
+                              "--port", port, "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", NULL);
   g_assert_no_error (error);
   for (int i = 0; i < 100; i++)
     {
-      redisContext *ctx = redisConnect ("127.0.0.1", atoi (OWN_REDIS_PORT));
+      redisContext *ctx = redisConnect ("127.0.0.1", (int) own_redis_port);
       gboolean up = ctx != NULL && ctx->err == 0;
 
       g_clear_pointer (&ctx, redisFree);
@@ -821,14 +841,14 @@ spawn_redis (void)
         return process;
       g_usleep (50 * 1000);
     }
-  g_error ("redis-server on port %s did not start", OWN_REDIS_PORT);
+  g_error ("redis-server on port %u did not start", own_redis_port);
 }
 
 static gint64
 own_redis_int (const char *key)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(redisContext) ctx = odd_redis_connect (OWN_REDIS_URL, &error);
+  g_autoptr(redisContext) ctx = odd_redis_connect (own_redis_url, &error);
   g_autoptr(redisReply) reply = NULL;
 
   if (ctx == NULL)
@@ -872,8 +892,10 @@ test_redis_restart (void)
       return;
     }
   reset_namespace ();
+  own_redis_port = odd_me_free_port ();
+  g_snprintf (own_redis_url, sizeof own_redis_url, "redis://127.0.0.1:%u/0", own_redis_port);
   server = spawn_redis ();
-  engine = spawn_engine_with_redis (OWN_REDIS_URL);
+  engine = spawn_engine_with_redis (own_redis_url);
 
   a = workload_new (200);
   publish_events (a->events, 1);
@@ -978,16 +1000,18 @@ test_readyz_reason (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *body = NULL;
   g_autoptr(JsonNode) node = NULL;
-  const guint port = 19811;
+  const guint port = odd_me_free_port ();
+  g_autofree char *port_str = g_strdup_printf ("%u", port);
+  g_autofree char *dead_pg = g_strdup_printf ("postgresql://postgres@127.0.0.1:%u/odd_me", odd_me_free_port ());
   guint status;
   gint64 start;
 
   if (!have_servers ())
     return;
-  /* PostgreSQL unreachable (nothing listens on 19999): alive, but not ready, and says why. */
-  g_subprocess_launcher_setenv (launcher, "PORT", "19811", TRUE);
+  /* PostgreSQL unreachable (nothing listens on its port): alive, but not ready, and says why. */
+  g_subprocess_launcher_setenv (launcher, "PORT", port_str, TRUE);
   g_subprocess_launcher_setenv (launcher, "RABBITMQ_URL", amqp_url, TRUE);
-  g_subprocess_launcher_setenv (launcher, "POSTGRES_URL", "postgresql://postgres@127.0.0.1:19999/odd_me", TRUE);
+  g_subprocess_launcher_setenv (launcher, "POSTGRES_URL", dead_pg, TRUE);
   g_subprocess_launcher_setenv (launcher, "REDIS_URL", redis_url, TRUE);
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   engine = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("ODD_METRICS_ENGINE_BIN"), NULL);
@@ -1037,6 +1061,8 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/readyz-reason", test_readyz_reason);
 
   ret = g_test_run ();
+  g_clear_pointer (&private_servers, odd_me_servers_stop);
+  g_clear_pointer (&no_servers_reason, g_free);
   g_clear_object (&registry);
   return ret;
 }
