@@ -313,6 +313,8 @@ odd_gateway_new (const OddGatewayConfig  *config,
   odd_gauge_set (self->amqp_connected, NULL, 0);
 
   self->http = odd_http_server_new ("gateway", self->metrics, odd_gateway_ready, self);
+  /* Browser UIs on other ports submit jobs too (the reference had no CORS, section 11.11). */
+  odd_http_server_set_cors (self->http, TRUE);
   self->read_model = soup_session_new_with_options ("timeout", 5,
                                                     "idle-timeout", 30,
                                                     "user-agent", "odd-gateway/" ODD_VERSION,

@@ -1013,6 +1013,19 @@ test_correlation_id (void)
   value = soup_message_headers_get_one (made->headers, "X-Correlation-Id");
   g_assert_nonnull (value);
   g_assert_true (odd_uuid_is_valid (value));
+
+  /* A browser on another origin may submit: the preflight is answered, answers carry CORS. */
+  {
+    g_autoptr(Response) preflight = request_full (gateway, "OPTIONS", "/jobs", NULL, NULL, 0,
+                                                  (const char *[]) { "Origin", "http://localhost:8081",
+                                                                     "Access-Control-Request-Method", "POST", NULL });
+
+    g_assert_cmpuint (preflight->status, ==, 200);
+    g_assert_cmpstr (soup_message_headers_get_one (preflight->headers, "Access-Control-Allow-Origin"), ==, "*");
+    g_assert_nonnull (strstr (soup_message_headers_get_one (preflight->headers, "Access-Control-Allow-Headers"),
+                              "Authorization"));
+    g_assert_cmpstr (soup_message_headers_get_one (echoed->headers, "Access-Control-Allow-Origin"), ==, "*");
+  }
 }
 
 static void
@@ -1636,8 +1649,8 @@ main (int   argc,
 
   registry = odd_schema_registry_new_default (&error);
   g_assert_no_error (error);
-  /* Ten connections: OddHttpServer listens with GLib's default backlog of 10. */
-  session = soup_session_new_with_options ("timeout", 30, "max-conns", 10, "max-conns-per-host", 10, NULL);
+  /* Many connections at once: the gateway raises its listen backlog for such bursts. */
+  session = soup_session_new_with_options ("timeout", 30, "max-conns", 200, "max-conns-per-host", 200, NULL);
   closed_url = g_strdup_printf ("amqp://guest:guest@127.0.0.1:%u/", closed_port ());
   closed_http_url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
 
