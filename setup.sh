@@ -21,7 +21,7 @@ PACKAGES=(
   curl
 )
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang)
+TEST_PACKAGES=(wrk valgrind clang prometheus nodejs)  # prometheus: promtool (tests/deploy)
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -152,6 +152,8 @@ case "${1:-}" in
       echo "0 passed, 1 failed, 0 skipped"
       exit 1
     fi
+    command -v npm >/dev/null || install_packages npm || true  # nodesource's nodejs ships its own npm
+    [[ -d $BUILD_DIR/tests/deploy/npm/node_modules/kubernetes-models ]] || npm install --prefix "$BUILD_DIR/tests/deploy/npm" --no-audit --no-fund kubernetes-models@5.1.0 yaml@2.9.1 >&2 || echo "setup.sh: npm install failed; the manifest tests will fail" >&2
     run_tests
     ;;
   -h|--help|help)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test-manifests.sh: renders services/deploy (base and the kind overlay) with `kubectl kustomize`
+# from a scratch copy holding a freshly generated secrets.env, and validates every object offline
+# (validate-manifests.mjs, TAP on stdout).
+#
+#   test-manifests.sh SOURCE_DIR NPM_DIR VERSION [MUTATION]
+#
+# MUTATION breaks the rendered kind overlay on purpose (latest-tag, string-replicas,
+# wrong-version, no-limits), so that a test can show the validator rejects it: meson runs those
+# with should_fail, so this script then exits 1 only when checks failed ("not ok"), and 0 when
+# the validator accepted the broken render or could not run at all.
+set -euo pipefail
+
+src=$1 npm_dir=$2 version=$3 mutation=${4:-}
+
+bail() {
+  echo "Bail out! $*"
+  [[ -z $mutation ]] || exit 0
+  exit 1
+}
+
+command -v kubectl >/dev/null || bail "kubectl is not installed (it renders the kustomizations)"
+command -v node >/dev/null || bail "node is not installed: apt-get install nodejs npm"
+[[ -d $npm_dir/node_modules/kubernetes-models ]] ||
+  bail "run: npm install --prefix $npm_dir kubernetes-models@5.1.0 yaml@2.9.1"
+
+# The credentials are never committed: only a generated, git-ignored secrets.env.
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+  tracked=$(git -C "$src" ls-files 'services/deploy/**secrets.env' 'services/deploy/*/secrets.env')
+  [[ -z $tracked ]] || bail "secrets.env is tracked by git: $tracked"
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$src/services/deploy" "$work/deploy"
+rm -f "$work/deploy/base/secrets.env"
+rand() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
+{
+  echo "POSTGRES_PASSWORD=$(rand)"
+  echo "RABBITMQ_PASSWORD=$(rand)"
+  echo "REDIS_PASSWORD=$(rand)"
+  echo "GRAFANA_ADMIN_PASSWORD=$(rand)"
+} > "$work/deploy/base/secrets.env"
+
+kubectl kustomize "$work/deploy/base" > "$work/base.yaml" || bail "kubectl kustomize base failed"
+kubectl kustomize "$work/deploy/overlays/kind" > "$work/kind.yaml" || bail "kubectl kustomize overlays/kind failed"
+
+case $mutation in
+  '') ;;
+  latest-tag) sed -i 's/image: odd-services:.*/image: odd-services:latest/' "$work/kind.yaml" ;;
+  string-replicas) sed -i 's/replicas: 1$/replicas: one/' "$work/kind.yaml" ;;
+  wrong-version) sed -i "s/app.kubernetes.io\/version: $version\$/app.kubernetes.io\/version: 0.0.0-old/" "$work/kind.yaml" ;;
+  no-limits) sed -i '/^ *limits:$/,/^ *memory:/d' "$work/kind.yaml" ;;
+  *) bail "unknown mutation $mutation" ;;
+esac
+[[ -z $mutation ]] || ! cmp -s "$work/kind.yaml" <(kubectl kustomize "$work/deploy/overlays/kind") ||
+  bail "mutation $mutation changed nothing"
+
+validate=(node "$src/tests/deploy/validate-manifests.mjs" --modules "$npm_dir" --version "$version"
+          --source-dir "$src" --overlay "$work/kind.yaml" "$work/base.yaml" "$work/kind.yaml")
+if [[ -z $mutation ]]; then
+  exec "${validate[@]}"
+fi
+out=$("${validate[@]}" 2>&1 || true)
+if grep -q '^not ok' <<<"$out" && ! grep -q '^Bail out' <<<"$out"; then
+  grep '^not ok' <<<"$out" | head -5
+  exit 1
+fi
+echo "the validator did not reject the $mutation render:"
+echo "$out" | tail -5
+exit 0
