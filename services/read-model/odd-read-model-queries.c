@@ -504,6 +504,14 @@ reply_int (redisReply *reply)
   return 0;
 }
 
+/* A counter as shown. The projection keeps them non-negative; should one ever dip below zero
+ * (a retry taking back a failure it has not counted yet), 0 is shown, not a negative count. */
+static gint64
+reply_count (redisReply *reply)
+{
+  return MAX (reply_int (reply), 0);
+}
+
 /* -1 for nil, so "no sample" differs from zero. */
 static gint64
 reply_int_or_missing (redisReply *reply)
@@ -703,11 +711,11 @@ add_types (JsonBuilder   *builder,
       json_builder_set_member_name (builder, g_ptr_array_index (types, i));
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "submitted");
-      json_builder_add_int_value (builder, reply_int (array_element (reply, 0)));
+      json_builder_add_int_value (builder, reply_count (array_element (reply, 0)));
       json_builder_set_member_name (builder, "completed");
-      json_builder_add_int_value (builder, reply_int (array_element (reply, 1)));
+      json_builder_add_int_value (builder, reply_count (array_element (reply, 1)));
       json_builder_set_member_name (builder, "failed");
-      json_builder_add_int_value (builder, reply_int (array_element (reply, 2)));
+      json_builder_add_int_value (builder, reply_count (array_element (reply, 2)));
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
@@ -746,13 +754,13 @@ odd_read_model_query_stats (redisContext  *redis,
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "totalJobs");
-  json_builder_add_int_value (builder, reply_int (array_element (counters, 0)));
+  json_builder_add_int_value (builder, reply_count (array_element (counters, 0)));
   json_builder_set_member_name (builder, "completedJobs");
-  json_builder_add_int_value (builder, reply_int (array_element (counters, 1)));
+  json_builder_add_int_value (builder, reply_count (array_element (counters, 1)));
   json_builder_set_member_name (builder, "failedJobs");
-  json_builder_add_int_value (builder, reply_int (array_element (counters, 2)));
+  json_builder_add_int_value (builder, reply_count (array_element (counters, 2)));
   json_builder_set_member_name (builder, "inFlightJobs");
-  json_builder_add_int_value (builder, MAX (reply_int (array_element (counters, 3)), 0));
+  json_builder_add_int_value (builder, reply_count (array_element (counters, 3)));
   json_builder_set_member_name (builder, "lastEventTime");
   last_event = array_element (counters, 4);
   json_builder_add_string_value (builder,
