@@ -15,6 +15,7 @@
 #include "odd-event-store.h"
 #include "odd-me-servers.h"
 #include "odd-metrics-engine.h"
+#include "odd-projection.h"
 
 static const char *pg_url;
 static const char *redis_url;
@@ -463,6 +464,68 @@ queues_sampled (gpointer data)
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
+
+static void
+test_projection_watermark (void)
+{
+  g_autoptr(redisContext) ctx = NULL;
+  g_autoptr(OddAggregates) agg = NULL;
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(GError) error = NULL;
+  OddProjectionResult result;
+  gint64 seq;
+  gboolean present;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  ctx = redis ();
+  w = workload_new (10);
+  agg = odd_aggregates_new (g_get_real_time ());
+  for (guint i = 0; i < w->events->len; i++)
+    {
+      odd_aggregates_add (agg, json_node_get_object (w->events->pdata[i]), &error);
+      g_assert_no_error (error);
+    }
+
+  /* No watermark: nothing is applied, the caller must rebuild. */
+  g_assert_true (odd_projection_apply (ctx, agg, 0, 10, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (result, ==, ODD_PROJECTION_MISSING);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_TOTAL), ==, -1);
+
+  g_assert_true (odd_projection_reset (ctx, &error));
+  g_assert_true (odd_projection_get_applied_seq (ctx, &seq, &present, &error));
+  g_assert_true (present);
+  g_assert_cmpint (seq, ==, 0);
+
+  /* The batch must start exactly at the watermark. */
+  g_assert_true (odd_projection_apply (ctx, agg, 5, 10, &result, &error));
+  g_assert_cmpint (result, ==, ODD_PROJECTION_GAP);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_TOTAL), ==, -1);
+
+  g_assert_true (odd_projection_apply (ctx, agg, 0, 10, &result, &error));
+  g_assert_cmpint (result, ==, ODD_PROJECTION_APPLIED);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_TOTAL), ==, 10);
+  g_assert_cmpint (redis_int (ODD_KEY_APPLIED_SEQ), ==, 10);
+
+  /* The same batch again (a retry after a lost reply): already there, not counted twice. */
+  g_assert_true (odd_projection_apply (ctx, agg, 0, 10, &result, &error));
+  g_assert_cmpint (result, ==, ODD_PROJECTION_ALREADY);
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_TOTAL), ==, 10);
+
+  /* Reset deletes every metrics:* key, even ones the engine does not know. */
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "SET metrics:stray 1");
+    g_autoptr(redisReply) r2 = redisCommand (ctx, "SET other 1");
+  }
+  g_assert_true (odd_projection_reset (ctx, &error));
+  g_assert_cmpint (redis_int (ODD_KEY_JOBS_TOTAL), ==, -1);
+  g_assert_cmpint (redis_int ("metrics:stray"), ==, -1);
+  g_assert_cmpint (redis_int ("other"), ==, 1);
+  g_assert_cmpint (redis_int (ODD_KEY_APPLIED_SEQ), ==, 0);
+  g_assert_no_error (error);
+}
 
 static void
 test_counts_exact_with_duplicates (void)
@@ -1052,6 +1115,7 @@ main (int   argc,
   registry = odd_schema_registry_new_default (&error);
   g_assert_no_error (error);
 
+  g_test_add_func ("/metrics-engine/projection-watermark", test_projection_watermark);
   g_test_add_func ("/metrics-engine/counts-exact-with-duplicates", test_counts_exact_with_duplicates);
   g_test_add_func ("/metrics-engine/invalid-dead-lettered", test_invalid_dead_lettered);
   g_test_add_func ("/metrics-engine/rebuild-after-flush", test_rebuild_after_flush);
