@@ -122,7 +122,9 @@ run_tests() {
 
   say "Running the unit, data and integration tests"
   rm -f "$BUILD_DIR/meson-logs/testlog.json"
-  meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 \
+  # --setup servers: tests that want ODD_TEST_{POSTGRES,REDIS,RABBITMQ}_URL get private
+  # servers (tests/integration/fixture/odd-with-servers.c) instead of skipping.
+  meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 --setup servers \
     --suite unit --suite data --suite integration || rc=$?
   echo
   count_results || rc=1

@@ -18,6 +18,7 @@ struct _OddLocalStack
   GPtrArray     *components;  /* OddComponent, in start order */
   GStrv          service_env; /* extra KEY=VALUE for the services */
   gint           busy;        /* an up or down is running */
+  gboolean       servers_only;
 };
 
 G_DEFINE_FINAL_TYPE (OddLocalStack, odd_local_stack, G_TYPE_OBJECT)
@@ -155,6 +156,15 @@ odd_local_stack_get_paths (OddLocalStack *self)
 }
 
 void
+odd_local_stack_set_servers_only (OddLocalStack *self,
+                                  gboolean       servers_only)
+{
+  g_return_if_fail (ODD_IS_LOCAL_STACK (self));
+
+  self->servers_only = !!servers_only;
+}
+
+void
 odd_local_stack_set_service_env (OddLocalStack      *self,
                                  const char * const *env)
 {
@@ -266,6 +276,7 @@ report (Reporter          *reporter,
   else
     {
       ProgressEvent *event = g_new0 (ProgressEvent, 1);
+      g_autoptr(GSource) source = NULL;
 
       event->func = reporter->func;
       event->data = reporter->data;
@@ -273,10 +284,15 @@ report (Reporter          *reporter,
       event->status = status;
       event->message = g_steal_pointer (&message);
       event->fraction = fraction;
-      /* Same priority as the GTask completion, queued before it: every progress event
+      /* Always through a source, never g_main_context_invoke(): that may run the callback
+       * right here, on the worker thread, when nobody holds the context at this moment.
+       * Same priority as the GTask completion, queued before it: every progress event
        * reaches the caller before the result does. */
-      g_main_context_invoke_full (reporter->context, G_PRIORITY_DEFAULT,
-                                  progress_event_dispatch, event, progress_event_free);
+      source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, progress_event_dispatch, event, progress_event_free);
+      g_source_set_static_name (source, "[odd] local stack progress");
+      g_source_attach (source, reporter->context);
     }
 }
 
@@ -434,7 +450,7 @@ stack_up (OddLocalStack  *self,
   g_autoptr(GPtrArray) started = g_ptr_array_new ();
   g_autoptr(GPtrArray) to_wait = g_ptr_array_new ();
   g_autoptr(GError) local_error = NULL;
-  const double total = self->components->len + 1;
+  const double total = (self->servers_only ? 3 : self->components->len) + 1;
   guint done = 0;
 
   report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0, "state in %s, port base %d",
@@ -448,14 +464,20 @@ stack_up (OddLocalStack  *self,
     goto failed;
 
   for (guint i = 0; i < self->components->len; i++)
-    if (!odd_component_check_programs (g_ptr_array_index (self->components, i), &local_error))
-      goto failed;
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+
+      if (self->servers_only && odd_component_get_kind (component) == ODD_COMPONENT_SERVICE)
+        continue;
+      if (!odd_component_check_programs (component, &local_error))
+        goto failed;
+    }
 
   report (reporter, "prepare", ODD_PROGRESS_OK, ++done / total, "programs found");
 
   /* Servers: launch all that are down (RabbitMQ first: it boots slowly), then wait for
    * each. Services likewise, once the servers answer. */
-  for (int phase = 0; phase < 2; phase++)
+  for (int phase = 0; phase < (self->servers_only ? 1 : 2); phase++)
     {
       g_ptr_array_set_size (to_wait, 0);
 

@@ -28,6 +28,10 @@ OddLocalStack *odd_local_stack_new               (OddStackPaths        *paths);
 OddLocalStack *odd_local_stack_new_from_env      (GError              **error);
 
 OddStackPaths *odd_local_stack_get_paths         (OddLocalStack        *self);
+/* Only the three servers: `up` leaves the services out (for tests that run a service
+ * themselves). Default FALSE. */
+void           odd_local_stack_set_servers_only  (OddLocalStack        *self,
+                                                  gboolean              servers_only);
 /* Extra KEY=VALUE environment for the four services, applied over the inherited environment
  * and under the stack's own settings (PORT, *_URL, ODD_BIND). Takes effect at their next
  * start. */
