@@ -17,6 +17,7 @@
 /* Longest sleep of the thread: it must wake to send heartbeats (every 15 s at heartbeat 30). */
 #define IDLE_POLL_MS   1000
 #define CHANNEL        1
+#define DEFAULT_TIMEOUT_MS 10000
 
 typedef struct {
   GTask   *task;
@@ -28,6 +29,7 @@ typedef struct {
   GBytes  *body;
   char    *returned;   /* set when the broker returned it as unroutable */
   GError  *error;      /* the outcome, while waiting for delivery on the main context */
+  gint64   deadline;   /* monotonic time after which it fails with ODD_AMQP_ERROR_TIMEOUT */
 } Request;
 
 struct _OddAmqpPublisher {
@@ -36,6 +38,7 @@ struct _OddAmqpPublisher {
   char         *url;
   char         *connection_name;
   guint         max_outstanding;
+  gint          timeout_ms;       /* (atomic) */
   GMainContext *context;          /* where "connected" is notified */
 
   GMutex        lock;
@@ -424,6 +427,43 @@ read_frames (OddAmqpPublisher  *self,
     }
 }
 
+/* Fails publishes older than the timeout: a broker that stops answering (or reading) must
+ * not keep callers waiting for ever. A confirm arriving later for one is ignored. */
+static void
+expire (OddAmqpPublisher *self,
+        ThreadState      *st)
+{
+  gint64 now = g_get_monotonic_time ();
+  GQueue expired = G_QUEUE_INIT;
+  Request *req;
+
+  g_mutex_lock (&self->lock);
+  while ((req = g_queue_peek_head (&self->queue)) != NULL && req->deadline <= now)
+    g_queue_push_tail (&expired, g_queue_pop_head (&self->queue));
+  g_mutex_unlock (&self->lock);
+
+  /* Tags grow with age: stop at the first one still in time. */
+  if (st->conn != NULL)
+    for (guint64 t = st->lowest; t < st->next_tag; t++)
+      {
+        req = g_hash_table_lookup (st->inflight, GSIZE_TO_POINTER ((gsize) t));
+        if (req == NULL)
+          {
+            st->lowest = t + 1;  /* everything up to t is settled */
+            continue;
+          }
+        if (req->deadline > now)
+          break;
+        g_hash_table_steal (st->inflight, GSIZE_TO_POINTER ((gsize) t));
+        g_queue_push_tail (&expired, req);
+      }
+
+  while ((req = g_queue_pop_head (&expired)) != NULL)
+    complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_TIMEOUT,
+                                      "RabbitMQ did not confirm the message within %d ms",
+                                      g_atomic_int_get (&self->timeout_ms)));
+}
+
 static gboolean
 publish_batch (OddAmqpPublisher  *self,
                ThreadState       *st,
@@ -519,6 +559,7 @@ publisher_thread (gpointer data)
       struct pollfd pfds[2];
       int timeout;
 
+      expire (self, &st);
       flush_completed (self);
 
       if (st.conn == NULL)
@@ -672,6 +713,7 @@ odd_amqp_publisher_init (OddAmqpPublisher *self)
   self->wake[0] = self->wake[1] = -1;
   self->context = g_main_context_ref_thread_default ();
   self->last_error = g_strdup ("not connected yet");
+  self->timeout_ms = DEFAULT_TIMEOUT_MS;
 }
 
 OddAmqpPublisher *
@@ -694,6 +736,15 @@ odd_amqp_publisher_new (const char *url,
   self->thread = g_thread_new ("odd-amqp-pub", publisher_thread, self);
 
   return self;
+}
+
+void
+odd_amqp_publisher_set_timeout (OddAmqpPublisher *self,
+                                guint             timeout_ms)
+{
+  g_return_if_fail (ODD_IS_AMQP_PUBLISHER (self));
+
+  g_atomic_int_set (&self->timeout_ms, (gint) CLAMP (timeout_ms, 1, G_MAXINT / 2));
 }
 
 gboolean
@@ -770,6 +821,7 @@ odd_amqp_publisher_publish_async (OddAmqpPublisher    *self,
 
   req = g_new0 (Request, 1);
   req->task = g_steal_pointer (&task);
+  req->deadline = g_get_monotonic_time () + (gint64) g_atomic_int_get (&self->timeout_ms) * 1000;
   req->exchange = g_strdup (exchange != NULL ? exchange : "");
   req->routing_key = g_strdup (routing_key);
   /* A message id lets a basic.return be matched to its publish. */

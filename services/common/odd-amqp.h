@@ -109,6 +109,10 @@ G_DECLARE_FINAL_TYPE (OddAmqpPublisher, odd_amqp_publisher, ODD, AMQP_PUBLISHER,
 OddAmqpPublisher *odd_amqp_publisher_new          (const char          *url,
                                                    const char          *connection_name,
                                                    guint                max_outstanding);
+/* Added: a publish not confirmed within @timeout_ms (default 10000) fails with
+ * ODD_AMQP_ERROR_TIMEOUT, so a broker that stops answering cannot hold callers for ever. */
+void              odd_amqp_publisher_set_timeout  (OddAmqpPublisher    *self,
+                                                   guint                timeout_ms);
 gboolean          odd_amqp_publisher_is_connected (OddAmqpPublisher    *self);
 /* The last connection error, for /readyz; NULL when connected. */
 char             *odd_amqp_publisher_dup_error    (OddAmqpPublisher    *self);

@@ -244,6 +244,7 @@ typedef struct {
   guint closed;
   guint full;
   guint nacked;
+  guint timeout;
   guint done;
 } Tally;
 
@@ -266,6 +267,8 @@ on_published (GObject      *source,
         tally->full++;
       else if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED))
         tally->nacked++;
+      else if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_TIMEOUT))
+        tally->timeout++;
     }
   tally->done++;
 }
@@ -587,6 +590,135 @@ test_publisher_reconnect (void)
   odd_amqp_close (conn);
 }
 
+/* A proxy that can stop reading from the client, like a broker under a resource alarm. */
+typedef struct {
+  GSocketListener *listener;
+  guint16          port;
+  char            *host;
+  guint16          upstream_port;
+  gint             frozen;
+  gint             stop;
+  GThread         *acceptor;
+  GPtrArray       *threads;
+  GSocketConnection *client;
+  GSocketConnection *upstream;
+} Freezer;
+
+typedef struct {
+  Freezer  *freezer;
+  GSocket  *from;
+  GSocket  *to;
+  gboolean  client_side;
+} Pump;
+
+static gpointer
+pump_thread (gpointer data)
+{
+  Pump *pump = data;
+  char buf[16384];
+
+  while (!g_atomic_int_get (&pump->freezer->stop))
+    {
+      gssize n;
+
+      if (pump->client_side && g_atomic_int_get (&pump->freezer->frozen))
+        {
+          g_usleep (10000);
+          continue;
+        }
+      if (!g_socket_condition_timed_wait (pump->from, G_IO_IN, 50000, NULL, NULL))
+        continue;
+      n = g_socket_receive (pump->from, buf, sizeof buf, NULL, NULL);
+      if (n <= 0 || g_socket_send (pump->to, buf, n, NULL, NULL) != n)
+        break;
+    }
+  g_free (pump);
+  return NULL;
+}
+
+static gpointer
+acceptor_thread (gpointer data)
+{
+  Freezer *f = data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  Pump *up = g_new0 (Pump, 1);
+  Pump *down = g_new0 (Pump, 1);
+
+  f->client = g_socket_listener_accept (f->listener, NULL, NULL, NULL);
+  f->upstream = g_socket_client_connect_to_host (client, f->host, f->upstream_port, NULL, NULL);
+  g_assert_nonnull (f->client);
+  g_assert_nonnull (f->upstream);
+  *up = (Pump) { f, g_socket_connection_get_socket (f->client), g_socket_connection_get_socket (f->upstream), TRUE };
+  *down = (Pump) { f, g_socket_connection_get_socket (f->upstream), g_socket_connection_get_socket (f->client), FALSE };
+  g_ptr_array_add (f->threads, g_thread_new ("pump-up", pump_thread, up));
+  g_ptr_array_add (f->threads, g_thread_new ("pump-down", pump_thread, down));
+  return NULL;
+}
+
+static void
+test_publisher_broker_stops_reading (void)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *proxied = NULL;
+  g_autofree char *big = g_strnfill (64 * 1024, 'x');
+  g_autoptr(GBytes) body = g_bytes_new (big, 64 * 1024);
+  OddAmqpPublisher *publisher;
+  Freezer f = { 0 };
+  Tally tally = { 0 };
+  Until until = { &tally, 400 };
+  amqp_connection_state_t conn;
+  gint64 start;
+
+  if (amqp_url () == NULL)
+    return;
+  uri = g_uri_parse (amqp_url (), G_URI_FLAGS_HAS_PASSWORD, &error);
+  f.host = g_strdup (g_uri_get_host (uri));
+  f.upstream_port = g_uri_get_port (uri);
+  f.threads = g_ptr_array_new ();
+  f.listener = g_socket_listener_new ();
+  f.port = g_socket_listener_add_any_inet_port (f.listener, NULL, &error);
+  g_assert_no_error (error);
+  f.acceptor = g_thread_new ("acceptor", acceptor_thread, &f);
+  proxied = g_strdup_printf ("amqp://%s:%s@127.0.0.1:%u%s", g_uri_get_user (uri), g_uri_get_password (uri),
+                             f.port, g_uri_get_path (uri));
+
+  publisher = odd_amqp_publisher_new (proxied, "odd-test-frozen", 400);
+  odd_amqp_publisher_set_timeout (publisher, 1500);
+  g_assert_true (iterate_until (is_connected, publisher, 10000));
+  g_thread_join (f.acceptor);
+
+  /* 400 × 64 KiB = 25 MiB: far more than the socket buffers hold once nobody reads */
+  g_atomic_int_set (&f.frozen, 1);
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < 400; i++)
+    odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_DEAD, NULL, body, NULL, on_published, &tally);
+  /* every publish gets an answer: the thread is not stuck in a write */
+  g_assert_true (iterate_until (all_done, &until, 6000));
+  g_assert_cmpuint (tally.timeout, ==, 400);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_true (odd_amqp_publisher_is_connected (publisher));
+
+  /* and stopping is quick */
+  start = g_get_monotonic_time ();
+  g_object_unref (publisher);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+
+  g_atomic_int_set (&f.stop, 1);
+  for (guint i = 0; i < f.threads->len; i++)
+    g_thread_join (g_ptr_array_index (f.threads, i));
+  g_ptr_array_unref (f.threads);
+  g_clear_object (&f.client);
+  g_clear_object (&f.upstream);
+  g_socket_listener_close (f.listener);
+  g_object_unref (f.listener);
+  g_free (f.host);
+
+  conn = connect_or_die ("odd-test-check");
+  purge (conn, ODD_QUEUE_DEAD);
+  odd_amqp_close (conn);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -601,5 +733,6 @@ main (int argc, char **argv)
   g_test_add_func ("/amqp/publisher/full-and-returned", test_publisher_full_and_returned);
   g_test_add_func ("/amqp/publisher/reconnect", test_publisher_reconnect);
   g_test_add_func ("/amqp/publisher/dropped-while-busy", test_publisher_dropped_while_busy);
+  g_test_add_func ("/amqp/publisher/broker-stops-reading", test_publisher_broker_stops_reading);
   return g_test_run ();
 }
