@@ -2,6 +2,7 @@
 
 #include "odd-amqp.h"
 
+#include <poll.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -423,6 +424,20 @@ odd_amqp_confirms_publish (OddAmqpConfirms     *self,
       g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED, "The channel is closed");
       return FALSE;
     }
+
+  /* librabbitmq would wait without limit on a socket the broker stopped reading (resource
+   * alarm); give up after the RPC timeout instead, so the caller can react. */
+  {
+    struct pollfd writable = { amqp_get_sockfd (self->conn), POLLOUT, 0 };
+
+    if (poll (&writable, 1, RPC_TIMEOUT_SEC * 1000) == 0)
+      {
+        self->closed = TRUE;
+        g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_TIMEOUT,
+                     "RabbitMQ stopped reading for %d s (resource alarm?)", RPC_TIMEOUT_SEC);
+        return FALSE;
+      }
+  }
 
   odd_amqp_fill_properties (&properties, props);
   /* mandatory: an unroutable message comes back (basic.return) instead of vanishing. */

@@ -79,7 +79,9 @@ OddAmqpConfirms *odd_amqp_confirms_new     (amqp_connection_state_t  conn,
                                             GError                 **error); /* confirm.select */
 void             odd_amqp_confirms_free    (OddAmqpConfirms         *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddAmqpConfirms, odd_amqp_confirms_free)
-/* Publishes persistently (delivery mode 2, application/json); does not wait. */
+/* Publishes persistently (delivery mode 2, application/json); does not wait for the confirm.
+ * Fails with ODD_AMQP_ERROR_TIMEOUT when the broker has not read for 10 s (then the
+ * connection should be dropped). */
 gboolean         odd_amqp_confirms_publish (OddAmqpConfirms         *self,
                                             const char              *exchange,
                                             const char              *routing_key,
