@@ -14,6 +14,7 @@
 #define POLL_MS            200   /* longest wait for a first delivery: bounds the stop latency */
 #define CONFIRM_TIMEOUT_MS 10000
 #define CONSUMER_CHANNEL   1
+#define MAX_BATCH_BYTES    (16 * 1024 * 1024)  /* one jsonb parameter: keep it well bounded */
 
 struct _OddMetricsEngine
 {
@@ -687,6 +688,7 @@ worker_step (Worker  *w,
   g_autoptr(GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) delivery_free);
   Delivery *d = NULL;
   gint64 deadline;
+  gsize bytes;
   int r;
 
   if (g_get_monotonic_time () >= w->next_check)
@@ -708,9 +710,10 @@ worker_step (Worker  *w,
   if (r <= 0)
     return r == 0;
   g_ptr_array_add (deliveries, d);
+  bytes = g_bytes_get_size (d->body);
 
   deadline = g_get_monotonic_time () + (gint64) self->batch_wait_ms * 1000;
-  while (deliveries->len < self->prefetch)
+  while (deliveries->len < self->prefetch && bytes < MAX_BATCH_BYTES)
     {
       gint64 left = MAX (0, deadline - g_get_monotonic_time ());
 
@@ -720,6 +723,7 @@ worker_step (Worker  *w,
       if (r == 0)
         break;
       g_ptr_array_add (deliveries, d);
+      bytes += g_bytes_get_size (d->body);
     }
 
   return process_batch (w, deliveries, error);
