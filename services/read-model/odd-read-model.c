@@ -286,30 +286,40 @@ odd_read_model_redis_failed (OddReadModel  *self,
   set_result_error (result, SOUP_STATUS_INTERNAL_SERVER_ERROR, g_strdup ("Redis query failed"));
 }
 
+/* A copy of @text that lives as long as @strings (the snapshot outlives the lock). */
+static const char *
+keep (GPtrArray  *strings,
+      const char *text)
+{
+  if (text == NULL)
+    return NULL;
+  g_ptr_array_add (strings, g_strdup (text));
+  return g_ptr_array_index (strings, strings->len - 1);
+}
+
 void
 odd_read_model_snapshot_states (OddReadModel     *self,
                                 OddAlertSnapshot *snapshot,
                                 GArray           *services,
                                 GPtrArray        *strings)
 {
-#define KEEP(s) ((s) ? (g_ptr_array_add (strings, g_strdup (s)), (const char *) g_ptr_array_index (strings, strings->len - 1)) : NULL)
   g_mutex_lock (&self->lock);
 
   snapshot->pg_ok = self->pg.ok;
-  snapshot->pg_error = KEEP (self->pg.error);
+  snapshot->pg_error = keep (strings, self->pg.error);
   snapshot->pg_down_since_usec = self->pg.down_since_usec;
   snapshot->redis_ok = self->redis.ok;
-  snapshot->redis_error = KEEP (self->redis.error);
+  snapshot->redis_error = keep (strings, self->redis.error);
   snapshot->redis_down_since_usec = self->redis.down_since_usec;
 
   for (guint i = 0; i < self->probes->len; i++)
     {
       OddServiceProbe *probe = g_ptr_array_index (self->probes, i);
       OddServiceState state = {
-        .name = KEEP (probe->name),
+        .name = keep (strings, probe->name),
         .probed = probe->probed,
         .ready = probe->ready,
-        .reason = KEEP (probe->reason),
+        .reason = keep (strings, probe->reason),
         .since_usec = probe->since_usec,
       };
 
@@ -317,7 +327,6 @@ odd_read_model_snapshot_states (OddReadModel     *self,
     }
 
   g_mutex_unlock (&self->lock);
-#undef KEEP
 
   snapshot->services = (const OddServiceState *) services->data;
   snapshot->n_services = services->len;
