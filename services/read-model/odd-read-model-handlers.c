@@ -59,6 +59,8 @@ request_free (gpointer data)
   g_free (request);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Request, request_free)
+
 /* ---- parameters ---- */
 
 /* An empty value ("?status=") means the same as an absent one: UIs send it for "any". */
@@ -390,14 +392,11 @@ handle_series (OddHttpServer     *server,
                GHashTable        *query,
                gpointer           user_data)
 {
-  Request *request = request_new (user_data);
+  g_autoptr(Request) request = request_new (user_data);
 
   if (!parse_uint (msg, query, "window", WINDOW_DEFAULT, WINDOW_MAX, &request->window))
-    {
-      request_free (request);
-      return;
-    }
-  odd_http_server_defer (server, msg, series_work, request, request_free);
+    return;
+  odd_http_server_defer (server, msg, series_work, g_steal_pointer (&request), request_free);
 }
 
 /* ---- /jobs/recent, /jobs/{id}, /jobs ---- */
@@ -411,7 +410,7 @@ handle_jobs_list (OddHttpServer     *server,
                   GHashTable        *query,
                   OddReadModel      *self)
 {
-  Request *request = request_new (self);
+  g_autoptr(Request) request = request_new (self);
   const char *status = param (query, "status");
   const char *cursor = param (query, "cursor");
 
@@ -419,7 +418,6 @@ handle_jobs_list (OddHttpServer     *server,
     {
       reply_bad_param (msg, "status",
                        "must be one of PENDING, VALIDATED, EXECUTING, COMPLETED, FAILED");
-      request_free (request);
       return;
     }
   request->status = g_strdup (status);
@@ -431,7 +429,6 @@ handle_jobs_list (OddHttpServer     *server,
       if (!odd_jobs_cursor_decode (cursor, &request->cursor_usec, &request->cursor_id, &error))
         {
           reply_bad_param (msg, "cursor", error->message);
-          request_free (request);
           return;
         }
       request->has_cursor = TRUE;
@@ -440,12 +437,9 @@ handle_jobs_list (OddHttpServer     *server,
   if (!parse_text (msg, query, "type", TYPE_MAX_LEN, &request->type) ||
       !parse_text (msg, query, "q", Q_MAX_LEN, &request->q) ||
       !parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit))
-    {
-      request_free (request);
-      return;
-    }
+    return;
 
-  odd_http_server_defer (server, msg, jobs_work, request, request_free);
+  odd_http_server_defer (server, msg, jobs_work, g_steal_pointer (&request), request_free);
 }
 
 static void
@@ -457,7 +451,7 @@ handle_jobs (OddHttpServer     *server,
 {
   OddReadModel *self = user_data;
   const char *rest;
-  Request *request;
+  g_autoptr(Request) request = NULL;
 
   if (g_str_equal (path, "/jobs"))
     {
@@ -479,10 +473,9 @@ handle_jobs (OddHttpServer     *server,
     {
       if (!parse_uint (msg, query, "limit", RECENT_DEFAULT, RECENT_MAX, &request->limit))
         {
-          request_free (request);
           return;
         }
-      odd_http_server_defer (server, msg, recent_work, request, request_free);
+      odd_http_server_defer (server, msg, recent_work, g_steal_pointer (&request), request_free);
       return;
     }
 
@@ -502,12 +495,11 @@ handle_jobs (OddHttpServer     *server,
       details = json_builder_get_root (builder);
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid job id", details);
-      request_free (request);
       return;
     }
 
   request->job_id = g_ascii_strdown (rest, -1);
-  odd_http_server_defer (server, msg, job_work, request, request_free);
+  odd_http_server_defer (server, msg, job_work, g_steal_pointer (&request), request_free);
 }
 
 /* ---- /events ---- */
@@ -520,15 +512,12 @@ handle_events (OddHttpServer     *server,
                GHashTable        *query,
                gpointer           user_data)
 {
-  Request *request = request_new (user_data);
+  g_autoptr(Request) request = request_new (user_data);
 
   if (!parse_uuid (msg, query, "jobId", &request->job_id) ||
       !parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit))
-    {
-      request_free (request);
-      return;
-    }
-  odd_http_server_defer (server, msg, events_work, request, request_free);
+    return;
+  odd_http_server_defer (server, msg, events_work, g_steal_pointer (&request), request_free);
 }
 
 /* ---- /queues ---- */
@@ -588,23 +577,19 @@ handle_dlq (OddHttpServer     *server,
             GHashTable        *query,
             gpointer           user_data)
 {
-  Request *request = request_new (user_data);
+  g_autoptr(Request) request = request_new (user_data);
   const char *queue = param (query, "queue");
 
   if (queue != NULL && !odd_dead_letter_queue_is_valid (queue))
     {
       reply_bad_param (msg, "queue", "must be " ODD_QUEUE_FAILED_VALIDATION " or " ODD_QUEUE_DEAD);
-      request_free (request);
       return;
     }
   request->queue = g_strdup (queue);
 
   if (!parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit))
-    {
-      request_free (request);
-      return;
-    }
-  odd_http_server_defer (server, msg, dlq_work, request, request_free);
+    return;
+  odd_http_server_defer (server, msg, dlq_work, g_steal_pointer (&request), request_free);
 }
 
 /* ---- /alerts ---- */
