@@ -73,15 +73,12 @@ param (GHashTable *query,
   return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
-static void
-reply_bad_param (SoupServerMessage *msg,
-                 const char        *name,
-                 const char        *message)
+/* [{"path": @path, "message": @message}] */
+static JsonNode *
+details_new (const char *path,
+             const char *message)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *path = g_strconcat ("/", name, NULL);
-  g_autofree char *error = g_strdup_printf ("Invalid query parameter “%s”", name);
-  g_autoptr(JsonNode) details = NULL;
 
   json_builder_begin_array (builder);
   json_builder_begin_object (builder);
@@ -91,7 +88,18 @@ reply_bad_param (SoupServerMessage *msg,
   json_builder_add_string_value (builder, message);
   json_builder_end_object (builder);
   json_builder_end_array (builder);
-  details = json_builder_get_root (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static void
+reply_bad_param (SoupServerMessage *msg,
+                 const char        *name,
+                 const char        *message)
+{
+  g_autofree char *path = g_strconcat ("/", name, NULL);
+  g_autofree char *error = g_strdup_printf ("Invalid query parameter “%s”", name);
+  g_autoptr(JsonNode) details = details_new (path, message);
 
   odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, error, details);
 }
@@ -472,27 +480,14 @@ handle_jobs (OddHttpServer     *server,
   if (g_str_equal (rest, "recent"))
     {
       if (!parse_uint (msg, query, "limit", RECENT_DEFAULT, RECENT_MAX, &request->limit))
-        {
-          return;
-        }
+        return;
       odd_http_server_defer (server, msg, recent_work, g_steal_pointer (&request), request_free);
       return;
     }
 
   if (!odd_uuid_is_valid (rest))
     {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) details = NULL;
-
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "path");
-      json_builder_add_string_value (builder, "/id");
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, "must be a UUID");
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      details = json_builder_get_root (builder);
+      g_autoptr(JsonNode) details = details_new ("/id", "must be a UUID");
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid job id", details);
       return;
