@@ -40,7 +40,8 @@ struct _OddReadModel
   gboolean            self_check_in_flight;
 
   int                 schema_ready;  /* atomic */
-  GMutex              migrate_lock;
+  GMutex              migrate_lock;  /* guards the migration and what follows */
+  gboolean            migrate_failure_logged;
 
   GMutex              lock;          /* guards what follows: workers read it for alerts */
   GPtrArray          *probes;        /* OddServiceProbe */

@@ -170,9 +170,23 @@ ensure_schema (OddReadModel  *self,
   g_mutex_lock (&self->migrate_lock);
   if (!g_atomic_int_get (&self->schema_ready))
     {
-      ok = odd_pg_migrate (pg, error);
+      g_autoptr(GError) local_error = NULL;
+
+      ok = odd_pg_migrate (pg, &local_error);
       if (ok)
-        g_atomic_int_set (&self->schema_ready, TRUE);
+        {
+          g_atomic_int_set (&self->schema_ready, TRUE);
+          self->migrate_failure_logged = FALSE;
+          g_debug ("database schema at version %d", odd_pg_schema_version ());
+        }
+      else
+        {
+          /* Said once per failure streak, not on every request that finds it so. */
+          if (!self->migrate_failure_logged && PQstatus (pg) != CONNECTION_BAD)
+            g_message ("cannot apply the database migrations: %s", local_error->message);
+          self->migrate_failure_logged = (PQstatus (pg) != CONNECTION_BAD);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+        }
     }
   g_mutex_unlock (&self->migrate_lock);
 
@@ -347,6 +361,8 @@ ready_func (gpointer user_data)
     {
       if (!self->pg.ok)
         g_string_append_printf (reason, "PostgreSQL unavailable: %s", self->pg.error);
+      else if (!g_atomic_int_get (&self->schema_ready))
+        g_string_append (reason, "database schema not migrated yet");
       if (!self->redis.ok)
         g_string_append_printf (reason, "%sRedis unavailable: %s",
                                 reason->len > 0 ? "; " : "", self->redis.error);
@@ -664,16 +680,7 @@ odd_read_model_start (OddReadModel  *self,
                       guint          port,
                       GError       **error)
 {
-  g_autoptr(GError) migrate_error = NULL;
-  g_autoptr(PGconn) pg = NULL;
-
   g_return_val_if_fail (ODD_IS_READ_MODEL (self), FALSE);
-
-  pg = odd_pg_connect (self->config.postgres_url, &migrate_error);
-  if (pg != NULL && odd_pg_migrate (pg, &migrate_error))
-    g_atomic_int_set (&self->schema_ready, TRUE);
-  else
-    g_message ("database not ready at start, serving 503 until it is: %s", migrate_error->message);
 
   if (!odd_http_server_listen (self->server, host, port, error))
     return FALSE;
@@ -681,6 +688,8 @@ odd_read_model_start (OddReadModel  *self,
   self->probe_session = soup_session_new_with_options ("timeout", self->config.probe_timeout_sec,
                                                        "user-agent", "odd-read-model/" ODD_VERSION,
                                                        NULL);
+  /* The first self-check, right away, also applies the migrations: on a worker thread, so
+   * that an unreachable database delays nothing (it is retried on every check and request). */
   tick (self);
   self->tick_id = g_timeout_add (self->config.probe_interval_ms, tick, self);
 

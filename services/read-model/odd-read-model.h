@@ -34,8 +34,9 @@ G_DECLARE_FINAL_TYPE (OddReadModel, odd_read_model, ODD, READ_MODEL, GObject)
 /* Fails (ODD_CONFIG_ERROR) when service_urls is malformed. Nothing connects yet. */
 OddReadModel  *odd_read_model_new        (const OddReadModelConfig  *config,
                                           GError                   **error);
-/* Applies the migrations (a failure is logged, and retried on use, since the database may
- * come up later), listens on @host:@port (0 = any free port) and starts the probes. */
+/* Listens on @host:@port (0 = any free port) and starts the self-check, which applies the
+ * migrations (retried on every check and request until they are: the database may come up
+ * after the read model), and the probes. */
 gboolean       odd_read_model_start      (OddReadModel              *self,
                                           const char                *host,
                                           guint                      port,
