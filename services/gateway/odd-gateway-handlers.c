@@ -16,8 +16,6 @@
 
 /* Deeper documents are refused: every consumer (json-glib, PostgreSQL jsonb) recurses. */
 #define MAX_NESTING 64
-/* The type names Redis keys and label-like UI columns: a short name, not a document. */
-#define MAX_TYPE_LENGTH 128
 
 /* A request that waits for the read model and/or a publisher confirm. */
 typedef struct {
@@ -278,19 +276,6 @@ odd_gateway_check_job (OddGateway *self,
 
           add_error (errors, "/status", message);
         }
-    }
-
-  if (json_object_has_member (object, "type") &&
-      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "type")) &&
-      json_node_get_value_type (json_object_get_member (object, "type")) == G_TYPE_STRING)
-    {
-      const char *type = json_object_get_string_member (object, "type");
-      glong length = g_utf8_strlen (type, -1);
-
-      if (length == 0)
-        add_error (errors, "/type", "must not be empty");
-      else if (length > MAX_TYPE_LENGTH)
-        add_error (errors, "/type", "must be at most " G_STRINGIFY (MAX_TYPE_LENGTH) " characters");
     }
 
   payload = json_object_get_member (object, "payload");

@@ -854,18 +854,6 @@ body_nul (gsize *len)
   return g_memdup2 (body, *len);
 }
 
-static char *
-body_long_type (gsize *len)
-{
-  GString *s = g_string_new ("{\"type\":\"");
-
-  for (guint i = 0; i < 100 * 1024; i++)
-    g_string_append_c (s, 'a' + i % 26);
-  g_string_append (s, "\"}");
-  *len = s->len;
-  return g_string_free (s, FALSE);
-}
-
 #define JSON "application/json"
 #define ID   "\"0d7c2a6e-5f1b-4c1e-9a7e-3c1f2b4d5e6f\""
 #define AT   "\"2026-01-01T00:00:00.000Z\""
@@ -898,8 +886,6 @@ static const Case cases[] = {
   { "missing-type", "POST", "/jobs", JSON, "{}", NULL, 400, INVALID, "type" },
   { "type-number", "POST", "/jobs", JSON, "{\"type\":7}", NULL, 400, INVALID, "/type" },
   { "type-null", "POST", "/jobs", JSON, "{\"type\":null}", NULL, 400, INVALID, "/type" },
-  { "type-empty", "POST", "/jobs", JSON, "{\"type\":\"\"}", NULL, 400, INVALID, "/type" },
-  { "type-100k", "POST", "/jobs", JSON, NULL, body_long_type, 400, INVALID, "/type" },
   { "bad-uuid", "POST", "/jobs", JSON, "{\"id\":\"not-a-uuid\",\"type\":\"t\"}", NULL, 400, INVALID, "/id" },
   { "uuid-too-short", "POST", "/jobs", JSON, "{\"id\":\"0d7c2a6e-5f1b-4c1e-9a7e-3c1f2b4d5e6\",\"type\":\"t\"}", NULL, 400, INVALID, "/id" },
   { "id-number", "POST", "/jobs", JSON, "{\"id\":12,\"type\":\"t\"}", NULL, 400, INVALID, "/id" },
