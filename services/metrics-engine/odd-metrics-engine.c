@@ -363,7 +363,11 @@ publish_dead_letters (Worker     *w,
       /* Same delivery, same id: a redelivered reject can be recognised downstream. */
       digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) body, len);
       message_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, digest);
-      props = (OddAmqpProps) { message_id, intake->correlation_id, "dead-letter" };
+      /* Only a well-formed id goes into the property: AMQP short strings stop at 255 bytes,
+       * and a reject that cannot be published would come back forever. */
+      props = (OddAmqpProps) { message_id,
+                               odd_uuid_is_valid (intake->correlation_id) ? intake->correlation_id : NULL,
+                               "dead-letter" };
       if (!odd_amqp_confirms_publish (w->confirms, "", ODD_QUEUE_FAILED_VALIDATION, &props,
                                       text, strlen (text), error))
         return FALSE;
