@@ -19,6 +19,12 @@ odd_oddctl_print_usage (FILE *stream)
            "  local down            Stop them; the data is kept for the next `local up`\n"
            "  local status [--json] Show every component; exit status 1 unless all are healthy\n"
            "  local logs NAME [-f]  Print the log of a component (-f: keep following it)\n"
+           "  cluster up [--json]   Create the kind cluster task-observatory, build and load the\n"
+           "                        image, deploy, wait for every workload, check /readyz\n"
+           "  cluster status [--json]  Nodes, workloads (ready, restarts) and port-forwards\n"
+           "  cluster forward start NAME | list | stop [NAME]\n"
+           "                        Port-forwards for grafana, prometheus, alertmanager, rabbitmq\n"
+           "  cluster down [--json] Stop the port-forwards and delete the cluster\n"
            "\n"
            "Options:\n"
            "  -h, --help            Show this help\n"
@@ -59,6 +65,9 @@ odd_oddctl_run (int    argc,
 
   if (g_str_equal (argv[1], "local"))
     return odd_oddctl_local_run (argc - 2, argv + 2);
+
+  if (g_str_equal (argv[1], "cluster"))
+    return odd_oddctl_cluster_run (argc - 2, argv + 2);
 
   fprintf (stderr, "oddctl: unknown command “%s”\n\n", argv[1]);
   odd_oddctl_print_usage (stderr);

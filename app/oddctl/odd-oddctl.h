@@ -19,6 +19,9 @@ int odd_oddctl_run       (int    argc,
 /* `oddctl local ...`: @argv starts after "local". */
 int odd_oddctl_local_run (int    argc,
                           char **argv);
+/* `oddctl cluster ...`: @argv starts after "cluster". */
+int odd_oddctl_cluster_run (int    argc,
+                            char **argv);
 
 void odd_oddctl_print_usage (FILE *stream);
 
