@@ -1545,6 +1545,170 @@ test_broker_client_gone (void)
   broker_purge (ODD_QUEUE_JOBS_CREATED);
 }
 
+/* ---- a TCP proxy to the broker that can be cut, for the reconnect test ---- */
+
+typedef struct {
+  GSocketService *service;
+  guint           port;
+  guint16         upstream_port;
+  GPtrArray      *streams;    /* GIOStream: both ends of every proxied connection */
+  gboolean        cut;
+} Proxy;
+
+static void
+on_spliced (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_io_stream_splice_finish (result, NULL);
+}
+
+static gboolean
+on_proxy_incoming (GSocketService    *service,
+                   GSocketConnection *connection,
+                   GObject           *source_object,
+                   gpointer           user_data)
+{
+  Proxy *proxy = user_data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) upstream = NULL;
+
+  if (proxy->cut)
+    return FALSE;   /* dropped: closes the client's connection */
+
+  /* Synchronous, to loopback: the test's main loop may block this long. */
+  upstream = g_socket_client_connect_to_host (client, "127.0.0.1", proxy->upstream_port, NULL, NULL);
+  if (upstream == NULL)
+    return FALSE;
+
+  g_ptr_array_add (proxy->streams, g_object_ref (connection));
+  g_ptr_array_add (proxy->streams, g_object_ref (upstream));
+  g_io_stream_splice_async (G_IO_STREAM (connection), G_IO_STREAM (upstream),
+                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                            G_PRIORITY_DEFAULT, NULL, on_spliced, NULL);
+  return TRUE;
+}
+
+static Proxy *
+proxy_new (const char *upstream_url)
+{
+  Proxy *proxy = g_new0 (Proxy, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = NULL;
+
+  /* GUri knows amqp:// as a generic URI: the port is what matters. */
+  uri = g_uri_parse (upstream_url, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  proxy->upstream_port = g_uri_get_port (uri) > 0 ? (guint16) g_uri_get_port (uri) : 5672;
+  proxy->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  proxy->service = g_socket_service_new ();
+  proxy->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (proxy->service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (proxy->service, "incoming", G_CALLBACK (on_proxy_incoming), proxy);
+  g_socket_service_start (proxy->service);
+
+  return proxy;
+}
+
+/* Drops every proxied connection and refuses new ones, like a broker gone away. */
+static void
+proxy_cut (Proxy *proxy)
+{
+  proxy->cut = TRUE;
+  for (guint i = 0; i < proxy->streams->len; i++)
+    g_io_stream_close (g_ptr_array_index (proxy->streams, i), NULL, NULL);
+  g_ptr_array_set_size (proxy->streams, 0);
+}
+
+static void
+proxy_free (Proxy *proxy)
+{
+  proxy_cut (proxy);
+  g_socket_service_stop (proxy->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (proxy->service));
+  g_object_unref (proxy->service);
+  g_ptr_array_unref (proxy->streams);
+  g_free (proxy);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Proxy, proxy_free)
+
+/* The broker URL with its port replaced by the proxy's. */
+static char *
+via_proxy (const char *url,
+           Proxy      *proxy)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  g_autoptr(GUri) proxied = NULL;
+
+  g_assert_nonnull (uri);
+  proxied = g_uri_build_with_user (G_URI_FLAGS_HAS_PASSWORD, g_uri_get_scheme (uri),
+                                   g_uri_get_user (uri), g_uri_get_password (uri), NULL,
+                                   "127.0.0.1", (int) proxy->port, g_uri_get_path (uri), NULL, NULL);
+  return g_uri_to_string (proxied);
+}
+
+static gboolean
+gateway_not_ready (gpointer data)
+{
+  g_autoptr(Response) r = request (data, "GET", "/readyz", NULL);
+
+  if (r->status == 503)
+    return TRUE;
+  spin (50);
+  return FALSE;
+}
+
+static void
+test_broker_reconnect (void)
+{
+  g_autoptr(Proxy) proxy = NULL;
+  g_autoptr(OddGateway) gateway = NULL;
+  g_autofree char *url = NULL;
+  const char *body = "{\"type\":\"reconnect\"}";
+
+  SKIP_WITHOUT_BROKER ();
+  broker_purge (ODD_QUEUE_JOBS_CREATED);
+  proxy = proxy_new (broker_url);
+  url = via_proxy (broker_url, proxy);
+  gateway = gateway_new_full (url, NULL, NULL, 64);
+  if (!wait_for (gateway_ready, gateway, 15000))
+    {
+      g_autoptr(Response) r = request (gateway, "GET", "/readyz", NULL);
+      g_autofree char *json = odd_json_to_string (r->json);
+
+      g_error ("not ready through the proxy (%s): %s", url, json);
+    }
+  {
+    g_autoptr(Response) r = request (gateway, "POST", "/jobs", body);
+
+    g_assert_cmpuint (r->status, ==, 202);
+  }
+
+  /* The broker goes away: not ready, and jobs are refused rather than lost. */
+  proxy_cut (proxy);
+  g_assert_true (wait_for (gateway_not_ready, gateway, 15000));
+  {
+    g_autoptr(Response) r = request (gateway, "POST", "/jobs", body);
+    g_autofree char *metrics = metrics_text (gateway);
+
+    assert_error (r, 503, "Broker unavailable, job not accepted");
+    g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Retry-After"), ==, "1");
+    g_assert_nonnull (strstr (metrics, "gateway_amqp_connected{service=\"gateway\"} 0"));
+  }
+
+  /* It comes back: the gateway reconnects by itself (the reference never did, 11.8). */
+  proxy->cut = FALSE;
+  g_assert_true (wait_for (gateway_ready, gateway, 30000));
+  {
+    g_autoptr(Response) r = request (gateway, "POST", "/jobs", body);
+
+    g_assert_cmpuint (r->status, ==, 202);
+  }
+  g_assert_cmpuint (broker_count (ODD_QUEUE_JOBS_CREATED), ==, 2);
+  broker_purge (ODD_QUEUE_JOBS_CREATED);
+}
+
 static void
 on_shutdown_done (GObject      *source,
                   GAsyncResult *result,
@@ -1662,6 +1826,7 @@ main (int   argc,
   g_test_add_func ("/gateway/broker/overload", test_broker_overload);
   g_test_add_func ("/gateway/broker/client-gone", test_broker_client_gone);
   g_test_add_func ("/gateway/broker/shutdown", test_broker_shutdown);
+  g_test_add_func ("/gateway/broker/reconnect", test_broker_reconnect);
 
   /* The table runs against the broker when there is one (nothing in it may be accepted),
    * else against a closed port. */
