@@ -234,6 +234,35 @@ connect_amqp (Worker  *w,
 
 /* ---- replay ----------------------------------------------------------------------------- */
 
+/* odd_projection_apply(), except that a script the server aborted (a key of the wrong type, out
+ * of memory...) may have applied part of its increments: Redis does not roll scripts back. The
+ * only exact way on is a rebuild, so the watermark is dropped and MISSING reported. */
+static gboolean
+apply (Worker               *w,
+       OddAggregates        *aggregates,
+       gint64                expect_prev,
+       gint64                new_seq,
+       OddProjectionResult  *result,
+       GError              **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(redisReply) reply = NULL;
+
+  if (odd_projection_apply (w->redis, aggregates, expect_prev, new_seq, result, &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, ODD_REDIS_ERROR, ODD_REDIS_ERROR_REPLY))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  odd_warning (NULL, "Redis refused the aggregates (%s): rebuilding them", local_error->message);
+  reply = odd_redis_command (w->redis, error, "DEL %s", ODD_KEY_APPLIED_SEQ);
+  if (reply == NULL)
+    return FALSE;
+  *result = ODD_PROJECTION_MISSING;
+  return TRUE;
+}
+
 /* Brings Redis to the event store: rebuilds when the watermark is missing (Redis lost its data)
  * or ahead of the store (the store was reset), then replays every event after the watermark. */
 static gboolean
@@ -301,7 +330,7 @@ catch_up (Worker  *w,
             }
 
           last = g_array_index (seqs, gint64, seqs->len - 1);
-          if (!odd_projection_apply (w->redis, aggregates, applied, last, &result, error))
+          if (!apply (w, aggregates, applied, last, &result, error))
             return FALSE;
           if (result != ODD_PROJECTION_APPLIED)
             {
@@ -550,7 +579,7 @@ process_batch (Worker     *w,
         }
       w->store_max_seq = MAX (w->store_max_seq, last);
 
-      if (!odd_projection_apply (w->redis, aggregates, prev, last, &result, error))
+      if (!apply (w, aggregates, prev, last, &result, error))
         return FALSE;
       if (result == ODD_PROJECTION_APPLIED)
         set_applied_seq (self, last);

@@ -993,6 +993,57 @@ test_redis_restart (void)
   g_subprocess_wait (server, NULL, NULL);
 }
 
+static void
+test_wrong_type_key (void)
+{
+  g_autoptr(Workload) a = NULL;
+  g_autoptr(Workload) b = NULL;
+  g_autoptr(GSubprocess) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(redisContext) ctx = NULL;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  engine = spawn_engine ();
+  a = workload_new (100);
+  publish_events (a->events, 1);
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (a->events->len), 60));
+
+  /* Someone turns a counter into a hash: the next script fails half way (Redis does not roll
+   * scripts back), so the engine must rebuild rather than retry. */
+  ctx = redis ();
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "DEL %s", ODD_KEY_JOBS_COMPLETED);
+    g_autoptr(redisReply) r2 = redisCommand (ctx, "HSET %s x 1", ODD_KEY_JOBS_COMPLETED);
+  }
+  b = workload_new (100);
+  publish_events (b->events, 1);
+  g_ptr_array_extend_and_steal (a->events, g_steal_pointer (&b->events));
+  b->events = g_ptr_array_new ();
+  a->n_jobs += b->n_jobs;
+  a->completed += b->completed;
+  a->failed += b->failed;
+  a->inflight += b->inflight;
+  {
+    GHashTableIter iter;
+    gpointer type, n;
+
+    g_hash_table_iter_init (&iter, b->attempts);
+    while (g_hash_table_iter_next (&iter, &type, &n))
+      g_hash_table_insert (a->attempts, g_strdup (type),
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (a->attempts, type))
+                                             + GPOINTER_TO_UINT (n)));
+  }
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (a->events->len), 60));
+  assert_counts (a);
+
+  g_subprocess_send_signal (engine, SIGTERM);
+  g_subprocess_wait (engine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (engine), ==, 0);
+}
+
 static gboolean
 reason_mentions_lock (gpointer data)
 {
@@ -1128,6 +1179,7 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/second-instance-waits", test_second_instance_waits);
   g_test_add_func ("/metrics-engine/redis-restart", test_redis_restart);
   g_test_add_func ("/metrics-engine/readyz-reason", test_readyz_reason);
+  g_test_add_func ("/metrics-engine/wrong-type-key", test_wrong_type_key);
 
   ret = g_test_run ();
   g_clear_pointer (&private_servers, odd_me_servers_stop);
