@@ -109,13 +109,20 @@ odd_projection_get_applied_seq (redisContext  *ctx,
                                 gboolean      *present,
                                 GError       **error)
 {
-  g_autoptr(redisReply) reply = odd_redis_command (ctx, error, "GET %s", ODD_KEY_APPLIED_SEQ);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(redisReply) reply = odd_redis_command (ctx, &local_error, "GET %s", ODD_KEY_APPLIED_SEQ);
   char *end = NULL;
 
-  if (reply == NULL)
-    return FALSE;
   *seq = 0;
   *present = FALSE;
+  if (reply == NULL)
+    {
+      /* Not a string (WRONGTYPE): as good as lost, the rebuild rewrites it. */
+      if (g_error_matches (local_error, ODD_REDIS_ERROR, ODD_REDIS_ERROR_REPLY))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
   if (reply->type == REDIS_REPLY_NIL)
     return TRUE;
   if (reply->type != REDIS_REPLY_STRING)

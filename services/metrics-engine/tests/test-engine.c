@@ -525,6 +525,15 @@ test_projection_watermark (void)
   g_assert_cmpint (redis_int ("other"), ==, 1);
   g_assert_cmpint (redis_int (ODD_KEY_APPLIED_SEQ), ==, 0);
   g_assert_no_error (error);
+
+  /* A watermark that is not even a string counts as lost, not as an error. */
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "DEL %s", ODD_KEY_APPLIED_SEQ);
+    g_autoptr(redisReply) r2 = redisCommand (ctx, "HSET %s a 1", ODD_KEY_APPLIED_SEQ);
+  }
+  g_assert_true (odd_projection_get_applied_seq (ctx, &seq, &present, &error));
+  g_assert_no_error (error);
+  g_assert_false (present);
 }
 
 static void
