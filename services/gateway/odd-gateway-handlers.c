@@ -595,11 +595,7 @@ job_of_read_model_answer (JsonNode *root)
   object = json_node_get_object (root);
 
   /* Both {job fields...} and {"job": {...}, "events": [...]} are understood. */
-  if (json_object_has_member (object, "job") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "job")))
-    return json_object_get_object_member (object, "job");
-
-  return object;
+  return odd_gateway_json_get_object (object, "job") ?: object;
 }
 
 static void
@@ -664,7 +660,16 @@ on_read_model_job (GObject      *source,
       return;
     }
 
-  status = json_object_get_string_member_with_default (job, "status", NULL);
+  /* Never retry another job than the one asked for, whatever the read model says. */
+  if (g_ascii_strcasecmp (odd_gateway_json_get_string (job, "id") ?: "", pending->job_id) != 0)
+    {
+      g_autoptr(JsonNode) details = one_detail ("/id", "the read model answered with another job");
+
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "Read model returned an unusable job", details);
+      return;
+    }
+
+  status = odd_gateway_json_get_string (job, "status");
   if (g_strcmp0 (status, "FAILED") != 0)
     {
       g_autofree char *message = g_strdup_printf ("is %s", status != NULL ? status : "missing");
@@ -674,8 +679,7 @@ on_read_model_job (GObject      *source,
       return;
     }
 
-  generation = json_object_get_int_member_with_default (job, "generation", 0);
-  if (generation < 0)
+  if (!odd_gateway_json_get_int (job, "generation", &generation) || generation < 0)
     generation = 0;
 
   retry = odd_gateway_new_retry_job (job, generation + 1, &problem);

@@ -262,3 +262,43 @@ odd_gateway_json_check_strict (const char  *data,
 
   return TRUE;
 }
+
+/* json-glib's *_with_default() getters still emit a critical when the member is an object or
+ * an array; input from outside (read model, dead letters) must not be able to cause that. */
+const char *
+odd_gateway_json_get_string (JsonObject *object,
+                             const char *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+gboolean
+odd_gateway_json_get_int (JsonObject *object,
+                          const char *name,
+                          gint64     *value)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+
+  *value = json_node_get_int (node);
+  return TRUE;
+}
+
+JsonObject *
+odd_gateway_json_get_object (JsonObject *object,
+                             const char *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  return json_node_get_object (node);
+}

@@ -1142,6 +1142,32 @@ test_retry_read_model (void)
 
     assert_error (r, 502, NULL);
   }
+  /* Odd shapes from the read model are answered, never a crash or a critical. */
+  {
+    static const char *const shapes[] = {
+      "{\"job\":{\"id\":{},\"status\":[],\"generation\":{}}}",
+      "[1,2]",
+      "\"FAILED\"",
+      "not json at all",
+      "{\"job\":{\"id\":\"00000000-0000-4000-8000-000000000000\",\"type\":\"t\",\"status\":\"FAILED\","
+      "\"createdAt\":\"2026-01-01T00:00:00Z\",\"generation\":0}}",
+      "{\"job\":{\"id\":\"%s\",\"type\":{},\"status\":\"FAILED\",\"createdAt\":\"2026-01-01T00:00:00Z\"}}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+      {
+        g_autofree char *id = odd_uuid_new ();
+        g_autofree char *shape_path = g_strdup_printf ("/jobs/%s/retry", id);
+        g_auto(GStrv) parts = g_strsplit (shapes[i], "%s", -1);
+        g_autoptr(Response) r = NULL;
+
+        g_hash_table_replace (rm->answers, g_strdup (id), g_strjoinv (id, parts));
+        r = request (gateway, "POST", shape_path, NULL);
+        if (r->status != 502 && r->status != 409)
+          g_error ("read model answer %s: got %u", shapes[i], r->status);
+        assert_error (r, r->status, NULL);
+      }
+  }
   /* A FAILED job with the broker down: nothing is accepted. */
   g_free (path);
   path = g_strdup_printf ("/jobs/%s/retry", failed);
@@ -1349,6 +1375,7 @@ test_broker_dlq_replay (void)
   g_autoptr(Response) none = NULL;
   gboolean seen_dead = FALSE, seen_fixed = FALSE;
   QueueCount kept = { ODD_QUEUE_FAILED_VALIDATION, 2 };
+  QueueCount kept_dead = { ODD_QUEUE_DEAD, 1 };
 
   SKIP_WITHOUT_BROKER ();
   broker_purge (ODD_QUEUE_JOBS_CREATED);
@@ -1367,18 +1394,23 @@ test_broker_dlq_replay (void)
   g_free (letter);
   letter = dead_letter ("\"{not json\"", "unparseable", "jobs.created", 0);
   broker_publish (ODD_QUEUE_FAILED_VALIDATION, letter);
+  g_free (letter);
+  /* A dead letter whose job is not a job: kept, not retried, no crash. */
+  letter = dead_letter ("{\"payload\":{\"id\":{},\"type\":1,\"metadata\":\"m\"}}", "retries_exhausted",
+                        "jobs.created", 0);
+  broker_publish (ODD_QUEUE_DEAD, letter);
 
   r = request (gateway, "POST", "/dlq/replay", "{\"limit\":50}");
   g_assert_cmpuint (r->status, ==, 200);
   assert_valid ("dlq-replay", r->json);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (r->json), "replayed"), ==, 2);
-  g_assert_cmpint (json_object_get_int_member (json_node_get_object (r->json), "kept"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (r->json), "kept"), ==, 3);
   {
     JsonArray *details = json_object_get_array_member (json_node_get_object (r->json), "details");
     guint still_invalid = 0;
 
-    g_assert_cmpuint (json_array_get_length (details), ==, 2);
-    for (guint i = 0; i < 2; i++)
+    g_assert_cmpuint (json_array_get_length (details), ==, 3);
+    for (guint i = 0; i < 3; i++)
       if (strstr (json_object_get_string_member (json_array_get_object_element (details, i), "reason"),
                   "still invalid") != NULL)
         still_invalid++;
@@ -1412,17 +1444,18 @@ test_broker_dlq_replay (void)
   g_assert_true (seen_dead && seen_fixed);
   g_assert_null (broker_get (ODD_QUEUE_JOBS_CREATED));
 
-  /* The still-invalid ones are back in their queue; the dead one is gone. */
+  /* The still-invalid ones are back in their queue; the retried dead one is gone. */
   g_assert_true (wait_for (queue_has, &kept, 5000));
-  g_assert_cmpuint (broker_count (ODD_QUEUE_DEAD), ==, 0);
+  g_assert_true (wait_for (queue_has, &kept_dead, 5000));
 
   /* A second replay reads each kept one once and stops. */
   none = request (gateway, "POST", "/dlq/replay", NULL);
   g_assert_cmpuint (none->status, ==, 200);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (none->json), "replayed"), ==, 0);
-  g_assert_cmpint (json_object_get_int_member (json_node_get_object (none->json), "kept"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (none->json), "kept"), ==, 3);
   g_assert_true (wait_for (queue_has, &kept, 5000));
   broker_purge (ODD_QUEUE_FAILED_VALIDATION);
+  broker_purge (ODD_QUEUE_DEAD);
 }
 
 typedef struct {
