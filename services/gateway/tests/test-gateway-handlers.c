@@ -13,6 +13,7 @@
 
 #include "odd-build-config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include "odd-service.h"
@@ -1804,6 +1805,92 @@ test_shutdown_idle (void)
   g_assert_cmpint (state, ==, 1);
 }
 
+/* ---- the binary: exit codes and signals ---- */
+
+static char *
+gateway_binary (void)
+{
+  const char *build_dir = g_getenv ("ODD_BUILD_DIR");
+
+  if (build_dir == NULL)
+    return NULL;
+  return g_build_filename (build_dir, "services", "gateway", "odd-gateway", NULL);
+}
+
+static void
+test_binary (void)
+{
+  g_autofree char *binary = gateway_binary ();
+  g_autoptr(GError) error = NULL;
+
+  if (binary == NULL || !g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("no odd-gateway binary (ODD_BUILD_DIR)");
+      return;
+    }
+
+  /* Invalid configuration: a clear message naming the variable, exit status 2. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocess) process = NULL;
+    g_autofree char *err = NULL;
+
+    g_subprocess_launcher_setenv (launcher, "ODD_MAX_OUTSTANDING", "many", TRUE);
+    process = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_if_exited (process));
+    g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+    g_assert_nonnull (strstr (err, "ODD_MAX_OUTSTANDING"));
+  }
+
+  /* Runs, answers, and leaves with status 0 on SIGTERM. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocess) process = NULL;
+    g_autoptr(GDataInputStream) lines = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *url = NULL;
+    const char *at;
+    guint port = 0;
+
+    g_subprocess_launcher_setenv (launcher, "PORT", "0", TRUE);
+    g_subprocess_launcher_setenv (launcher, "RABBITMQ_URL", closed_url, TRUE);
+    g_subprocess_launcher_setenv (launcher, "ODD_LOG_FORMAT", "text", TRUE);
+    process = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
+    g_assert_no_error (error);
+    lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+    while (port == 0)
+      {
+        g_free (line);
+        line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+        g_assert_no_error (error);
+        if (line == NULL)
+          g_error ("odd-gateway ended before it listened");
+        if ((at = strstr (line, "listening on port ")) != NULL)
+          port = (guint) g_ascii_strtoull (at + strlen ("listening on port "), NULL, 10);
+      }
+
+    {
+      g_autoptr(SoupMessage) msg = NULL;
+      g_autoptr(GBytes) body = NULL;
+
+      url = g_strdup_printf ("http://127.0.0.1:%u/healthz", port);
+      msg = soup_message_new ("GET", url);
+      body = soup_session_send_and_read (session, msg, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+    }
+
+    g_subprocess_send_signal (process, SIGTERM);
+    g_subprocess_wait (process, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_if_exited (process));
+    g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1852,6 +1939,7 @@ main (int   argc,
   g_test_add_func ("/gateway/broker-down", test_broker_down);
   g_test_add_func ("/gateway/retry/read-model", test_retry_read_model);
   g_test_add_func ("/gateway/shutdown/idle", test_shutdown_idle);
+  g_test_add_func ("/gateway/binary", test_binary);
   g_test_add_func ("/gateway/broker/accepted", test_broker_accepted);
   g_test_add_func ("/gateway/broker/full-job", test_broker_full_job);
   g_test_add_func ("/gateway/broker/retry", test_broker_retry);
