@@ -40,6 +40,7 @@ void      odd_gateway_outstanding_done   (OddGateway        *self);
 gboolean  odd_gateway_check_auth         (OddGateway        *self,
                                           SoupServerMessage *msg);
 
+/* odd-gateway-job.c */
 /* Checks a job (after odd_job_complete) for submission: the job schema, payload.simulate
  * against the simulation schema, status PENDING and bounded nesting. Returns every
  * problem as OddValidationError (empty when acceptable). */
