@@ -276,10 +276,34 @@ set_cors_headers (OddHttpServer     *self,
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
+  static const char *const known[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
+  g_autoptr(GString) methods = g_string_new (NULL);
+  gboolean writes = FALSE;
+
+  /* Advertise what the routes really take: a read-only service says "GET, OPTIONS" and
+   * "Content-Type", exactly as the reference read model did, so its clients see no change. */
+  for (guint k = 0; k < G_N_ELEMENTS (known); k++)
+    {
+      gboolean used = FALSE;
+
+      for (guint i = 0; i < self->routes->len && !used; i++)
+        {
+          Route *route = g_ptr_array_index (self->routes, i);
+
+          used = g_strv_contains ((const char *const *) route->methods, known[k]);
+        }
+      if (!used)
+        continue;
+      g_string_append_printf (methods, "%s, ", known[k]);
+      writes |= strcmp (known[k], "GET") != 0;
+    }
+  g_string_append (methods, "OPTIONS");
+
   soup_message_headers_replace (headers, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (headers, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  soup_message_headers_replace (headers, "Access-Control-Allow-Methods", methods->str);
   soup_message_headers_replace (headers, "Access-Control-Allow-Headers",
-                                "Content-Type, X-Correlation-Id, Authorization");
+                                writes ? "Content-Type, X-Correlation-Id, Authorization"
+                                       : "Content-Type");
   soup_message_headers_replace (headers, "Access-Control-Expose-Headers", "X-Correlation-Id");
   soup_message_headers_replace (headers, "Access-Control-Max-Age", "600");
 }
