@@ -49,6 +49,8 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX dead_letters_dead_at_idx ON dead_letters (dead_at DESC);"
   "CREATE INDEX dead_letters_job_idx ON dead_letters (job_id);",
+  /* 2: GET /events without a job id reads the newest events of the whole store */
+  "CREATE INDEX job_events_occurred_idx ON job_events (occurred_at DESC, seq DESC);",
 };
 
 /* Any constant shared by every build: it serialises migrations across processes. */
