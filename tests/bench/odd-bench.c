@@ -5,7 +5,9 @@
  *
  * closed: N clients, each sends its next job as soon as the previous one is answered
  * (throughput). open: jobs are sent at a fixed rate whatever the answers do (latency under a
- * given load, no coordinated omission). Every job is a full Job with the client's createdAt,
+ * given load, no coordinated omission; libsoup's queue gets slow with thousands of
+ * queued messages, so at most --max-inflight are outstanding and a due job beyond that is
+ * counted as not sent). Every job is a full Job with the client's createdAt,
  * so with --postgres the submit-to-completed latency is job.completed occurred_at − created_at
  * of exactly the jobs this run submitted (they share a job type unique to the run).
  */
@@ -43,6 +45,7 @@ typedef struct {
   guint64      dropped;       /* open loop: not sent because max_inflight was reached */
   guint64      accepted;
   GHashTable  *errors;        /* status (0 = transport) → count */
+  GHashTable  *transport;     /* transport error message → count */
   GArray      *latency_ms;    /* double, one per answer */
 } Bench;
 
@@ -82,6 +85,13 @@ on_answer (GObject      *source,
     b->accepted++;
   else
     {
+      if (error != NULL)
+        {
+          gpointer n = g_hash_table_lookup (b->transport, error->message);
+
+          g_hash_table_insert (b->transport, g_strdup (error->message),
+                               GSIZE_TO_POINTER (GPOINTER_TO_SIZE (n) + 1));
+        }
       gpointer key = GUINT_TO_POINTER (status);
 
       g_hash_table_insert (b->errors, key,
@@ -323,7 +333,7 @@ report (Bench    *b,
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GPtrArray) codes = g_ptr_array_new ();
   GHashTableIter iter;
-  gpointer key;
+  gpointer key, value;
   double elapsed = (b->end_us - b->start_us) / 1e6;
   double accepted_per_s = b->accepted / elapsed;
 
@@ -392,6 +402,9 @@ report (Bench    *b,
              percentile (b->latency_ms, 50), percentile (b->latency_ms, 95),
              percentile (b->latency_ms, 99),
              g_array_index (b->latency_ms, double, b->latency_ms->len - 1));
+  g_hash_table_iter_init (&iter, b->transport);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_print ("  transport error x%" G_GSIZE_FORMAT ": %s\n", GPOINTER_TO_SIZE (value), (char *) key);
   if (e2e != NULL && e2e->e2e_ms->len > 0)
     g_print ("  submit-to-completed ms (%" G_GUINT64_FORMAT " jobs, %.0f completed/s):"
              " p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n",
@@ -418,7 +431,7 @@ main (int   argc,
     .concurrency = 64,
     .rate = 1000,
     .duration_s = 10,
-    .max_inflight = 10000,
+    .max_inflight = 512,
     .settle_s = 180,
   };
   g_autoptr (GOptionContext) ctx = NULL;
@@ -430,7 +443,7 @@ main (int   argc,
     { "concurrency", 'c', 0, G_OPTION_ARG_INT, &b.concurrency, "closed: concurrent clients (64)", "N" },
     { "rate", 'r', 0, G_OPTION_ARG_INT, &b.rate, "open: jobs per second (1000)", "N" },
     { "duration", 'd', 0, G_OPTION_ARG_INT, &b.duration_s, "seconds of load (10)", "S" },
-    { "max-inflight", 0, 0, G_OPTION_ARG_INT, &b.max_inflight, "open: cap on outstanding requests (10000)", "N" },
+    { "max-inflight", 0, 0, G_OPTION_ARG_INT, &b.max_inflight, "open: cap on outstanding requests; beyond it a due job is counted as not sent (512)", "N" },
     { "settle", 0, 0, G_OPTION_ARG_INT, &b.settle_s, "seconds to wait for completions (180)", "S" },
     { "gateway", 'g', 0, G_OPTION_ARG_STRING, &b.gateway, "gateway URL (http://127.0.0.1:3000)", "URL" },
     { "postgres", 'p', 0, G_OPTION_ARG_STRING, &b.postgres, "PostgreSQL URL: measure submit-to-completed", "URL" },
@@ -464,6 +477,7 @@ main (int   argc,
   b.type = g_strdup_printf ("bench-%s", suffix);
   b.url = g_strconcat (b.gateway, "/jobs", NULL);
   b.errors = g_hash_table_new (g_direct_hash, g_direct_equal);
+  b.transport = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   b.latency_ms = g_array_sized_new (FALSE, FALSE, sizeof (double), 1 << 16);
   b.loop = g_main_loop_new (NULL, FALSE);
   /* one keep-alive connection per closed-loop client; the open loop may need many */
@@ -496,6 +510,7 @@ main (int   argc,
   g_object_unref (b.session);
   g_main_loop_unref (b.loop);
   g_hash_table_unref (b.errors);
+  g_hash_table_unref (b.transport);
   g_array_unref (b.latency_ms);
   g_free (b.type);
   g_free (b.url);

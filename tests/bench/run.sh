@@ -25,7 +25,9 @@ doc=${ODD_BENCH_DOC:-$src/docs/performance.md}
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" "$src" >/dev/null
 fi
-ninja -C "$build" >/dev/null
+ninja -C "$build" services/gateway/odd-gateway services/processor/odd-processor \
+  services/metrics-engine/odd-metrics-engine services/read-model/odd-read-model \
+  app/oddctl/oddctl tests/bench/odd-bench >/dev/null
 
 oddctl=$build/app/oddctl/oddctl
 bench=$build/tests/bench/odd-bench
@@ -67,6 +69,8 @@ sample_rss () {
 }
 
 start_sampling () {
+  # the 1-minute load average as the phase starts: other work on the machine shows here
+  echo "$1 $(cut -d' ' -f1 /proc/loadavg)" >> "$out/load.txt"
   sample_rss "$1" &
   sampler=$!
   sleep 0.2
@@ -118,13 +122,15 @@ EOF
 echo "run.sh: odd-bench closed --concurrency 64 --duration $duration"
 start_sampling closed
 "$bench" closed --concurrency 64 --duration "$duration" --gateway "$gw" --postgres "$pg" \
-  --json "$out/closed.json" | tee "$out/closed.txt"
+  --json "$out/closed.json" > "$out/closed.txt"
+cat "$out/closed.txt"
 stop_sampling
 
 echo "run.sh: odd-bench open --rate 1000 --duration $duration"
 start_sampling open
 "$bench" open --rate 1000 --duration "$duration" --gateway "$gw" --postgres "$pg" \
-  --json "$out/open.json" | tee "$out/open.txt"
+  --json "$out/open.json" > "$out/open.txt"
+cat "$out/open.txt"
 stop_sampling
 
 curl -s "$rm_url/stats" > "$out/stats.json" || true
@@ -144,6 +150,7 @@ wrk = json.load(open(f"{out}/wrk.json"))
 drain = json.load(open(f"{out}/wrk-drain.json"))
 closed = json.load(open(f"{out}/closed.json"))
 opn = json.load(open(f"{out}/open.json"))
+load = dict(line.split() for line in open(f"{out}/load.txt"))
 rss = collections.defaultdict(int)
 for line in open(f"{out}/rss.txt"):
     phase, svc, kb = line.split()
@@ -170,7 +177,8 @@ w("# Performance")
 w("")
 w("Measured by `tests/bench/run.sh` (it writes this file). Every figure below is from one run on")
 w("the machine described; they vary from run to run by 10–30 % on a shared 2-vCPU VM, where the")
-w("load generator competes with the seven servers for the same two cores.")
+w("load generator competes with the seven servers for the same two cores. A load average above")
+w("the number of CPUs at a phase start means other work shared the machine during that phase.")
 w("")
 w("## Machine and build")
 w("")
@@ -183,6 +191,7 @@ w(f"| kernel | {kernel} |")
 w(f"| commit | {commit} |")
 w(f"| build type | {buildtype} |")
 w(f"| load per phase | {duration} s |")
+w(f"| 1-min load average at each phase start | " + ", ".join(f"{p} {load.get(p, '?')}" for p in phases) + " |")
 w(f"| servers | PostgreSQL 15, Redis 7, RabbitMQ 3.10 of `oddctl local up`, on loopback |")
 w("")
 w("## Targets")
