@@ -19,6 +19,8 @@ odd_oddctl_print_usage (FILE *stream)
            "  local down            Stop them; the data is kept for the next `local up`\n"
            "  local status [--json] Show every component; exit status 1 unless all are healthy\n"
            "  local logs NAME [-f]  Print the log of a component (-f: keep following it)\n"
+           "  doctor [--json]       Diagnose Docker, kubectl, kind, the servers, ports, disk and\n"
+           "                        memory, with the command that fixes each problem\n"
            "  cluster up [--json]   Create the kind cluster task-observatory, build and load the\n"
            "                        image, deploy, wait for every workload, check /readyz\n"
            "  cluster status [--json]  Nodes, workloads (ready, restarts) and port-forwards\n"
@@ -65,6 +67,9 @@ odd_oddctl_run (int    argc,
 
   if (g_str_equal (argv[1], "local"))
     return odd_oddctl_local_run (argc - 2, argv + 2);
+
+  if (g_str_equal (argv[1], "doctor"))
+    return odd_oddctl_doctor_run (argc - 2, argv + 2);
 
   if (g_str_equal (argv[1], "cluster"))
     return odd_oddctl_cluster_run (argc - 2, argv + 2);

@@ -23,6 +23,10 @@ int odd_oddctl_local_run (int    argc,
 int odd_oddctl_cluster_run (int    argc,
                             char **argv);
 
+/* `oddctl doctor [--json]`: @argv starts after "doctor". */
+int odd_oddctl_doctor_run (int    argc,
+                           char **argv);
+
 void odd_oddctl_print_usage (FILE *stream);
 
 G_END_DECLS
