@@ -14,6 +14,9 @@
 
 #include "odd-gateway-private.h"
 
+/* Set on a request whose chunked body went over the limit (its chunks were dropped). */
+#define DATA_OVERSIZED "odd-gateway-oversized"
+
 /* A request that waits for the read model and/or a publisher confirm. */
 typedef struct {
   OddGateway        *gateway;
@@ -300,12 +303,22 @@ read_strict_json (OddGateway        *self,
                   gsize              max_bytes,
                   const char       **reason)
 {
-  g_autoptr(JsonNode) body = odd_http_read_json_body (msg, max_bytes);
+  g_autoptr(JsonNode) body = NULL;
   g_autoptr(GBytes) raw = NULL;
   g_autofree char *problem = NULL;
   const char *data;
   gsize len;
 
+  if (g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
+    {
+      g_autofree char *error = g_strdup_printf ("Request body is larger than %d bytes", ODD_GATEWAY_MAX_BODY_BYTES);
+
+      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
+      *reason = "too_large";
+      return NULL;
+    }
+
+  body = odd_http_read_json_body (msg, max_bytes);
   if (body == NULL)
     {
       *reason = reason_for_status (soup_server_message_get_status (msg));
@@ -671,8 +684,25 @@ on_docs (OddHttpServer     *server,
   odd_http_reply_text (msg, SOUP_STATUS_OK, "text/html; charset=utf-8", odd_gateway_docs_html ());
 }
 
+/* A chunked body has no length up front: past the limit, its chunks are read and dropped
+ * instead of kept, so memory stays bounded; the handler then answers 413. */
+static void
+on_request_chunk (SoupServerMessage *msg,
+                  GBytes            *chunk,
+                  gpointer           user_data)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (body->length <= ODD_GATEWAY_MAX_BODY_BYTES || g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
+    return;
+
+  g_object_set_data (G_OBJECT (msg), DATA_OVERSIZED, GINT_TO_POINTER (TRUE));
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_truncate (body);
+}
+
 /* Runs once the headers are in, before libsoup reads the body: a declared body over the
- * limit is refused without buffering it (a chunked one is still checked after reading). */
+ * limit is refused without reading it. */
 static void
 on_early_request (SoupServer        *server,
                   SoupServerMessage *msg,
@@ -686,9 +716,15 @@ on_early_request (SoupServer        *server,
   g_autofree char *error = NULL;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0 ||
-      (!g_str_has_prefix (path, "/jobs") && !g_str_has_prefix (path, "/dlq/")) ||
-      soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
-      soup_message_headers_get_content_length (headers) <= ODD_GATEWAY_MAX_BODY_BYTES)
+      (!g_str_has_prefix (path, "/jobs") && !g_str_has_prefix (path, "/dlq/")))
+    return;
+
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      g_signal_connect (msg, "got-chunk", G_CALLBACK (on_request_chunk), NULL);
+      return;
+    }
+  if (soup_message_headers_get_content_length (headers) <= ODD_GATEWAY_MAX_BODY_BYTES)
     return;
 
   correlation_id = odd_http_correlation_id (msg);

@@ -976,6 +976,40 @@ test_malformed (gconstpointer data)
   g_assert_cmpuint (n_details (r->json), >=, c->min_details);
 }
 
+/* A chunked body (no Content-Length) over the limit: dropped as it arrives, then 413. */
+static void
+test_too_large_chunked (void)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/jobs", odd_gateway_get_port (table_gateway));
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  gsize len = 3 * ODD_GATEWAY_MAX_BODY_BYTES;
+  char *data = g_malloc (len);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  Response response = { 0 };
+  Call call = { .response = &response };
+
+  memset (data, ' ', len);
+  data[0] = '{';
+  data[len - 1] = '}';
+  stream = g_memory_input_stream_new_from_data (data, len, g_free);
+  soup_message_set_request_body (msg, "application/json", stream, -1);
+  g_assert_cmpint (soup_message_headers_get_encoding (soup_message_get_request_headers (msg)), ==,
+                   SOUP_ENCODING_CHUNKED);
+
+  /* Async: the gateway answers from this thread's main loop. */
+  call.msg = msg;
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &call);
+  g_assert_true (wait_for (response_done, &response, 30000));
+  g_assert_null (response.transport_error);
+  assert_error (&response, 413, NULL);
+
+  g_free (response.content_type);
+  g_clear_pointer (&response.headers, soup_message_headers_unref);
+  g_clear_pointer (&response.body, g_bytes_unref);
+  g_clear_pointer (&response.json, json_node_unref);
+}
+
 /* ---- tests: headers, auth, failures ---- */
 
 static void
@@ -1934,6 +1968,7 @@ main (int   argc,
 
       g_test_add_data_func (name, &cases[i], test_malformed);
     }
+  g_test_add_func ("/gateway/too-large-chunked", test_too_large_chunked);
   g_test_add_func ("/gateway/correlation-id", test_correlation_id);
   g_test_add_func ("/gateway/auth", test_auth);
   g_test_add_func ("/gateway/broker-down", test_broker_down);
