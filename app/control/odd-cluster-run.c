@@ -68,10 +68,18 @@ odd_cluster_op_report (OddClusterOp      *op,
   event->status = status;
   event->message = g_steal_pointer (&message);
   event->fraction = op->fraction;
-  /* Same priority as the GTask completion and queued before it: the caller sees every
+  /* Always through a source: g_main_context_invoke() would call it right here, on the
+   * worker thread, whenever the caller's context is the global default and nobody holds it.
+   * Same priority as the GTask completion and attached before it: the caller sees every
    * progress event before the result. */
-  g_main_context_invoke_full (op->context, G_PRIORITY_DEFAULT, progress_event_dispatch,
-                              event, progress_event_free);
+  {
+    g_autoptr(GSource) source = g_idle_source_new ();
+
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, progress_event_dispatch, event, progress_event_free);
+    g_source_set_static_name (source, "[odd-cluster] progress");
+    g_source_attach (source, op->context);
+  }
 }
 
 /* ------------------------------------------------------------------------------------ */

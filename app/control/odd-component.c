@@ -390,6 +390,49 @@ make_dir (const char  *dir,
 /* ------------------------------------------------------------------------------------ */
 /* PostgreSQL */
 
+/* rm -r, without following symbolic links; a missing @path is fine. */
+static gboolean
+remove_tree (const char  *path,
+             GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                        G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local_error);
+  if (children == NULL && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return TRUE;
+
+  if (children != NULL)
+    {
+      for (;;)
+        {
+          GFileInfo *info = NULL;
+          GFile *child = NULL;
+          g_autofree char *child_path = NULL;
+
+          if (!g_file_enumerator_iterate (children, &info, &child, NULL, error))
+            return FALSE;
+          if (info == NULL)
+            break;
+          child_path = g_file_get_path (child);
+          if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+            {
+              if (!remove_tree (child_path, error))
+                return FALSE;
+            }
+          else if (!g_file_delete (child, NULL, error))
+            return FALSE;
+        }
+    }
+  g_clear_error (&local_error);
+
+  /* Not a directory (enumeration failed with NOT_DIRECTORY) or now empty. */
+  return g_file_delete (file, NULL, error);
+}
+
 static gboolean
 chown_to_postgres (const char  *path,
                    GError     **error)
@@ -489,15 +532,29 @@ postgres_start (OddComponent  *self,
 
   if (!g_file_test (version_file, G_FILE_TEST_EXISTS))
     {
+      /* initdb builds the cluster aside and it becomes data/ only when complete: an
+       * interrupted first `up` must not leave a cluster that looks made but is not. */
+      g_autofree char *staging = g_strconcat (data, ".initdb", NULL);
+
+      if (!remove_tree (staging, error) || !remove_tree (data, error))
+        return FALSE;
       argv = postgres_argv (bindir, "initdb", error);
       if (argv == NULL)
         return FALSE;
-      argv_add (argv, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+      argv_add (argv, "-D", staging, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                 "--locale=C.UTF-8", NULL);
       if (!odd_process_run (argv_end (argv), NULL, pg_dir, log_file, INITDB_TIMEOUT_MS,
                             cancellable, error))
         return FALSE;
       g_clear_pointer (&argv, g_ptr_array_unref);
+      if (g_rename (staging, data) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                       "Cannot rename %s to %s: %s", staging, data, g_strerror (saved_errno));
+          return FALSE;
+        }
     }
 
   argv = postgres_argv (bindir, "pg_ctl", error);

@@ -254,8 +254,18 @@ odd_process_run (const char * const  *argv,
 
   if (!wait.done)
     {
-      /* Timed out or cancelled: do not leave it behind. */
-      g_subprocess_force_exit (subprocess);
+      /* Timed out or cancelled: do not leave it behind. SIGTERM first, so that it can clean
+       * up (initdb removes its half-made cluster; runuser passes the signal on), then
+       * SIGKILL after a grace period. */
+      g_autoptr(GSource) grace = g_timeout_source_new (5000);
+
+      g_subprocess_send_signal (subprocess, SIGTERM);
+      g_source_set_callback (grace, run_wait_quit, &wait, NULL);
+      g_source_attach (grace, context);
+      g_main_loop_run (loop);
+      g_source_destroy (grace);
+      if (!wait.done)
+        g_subprocess_force_exit (subprocess);
       while (!wait.done)
         g_main_context_iteration (context, TRUE);
       g_main_context_pop_thread_default (context);

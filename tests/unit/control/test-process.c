@@ -88,6 +88,7 @@ test_run_and_log (void)
   const char *fail[] = { "/bin/sh", "-c", "echo broken; exit 3", NULL };
   const char *slow[] = { "/bin/sleep", "30", NULL };
   const char *missing[] = { "/nonexistent/program", NULL };
+  const char *stubborn[] = { "/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done", NULL };
   gint64 start;
 
   g_assert_true (odd_process_run (echo, NULL, dir, log, 10000, NULL, &error));
@@ -110,6 +111,13 @@ test_run_and_log (void)
   g_assert_false (odd_process_run (slow, NULL, dir, log, 300, NULL, &error));
   g_assert_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  /* One that ignores SIGTERM is killed after the grace period. */
+  start = g_get_monotonic_time ();
+  g_assert_false (odd_process_run (stubborn, NULL, dir, log, 200, NULL, &error));
+  g_assert_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
   g_clear_error (&error);
 
   g_assert_false (odd_process_run (missing, NULL, dir, log, 1000, NULL, &error));
