@@ -935,7 +935,18 @@ static const Case cases[] = {
   { "replay-malformed", "POST", "/dlq/replay", JSON, "{", NULL, 400 },
 };
 
-static OddGateway *table_gateway;
+static OddGateway *table_gateway_instance;
+
+/* Made on first use, after the configuration tests: those change the environment, which
+ * must not happen while another thread (a publisher's) may read it. The table runs against
+ * the broker when there is one (nothing in it may be accepted), else against a closed port. */
+static OddGateway *
+table_gateway (void)
+{
+  if (table_gateway_instance == NULL)
+    table_gateway_instance = broker_url != NULL ? broker_gateway_new (NULL, 64) : offline_gateway_new ();
+  return table_gateway_instance;
+}
 
 static void
 test_malformed (gconstpointer data)
@@ -965,7 +976,7 @@ test_malformed (gconstpointer data)
       body = made;
     }
 
-  r = request_full (table_gateway, c->method, path, c->content_type, body, len, NULL);
+  r = request_full (table_gateway (), c->method, path, c->content_type, body, len, NULL);
   assert_error (r, c->status, c->error);
   if (c->mentions != NULL && !details_mention (r->json, c->mentions))
     {
@@ -980,7 +991,7 @@ test_malformed (gconstpointer data)
 static void
 test_too_large_chunked (void)
 {
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/jobs", odd_gateway_get_port (table_gateway));
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/jobs", odd_gateway_get_port (table_gateway ()));
   g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
   gsize len = 3 * ODD_GATEWAY_MAX_BODY_BYTES;
   char *data = g_malloc (len);
@@ -1984,13 +1995,9 @@ main (int   argc,
   g_test_add_func ("/gateway/broker/shutdown", test_broker_shutdown);
   g_test_add_func ("/gateway/broker/reconnect", test_broker_reconnect);
 
-  /* The table runs against the broker when there is one (nothing in it may be accepted),
-   * else against a closed port. */
-  table_gateway = broker_url != NULL ? broker_gateway_new (NULL, 64) : offline_gateway_new ();
-
   ret = g_test_run ();
 
-  g_clear_object (&table_gateway);
+  g_clear_object (&table_gateway_instance);
   g_clear_object (&session);
   g_clear_object (&registry);
   g_free (closed_url);
