@@ -1,6 +1,8 @@
 #define G_LOG_DOMAIN "odd-control"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -442,7 +444,7 @@ check_port_free (OddLocalStack  *self,
 }
 
 static gboolean
-stack_up (OddLocalStack  *self,
+stack_up_locked (OddLocalStack  *self,
           GCancellable   *cancellable,
           Reporter       *reporter,
           GError        **error)
@@ -567,7 +569,7 @@ failed:
 /* down */
 
 static gboolean
-stack_down (OddLocalStack  *self,
+stack_down_locked (OddLocalStack  *self,
             GCancellable   *cancellable,
             Reporter       *reporter,
             GError        **error)
@@ -668,6 +670,89 @@ odd_local_stack_status (OddLocalStack *self,
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* One up or down at a time per state dir, also across processes (two terminals, an app and
+ * oddctl): an flock on run/oddctl.lock, released when the fd closes (or the process dies). */
+
+static int
+lock_state_dir (OddLocalStack  *self,
+                GCancellable   *cancellable,
+                Reporter       *reporter,
+                GError        **error)
+{
+  g_autofree char *run_dir = NULL;
+  g_autofree char *path = NULL;
+  gboolean said = FALSE;
+  int fd;
+
+  if (!odd_stack_paths_ensure_dirs (self->paths, error))
+    return -1;
+
+  run_dir = g_build_filename (odd_stack_paths_get_state_dir (self->paths), "run", NULL);
+  path = g_build_filename (run_dir, "oddctl.lock", NULL);
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot open %s: %s", path, g_strerror (saved_errno));
+      return -1;
+    }
+
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      if (!said)
+        {
+          report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0,
+                  "waiting for another oddctl working on %s",
+                  odd_stack_paths_get_state_dir (self->paths));
+          said = TRUE;
+        }
+      if (!odd_process_sleep (200, cancellable, error))
+        {
+          close (fd);
+          return -1;
+        }
+    }
+
+  return fd;
+}
+
+static gboolean
+stack_up (OddLocalStack  *self,
+          GCancellable   *cancellable,
+          Reporter       *reporter,
+          GError        **error)
+{
+  int fd = lock_state_dir (self, cancellable, reporter, error);
+  gboolean ok;
+
+  if (fd < 0)
+    return FALSE;
+  ok = stack_up_locked (self, cancellable, reporter, error);
+  close (fd);
+
+  return ok;
+}
+
+static gboolean
+stack_down (OddLocalStack  *self,
+            GCancellable   *cancellable,
+            Reporter       *reporter,
+            GError        **error)
+{
+  int fd = lock_state_dir (self, cancellable, reporter, error);
+  gboolean ok;
+
+  if (fd < 0)
+    return FALSE;
+  ok = stack_down_locked (self, cancellable, reporter, error);
+  close (fd);
+
+  return ok;
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "odd-dashboard"
 
 #include <errno.h>
+#include <signal.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>

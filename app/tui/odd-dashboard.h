@@ -266,6 +266,8 @@ void        odd_dash_term_stop          (OddDash        *dash);
 void        odd_dash_term_flush         (OddDash        *dash);
 /* Reads the window size after SIGWINCH and resizes ncurses and the grid. */
 void        odd_dash_term_resize        (OddDash        *dash);
+/* Reads every pending key and hands it to odd_dash_handle_key(). */
+void        odd_dash_term_read_keys     (OddDash        *dash);
 /* Puts @text on the clipboard with OSC 52 (terminals, SSH, tmux). */
 void        odd_dash_term_osc52         (OddDash        *dash,
                                          const char     *text);
@@ -284,6 +286,8 @@ void        odd_dash_render_centered    (OddGrid        *grid,
                                          OddColor        color,
                                          OddAttr         attrs,
                                          const char     *text);
+void        odd_dash_render_logo        (OddGrid        *grid,
+                                         int             y);
 /* Draws a centred box for a modal and returns its top-left corner. */
 void        odd_dash_render_modal       (OddGrid        *grid,
                                          int             height,

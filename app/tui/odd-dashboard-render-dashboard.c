@@ -1,0 +1,280 @@
+#define G_LOG_DOMAIN "odd-dashboard-render"
+
+#include <string.h>
+
+#include "odd-dashboard.h"
+#include "odd-dashboard-sparkline.h"
+
+static void
+render_header (OddDash *dash,
+               OddGrid *grid)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *clock = g_date_time_format (now, "%H:%M:%S");
+  g_autofree char *title = g_strdup_printf (" Distributed Task Observatory  %s", dash->read_model_url);
+  g_autofree char *state = NULL;
+  int state_width;
+
+  if (dash->reachable)
+    state = g_strdup_printf (" %s live %s ", grid->unicode ? "●" : "*", clock);
+  else
+    state = g_strdup_printf (" %s stale %s ", grid->unicode ? "●" : "!", clock);
+  state_width = odd_text_width (state);
+
+  odd_grid_fill (grid, 0, 0, 1, grid->cols, ' ', ODD_COLOR_DEFAULT, ODD_ATTR_REVERSE);
+  odd_grid_print (grid, 0, 0, grid->cols - state_width - 1, ODD_COLOR_DEFAULT,
+                  ODD_ATTR_REVERSE | ODD_ATTR_BOLD, title);
+  odd_grid_print (grid, 0, grid->cols - state_width, state_width,
+                  dash->reachable ? ODD_COLOR_GREEN : ODD_COLOR_RED, ODD_ATTR_REVERSE, state);
+}
+
+/* "Label value" pairs on one line, each label dim and each value in its colour. */
+static int
+render_stat (OddGrid    *grid,
+             int         y,
+             int         x,
+             const char *label,
+             OddColor    color,
+             const char *value)
+{
+  x += odd_grid_print (grid, y, x, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, label);
+  x += odd_grid_print (grid, y, x, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, " ");
+  x += odd_grid_print (grid, y, x, -1, color, ODD_ATTR_BOLD, value);
+  return x + 2;
+}
+
+static void
+render_stats (OddDash *dash,
+              OddGrid *grid,
+              int      y)
+{
+  OddStats *s = &dash->stats;
+  g_autofree char *total = NULL, *completed = NULL, *failed = NULL, *in_flight = NULL;
+  g_autofree char *throughput = NULL;
+  int x = 1;
+
+  if (!s->valid)
+    {
+      odd_grid_print (grid, y, 1, -1, ODD_COLOR_YELLOW, ODD_ATTR_NONE,
+                      "No statistics yet");
+      return;
+    }
+
+  total = g_strdup_printf ("%" G_GINT64_FORMAT, s->total);
+  completed = g_strdup_printf ("%" G_GINT64_FORMAT, s->completed);
+  failed = g_strdup_printf ("%" G_GINT64_FORMAT, s->failed);
+  in_flight = g_strdup_printf ("%" G_GINT64_FORMAT, s->in_flight);
+  throughput = g_strdup_printf ("%.2f/s", s->throughput);
+
+  x = render_stat (grid, y, x, "Total", ODD_COLOR_YELLOW, total);
+  x = render_stat (grid, y, x, "Completed", ODD_COLOR_GREEN, completed);
+  x = render_stat (grid, y, x, "Failed", ODD_COLOR_RED, failed);
+  x = render_stat (grid, y, x, "In flight", ODD_COLOR_CYAN, in_flight);
+  x = render_stat (grid, y, x, "Throughput", ODD_COLOR_BLUE, throughput);
+  if (grid->cols - x > 16 && (s->p50 > 0 || s->p95 > 0))
+    {
+      g_autofree char *latency = g_strdup_printf ("%.0f/%.0f ms", s->p50, s->p95);
+
+      render_stat (grid, y, x, "p50/p95", ODD_COLOR_MAGENTA, latency);
+    }
+}
+
+static void
+render_sparkline (OddDash    *dash,
+                  OddGrid    *grid,
+                  int         y,
+                  const char *label,
+                  OddColor    color,
+                  gboolean    failures)
+{
+  g_autofree double *values = g_new0 (double, MAX (dash->series->len, 1));
+  g_autofree char *line = NULL;
+  g_autofree char *tail = NULL;
+  int width = grid->cols - 14 - 12;
+  double max = 0;
+
+  for (guint i = 0; i < dash->series->len; i++)
+    {
+      OddSeriesPoint *p = &g_array_index (dash->series, OddSeriesPoint, i);
+
+      values[i] = (double) (failures ? p->failed : p->completed);
+    }
+  /* The newest second is still filling: leave it out so the line does not dip at the end. */
+  line = odd_sparkline (values, dash->series->len > 0 ? dash->series->len - 1 : 0,
+                        (guint) MAX (width, 1), grid->unicode, &max);
+  tail = g_strdup_printf (" max %.0f/s", max);
+
+  odd_grid_print (grid, y, 1, 12, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, label);
+  odd_grid_print (grid, y, 13, width, color, ODD_ATTR_NONE, line);
+  odd_grid_print (grid, y, 13 + width, -1, ODD_COLOR_DEFAULT, ODD_ATTR_DIM, tail);
+}
+
+static void
+render_section (OddGrid    *grid,
+                int         y,
+                int         x,
+                int         width,
+                const char *title)
+{
+  odd_grid_hline (grid, y, x, width, ODD_COLOR_DEFAULT);
+  odd_grid_printf (grid, y, x + 1, width - 2, ODD_COLOR_CYAN, ODD_ATTR_BOLD, " %s ", title);
+}
+
+static void
+render_queues (OddDash *dash,
+               OddGrid *grid,
+               int      y,
+               int      x,
+               int      width,
+               int      height)
+{
+  render_section (grid, y, x, width, "Queues");
+  if (dash->queues->len == 0)
+    odd_grid_print (grid, y + 1, x + 1, width - 2, ODD_COLOR_DEFAULT, ODD_ATTR_DIM,
+                    "no queue data");
+  for (int i = 0; i < height - 1 && (guint) i < dash->queues->len; i++)
+    {
+      OddQueueRow *q = dash->queues->pdata[i];
+      g_autofree char *numbers = g_strdup_printf ("%6" G_GINT64_FORMAT " msg %2" G_GINT64_FORMAT " cons",
+                                                  q->messages, q->consumers);
+      int nwidth = odd_text_width (numbers);
+
+      odd_grid_print (grid, y + 1 + i, x + 1, width - nwidth - 3, ODD_COLOR_DEFAULT,
+                      ODD_ATTR_NONE, q->name);
+      odd_grid_print (grid, y + 1 + i, x + width - nwidth - 1, nwidth,
+                      q->messages > 0 ? ODD_COLOR_YELLOW : ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                      numbers);
+    }
+}
+
+static void
+render_alerts (OddDash *dash,
+               OddGrid *grid,
+               int      y,
+               int      x,
+               int      width,
+               int      height)
+{
+  g_autofree char *title = g_strdup_printf ("Alerts (%u)", dash->alerts->len);
+
+  render_section (grid, y, x, width, title);
+  if (dash->alerts_error != NULL && dash->alerts->len == 0)
+    {
+      odd_grid_printf (grid, y + 1, x + 1, width - 2, ODD_COLOR_YELLOW, ODD_ATTR_NONE,
+                       "%s %s", grid->unicode ? "⚠" : "!", dash->alerts_error);
+      return;
+    }
+  if (dash->alerts->len == 0)
+    {
+      odd_grid_printf (grid, y + 1, x + 1, width - 2, ODD_COLOR_GREEN, ODD_ATTR_NONE,
+                       "%s No active alerts", grid->unicode ? "✓" : "OK");
+      return;
+    }
+  for (int i = 0; i < height - 1 && (guint) i < dash->alerts->len; i++)
+    {
+      OddAlertRow *a = dash->alerts->pdata[i];
+      gboolean critical = g_strcmp0 (a->severity, "critical") == 0;
+      g_autofree char *line = g_strdup_printf ("%s [%s] %s", a->name,
+                                               *a->service != '\0' ? a->service : "-",
+                                               a->summary);
+
+      odd_grid_print (grid, y + 1 + i, x + 1, width - 2,
+                      critical ? ODD_COLOR_RED : ODD_COLOR_YELLOW,
+                      critical ? ODD_ATTR_BOLD : ODD_ATTR_NONE, line);
+    }
+}
+
+/* "2026-01-02T03:04:05.678Z" -> "03:04:05" (today's jobs), else the date too. */
+static char *
+short_time (const char *rfc3339)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_iso8601 (rfc3339, NULL);
+  g_autoptr(GDateTime) local = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  if (time == NULL)
+    return g_strdup (rfc3339);
+  local = g_date_time_to_local (time);
+  if (g_date_time_get_day_of_year (local) == g_date_time_get_day_of_year (now) &&
+      g_date_time_get_year (local) == g_date_time_get_year (now))
+    return g_date_time_format (local, "%H:%M:%S");
+  return g_date_time_format (local, "%Y-%m-%d %H:%M");
+}
+
+static void
+render_jobs (OddDash *dash,
+             OddGrid *grid,
+             int      y,
+             int      height)
+{
+  int type_width = MAX (10, grid->cols - 10 - 11 - 5 - 18 - 2);
+  int first = 0;
+  int visible = height - 2;
+
+  render_section (grid, y, 0, grid->cols, "Recent jobs");
+  odd_grid_printf (grid, y + 1, 1, -1, ODD_COLOR_YELLOW, ODD_ATTR_BOLD, "%-9s %-*s %-10s %4s  %s",
+                   "ID", type_width, "Type", "Status", "Try", "Created");
+  if (dash->jobs->len == 0)
+    {
+      odd_grid_print (grid, y + 2, 1, -1, ODD_COLOR_DEFAULT, ODD_ATTR_DIM,
+                      "No jobs yet: press N to submit one");
+      return;
+    }
+
+  /* Keep the selected row in view. */
+  if (dash->selected >= visible)
+    first = dash->selected - visible + 1;
+
+  for (int i = 0; i < visible && (guint) (first + i) < dash->jobs->len; i++)
+    {
+      OddJobRow *job = dash->jobs->pdata[first + i];
+      gboolean selected = first + i == dash->selected && dash->screen == ODD_SCREEN_DASHBOARD;
+      OddAttr attrs = selected ? ODD_ATTR_REVERSE : ODD_ATTR_NONE;
+      g_autofree char *when = short_time (job->created_at);
+      g_autofree char *attempts = g_strdup_printf ("%4" G_GINT64_FORMAT, job->attempts);
+      int row = y + 2 + i;
+      int x = 1;
+
+      if (selected)
+        odd_grid_fill (grid, row, 0, 1, grid->cols, ' ', ODD_COLOR_DEFAULT, attrs);
+      odd_grid_print (grid, row, 0, 1, ODD_COLOR_CYAN, attrs | ODD_ATTR_BOLD,
+                      selected ? ">" : " ");
+      odd_grid_printf (grid, row, x, 8, ODD_COLOR_DEFAULT, attrs, "%.8s", job->id);
+      x += 10;
+      odd_grid_print (grid, row, x, type_width, ODD_COLOR_DEFAULT, attrs, job->type);
+      x += type_width + 1;
+      odd_grid_print (grid, row, x, 10, odd_dash_status_color (job->status),
+                      attrs | ODD_ATTR_BOLD, job->status);
+      x += 11;
+      odd_grid_print (grid, row, x, 4, ODD_COLOR_DEFAULT, attrs, attempts);
+      x += 6;
+      odd_grid_print (grid, row, x, -1, ODD_COLOR_DEFAULT, attrs, when);
+    }
+}
+
+void
+odd_dash_render_dashboard (OddDash *dash,
+                           OddGrid *grid)
+{
+  int half = grid->cols / 2;
+  int panel = grid->rows >= 30 ? 6 : 5;
+  int jobs_y = 4 + panel;
+  /* Rows left for the jobs: all but the flash line and the help bar. */
+  int jobs_height = grid->rows - 2 - jobs_y;
+
+  render_header (dash, grid);
+  render_stats (dash, grid, 1);
+  render_sparkline (dash, grid, 2, "Throughput", ODD_COLOR_GREEN, FALSE);
+  render_sparkline (dash, grid, 3, "Failures", ODD_COLOR_RED, TRUE);
+  render_queues (dash, grid, 4, 0, half, panel);
+  render_alerts (dash, grid, 4, half, grid->cols - half, panel);
+  render_jobs (dash, grid, jobs_y, jobs_height);
+
+  if (dash->poll_error != NULL && dash->flash == NULL)
+    odd_grid_print (grid, grid->rows - 2, 1, grid->cols - 2, ODD_COLOR_RED, ODD_ATTR_NONE,
+                    dash->poll_error);
+
+  odd_dash_render_help_bar (dash, grid,
+                            "Q Quit  R Refresh  N New job  ↑↓ Select  Enter Detail  "
+                            "U UIs  D Doctor  ^Q Stop stack");
+}
