@@ -41,7 +41,8 @@ Usage: ./setup.sh [test]
                     test suites (the integration tests start their own stacks). Ends with
                     the line "N passed, N failed, N skipped"; exits 1 if anything failed.
 
-Environment: ODD_PORT_BASE, ODD_STATE_DIR (see README.md), ODD_SETUP_BUILD_DIR (default build).
+Environment: ODD_PORT_BASE, ODD_STATE_DIR (see README.md), ODD_SETUP_BUILD_DIR (default build),
+ODD_SETUP_NO_UI=1 (do not open the terminal dashboard at the end).
 EOF
 }
 
@@ -144,6 +145,13 @@ start_stack() {
   "$oddctl" local up
   echo
   echo "More: $oddctl local status | logs NAME [-f] | down   (or: meson devenv -C $BUILD_DIR oddctl ...)"
+
+  # On a terminal, end in the dashboard (it finds the stack through its stack.json).
+  local dashboard=$BUILD_DIR/app/tui/odd-dashboard
+  if [[ -x $dashboard && -t 0 && -t 1 && -z ${ODD_SETUP_NO_UI:-} ]]; then
+    say "Opening the dashboard (quitting it leaves the stack running)"
+    exec "$dashboard"
+  fi
 }
 
 case "${1:-}" in
