@@ -5,6 +5,7 @@
 #pragma once
 
 #include "odd-ids.h"
+#include "odd-json.h"
 #include "odd-schema.h"
 #include "odd-schema-compat.h"
 #include "odd-envelope.h"

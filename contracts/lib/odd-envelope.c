@@ -10,7 +10,6 @@
 /* json-glib's parser recurses once per nesting level; refusing absurd nesting before it
  * runs keeps a hostile body from exhausting the stack. The validator's own limit (64) is
  * lower and gives the client a schema error instead. */
-#define MAX_PARSE_DEPTH 512
 
 /* json_node_copy() shares objects and arrays with the original; the callers here are promised
  * nodes of their own. */
@@ -245,88 +244,4 @@ odd_job_get_simulation (JsonObject    *job,
   return TRUE;
 }
 
-char *
-odd_json_to_string (JsonNode *node)
-{
-  g_return_val_if_fail (node != NULL, NULL);
 
-  return json_to_string (node, FALSE);
-}
-
-/* Maximum nesting of @data, counting brackets outside strings; stops early past the limit. */
-static guint
-nesting_depth (const char *data,
-               gsize       len)
-{
-  guint depth = 0, max = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        {
-          in_string = TRUE;
-        }
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > max)
-            max = depth;
-          if (max > MAX_PARSE_DEPTH)
-            break;
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        {
-          depth--;
-        }
-    }
-
-  return max;
-}
-
-JsonNode *
-odd_json_parse (const char *data,
-                gssize      len,
-                GError    **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
-
-  g_return_val_if_fail (data != NULL || len == 0, NULL);
-
-  if (len < 0)
-    len = (gssize) strlen (data);
-
-  if (nesting_depth (data, (gsize) len) > MAX_PARSE_DEPTH)
-    {
-      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
-                   "JSON nested deeper than %d levels", MAX_PARSE_DEPTH);
-      return NULL;
-    }
-
-  if (!json_parser_load_from_data (parser, data, len, &local_error))
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "not valid JSON: ");
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
-  if (root == NULL)
-    {
-      /* json-glib accepts an empty or all-blank text with no root. */
-      g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
-                           "not valid JSON: the text is empty");
-      return NULL;
-    }
-
-  return json_node_ref (root);
-}

@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "odd-json.h"
+
 G_BEGIN_DECLS
 
 #define ODD_CONTRACT_VERSION "1.0.0"
@@ -40,13 +42,5 @@ typedef struct {
 gboolean  odd_job_get_simulation (JsonObject    *job,
                                   OddSimulation *simulation,
                                   char         **error_message);
-
-/* Serialises compactly (no newlines). */
-char     *odd_json_to_string     (JsonNode *node);
-/* Parses @len bytes (or NUL-terminated when @len < 0); NULL + error (JSON_PARSER_ERROR) when
- * not JSON, when empty, or when nested deeper than 512 levels (refused before parsing). */
-JsonNode *odd_json_parse         (const char *data,
-                                  gssize      len,
-                                  GError    **error);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "odd-build-config.h"
 #include "odd-ids.h"
+#include "odd-json.h"
 
 #define DEFER_MAX_THREADS 8
 /* libsoup reads a whole body before the handler runs; past this size it is read and
@@ -594,7 +595,7 @@ odd_http_read_json_body (SoupServerMessage *msg,
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   const char *content_type = soup_message_headers_get_content_type (headers, NULL);
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  JsonNode *root;
   g_autoptr(GError) error = NULL;
   const char *data;
   gsize len;
@@ -634,28 +635,36 @@ odd_http_read_json_body (SoupServerMessage *msg,
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Request body is empty", NULL);
       return NULL;
     }
-  /* json-glib lets some invalid sequences through; JSON text must be UTF-8 (RFC 8259). */
+  /* JSON text must be UTF-8 (RFC 8259); say so plainly rather than as a parse error. */
   if (!g_utf8_validate (data, len, NULL) || memchr (data, '\0', len) != NULL)
     {
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Request body is not valid UTF-8 text", NULL);
       return NULL;
     }
-
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, len, &error))
+  /* odd_json_parse() also refuses what json-glib would wrongly accept (comments, 1e999...). */
+  root = odd_json_parse (data, len, &error);
+  if (root == NULL)
     {
-      g_autofree char *error_text = g_strdup_printf ("Malformed JSON: %s", error->message);
+      g_autoptr(JsonNode) details = NULL;
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      const char *what = error->message;
 
-      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, error_text, NULL);
+      if (g_str_has_prefix (what, "not valid JSON: "))
+        what += strlen ("not valid JSON: ");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, "");
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, what);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      details = json_builder_get_root (builder);
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
       return NULL;
     }
-  if (json_parser_get_root (parser) == NULL)
-    {
-      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON: no value", NULL);
-      return NULL;
-    }
 
-  return json_parser_steal_root (parser);
+  return root;
 }
 
 /* The object */

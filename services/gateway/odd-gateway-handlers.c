@@ -296,18 +296,14 @@ reason_for_status (guint status)
     }
 }
 
-/* odd_http_read_json_body() with the strict syntax check on top; NULL when answered. */
+/* odd_http_read_json_body() after the early size check; NULL when answered. */
 static JsonNode *
 read_strict_json (OddGateway        *self,
                   SoupServerMessage *msg,
                   gsize              max_bytes,
                   const char       **reason)
 {
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(GBytes) raw = NULL;
-  g_autofree char *problem = NULL;
-  const char *data;
-  gsize len;
+  JsonNode *body;
 
   if (g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
     {
@@ -320,23 +316,9 @@ read_strict_json (OddGateway        *self,
 
   body = odd_http_read_json_body (msg, max_bytes);
   if (body == NULL)
-    {
-      *reason = reason_for_status (soup_server_message_get_status (msg));
-      return NULL;
-    }
+    *reason = reason_for_status (soup_server_message_get_status (msg));
 
-  raw = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  data = g_bytes_get_data (raw, &len);
-  if (!odd_gateway_json_check_strict (data, len, &problem))
-    {
-      g_autoptr(JsonNode) details = one_detail ("", problem);
-
-      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
-      *reason = "malformed";
-      return NULL;
-    }
-
-  return g_steal_pointer (&body);
+  return body;
 }
 
 static void
@@ -405,7 +387,7 @@ job_of_read_model_answer (JsonNode *root)
   object = json_node_get_object (root);
 
   /* Both {job fields...} and {"job": {...}, "events": [...]} are understood. */
-  return odd_gateway_json_get_object (object, "job") ?: object;
+  return odd_json_get_object (object, "job") ?: object;
 }
 
 static void
@@ -471,7 +453,7 @@ on_read_model_job (GObject      *source,
     }
 
   /* Never retry another job than the one asked for, whatever the read model says. */
-  if (g_ascii_strcasecmp (odd_gateway_json_get_string (job, "id") ?: "", pending->job_id) != 0)
+  if (g_ascii_strcasecmp (odd_json_get_string (job, "id") ?: "", pending->job_id) != 0)
     {
       g_autoptr(JsonNode) details = one_detail ("/id", "the read model answered with another job");
 
@@ -479,7 +461,7 @@ on_read_model_job (GObject      *source,
       return;
     }
 
-  status = odd_gateway_json_get_string (job, "status");
+  status = odd_json_get_string (job, "status");
   if (g_strcmp0 (status, "FAILED") != 0)
     {
       g_autofree char *message = g_strdup_printf ("is %s", status != NULL ? status : "missing");
@@ -489,7 +471,7 @@ on_read_model_job (GObject      *source,
       return;
     }
 
-  if (!odd_gateway_json_get_int (job, "generation", &generation) || generation < 0)
+  if (!odd_json_get_int (job, "generation", &generation) || generation < 0)
     generation = 0;
 
   retry = odd_gateway_new_retry_job (job, generation + 1, &problem);

@@ -60,19 +60,6 @@ JsonNode  *odd_gateway_new_retry_job     (JsonObject        *failed_job,
                                           gint64             next_generation,
                                           char             **error_message);
 
-/* odd-gateway-json.c: FALSE with a one-line reason when @data is not RFC 8259 JSON. */
-gboolean  odd_gateway_json_check_strict  (const char        *data,
-                                          gsize              len,
-                                          char             **error_message);
-/* Typed members that are NULL / FALSE when absent or of another type (never a critical). */
-const char *odd_gateway_json_get_string  (JsonObject        *object,
-                                          const char        *name);
-gboolean    odd_gateway_json_get_int     (JsonObject        *object,
-                                          const char        *name,
-                                          gint64            *value);
-JsonObject *odd_gateway_json_get_object  (JsonObject        *object,
-                                          const char        *name);
-
 /* odd-gateway-replay.c: POST /dlq/replay, on a worker thread */
 typedef struct {
   OddGateway *gateway;   /* a reference */

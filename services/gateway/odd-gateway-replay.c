@@ -82,9 +82,9 @@ dead_generation (JsonObject *letter,
 {
   gint64 generation = 0;
 
-  if (odd_gateway_json_get_int (letter, "generation", &generation) ||
-      odd_gateway_json_get_int (job, "generation", &generation) ||
-      odd_gateway_json_get_int (odd_gateway_json_get_object (job, "metadata"), "retryGeneration", &generation))
+  if (odd_json_get_int (letter, "generation", &generation) ||
+      odd_json_get_int (job, "generation", &generation) ||
+      odd_json_get_int (odd_json_get_object (job, "metadata"), "retryGeneration", &generation))
     return MAX (generation, 0);
 
   return 0;
@@ -94,7 +94,7 @@ static const char *
 correlation_of (JsonObject *event,
                 const char *fallback)
 {
-  const char *correlation_id = odd_gateway_json_get_string (event, "correlationId");
+  const char *correlation_id = odd_json_get_string (event, "correlationId");
 
   return correlation_id != NULL && odd_uuid_is_valid (correlation_id) ? correlation_id : fallback;
 }
@@ -106,8 +106,8 @@ prepare_dead (Replay     *state,
               JsonObject *letter)
 {
   OddGateway *gateway = state->replay->gateway;
-  JsonObject *event = odd_gateway_json_get_object (letter, "original_event");
-  JsonObject *job = odd_gateway_json_get_object (event, "payload");
+  JsonObject *event = odd_json_get_object (letter, "original_event");
+  JsonObject *job = odd_json_get_object (event, "payload");
   g_autoptr(JsonNode) retry = NULL;
   g_autoptr(GPtrArray) errors = NULL;
   g_autoptr(JsonNode) envelope = NULL;
@@ -135,11 +135,11 @@ prepare_dead (Replay     *state,
     {
       g_autofree char *reason = g_strdup_printf ("job cannot be retried: %s", problem);
 
-      keep (state, taken->delivery_tag, ODD_QUEUE_DEAD, odd_gateway_json_get_string (job, "id"), reason);
+      keep (state, taken->delivery_tag, ODD_QUEUE_DEAD, odd_json_get_string (job, "id"), reason);
       return;
     }
 
-  idempotency_key = g_strdup_printf ("%s/retry/%" G_GINT64_FORMAT, odd_gateway_json_get_string (job, "id"), generation);
+  idempotency_key = g_strdup_printf ("%s/retry/%" G_GINT64_FORMAT, odd_json_get_string (job, "id"), generation);
   /* Same name, same id as POST /jobs/{id}/retry would make: the two are the same retry. */
   taken->event_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, idempotency_key);
   taken->correlation_id = g_strdup (correlation_of (event, state->replay->correlation_id));
@@ -174,7 +174,7 @@ prepare_invalid (Replay     *state,
   event = json_node_get_object (event_node);
   payload = json_object_get_member (event, "payload");
 
-  event_type = odd_gateway_json_get_string (event, "eventType");
+  event_type = odd_json_get_string (event, "eventType");
   if (g_strcmp0 (event_type, "job.created") != 0)
     {
       g_autofree char *reason = g_strdup_printf ("only job.created events are replayed, not %s",
@@ -196,13 +196,13 @@ prepare_invalid (Replay     *state,
       g_autofree char *reason = g_strdup_printf ("still invalid: %s", problems);
       JsonObject *job = payload != NULL && JSON_NODE_HOLDS_OBJECT (payload) ? json_node_get_object (payload) : NULL;
 
-      keep (state, taken->delivery_tag, ODD_QUEUE_FAILED_VALIDATION, odd_gateway_json_get_string (job, "id"), reason);
+      keep (state, taken->delivery_tag, ODD_QUEUE_FAILED_VALIDATION, odd_json_get_string (job, "id"), reason);
       return;
     }
 
   /* Unchanged: same event id and idempotency key, so a consumer that did see it drops it. */
-  taken->event_id = g_strdup (odd_gateway_json_get_string (event, "eventId"));
-  taken->correlation_id = g_strdup (odd_gateway_json_get_string (event, "correlationId"));
+  taken->event_id = g_strdup (odd_json_get_string (event, "eventId"));
+  taken->correlation_id = g_strdup (odd_json_get_string (event, "correlationId"));
   text = odd_json_to_string (event_node);
   len = strlen (text);
   taken->body = g_bytes_new_take (g_steal_pointer (&text), len);

@@ -685,38 +685,6 @@ test_config_invalid (void)
     g_setenv ("CONTRACTS_PATH", saved_contracts, TRUE);
 }
 
-/* ---- tests: strict JSON ---- */
-
-static void
-test_json_strict (void)
-{
-  static const char *const good[] = {
-    "{}", "[]", " {\"a\" : [1, -0.5e+3, 0, 1E2, true, false, null, \"\\u00e9\\n\\\"\"]}\n",
-    "\"s\"", "0", "-1", "{\"a\":{\"b\":[[],{}]}}", "\"\xc3\xa9\"", "1.5e-400",
-  };
-  static const char *const bad[] = {
-    "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{a:1}", "01", "1.", ".5", "+1", "0x10",
-    "1e", "1e+", "-", "tru", "nul", "True", "NaN", "\"a", "\"\\x41\"", "\"\\u12\"", "\"a\tb\"",
-    "{\"a\" 1}", "{\"a\":1 /* c */}", "1 2", "{}{}", "[1]]", "1e999", "-1e999", "{\"a\"}",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
-    {
-      g_autofree char *problem = NULL;
-
-      if (!odd_gateway_json_check_strict (good[i], strlen (good[i]), &problem))
-        g_error ("refused valid JSON %s: %s", good[i], problem);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *problem = NULL;
-
-      if (odd_gateway_json_check_strict (bad[i], strlen (bad[i]), &problem))
-        g_error ("accepted invalid JSON <%s>", bad[i]);
-      g_assert_nonnull (problem);
-    }
-}
-
 /* ---- tests: service endpoints ---- */
 
 static void
@@ -912,8 +880,8 @@ static const Case cases[] = {
   { "simulate-not-object", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"simulate\":true}}", NULL, 400, INVALID, "/payload/simulate" },
   { "simulate-and-job-errors", "POST", "/jobs", JSON, "{\"type\":\"t\",\"status\":\"COMPLETED\",\"payload\":{\"simulate\":{\"failRate\":-1}}}", NULL, 400, INVALID, NULL, 2 },
   /* hostile shapes */
-  { "deep-arrays-10000", "POST", "/jobs", JSON, NULL, body_deep_arrays, 400, INVALID, "nested" },
-  { "deep-objects-10000", "POST", "/jobs", JSON, NULL, body_deep_objects, 400, INVALID, "nested" },
+  { "deep-arrays-10000", "POST", "/jobs", JSON, NULL, body_deep_arrays, 400, "Malformed JSON", "nested" },
+  { "deep-objects-10000", "POST", "/jobs", JSON, NULL, body_deep_objects, 400, "Malformed JSON", "nested" },
   { "trailing-slash-invalid", "POST", "/jobs/", JSON, "{}", NULL, 400, INVALID },
   /* routes and methods */
   { "get-jobs", "GET", "/jobs", NULL, NULL, NULL, 405 },
@@ -1971,7 +1939,6 @@ main (int   argc,
 
   g_test_add_func ("/gateway/config/defaults", test_config_defaults);
   g_test_add_func ("/gateway/config/invalid", test_config_invalid);
-  g_test_add_func ("/gateway/json-strict", test_json_strict);
   g_test_add_func ("/gateway/healthz-openapi-docs", test_healthz_openapi_docs);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -1,20 +1,18 @@
-/* odd-gateway-json.c: a strict RFC 8259 syntax check of request bodies
+/* odd-json.c: strict JSON in, compact JSON out
  *
  * json-glib 1.6 parses a superset of JSON: single-quoted strings, hex numbers, comments,
  * leading zeros, and 1e999 as infinity, which it then writes back as "inf.0", a document no
- * consumer can parse. The gateway is where jobs enter, so it refuses what is not JSON before
- * anything is published. The check is iterative: hostile nesting costs memory proportional
- * to the body (bounded by the body limit), never stack.
- *
- * Copyright 2026 The Distributed Task Observatory authors
- * SPDX-License-Identifier: MIT
+ * consumer can parse. Everything that enters the system (HTTP bodies, broker messages) goes
+ * through odd_json_parse(), which refuses what is not RFC 8259 JSON before json-glib sees it.
+ * The check is iterative and bounds the nesting, so hostile input costs no stack: json-glib's
+ * own parser recurses.
  */
-#define G_LOG_DOMAIN "odd-gateway"
+#define G_LOG_DOMAIN "odd-json"
 
 #include <math.h>
 #include <string.h>
 
-#include "odd-gateway-private.h"
+#include "odd-json.h"
 
 typedef enum {
   EXPECT_VALUE,
@@ -31,7 +29,7 @@ fail (char       **error_message,
       const char  *what)
 {
   if (error_message != NULL)
-    *error_message = g_strdup_printf ("Malformed JSON at byte %" G_GSIZE_FORMAT ": %s", offset, what);
+    *error_message = g_strdup_printf ("at byte %" G_GSIZE_FORMAT ": %s", offset, what);
   return FALSE;
 }
 
@@ -144,7 +142,7 @@ scan_number (const char  *data,
 }
 
 gboolean
-odd_gateway_json_check_strict (const char  *data,
+odd_json_check_strict (const char  *data,
                                gsize        len,
                                char       **error_message)
 {
@@ -176,6 +174,8 @@ odd_gateway_json_check_strict (const char  *data,
             {
               guint8 kind = (guint8) c;
 
+              if (stack->len >= ODD_JSON_MAX_DEPTH)
+                return fail (error_message, p, "nested deeper than " G_STRINGIFY (ODD_JSON_MAX_DEPTH) " levels");
               g_byte_array_append (stack, &kind, 1);
               state = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END;
               p++;
@@ -258,7 +258,7 @@ odd_gateway_json_check_strict (const char  *data,
     }
 
   if (state != AFTER_VALUE || stack->len > 0)
-    return fail (error_message, len, "unexpected end of the body");
+    return fail (error_message, len, "unexpected end of the text");
 
   return TRUE;
 }
@@ -266,7 +266,7 @@ odd_gateway_json_check_strict (const char  *data,
 /* json-glib's *_with_default() getters still emit a critical when the member is an object or
  * an array; input from outside (read model, dead letters) must not be able to cause that. */
 const char *
-odd_gateway_json_get_string (JsonObject *object,
+odd_json_get_string (JsonObject *object,
                              const char *name)
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
@@ -278,7 +278,7 @@ odd_gateway_json_get_string (JsonObject *object,
 }
 
 gboolean
-odd_gateway_json_get_int (JsonObject *object,
+odd_json_get_int (JsonObject *object,
                           const char *name,
                           gint64     *value)
 {
@@ -292,7 +292,7 @@ odd_gateway_json_get_int (JsonObject *object,
 }
 
 JsonObject *
-odd_gateway_json_get_object (JsonObject *object,
+odd_json_get_object (JsonObject *object,
                              const char *name)
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
@@ -301,4 +301,58 @@ odd_gateway_json_get_object (JsonObject *object,
     return NULL;
 
   return json_node_get_object (node);
+}
+
+char *
+odd_json_to_string (JsonNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  return json_to_string (node, FALSE);
+}
+
+JsonNode *
+odd_json_parse (const char *data,
+                gssize      len,
+                GError    **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *problem = NULL;
+  JsonNode *root;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len < 0)
+    len = (gssize) strlen (data);
+
+  if (!g_utf8_validate (data, len, NULL) || memchr (data, '\0', (gsize) len) != NULL)
+    {
+      g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                           "not valid JSON: the text is not UTF-8");
+      return NULL;
+    }
+  if (!odd_json_check_strict (data, (gsize) len, &problem))
+    {
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "not valid JSON: %s", problem);
+      return NULL;
+    }
+
+  /* mutable: callers edit what they parse (jobs completed, envelopes re-sent) */
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, len, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "not valid JSON: ");
+      return NULL;
+    }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                           "not valid JSON: the text is empty");
+      return NULL;
+    }
+
+  return json_node_ref (root);
 }

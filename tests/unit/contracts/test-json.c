@@ -1,0 +1,115 @@
+/* test-json.c: strict JSON parsing (odd-json.c) */
+#include <string.h>
+
+#include "odd-json.h"
+
+static void
+test_json_strict (void)
+{
+  static const char *const good[] = {
+    "{}", "[]", " {\"a\" : [1, -0.5e+3, 0, 1E2, true, false, null, \"\\u00e9\\n\\\"\"]}\n",
+    "\"s\"", "0", "-1", "{\"a\":{\"b\":[[],{}]}}", "\"\xc3\xa9\"", "1.5e-400",
+  };
+  static const char *const bad[] = {
+    "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{a:1}", "01", "1.", ".5", "+1", "0x10",
+    "1e", "1e+", "-", "tru", "nul", "True", "NaN", "\"a", "\"\\x41\"", "\"\\u12\"", "\"a\tb\"",
+    "{\"a\" 1}", "{\"a\":1 /* c */}", "1 2", "{}{}", "[1]]", "1e999", "-1e999", "{\"a\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *problem = NULL;
+
+      if (!odd_json_check_strict (good[i], strlen (good[i]), &problem))
+        g_error ("refused valid JSON %s: %s", good[i], problem);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *problem = NULL;
+
+      if (odd_json_check_strict (bad[i], strlen (bad[i]), &problem))
+        g_error ("accepted invalid JSON <%s>", bad[i]);
+      g_assert_nonnull (problem);
+    }
+}
+
+static void
+test_parse (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = odd_json_parse ("{\"a\":[1,2]}", -1, &error);
+  g_autoptr(JsonNode) refused = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  /* callers edit what they parse */
+  json_object_set_int_member (json_node_get_object (node), "b", 3);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (node), "b"), ==, 3);
+
+  refused = odd_json_parse ("{\"a\":0x10}", -1, &error);
+  g_assert_null (refused);
+  g_assert_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE);
+  g_assert_true (g_str_has_prefix (error->message, "not valid JSON: at byte "));
+}
+
+static void
+test_parse_hostile (void)
+{
+  gsize n = 1024 * 1024;
+  g_autofree char *deep = g_malloc (n + 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  static const char bad_utf8[] = "{\"a\":\"\xff\xfe\"}";
+  static const char nul[] = "{\"a\":\"x\0y\"}";
+
+  /* a megabyte of '[' must be an error, not a stack overflow in json-glib */
+  memset (deep, '[', n);
+  deep[n] = '\0';
+  node = odd_json_parse (deep, (gssize) n, &error);
+  g_assert_null (node);
+  g_assert_nonnull (strstr (error->message, "nested deeper than 512 levels"));
+  g_clear_error (&error);
+
+  node = odd_json_parse (bad_utf8, sizeof bad_utf8 - 1, &error);
+  g_assert_null (node);
+  g_assert_nonnull (strstr (error->message, "UTF-8"));
+  g_clear_error (&error);
+
+  node = odd_json_parse (nul, sizeof nul - 1, &error);
+  g_assert_null (node);
+  g_clear_error (&error);
+
+  node = odd_json_parse ("", 0, &error);
+  g_assert_null (node);
+}
+
+static void
+test_getters (void)
+{
+  g_autoptr(JsonNode) node = odd_json_parse ("{\"s\":\"x\",\"i\":7,\"o\":{},\"a\":[]}", -1, NULL);
+  JsonObject *object = json_node_get_object (node);
+  gint64 value = 0;
+
+  g_assert_cmpstr (odd_json_get_string (object, "s"), ==, "x");
+  g_assert_null (odd_json_get_string (object, "o"));
+  g_assert_null (odd_json_get_string (object, "missing"));
+  g_assert_null (odd_json_get_string (NULL, "s"));
+  g_assert_true (odd_json_get_int (object, "i", &value));
+  g_assert_cmpint (value, ==, 7);
+  g_assert_false (odd_json_get_int (object, "s", &value));
+  g_assert_nonnull (odd_json_get_object (object, "o"));
+  g_assert_null (odd_json_get_object (object, "a"));
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/json/strict", test_json_strict);
+  g_test_add_func ("/json/parse", test_parse);
+  g_test_add_func ("/json/parse-hostile", test_parse_hostile);
+  g_test_add_func ("/json/getters", test_getters);
+
+  return g_test_run ();
+}
