@@ -1013,6 +1013,8 @@ test_graceful_stop (Fixture       *f,
   g_assert_true (g_subprocess_get_if_exited (process));
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - stopped, <, 10 * G_USEC_PER_SEC);
+  g_test_message ("stopped %.2f s after SIGTERM with %u jobs running",
+                  (double) (g_get_monotonic_time () - stopped) / G_USEC_PER_SEC, n);
 
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   do
