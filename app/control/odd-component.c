@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "odd-control"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -742,6 +743,56 @@ rabbitmq_environ (OddComponent *self)
   return envp;
 }
 
+/* Erlang makes $HOME/.erlang.cookie on first use, but two nodes starting at once (parallel
+ * tests on a fresh machine) can each write one and then fail to talk to each other's
+ * rabbitmqctl. Create it once, atomically and without ever replacing it. */
+static gboolean
+ensure_erlang_cookie (GError **error)
+{
+  const char *home = g_getenv ("HOME");
+  g_autofree char *cookie = NULL;
+  g_autofree char *tmp = NULL;
+  g_autoptr(GString) value = g_string_new (NULL);
+  int fd;
+
+  cookie = g_build_filename (home != NULL && *home != '\0' ? home : g_get_home_dir (),
+                             ".erlang.cookie", NULL);
+  if (g_file_test (cookie, G_FILE_TEST_EXISTS))
+    return TRUE;
+
+  for (guint i = 0; i < 20; i++)
+    g_string_append_c (value, 'A' + g_random_int_range (0, 26));
+
+  tmp = g_strdup_printf ("%s.%d.tmp", cookie, (int) getpid ());
+  fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+  if (fd < 0 || write (fd, value->str, value->len) != (gssize) value->len)
+    {
+      int saved_errno = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_unlink (tmp);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot write the Erlang cookie %s: %s", cookie, g_strerror (saved_errno));
+      return FALSE;
+    }
+  close (fd);
+
+  /* link() never replaces: whoever comes first wins, the others use that cookie. */
+  if (link (tmp, cookie) != 0 && errno != EEXIST)
+    {
+      int saved_errno = errno;
+
+      g_unlink (tmp);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create the Erlang cookie %s: %s", cookie, g_strerror (saved_errno));
+      return FALSE;
+    }
+  g_unlink (tmp);
+
+  return TRUE;
+}
+
 static gboolean
 rabbitmq_prepare_dir (OddComponent  *self,
                       GError       **error)
@@ -750,7 +801,7 @@ rabbitmq_prepare_dir (OddComponent  *self,
   g_autofree char *plugins = g_build_filename (dir, "enabled_plugins", NULL);
   g_autofree char *config = g_build_filename (dir, "rabbitmq.conf", NULL);
 
-  if (!make_dir (dir, 0700, error))
+  if (!make_dir (dir, 0700, error) || !ensure_erlang_cookie (error))
     return FALSE;
 
   /* No plugins: the management plugin alone doubles the start time, and the read-model
