@@ -2,7 +2,9 @@
 
 #include "odd-http.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "odd-build-config.h"
 #include "odd-ids.h"
@@ -42,6 +44,8 @@ struct _OddHttpServer {
   OddCounter       *responses_total;
   OddHistogram     *duration;
 };
+
+#define LISTEN_BACKLOG 1024
 
 G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
 
@@ -830,6 +834,7 @@ odd_http_server_listen (OddHttpServer  *self,
 {
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
+  GSList *listeners;
   GSList *uris;
 
   g_return_val_if_fail (ODD_IS_HTTP_SERVER (self), FALSE);
@@ -851,6 +856,16 @@ odd_http_server_listen (OddHttpServer  *self,
   socket_address = g_inet_socket_address_new (address, port);
   if (!soup_server_listen (self->soup, socket_address, 0, error))
     return FALSE;
+
+  /* GLib listens with a backlog of 10: a burst of new connections (64 clients starting at
+   * once) overflows it and the kernel drops their SYNs, which costs those clients a 1 s
+   * retransmit. Linux takes a second listen() on a listening socket as a new backlog; not
+   * g_socket_set_listen_backlog(), which GSocket refuses once listening. */
+  listeners = soup_server_get_listeners (self->soup);
+  for (GSList *l = listeners; l != NULL; l = l->next)
+    if (listen (g_socket_get_fd (l->data), LISTEN_BACKLOG) < 0)
+      g_debug ("Cannot raise the listen backlog: %s", g_strerror (errno));
+  g_slist_free (listeners);
 
   uris = soup_server_get_uris (self->soup);
   for (GSList *l = uris; l != NULL; l = l->next)

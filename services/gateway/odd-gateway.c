@@ -7,16 +7,13 @@
 
 #include "odd-build-config.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "odd-gateway-private.h"
 
 G_DEFINE_FINAL_TYPE (OddGateway, odd_gateway, G_TYPE_OBJECT)
 
 #define DEFAULT_READ_MODEL_URL "http://127.0.0.1:8080"
-#define LISTEN_BACKLOG         1024
 
 /* The schemas the gateway cannot work without: checked at start, so a request never finds
  * one missing. */
@@ -344,21 +341,6 @@ on_connected_changed (OddAmqpPublisher *publisher,
     }
 }
 
-/* GLib listens with a backlog of 10: a burst of new connections (64 clients starting at once)
- * overflows it and the kernel drops their SYNs, which costs those clients a 1 s retransmit.
- * Linux takes a second listen() on a listening socket as a new backlog. */
-static void
-raise_listen_backlog (OddGateway *self)
-{
-  GSList *listeners = soup_server_get_listeners (odd_http_server_get_soup (self->http));
-
-  /* Not g_socket_set_listen_backlog(): GSocket refuses it once listening. */
-  for (GSList *l = listeners; l != NULL; l = l->next)
-    if (listen (g_socket_get_fd (l->data), LISTEN_BACKLOG) < 0)
-      g_debug ("Cannot raise the listen backlog: %s", g_strerror (errno));
-  g_slist_free (listeners);
-}
-
 gboolean
 odd_gateway_start (OddGateway  *self,
                    GError     **error)
@@ -368,7 +350,6 @@ odd_gateway_start (OddGateway  *self,
 
   if (!odd_http_server_listen (self->http, self->config.bind, self->config.port, error))
     return FALSE;
-  raise_listen_backlog (self);
 
   self->publisher = odd_amqp_publisher_new (self->config.rabbitmq_url, "gateway",
                                             self->config.max_outstanding);
