@@ -445,9 +445,9 @@ check_port_free (OddLocalStack  *self,
 
 static gboolean
 stack_up_locked (OddLocalStack  *self,
-          GCancellable   *cancellable,
-          Reporter       *reporter,
-          GError        **error)
+                 GCancellable   *cancellable,
+                 Reporter       *reporter,
+                 GError        **error)
 {
   g_autoptr(GPtrArray) started = g_ptr_array_new ();
   g_autoptr(GPtrArray) to_wait = g_ptr_array_new ();
@@ -570,9 +570,9 @@ failed:
 
 static gboolean
 stack_down_locked (OddLocalStack  *self,
-            GCancellable   *cancellable,
-            Reporter       *reporter,
-            GError        **error)
+                   GCancellable   *cancellable,
+                   Reporter       *reporter,
+                   GError        **error)
 {
   g_autoptr(GError) first_error = NULL;
   const double total = self->components->len;
