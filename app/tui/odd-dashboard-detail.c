@@ -21,11 +21,6 @@ odd_dash_detail_clear (OddDash *dash)
   d->scroll = 0;
 }
 
-typedef struct
-{
-  char *id;
-} DetailRequest;
-
 static void
 on_detail (OddDash    *dash,
            guint       status,
@@ -197,12 +192,13 @@ event_time (const char *rfc3339)
 {
   g_autoptr(GDateTime) time = rfc3339 != NULL ? g_date_time_new_from_iso8601 (rfc3339, NULL) : NULL;
   g_autoptr(GDateTime) local = NULL;
+  g_autofree char *hms = NULL;
 
   if (time == NULL)
     return g_strdup (rfc3339 != NULL ? rfc3339 : "?");
   local = g_date_time_to_local (time);
-  return g_strdup_printf ("%s.%03d", g_date_time_format (local, "%H:%M:%S"),
-                          g_date_time_get_microsecond (local) / 1000);
+  hms = g_date_time_format (local, "%H:%M:%S");
+  return g_strdup_printf ("%s.%03d", hms, g_date_time_get_microsecond (local) / 1000);
 }
 
 static void
