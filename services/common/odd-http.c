@@ -591,6 +591,25 @@ odd_http_server_defer (OddHttpServer     *self,
 
 /* Request bodies */
 
+/* [{"path": @path, "message": @message}]: the details of an error with one cause. */
+JsonNode *
+odd_http_details_new (const char *path,
+                      const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, path);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+
+  return json_builder_get_root (builder);
+}
+
 JsonNode *
 odd_http_read_json_body (SoupServerMessage *msg,
                          gsize              max_bytes)
@@ -649,21 +668,12 @@ odd_http_read_json_body (SoupServerMessage *msg,
   root = odd_json_parse (data, len, &error);
   if (root == NULL)
     {
-      g_autoptr(JsonNode) details = NULL;
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
       const char *what = error->message;
+      g_autoptr(JsonNode) details = NULL;
 
       if (g_str_has_prefix (what, "not valid JSON: "))
         what += strlen ("not valid JSON: ");
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "path");
-      json_builder_add_string_value (builder, "");
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, what);
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      details = json_builder_get_root (builder);
+      details = odd_http_details_new ("", what);
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
       return NULL;
     }

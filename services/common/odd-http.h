@@ -73,6 +73,10 @@ void           odd_http_reply_text        (SoupServerMessage *msg,
                                            const char        *content_type,
                                            const char        *body);
 
+/* [{"path": @path, "message": @message}]: details of an error with one cause. */
+JsonNode      *odd_http_details_new       (const char        *path,
+                                           const char        *message);
+
 /* What a deferred worker produces; set either body, or error (+ optional details).
  * Everything set here is owned by the result and freed after the answer (json_node_unref,
  * g_free). status 0 means 200 with a body, 500 with an error. */

@@ -74,24 +74,6 @@ pending_free (Pending *pending)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
-static JsonNode *
-one_detail (const char *path,
-            const char *message)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_array (builder);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "path");
-  json_builder_add_string_value (builder, path);
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, message);
-  json_builder_end_object (builder);
-  json_builder_end_array (builder);
-
-  return json_builder_get_root (builder);
-}
-
 static void
 set_retry_after (SoupServerMessage *msg)
 {
@@ -172,7 +154,7 @@ answer_published (Pending      *pending,
   if (!odd_amqp_publisher_publish_finish (ODD_AMQP_PUBLISHER (source), result, &error))
     {
       gboolean full = g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_FULL);
-      g_autoptr(JsonNode) details = one_detail ("", error->message);
+      g_autoptr(JsonNode) details = odd_http_details_new ("", error->message);
 
       if (pending->disconnected)
         odd_info (pending->correlation_id, "Job %s not accepted and its client is gone: %s",
@@ -272,7 +254,7 @@ check_can_publish (OddGateway        *self,
   if (self->publisher == NULL || !odd_amqp_publisher_is_connected (self->publisher))
     {
       g_autofree char *reason = self->publisher != NULL ? odd_amqp_publisher_dup_error (self->publisher) : NULL;
-      g_autoptr(JsonNode) details = one_detail ("", reason != NULL ? reason : "not connected to RabbitMQ");
+      g_autoptr(JsonNode) details = odd_http_details_new ("", reason != NULL ? reason : "not connected to RabbitMQ");
 
       reject (self, msg, correlation_id, "broker_unavailable", SOUP_STATUS_SERVICE_UNAVAILABLE,
               "Broker unavailable, job not accepted", details);
@@ -347,7 +329,7 @@ submit_job (OddGateway        *self,
 
   if (!JSON_NODE_HOLDS_OBJECT (body))
     {
-      g_autoptr(JsonNode) details = one_detail ("", "must be a JSON object");
+      g_autoptr(JsonNode) details = odd_http_details_new ("", "must be a JSON object");
 
       reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
       return;
@@ -416,7 +398,7 @@ on_read_model_job (GObject      *source,
   bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   if (bytes == NULL)
     {
-      g_autoptr(JsonNode) details = one_detail ("", error->message);
+      g_autoptr(JsonNode) details = odd_http_details_new ("", error->message);
 
       odd_info (pending->correlation_id, "Retry of %s: read model unreachable: %s",
                 pending->job_id, error->message);
@@ -434,7 +416,7 @@ on_read_model_job (GObject      *source,
   if (!SOUP_STATUS_IS_SUCCESSFUL (upstream_status))
     {
       g_autofree char *message = g_strdup_printf ("the read model answered %u", upstream_status);
-      g_autoptr(JsonNode) details = one_detail ("", message);
+      g_autoptr(JsonNode) details = odd_http_details_new ("", message);
 
       odd_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Read model unavailable", details);
       set_retry_after (msg);
@@ -446,7 +428,7 @@ on_read_model_job (GObject      *source,
   job = job_of_read_model_answer (root);
   if (job == NULL)
     {
-      g_autoptr(JsonNode) details = one_detail ("", error != NULL ? error->message : "not a JSON object");
+      g_autoptr(JsonNode) details = odd_http_details_new ("", error != NULL ? error->message : "not a JSON object");
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "Read model returned an unusable job", details);
       return;
@@ -455,7 +437,7 @@ on_read_model_job (GObject      *source,
   /* Never retry another job than the one asked for, whatever the read model says. */
   if (g_ascii_strcasecmp (odd_json_get_string (job, "id") ?: "", pending->job_id) != 0)
     {
-      g_autoptr(JsonNode) details = one_detail ("/id", "the read model answered with another job");
+      g_autoptr(JsonNode) details = odd_http_details_new ("/id", "the read model answered with another job");
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "Read model returned an unusable job", details);
       return;
@@ -465,7 +447,7 @@ on_read_model_job (GObject      *source,
   if (g_strcmp0 (status, "FAILED") != 0)
     {
       g_autofree char *message = g_strdup_printf ("is %s", status != NULL ? status : "missing");
-      g_autoptr(JsonNode) details = one_detail ("/status", message);
+      g_autoptr(JsonNode) details = odd_http_details_new ("/status", message);
 
       odd_http_reply_error (msg, SOUP_STATUS_CONFLICT, "Only FAILED jobs can be retried", details);
       return;
@@ -483,7 +465,7 @@ on_read_model_job (GObject      *source,
     }
   if (problem != NULL)
     {
-      g_autoptr(JsonNode) details = one_detail ("", problem);
+      g_autoptr(JsonNode) details = odd_http_details_new ("", problem);
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "Read model returned an unusable job", details);
       return;
@@ -516,7 +498,7 @@ retry_job (OddGateway        *self,
 
   if (!odd_uuid_is_valid (job_id))
     {
-      g_autoptr(JsonNode) details = one_detail ("/id", "must be a UUID");
+      g_autoptr(JsonNode) details = odd_http_details_new ("/id", "must be a UUID");
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid job id", details);
       return;
@@ -602,7 +584,7 @@ on_dlq_replay (OddHttpServer     *server,
 
       if (!JSON_NODE_HOLDS_OBJECT (body))
         {
-          g_autoptr(JsonNode) details = one_detail ("", "must be a JSON object");
+          g_autoptr(JsonNode) details = odd_http_details_new ("", "must be a JSON object");
 
           odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid replay request", details);
           return;
@@ -614,7 +596,7 @@ on_dlq_replay (OddHttpServer     *server,
           if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_INT64 ||
               json_node_get_int (member) < 1 || json_node_get_int (member) > 1000)
             {
-              g_autoptr(JsonNode) details = one_detail ("/limit", "must be an integer from 1 to 1000");
+              g_autoptr(JsonNode) details = odd_http_details_new ("/limit", "must be an integer from 1 to 1000");
 
               odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid replay request", details);
               return;

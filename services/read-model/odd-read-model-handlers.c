@@ -73,25 +73,6 @@ param (GHashTable *query,
   return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
-/* [{"path": @path, "message": @message}] */
-static JsonNode *
-details_new (const char *path,
-             const char *message)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_array (builder);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "path");
-  json_builder_add_string_value (builder, path);
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, message);
-  json_builder_end_object (builder);
-  json_builder_end_array (builder);
-
-  return json_builder_get_root (builder);
-}
-
 static void
 reply_bad_param (SoupServerMessage *msg,
                  const char        *name,
@@ -99,7 +80,7 @@ reply_bad_param (SoupServerMessage *msg,
 {
   g_autofree char *path = g_strconcat ("/", name, NULL);
   g_autofree char *error = g_strdup_printf ("Invalid query parameter “%s”", name);
-  g_autoptr(JsonNode) details = details_new (path, message);
+  g_autoptr(JsonNode) details = odd_http_details_new (path, message);
 
   odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, error, details);
 }
@@ -487,7 +468,7 @@ handle_jobs (OddHttpServer     *server,
 
   if (!odd_uuid_is_valid (rest))
     {
-      g_autoptr(JsonNode) details = details_new ("/id", "must be a UUID");
+      g_autoptr(JsonNode) details = odd_http_details_new ("/id", "must be a UUID");
 
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid job id", details);
       return;
