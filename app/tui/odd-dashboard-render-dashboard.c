@@ -135,11 +135,11 @@ render_queues (OddDash *dash,
   for (int i = 0; i < height - 1 && (guint) i < dash->queues->len; i++)
     {
       OddQueueRow *q = dash->queues->pdata[i];
-      g_autofree char *numbers = g_strdup_printf ("%6" G_GINT64_FORMAT " msg %2" G_GINT64_FORMAT " cons",
+      g_autofree char *numbers = g_strdup_printf ("%4" G_GINT64_FORMAT " msg %" G_GINT64_FORMAT " con",
                                                   q->messages, q->consumers);
       int nwidth = odd_text_width (numbers);
 
-      odd_grid_print (grid, y + 1 + i, x + 1, width - nwidth - 3, ODD_COLOR_DEFAULT,
+      odd_grid_print (grid, y + 1 + i, x + 1, width - nwidth - 2, ODD_COLOR_DEFAULT,
                       ODD_ATTR_NONE, q->name);
       odd_grid_print (grid, y + 1 + i, x + width - nwidth - 1, nwidth,
                       q->messages > 0 ? ODD_COLOR_YELLOW : ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
@@ -275,6 +275,6 @@ odd_dash_render_dashboard (OddDash *dash,
                     dash->poll_error);
 
   odd_dash_render_help_bar (dash, grid,
-                            "Q Quit  R Refresh  N New job  ↑↓ Select  Enter Detail  "
-                            "U UIs  D Doctor  ^Q Stop stack");
+                            "Q Quit R Refresh N New job ↑↓ Select Enter Detail U UIs "
+                            "D Doctor ^Q Stop");
 }

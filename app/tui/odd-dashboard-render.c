@@ -80,9 +80,9 @@ odd_dash_render_help_bar (OddDash    *dash,
     g_string_replace (text, "↑↓", "Up/Dn", 0);
 
   odd_grid_fill (grid, row, 0, 1, grid->cols, ' ', ODD_COLOR_DEFAULT, ODD_ATTR_REVERSE);
-  odd_grid_print (grid, row, 1, grid->cols - vwidth - 2, ODD_COLOR_DEFAULT, ODD_ATTR_REVERSE,
-                  text->str);
-  if (grid->cols > vwidth + 40)
+  odd_grid_print (grid, row, 1, grid->cols - 2, ODD_COLOR_DEFAULT, ODD_ATTR_REVERSE, text->str);
+  /* The version only where the keys leave room for it. */
+  if (grid->cols >= odd_text_width (text->str) + vwidth + 3)
     odd_grid_print (grid, row, grid->cols - vwidth, vwidth, ODD_COLOR_DEFAULT,
                     ODD_ATTR_REVERSE, version);
 }

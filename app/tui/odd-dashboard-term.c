@@ -126,6 +126,15 @@ odd_dash_term_stop (OddDash *dash)
   restore_terminal ();
 }
 
+/* The grid follows ncurses' idea of the size; the old picture is forgotten. */
+static void
+sync_grid (OddDash *dash)
+{
+  if (dash->grid->rows != LINES || dash->grid->cols != COLS)
+    odd_grid_resize (dash->grid, LINES, COLS);
+  clearok (curscr, TRUE);
+}
+
 void
 odd_dash_term_resize (OddDash *dash)
 {
@@ -133,11 +142,12 @@ odd_dash_term_resize (OddDash *dash)
 
   if (!dash->term_active)
     return;
-  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+  /* resizeterm() queues a KEY_RESIZE; calling it only on a real change keeps that key from
+   * bringing us back here forever. */
+  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+      (ws.ws_row != LINES || ws.ws_col != COLS))
     resizeterm (ws.ws_row, ws.ws_col);
-  odd_grid_resize (dash->grid, LINES, COLS);
-  /* Forget what ncurses thinks is on the screen: no leftovers of the old size. */
-  clearok (curscr, TRUE);
+  sync_grid (dash);
 }
 
 static attr_t
@@ -215,7 +225,7 @@ odd_dash_term_read_keys (OddDash *dash)
     {
       if (rc == KEY_CODE_YES && ch == KEY_RESIZE)
         {
-          odd_dash_term_resize (dash);
+          sync_grid (dash);
           odd_dash_queue_redraw (dash);
           continue;
         }
