@@ -39,6 +39,33 @@ is_ws (char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+#define UNTERMINATED (G_MAXUINT - 1)
+
+/* The code unit of the \uXXXX at @p; UNTERMINATED when the text ends first, G_MAXUINT (and
+ * @error_message) when it is not four hex digits. */
+static guint
+scan_unicode_escape (const char  *data,
+                     gsize        len,
+                     gsize        p,
+                     char       **error_message)
+{
+  guint unit = 0;
+
+  if (p + 6 > len)
+    return UNTERMINATED;
+  for (gsize i = p + 2; i < p + 6; i++)
+    {
+      if (!g_ascii_isxdigit (data[i]))
+        {
+          fail (error_message, i, "\\u needs four hex digits");
+          return G_MAXUINT;
+        }
+      unit = unit * 16 + (guint) g_ascii_xdigit_value (data[i]);
+    }
+
+  return unit;
+}
+
 /* @p is just after the opening quote; returns the offset after the closing one, or 0. */
 static gsize
 scan_string (const char  *data,
@@ -61,11 +88,30 @@ scan_string (const char  *data,
           c = (guchar) data[p + 1];
           if (c == 'u')
             {
-              if (p + 6 > len)
+              guint unit;
+
+              if ((unit = scan_unicode_escape (data, len, p, error_message)) == G_MAXUINT)
+                return 0;
+              if (unit == UNTERMINATED)
                 break;
-              for (gsize i = p + 2; i < p + 6; i++)
-                if (!g_ascii_isxdigit (data[i]))
-                  return fail (error_message, i, "\\u needs four hex digits");
+              /* json-glib cuts the string at \u0000 and turns an unpaired surrogate into
+               * invalid UTF-8 (eating what follows): refuse them rather than lose data. */
+              if (unit == 0)
+                return fail (error_message, p, "\\u0000 is not allowed in a string");
+              if (unit >= 0xDC00 && unit <= 0xDFFF)
+                return fail (error_message, p, "unpaired UTF-16 surrogate in a string");
+              if (unit >= 0xD800 && unit <= 0xDBFF)
+                {
+                  guint low;
+
+                  if (p + 12 > len || data[p + 6] != '\\' || data[p + 7] != 'u')
+                    return fail (error_message, p, "unpaired UTF-16 surrogate in a string");
+                  if ((low = scan_unicode_escape (data, len, p + 6, error_message)) == G_MAXUINT)
+                    return 0;
+                  if (low < 0xDC00 || low > 0xDFFF)
+                    return fail (error_message, p, "unpaired UTF-16 surrogate in a string");
+                  p += 6;
+                }
               p += 6;
               continue;
             }
@@ -137,6 +183,11 @@ scan_number (const char  *data,
   token = g_strndup (data + start, p - start);
   if (!isfinite (g_ascii_strtod (token, NULL)))
     return fail (error_message, start, "number out of range");
+  /* json-glib reads an integer into a gint64 without an overflow check: 2^63 comes back
+   * as -2^63 and 2^64 as -1. */
+  if (strpbrk (token, ".eE") == NULL &&
+      !g_ascii_string_to_signed (token, 10, G_MININT64, G_MAXINT64, NULL, NULL))
+    return fail (error_message, start, "integer out of range (more than 64 bits)");
 
   return p;
 }
@@ -303,12 +354,56 @@ odd_json_get_object (JsonObject *object,
   return json_node_get_object (node);
 }
 
+/* json-glib 1.6 appends ".0" to every double printed without a '.', also to "1e+20": drop
+ * it again after an exponent, or the text is not JSON. Strings are skipped (their quotes
+ * and backslashes are escaped, so the scan cannot lose its place). */
+static void
+fix_exponents (char *text)
+{
+  gboolean in_string = FALSE;
+  char *out = text;
+
+  for (const char *p = text; *p != '\0'; )
+    {
+      if (in_string)
+        {
+          if (*p == '\\' && p[1] != '\0')
+            *out++ = *p++;
+          else if (*p == '"')
+            in_string = FALSE;
+          *out++ = *p++;
+          continue;
+        }
+      if (*p == '"')
+        in_string = TRUE;
+      if ((*p == 'e' || *p == 'E') && (g_ascii_isdigit (p[1]) ||
+                                       ((p[1] == '+' || p[1] == '-') && g_ascii_isdigit (p[2]))))
+        {
+          *out++ = *p++;
+          if (*p == '+' || *p == '-')
+            *out++ = *p++;
+          while (g_ascii_isdigit (*p))
+            *out++ = *p++;
+          if (p[0] == '.' && p[1] == '0' && !g_ascii_isdigit (p[2]))
+            p += 2;
+          continue;
+        }
+      *out++ = *p++;
+    }
+  *out = '\0';
+}
+
 char *
 odd_json_to_string (JsonNode *node)
 {
+  char *text;
+
   g_return_val_if_fail (node != NULL, NULL);
 
-  return json_to_string (node, FALSE);
+  text = json_to_string (node, FALSE);
+  fix_exponents (text);
+
+  return text;
 }
 
 JsonNode *

@@ -9,11 +9,16 @@ test_json_strict (void)
   static const char *const good[] = {
     "{}", "[]", " {\"a\" : [1, -0.5e+3, 0, 1E2, true, false, null, \"\\u00e9\\n\\\"\"]}\n",
     "\"s\"", "0", "-1", "{\"a\":{\"b\":[[],{}]}}", "\"\xc3\xa9\"", "1.5e-400",
+    "9223372036854775807", "-9223372036854775808", "18446744073709551616.0", "1e20",
+    "\"\\ud83d\\ude00\"", "\"\\u0001\"",
   };
   static const char *const bad[] = {
     "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{a:1}", "01", "1.", ".5", "+1", "0x10",
     "1e", "1e+", "-", "tru", "nul", "True", "NaN", "\"a", "\"\\x41\"", "\"\\u12\"", "\"a\tb\"",
     "{\"a\" 1}", "{\"a\":1 /* c */}", "1 2", "{}{}", "[1]]", "1e999", "-1e999", "{\"a\"}",
+    /* json-glib would read these as other values (found by tests/fuzz) */
+    "9223372036854775808", "-9223372036854775809", "18446744073709551616",
+    "\"\\ud800\"", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "\"a\\u0000b\"",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
@@ -50,6 +55,23 @@ test_parse (void)
   g_assert_null (refused);
   g_assert_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE);
   g_assert_true (g_str_has_prefix (error->message, "not valid JSON: at byte "));
+}
+
+/* json-glib 1.6 writes 1e20 as "1e+20.0"; what we write must parse again (found by tests/fuzz). */
+static void
+test_to_string_exponent (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = odd_json_parse ("[1e20,-1e308,5e-324,0.5,1,\"1e+5.0\",true]", -1, &error);
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) again = NULL;
+
+  g_assert_no_error (error);
+  text = odd_json_to_string (node);
+  g_assert_cmpstr (text, ==, "[1e+20,-1e+308,4.9406564584124654e-324,0.5,1,\"1e+5.0\",true]");
+  again = odd_json_parse (text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (json_array_get_double_element (json_node_get_array (again), 0), ==, 1e20);
 }
 
 static void
@@ -109,6 +131,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/json/strict", test_json_strict);
   g_test_add_func ("/json/parse", test_parse);
   g_test_add_func ("/json/parse-hostile", test_parse_hostile);
+  g_test_add_func ("/json/to-string-exponent", test_to_string_exponent);
   g_test_add_func ("/json/getters", test_getters);
 
   return g_test_run ();
