@@ -277,7 +277,7 @@ odd_dash_new_job_render (OddDash *dash,
   OddNewJob *form = &dash->new_job;
   OddColor color = form->state == ODD_FORM_SUCCESS ? ODD_COLOR_GREEN
                    : form->state == ODD_FORM_ERROR ? ODD_COLOR_RED : ODD_COLOR_CYAN;
-  int y, x, width = MIN (64, grid->cols - 4);
+  int y, x, width = MIN (72, grid->cols - 4);
 
   odd_dash_render_modal (grid, 12, width, color, "New job", &y, &x);
 
