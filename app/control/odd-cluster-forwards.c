@@ -344,6 +344,16 @@ odd_cluster_forward_start_run (OddClusterOp  *op,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  if (g_subprocess_get_identifier (child) == NULL)
+    {
+      /* It exited (and was reaped) already. */
+      g_autofree char *tail = odd_process_log_tail (log_file, 5);
+      g_autofree char *detail = g_strdup_printf ("kubectl port-forward %s %s exited: %s",
+                                                 forwards[index].target, ports, g_strstrip (tail));
+
+      odd_cluster_fail (op, classify_forward (tail), forwards[index].target, detail, error);
+      return NULL;
+    }
   pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (child), NULL, 10);
 
   record = json_object_new ();

@@ -134,7 +134,7 @@ on_kill_hard (gpointer user_data)
 {
   Child *child = user_data;
 
-  if (!child->exited)
+  if (!child->exited && child->pgid > 0)
     kill (-child->pgid, SIGKILL);
   return G_SOURCE_REMOVE;
 }
@@ -145,7 +145,8 @@ child_kill (Child *child)
   if (child->killed)
     return;
   child->killed = TRUE;
-  if (!child->exited)
+  /* pgid 0 would be our own group. */
+  if (!child->exited && child->pgid > 0)
     kill (-child->pgid, SIGTERM);
   child->kill_source = g_timeout_source_new (2000);
   g_source_set_callback (child->kill_source, on_kill_hard, child, NULL);
@@ -295,7 +296,9 @@ odd_cluster_run (OddClusterOp       *op,
   child.op = op;
   child.loop = g_main_loop_new (context, FALSE);
   child.stream = stream;
-  child.pgid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (subprocess), NULL, 10);
+  /* NULL when it exited (and was reaped) already: there is nothing left to kill then. */
+  if (g_subprocess_get_identifier (subprocess) != NULL)
+    child.pgid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (subprocess), NULL, 10);
   child.output = g_string_new (NULL);
   child.read_cancellable = g_cancellable_new ();
   g_queue_init (&child.tail);
