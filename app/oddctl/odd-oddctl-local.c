@@ -274,7 +274,7 @@ follow_quit (gpointer user_data)
   Follow *follow = user_data;
 
   g_main_loop_quit (follow->loop);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 static int
@@ -316,16 +316,17 @@ local_logs (const char *name,
   follow_poll (&follow);
   if (follow_mode)
     {
-      guint sigint, sigterm;
+      guint poll_id, sigint_id, sigterm_id;
 
       follow.loop = g_main_loop_new (NULL, FALSE);
-      g_timeout_add (250, follow_poll, &follow);
-      sigint = g_unix_signal_add (SIGINT, follow_quit, &follow);
-      sigterm = g_unix_signal_add (SIGTERM, follow_quit, &follow);
+      poll_id = g_timeout_add (250, follow_poll, &follow);
+      sigint_id = g_unix_signal_add (SIGINT, follow_quit, &follow);
+      sigterm_id = g_unix_signal_add (SIGTERM, follow_quit, &follow);
       g_main_loop_run (follow.loop);
+      g_clear_handle_id (&poll_id, g_source_remove);
+      g_clear_handle_id (&sigint_id, g_source_remove);
+      g_clear_handle_id (&sigterm_id, g_source_remove);
       g_clear_pointer (&follow.loop, g_main_loop_unref);
-      (void) sigint;
-      (void) sigterm;
     }
 
   fclose (follow.file);
