@@ -90,7 +90,10 @@ passed = failed = skipped = 0
 try:
     lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 except OSError:
-    lines = []
+    # meson test did not even start (bad setup name, broken build dir): that is a failure.
+    print("setup.sh: no test log at " + sys.argv[1], file=sys.stderr)
+    print("0 passed, 1 failed, 0 skipped")
+    sys.exit(1)
 for line in lines:
     if not line.strip():
         continue
