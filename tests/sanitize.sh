@@ -28,7 +28,7 @@ mkdir -p "$logs"
 
 # GLib keeps type and quark tables for the life of a process: not leaks worth failing on.
 supp=$src/tests/integration/lsan.supp
-export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0"
+export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1:fast_unwind_on_malloc=0:malloc_context_size=30"
 export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 # Plain malloc so ASan sees every GLib allocation.

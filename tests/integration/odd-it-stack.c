@@ -58,9 +58,12 @@ start_watchdog (const char *state_dir)
     return;
   q_state = g_shell_quote (state_dir);
   q_oddctl = g_shell_quote (oddctl);
+  /* ODD_TEST_KEEP_STATE=1 keeps the directory (and its logs), as the fixture does */
   script = g_strdup_printf ("while kill -0 %d 2>/dev/null; do sleep 1; done;"
-                            " if [ -d %s ]; then ODD_STATE_DIR=%s %s local down; rm -rf %s; fi",
-                            (int) getpid (), q_state, q_state, q_oddctl, q_state);
+                            " if [ -d %s ]; then ODD_STATE_DIR=%s %s local down;%s%s; fi",
+                            (int) getpid (), q_state, q_state, q_oddctl,
+                            g_strcmp0 (g_getenv ("ODD_TEST_KEEP_STATE"), "1") == 0 ? " :" : " rm -rf ",
+                            g_strcmp0 (g_getenv ("ODD_TEST_KEEP_STATE"), "1") == 0 ? "" : q_state);
   argv[3] = script;
   /* not reaped by us: GLib double-forks, so the watchdog outlives this process */
   if (!g_spawn_async (NULL, (char **) argv, NULL,

@@ -269,8 +269,7 @@ static gint64 huge_type_jobs;
 static void
 test_huge_type (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) schema = odd_schema_registry_get_schema (registry, "job");
+  JsonNode *schema = odd_schema_registry_get_schema (registry, "job");  /* borrowed */
   JsonObject *type_schema;
   g_autofree char *url = NULL;
   g_autofree char *huge = NULL;
