@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "odd-oddctl"
 
 #include <stdio.h>
+#include <string.h>
 #include <glib-unix.h>
 
 #include "odd-cluster.h"
@@ -41,15 +42,29 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* One compact JSON object on a line. @fraction < 0: none. It is spliced in by hand because
+ * json-glib prints doubles with 17 digits (0.050000000000000003). */
 static void
-print_json_line (JsonObject *object)
+print_json_line (JsonObject *object,
+                 double      fraction)
 {
   g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *text = NULL;
+  gsize len;
 
   json_node_set_object (node, object);
   text = json_to_string (node, FALSE);
-  printf ("%s\n", text);
+  len = strlen (text);
+  if (fraction >= 0 && len >= 2 && text[len - 1] == '}')
+    {
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      text[len - 1] = '\0';
+      g_ascii_formatd (number, sizeof number, "%.3f", fraction);
+      printf ("%s%s\"fraction\":%s}\n", text, len > 2 ? "," : "", number);
+    }
+  else
+    printf ("%s\n", text);
   fflush (stdout);
 }
 
@@ -74,8 +89,7 @@ on_progress (const char        *step,
       json_object_set_string_member (line, "step", step);
       json_object_set_string_member (line, "status", odd_progress_status_to_string (status));
       json_object_set_string_member (line, "message", message);
-      json_object_set_double_member (line, "fraction", fraction);
-      print_json_line (line);
+      print_json_line (line, fraction);
       return;
     }
 
@@ -171,7 +185,7 @@ report_failure (Run *run)
             json_object_set_member (line, "remediation",
                                     json_node_copy (json_object_get_member (failure, "remediation")));
         }
-      print_json_line (line);
+      print_json_line (line, -1);
       return ODD_ODDCTL_EXIT_FAILURE;
     }
 

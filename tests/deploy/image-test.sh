@@ -53,8 +53,15 @@ runtime_packages=$(sed -n 's/^ARG RUNTIME_PACKAGES="\(.*\)"$/\1/p' "$dockerfile"
 work=$(mktemp -d /tmp/odd-image-test.XXXXXX)
 dockerd_pid=
 containers=()
+jobs_to_stop=()
+kill_tree() {  # PID: the process and everything it started
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
 cleanup() {
   local rc=$?
+  for job in "${jobs_to_stop[@]}"; do kill_tree "$job"; done
   if [[ -n $dockerd_pid ]]; then
     for c in "${containers[@]}"; do
       [[ $rc == 0 ]] || { echo "--- logs of $c"; docker logs --tail 30 "$c" 2>&1 || true; }
@@ -85,7 +92,7 @@ make_base() {  # NAME PACKAGES(space separated)
        > "$work/debootstrap-$name.log" 2>&1; then
     # debootstrap does not always resolve every dependency; apt finishes the job.
     say "base $name: debootstrap reported a failure; completing with apt-get -f install"
-    chroot "$root" sh -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -f --no-install-recommends $packages" \
+    chroot "$root" sh -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -f --no-install-recommends && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages" \
       >> "$work/debootstrap-$name.log" 2>&1 || { tail -20 "$work/debootstrap-$name.log"; return 1; }
   fi
   chroot "$root" apt-get clean
@@ -100,8 +107,10 @@ make_base runtime "$runtime_packages" &
 runtime_job=$!
 make_base builder "$build_packages" &
 builder_job=$!
-wait "$runtime_job" || fail "could not make the runtime base (log in $work)"
-wait "$builder_job" || fail "could not make the builder base (log in $work)"
+jobs_to_stop=("$runtime_job" "$builder_job")
+wait "$runtime_job" || { tail -n 15 "$work/debootstrap-runtime.log"; fail "could not make the runtime base"; }
+wait "$builder_job" || { tail -n 15 "$work/debootstrap-builder.log"; fail "could not make the builder base"; }
+jobs_to_stop=()
 phase_done "base images"
 
 # ---------------------------------------------------------------------------------------

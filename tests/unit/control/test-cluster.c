@@ -761,8 +761,14 @@ static void
 test_up_verify_fails (Fixture       *f,
                       gconstpointer  data)
 {
-  guint16 closed = free_port ();
+  g_autofree char *clusters = g_build_filename (f->state, "clusters", NULL);
+  guint16 closed;
 
+  /* The responder holds both fixture ports first, so the closed one cannot be either; the
+   * cluster exists, so no port check comes before the verify step. */
+  start_http (f);
+  write_file (clusters, "task-observatory\n", 0644);
+  closed = free_port ();
   odd_cluster_set_ports (f->cluster, closed, f->read_model_port);
   odd_cluster_set_verify_timeout (f->cluster, 1);
   run_up (f);
