@@ -120,9 +120,22 @@ odd_dash_term_start (OddDash  *dash,
 void
 odd_dash_term_stop (OddDash *dash)
 {
+  const char *rmcup;
+
   if (!dash->term_active)
     return;
   dash->term_active = FALSE;
+
+  /* Without an alternate screen (TERM=linux) the last frame would stay under the shell
+   * prompt: wipe it. */
+  rmcup = tigetstr ((char *) "rmcup");
+  if (rmcup == NULL || rmcup == (char *) -1)
+    {
+      erase ();
+      refresh ();
+      move (0, 0);
+      refresh ();
+    }
   restore_terminal ();
 }
 

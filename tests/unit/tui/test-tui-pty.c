@@ -1,0 +1,505 @@
+#define G_LOG_DOMAIN "test-tui-pty"
+
+/* odd-dashboard in a real pseudo-terminal: tmux runs it at a fixed size, sends keys and
+ * captures the screen. Against a closed port (launcher) and a real local stack (dashboard,
+ * new job, job detail and retry, resize, quit). */
+
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "odd-test-stack.h"
+
+static char *tmux_socket;
+static char *tmux_path;
+static char *dashboard;
+static char *state_dir;
+static OddTestStack *stack;
+static SoupSession *http;
+
+/* ---- tmux ---- */
+
+static char *
+tmuxv (const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, tmux_path);
+  g_ptr_array_add (argv, (gpointer) "-L");
+  g_ptr_array_add (argv, tmux_socket);
+  g_ptr_array_add (argv, (gpointer) "-f");
+  g_ptr_array_add (argv, (gpointer) "/dev/null");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                     &status, &error))
+    g_error ("tmux: %s", error->message);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("tmux %s failed: %s", args[0], err);
+  return g_steal_pointer (&out);
+}
+
+#define tmux(...) tmuxv ((const char *[]) { __VA_ARGS__, NULL })
+
+static void
+keys (const char *key)
+{
+  g_free (tmux ("send-keys", "-t", "tui", key));
+}
+
+static void
+type_text (const char *text)
+{
+  g_free (tmux ("send-keys", "-t", "tui", "-l", text));
+}
+
+static char *
+capture (void)
+{
+  return tmux ("capture-pane", "-p", "-t", "tui");
+}
+
+/* Waits until the screen shows every one of @texts (NULL-terminated); returns the screen. */
+static char *
+wait_for_all (const char * const *texts,
+              guint               seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  char *screen = NULL;
+
+  for (;;)
+    {
+      gboolean all = TRUE;
+
+      g_free (screen);
+      screen = capture ();
+      for (guint i = 0; texts[i] != NULL && all; i++)
+        all = strstr (screen, texts[i]) != NULL;
+      if (all)
+        return screen;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_test_message ("screen:\n%s", screen);
+          g_error ("“%s” did not appear within %u s", texts[0], seconds);
+        }
+      g_usleep (100 * 1000);
+    }
+}
+
+#define wait_for(seconds, ...) wait_for_all ((const char *[]) { __VA_ARGS__, NULL }, seconds)
+
+/* Starts `sh -c 'echo before; env ... odd-dashboard; echo EXIT=$?; sleep'` in a new session
+ * of @cols x @rows. The shell stays so that the terminal after the exit can be checked. */
+static void
+start_dashboard (int         cols,
+                 int         rows,
+                 const char *env)
+{
+  g_autofree char *x = g_strdup_printf ("%d", cols);
+  g_autofree char *y = g_strdup_printf ("%d", rows);
+  g_autofree char *command = g_strdup_printf ("echo before; env LANG=C.UTF-8 ODD_STATE_DIR=%s %s %s; "
+                                              "echo EXIT=$?; exec sleep 600",
+                                              state_dir, env, dashboard);
+
+  g_free (tmux ("new-session", "-d", "-s", "tui", "-x", x, "-y", y, command));
+}
+
+static void
+kill_session (void)
+{
+  g_free (tmux ("kill-session", "-t", "tui"));
+}
+
+static void
+assert_quits_cleanly (gboolean alternate_screen)
+{
+  g_autofree char *screen = NULL;
+  g_autofree char *alternate = NULL;
+
+  keys ("q");
+  screen = wait_for (5, "EXIT=0");
+  g_test_message ("after quitting:\n%s", screen);
+  /* Back on the normal screen, with what was there before; a terminal without an alternate
+   * screen (TERM=linux) is wiped instead. */
+  if (alternate_screen)
+    g_assert_nonnull (strstr (screen, "before"));
+  else
+    {
+      g_autofree char *text = g_strdup (screen);
+
+      /* Nothing left but the shell's line. */
+      g_assert_cmpstr (g_strstrip (text), ==, "EXIT=0");
+    }
+  g_assert_null (strstr (screen, "Distributed Task Observatory"));
+  alternate = tmux ("display-message", "-p", "-t", "tui", "#{alternate_on}");
+  g_assert_cmpstr (g_strstrip (alternate), ==, "0");
+}
+
+/* Every line at most @cols wide and exactly @rows lines. */
+static void
+assert_fits (const char *screen,
+             int         cols,
+             int         rows)
+{
+  g_auto(GStrv) lines = g_strsplit (screen, "\n", -1);
+  guint n = g_strv_length (lines);
+
+  /* capture-pane ends with a newline: one empty string after the last row. */
+  g_assert_cmpuint (n, ==, (guint) rows + 1);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (g_utf8_strlen (lines[i], -1), <=, cols);
+}
+
+/* ---- HTTP ---- */
+
+static JsonNode *
+http_json (const char *method,
+           const char *url,
+           const char *body,
+           guint      *status)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) request = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", request);
+    }
+  bytes = soup_session_send_and_read (http, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
+                                   (gssize) g_bytes_get_size (bytes), NULL))
+    return NULL;
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+static char *
+submit (const char *body)
+{
+  g_autofree char *url = g_strconcat (odd_test_stack_get_gateway_url (stack), "/jobs", NULL);
+  guint status;
+  g_autoptr(JsonNode) reply = http_json ("POST", url, body, &status);
+
+  g_assert_cmpuint (status, ==, 202);
+  return g_strdup (json_object_get_string_member (json_node_get_object (reply), "jobId"));
+}
+
+static JsonObject *
+stats (JsonNode **keep)
+{
+  g_autofree char *url = g_strconcat (odd_test_stack_get_read_model_url (stack), "/stats", NULL);
+  guint status;
+
+  *keep = http_json ("GET", url, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  return json_node_get_object (*keep);
+}
+
+/* ---- tests ---- */
+
+static void
+test_launcher (void)
+{
+  /* A port that was free a moment ago: nothing answers there. */
+  g_autoptr(GSocketListener) probe = g_socket_listener_new ();
+  guint16 port = g_socket_listener_add_any_inet_port (probe, NULL, NULL);
+  const char *terms[] = { "TERM=xterm-256color", "TERM=xterm", "TERM=linux NO_COLOR=1" };
+
+  g_socket_listener_close (probe);
+  for (guint i = 0; i < G_N_ELEMENTS (terms); i++)
+    {
+      g_autofree char *env = g_strdup_printf ("%s READ_MODEL_URL=http://127.0.0.1:%u "
+                                              "GATEWAY_URL=http://127.0.0.1:%u", terms[i],
+                                              port, port);
+      g_autofree char *expected = g_strdup_printf ("No stack answers at http://127.0.0.1:%u", port);
+      g_autofree char *screen = NULL;
+
+      g_test_message ("%s", terms[i]);
+      start_dashboard (80, 24, env);
+      screen = wait_for (10, expected, "L  start the local stack", "Q Quit");
+      assert_fits (screen, 80, 24);
+      /* Keys are case-insensitive: D opens the doctor, Esc returns. */
+      keys ("D");
+      g_free (wait_for (20, "Doctor", "Docker CLI", "Free memory"));
+      keys ("Escape");
+      g_free (wait_for (10, expected));
+      assert_quits_cleanly (!g_str_has_prefix (terms[i], "TERM=linux"));
+      kill_session ();
+    }
+}
+
+static char *
+stack_env (void)
+{
+  return g_strdup_printf ("TERM=xterm-256color READ_MODEL_URL=%s GATEWAY_URL=%s",
+                          odd_test_stack_get_read_model_url (stack),
+                          odd_test_stack_get_gateway_url (stack));
+}
+
+static void
+wait_pipeline_idle (gint64 expected_done)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(JsonNode) keep = NULL;
+      JsonObject *s = stats (&keep);
+      gint64 done = json_object_get_int_member (s, "completedJobs") +
+                    json_object_get_int_member (s, "failedJobs");
+
+      if (done >= expected_done && json_object_get_int_member (s, "inFlightJobs") == 0)
+        return;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (200 * 1000);
+    }
+}
+
+static char *failed_id;
+
+static void
+test_dashboard_numbers (void)
+{
+  g_autofree char *env = stack_env ();
+  g_autofree char *ok1 = submit ("{\"type\":\"tui-ok\",\"payload\":{\"simulate\":{\"durationMs\":5}}}");
+  g_autofree char *ok2 = submit ("{\"type\":\"tui-ok\",\"payload\":{\"simulate\":{\"durationMs\":5}}}");
+  g_autofree char *screen = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *prefix1 = g_strndup (ok1, 8);
+  g_autofree char *prefix2 = g_strndup (ok2, 8);
+  g_autoptr(JsonNode) keep = NULL;
+  JsonObject *s;
+
+  failed_id = submit ("{\"type\":\"tui-doomed\",\"payload\":{\"simulate\":{\"failRate\":1}}}");
+  wait_pipeline_idle (3);
+
+  start_dashboard (80, 24, env);
+  screen = wait_for (15, "Total 3", "tui-doomed", prefix1, prefix2);
+  /* Exactly the numbers the read model gives. */
+  s = stats (&keep);
+  expected = g_strdup_printf ("Total %" G_GINT64_FORMAT "  Completed %" G_GINT64_FORMAT
+                              "  Failed %" G_GINT64_FORMAT "  In flight %" G_GINT64_FORMAT,
+                              json_object_get_int_member (s, "totalJobs"),
+                              json_object_get_int_member (s, "completedJobs"),
+                              json_object_get_int_member (s, "failedJobs"),
+                              json_object_get_int_member (s, "inFlightJobs"));
+  g_test_message ("expected: %s\nscreen:\n%s", expected, screen);
+  g_assert_nonnull (strstr (screen, expected));
+  g_assert_nonnull (strstr (screen, "Total 3  Completed 2  Failed 1  In flight 0"));
+  g_assert_nonnull (strstr (screen, "jobs.created"));
+  g_assert_nonnull (strstr (screen, "● live"));
+  assert_fits (screen, 80, 24);
+}
+
+static void
+test_new_job (void)
+{
+  g_autofree char *screen = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *prefix = NULL;
+  const char *created;
+  char id[37];
+  guint status = 0;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  keys ("n");
+  g_free (wait_for (5, "─ New job ─", "Job type"));
+  type_text ("tui-made");
+  keys ("Tab");
+  type_text ("5");
+  keys ("Enter");
+  screen = wait_for (10, "Job created: ");
+  created = strstr (screen, "Job created: ") + strlen ("Job created: ");
+  g_strlcpy (id, created, sizeof id);
+  g_assert_true (g_uuid_string_is_valid (id));
+
+  /* The read model has it... */
+  url = g_strdup_printf ("%s/jobs/%s", odd_test_stack_get_read_model_url (stack), id);
+  for (;;)
+    {
+      g_autoptr(JsonNode) job = http_json ("GET", url, NULL, &status);
+
+      if (status == 200)
+        {
+          JsonObject *o = json_object_get_object_member (json_node_get_object (job), "job");
+
+          g_assert_cmpstr (json_object_get_string_member (o, "type"), ==, "tui-made");
+          break;
+        }
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+
+  /* ...and the dashboard shows it. */
+  keys ("x");
+  prefix = g_strndup (id, 8);
+  g_free (screen);
+  screen = wait_for (10, prefix, "tui-made", "Total 4");
+  g_assert_null (strstr (screen, "─ New job ─"));
+}
+
+static void
+test_detail_and_retry (void)
+{
+  g_autofree char *prefix = g_strndup (failed_id, 8);
+  g_autofree char *selected = g_strdup_printf (">%s", prefix);
+  g_autofree char *url = g_strdup_printf ("%s/jobs/%s", odd_test_stack_get_read_model_url (stack),
+                                          failed_id);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  g_autofree char *screen = NULL;
+
+  /* Walk the selection to the failed job. */
+  for (int i = 0; i < 10; i++)
+    {
+      g_autofree char *now = capture ();
+
+      if (strstr (now, selected) != NULL)
+        break;
+      keys ("Down");
+      g_usleep (150 * 1000);
+    }
+  g_free (wait_for (5, selected));
+  keys ("Enter");
+  screen = wait_for (10, "Timeline", "job.failed", "tui-doomed", "R Retry");
+  keys ("r");
+  g_free (wait_for (10, "Retry accepted"));
+
+  /* The gateway really started the next generation. */
+  for (;;)
+    {
+      guint status;
+      g_autoptr(JsonNode) job = http_json ("GET", url, NULL, &status);
+      JsonObject *o = json_object_get_object_member (json_node_get_object (job), "job");
+
+      if (json_object_get_int_member (o, "generation") >= 1)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  keys ("Escape");
+  g_free (wait_for (5, "Recent jobs"));
+}
+
+static void
+test_resize (void)
+{
+  g_autofree char *big = NULL;
+  g_autofree char *small = NULL;
+  g_autofree char *tiny = NULL;
+  g_autofree char *back = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_free (tmux ("resize-window", "-t", "tui", "-x", "100", "-y", "30"));
+  big = wait_for (5, "Total 4", "Recent jobs");
+  /* The header's right end moved to the new edge. */
+  lines = g_strsplit (big, "\n", -1);
+  for (int i = 0; i < 30 && g_utf8_strlen (lines[0], -1) < 95; i++)
+    {
+      g_usleep (100 * 1000);
+      g_strfreev (lines);
+      g_free (big);
+      big = capture ();
+      lines = g_strsplit (big, "\n", -1);
+    }
+  g_assert_cmpint (g_utf8_strlen (lines[0], -1), >=, 95);
+  assert_fits (big, 100, 30);
+
+  g_free (tmux ("resize-window", "-t", "tui", "-x", "70", "-y", "20"));
+  g_usleep (500 * 1000);
+  small = wait_for (5, "Total 4");
+  assert_fits (small, 70, 20);
+  {
+    g_auto(GStrv) rows = g_strsplit (small, "\n", -1);
+
+    /* No leftovers of the wider frame: the help bar is the last row. */
+    g_assert_true (g_str_has_prefix (rows[19], " Q Quit"));
+    g_assert_true (g_str_has_prefix (rows[0], " Distributed Task Observatory"));
+  }
+
+  g_free (tmux ("resize-window", "-t", "tui", "-x", "40", "-y", "10"));
+  tiny = wait_for (5, "Terminal too small: 40x10");
+
+  g_free (tmux ("resize-window", "-t", "tui", "-x", "80", "-y", "24"));
+  back = wait_for (5, "Total 4", "Recent jobs");
+  assert_fits (back, 80, 24);
+}
+
+static void
+test_quit (void)
+{
+  assert_quits_cleanly (TRUE);
+  kill_session ();
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* argv[1]: the odd-dashboard binary (meson passes it), else $ODD_DASHBOARD. */
+  dashboard = g_strdup (argc > 1 ? argv[1] : g_getenv ("ODD_DASHBOARD"));
+  tmux_path = g_find_program_in_path ("tmux");
+  if (dashboard == NULL || tmux_path == NULL)
+    {
+      g_test_skip (tmux_path == NULL ? "tmux is not installed (apt-get install tmux)"
+                                     : "no odd-dashboard given (argument or $ODD_DASHBOARD)");
+      return g_test_run ();
+    }
+
+  /* A private tmux server, whatever the caller runs in. */
+  g_unsetenv ("TMUX");
+  tmp = g_dir_make_tmp ("test-tui-pty-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("TMUX_TMPDIR", tmp, TRUE);
+  tmux_socket = g_strdup_printf ("odd-tui-%d", (int) getpid ());
+  state_dir = g_build_filename (tmp, "state", NULL);
+  http = soup_session_new_with_options ("timeout", 10, NULL);
+  /* A session that outlives the tests' ones: the server does not exit between them. */
+  g_free (tmux ("new-session", "-d", "-s", "keep", "exec sleep 3600"));
+
+  g_test_add_func ("/tui/pty/launcher-without-stack", test_launcher);
+
+  stack = odd_test_stack_start (&error);
+  if (stack == NULL)
+    g_error ("the local stack did not start: %s", error->message);
+
+  g_test_add_func ("/tui/pty/dashboard-numbers", test_dashboard_numbers);
+  g_test_add_func ("/tui/pty/new-job", test_new_job);
+  g_test_add_func ("/tui/pty/detail-and-retry", test_detail_and_retry);
+  g_test_add_func ("/tui/pty/resize", test_resize);
+  g_test_add_func ("/tui/pty/quit", test_quit);
+
+  rc = g_test_run ();
+
+  {
+    const char *argv_kill[] = { tmux_path, "-L", tmux_socket, "kill-server", NULL };
+    const char *argv_rm[] = { "/bin/rm", "-rf", tmp, NULL };
+
+    g_spawn_sync (NULL, (char **) argv_kill, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                  NULL, NULL, NULL);
+    g_spawn_sync (NULL, (char **) argv_rm, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, NULL,
+                  NULL);
+  }
+  odd_test_stack_stop (stack);
+  g_clear_object (&http);
+  g_free (failed_id);
+  return rc;
+}
