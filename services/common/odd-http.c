@@ -46,6 +46,11 @@ struct _OddHttpServer {
 };
 
 #define LISTEN_BACKLOG 1024
+/* libsoup 3.2 has no server-side timeouts: a client that sends its request a byte at a time
+ * (slowloris), or connects and sends nothing, would hold its connection (and a file
+ * descriptor) forever. Every request, including the wait for the next one on a kept-alive
+ * connection, must be read in full within this time, or the connection is shut down. */
+#define REQUEST_READ_TIMEOUT_S 30
 
 G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
 
@@ -54,6 +59,7 @@ G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
 #define DATA_START       "odd-start"
 #define DATA_TOO_LARGE   "odd-too-large"
 #define DATA_RECEIVED    "odd-received"
+#define DATA_DEADLINE    "odd-read-deadline"
 
 static void
 route_free (gpointer data)
@@ -681,6 +687,56 @@ odd_http_read_json_body (SoupServerMessage *msg,
   return root;
 }
 
+/* Read deadlines (REQUEST_READ_TIMEOUT_S) */
+
+static gboolean
+on_read_deadline (gpointer user_data)
+{
+  SoupServerMessage *msg = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  /* shutdown(), not close(): libsoup still owns the descriptor; its pending read ends with
+   * EOF and it tears the connection down as if the client had left. */
+  g_debug ("Closing a connection that did not send its request within %d s", REQUEST_READ_TIMEOUT_S);
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+deadline_free (gpointer data)
+{
+  GSource *source = data;
+
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
+/* Emitted when a connection is accepted and when a kept-alive one starts waiting for its
+ * next request, before a byte of it is read. */
+static void
+on_request_started (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  OddHttpServer *self = user_data;
+  GSource *source = g_timeout_source_new_seconds (REQUEST_READ_TIMEOUT_S);
+
+  /* The message owns the source, so the callback never sees a freed message. */
+  g_source_set_callback (source, on_read_deadline, msg, NULL);
+  g_source_attach (source, self->context);
+  g_object_set_data_full (G_OBJECT (msg), DATA_DEADLINE, source, deadline_free);
+}
+
+static void
+clear_read_deadline (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+}
+
 /* The object */
 
 static void
@@ -769,6 +825,11 @@ odd_http_server_new (const char       *service,
   soup_server_add_handler (self->soup, "/", server_callback, self, NULL);
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_aborted), self);
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started), self);
+  g_signal_connect (self->soup, "request-read", G_CALLBACK (clear_read_deadline), self);
+  /* An answer before the body was read (413) never emits request-read. */
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (clear_read_deadline), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (clear_read_deadline), self);
 
   /* Not exclusive: threads are made on demand, up to the cap, and shared with nothing else. */
   self->pool = g_thread_pool_new (defer_worker, self, DEFER_MAX_THREADS, FALSE, NULL);
