@@ -239,7 +239,7 @@ record_node (JsonObject *record)
 {
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
-  json_node_set_object (node, record);
+  json_node_take_object (node, record);
   return node;
 }
 

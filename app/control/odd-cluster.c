@@ -1089,7 +1089,7 @@ status_run (OddClusterOp  *op,
   OddCluster *self = op->cluster;
   g_autoptr(JsonNode) forwards = NULL;
   JsonObject *root = json_object_new ();
-  JsonObject *urls = json_object_new ();
+  JsonObject *urls;
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
   gboolean exists = FALSE;
 
@@ -1134,6 +1134,7 @@ status_run (OddClusterOp  *op,
                           forwards != NULL
                           ? json_node_copy (json_object_get_member (json_node_get_object (forwards), "forwards"))
                           : json_node_init_array (json_node_alloc (), json_array_new ()));
+  urls = json_object_new ();
   {
     g_autofree char *gateway = g_strdup_printf ("http://127.0.0.1:%u", self->gateway_port);
     g_autofree char *read_model = g_strdup_printf ("http://127.0.0.1:%u", self->read_model_port);

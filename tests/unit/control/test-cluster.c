@@ -648,9 +648,13 @@ test_up_failure (Fixture       *f,
   /* Nothing runs after the failing command. */
   got = calls (f);
   g_assert_cmpuint (g_strv_length (got), ==, c->n_calls);
-  g_free (expected[c->n_calls]);
-  expected[c->n_calls] = NULL;
-  assert_calls (f, (const char * const *) expected);
+  {
+    g_autofree char *cut = expected[c->n_calls];
+
+    expected[c->n_calls] = NULL;
+    assert_calls (f, (const char * const *) expected);
+    expected[c->n_calls] = g_steal_pointer (&cut);
+  }
 
   failure = odd_cluster_get_failure (f->cluster);
   g_assert_nonnull (failure);
@@ -927,7 +931,9 @@ test_forwards (Fixture       *f,
   JsonNode *record;
   GPid pid, again;
 
-  if (g_find_program_in_path ("python3") == NULL)
+  g_autofree char *python = g_find_program_in_path ("python3");
+
+  if (python == NULL)
     {
       g_test_skip ("python3 (the fake port-forward's listener) is not installed");
       return;
@@ -1018,7 +1024,9 @@ test_down_stops_forwards (Fixture       *f,
   JsonNode *record;
   GPid pid;
 
-  if (g_find_program_in_path ("python3") == NULL)
+  g_autofree char *python = g_find_program_in_path ("python3");
+
+  if (python == NULL)
     {
       g_test_skip ("python3 (the fake port-forward's listener) is not installed");
       return;
