@@ -379,6 +379,21 @@ early_callback (SoupServer        *server,
     g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
 }
 
+/* A body framed two ways (RFC 9112 section 6.3) is how requests are smuggled past a proxy
+ * that reads the framing the other way; libsoup picks one silently (chunked, or the last of
+ * two lengths), so such a request is refused. libsoup joins repeated headers with ", ". */
+static gboolean
+has_ambiguous_framing (SoupMessageHeaders *headers)
+{
+  const char *length = soup_message_headers_get_list (headers, "Content-Length");
+
+  if (length == NULL)
+    return FALSE;
+
+  return strchr (length, ',') != NULL ||
+         soup_message_headers_get_list (headers, "Transfer-Encoding") != NULL;
+}
+
 static void
 server_callback (SoupServer        *server,
                  SoupServerMessage *msg,
@@ -399,6 +414,16 @@ server_callback (SoupServer        *server,
   route = find_route (self, path);
   /* The route's pattern is the metrics label: raw paths carry ids and would be unbounded. */
   g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
+
+  if (has_ambiguous_framing (soup_server_message_get_request_headers (msg)))
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                            "Ambiguous request framing (Content-Length with Transfer-Encoding, or twice)",
+                            NULL);
+      /* Whatever follows on this connection may be a smuggled request: read none of it. */
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      return;
+    }
 
   if (self->cors && strcmp (method, "OPTIONS") == 0)
     {
