@@ -33,6 +33,8 @@ export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 # Plain malloc so ASan sees every GLib allocation.
 export G_SLICE=always-malloc
+# Instrumented services run several times slower: the integration tests stretch their waits.
+export ODD_IT_TIME_SCALE=${ODD_IT_TIME_SCALE:-6}
 
 set --
 for s in $suites; do
@@ -40,7 +42,7 @@ for s in $suites; do
 done
 
 status=0
-meson test -C "$build" --print-errorlogs --num-processes 1 "$@" || status=$?
+meson test -C "$build" --print-errorlogs --num-processes 1 --timeout-multiplier 3 "$@" || status=$?
 
 reports=$(find "$logs" -type f | wc -l)
 if [ "$reports" -gt 0 ]; then

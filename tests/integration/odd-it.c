@@ -504,6 +504,15 @@ odd_it_redis_command (OddIt      *it,
 
 /* ---- waiting ---- */
 
+guint
+odd_it_time_scale (void)
+{
+  const char *scale = g_getenv ("ODD_IT_TIME_SCALE");
+
+  /* sanitizer builds run the services several times slower (tests/sanitize.sh sets it) */
+  return scale != NULL ? CLAMP (g_ascii_strtoll (scale, NULL, 10), 1, 100) : 1;
+}
+
 gboolean
 odd_it_wait (OddIt         *it,
              OddItCondition condition,
@@ -511,7 +520,7 @@ odd_it_wait (OddIt         *it,
              guint          timeout_s,
              guint          poll_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + odd_it_time_scale () * timeout_s * G_USEC_PER_SEC;
 
   for (;;)
     {

@@ -137,7 +137,9 @@ void           odd_it_redis_command (OddIt      *it,
 
 typedef gboolean (*OddItCondition) (OddIt   *it,
                                     gpointer data);
-/* Polls @condition every @poll_ms until TRUE or @timeout_s passes; FALSE on timeout. */
+/* Polls @condition every @poll_ms until TRUE or @timeout_s passes; FALSE on timeout.
+ * $ODD_IT_TIME_SCALE (an integer, default 1) multiplies @timeout_s. */
+guint          odd_it_time_scale    (void);
 gboolean       odd_it_wait          (OddIt         *it,
                                      OddItCondition condition,
                                      gpointer       data,

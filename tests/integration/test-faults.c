@@ -98,7 +98,7 @@ wait_accepted (Submitter *s,
                guint      n,
                guint      timeout_s)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + (gint64) odd_it_time_scale () * timeout_s * G_USEC_PER_SEC;
 
   while (accepted_count (s) < n)
     {
