@@ -62,6 +62,7 @@ odd_dash_new (void)
   dash->screen = ODD_SCREEN_LOADING;
   dash->back = ODD_SCREEN_LAUNCHER;
   dash->no_color = g_getenv ("NO_COLOR") != NULL && *g_getenv ("NO_COLOR") != '\0';
+  dash->frame_log = g_strdup (g_getenv ("ODD_DASHBOARD_FRAME_LOG"));
   odd_dash_client_init (dash);
 
   return dash;
@@ -111,6 +112,7 @@ odd_dash_free (OddDash *dash)
   g_free (dash->read_model_url);
   g_free (dash->gateway_url);
   g_free (dash->flash);
+  g_free (dash->frame_log);
   g_free (dash->poll_error);
   g_free (dash->alerts_error);
   g_free (dash->ui_message);
@@ -226,11 +228,15 @@ odd_dash_quit (OddDash *dash,
   dash->quitting = TRUE;
   g_cancellable_cancel (dash->cancellable);
 
-  /* A stack or cluster half started is stopped by its own cancellation; wait for it. */
+  /* A stack or cluster half started is stopped by its own cancellation; wait for it. A
+   * stack being stopped is left to finish stopping. */
   if (dash->op != ODD_OP_NONE && !dash->op_done && dash->op_cancellable != NULL)
     {
-      g_cancellable_cancel (dash->op_cancellable);
-      odd_dash_set_flash (dash, FALSE, "Cancelling: stopping what was started…");
+      if (dash->op != ODD_OP_STACK_DOWN)
+        g_cancellable_cancel (dash->op_cancellable);
+      odd_dash_set_flash (dash, FALSE, dash->op == ODD_OP_STACK_DOWN
+                          ? "Quitting once the stack has stopped…"
+                          : "Cancelling: stopping what was started…");
       return;
     }
   if (dash->child != NULL)
@@ -238,6 +244,9 @@ odd_dash_quit (OddDash *dash,
 
   g_main_loop_quit (dash->loop);
 }
+
+static gboolean is_animated (OddDash *dash);
+static gboolean on_animation (gpointer user_data);
 
 static gboolean
 redraw_now (gpointer user_data)
@@ -259,24 +268,34 @@ odd_dash_queue_redraw (OddDash *dash)
   /* Many changes in one main loop turn make one frame. */
   if (dash->term_active && dash->redraw_id == 0)
     dash->redraw_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE - 10, redraw_now, dash, NULL);
+  if (dash->term_active && dash->animation_id == 0 && is_animated (dash))
+    dash->animation_id = g_timeout_add (100, on_animation, dash);
+}
+
+static gboolean
+is_animated (OddDash *dash)
+{
+  return dash->screen == ODD_SCREEN_LOADING ||
+         (dash->screen == ODD_SCREEN_PROGRESS && !dash->op_done) ||
+         (dash->screen == ODD_SCREEN_SHUTDOWN && !dash->op_done) ||
+         dash->doctor_running || dash->child != NULL ||
+         dash->new_job.state == ODD_FORM_SUBMITTING ||
+         dash->detail.retrying;
 }
 
 static gboolean
 on_animation (gpointer user_data)
 {
   OddDash *dash = user_data;
-  gboolean animated = dash->screen == ODD_SCREEN_LOADING ||
-                      (dash->screen == ODD_SCREEN_PROGRESS && !dash->op_done) ||
-                      (dash->screen == ODD_SCREEN_SHUTDOWN && !dash->op_done) ||
-                      dash->doctor_running || dash->child != NULL ||
-                      dash->new_job.state == ODD_FORM_SUBMITTING;
 
-  /* Only spinners need frames between polls; an idle dashboard draws once a second. */
-  if (animated)
+  /* Only spinners need frames between polls: an idle dashboard wakes once a second. */
+  if (!is_animated (dash))
     {
-      dash->frame++;
-      odd_dash_queue_redraw (dash);
+      dash->animation_id = 0;
+      return G_SOURCE_REMOVE;
     }
+  dash->frame++;
+  odd_dash_queue_redraw (dash);
   return G_SOURCE_CONTINUE;
 }
 
@@ -346,9 +365,11 @@ odd_dash_run (OddDash *dash)
     }
 
   add_source (dash, g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, dash));
-  add_source (dash, g_timeout_add (100, on_animation, dash));
 
+  /* The first frame before anything else: the requests go out after it. */
   odd_dash_set_screen (dash, ODD_SCREEN_LOADING);
+  g_clear_handle_id (&dash->redraw_id, g_source_remove);
+  redraw_now (dash);
   odd_dash_start_polling (dash);
 
   g_main_loop_run (dash->loop);

@@ -25,9 +25,27 @@ odd_dash_client_init (OddDash *dash)
 {
   g_autofree char *agent = g_strdup_printf ("odd-dashboard/%s", ODD_VERSION);
 
+  const char *proxy = g_getenv ("http_proxy");
+  const char *no_proxy = g_getenv ("no_proxy");
+  g_auto(GStrv) ignore = NULL;
+  g_autoptr(GProxyResolver) resolver = NULL;
+
+  /* A proxy resolver of our own: the default one loads GIO modules (libproxy, the GNOME
+   * settings through dconf) that cost the start time and memory of a small terminal tool.
+   * The usual variables still apply. */
+  if (proxy == NULL)
+    proxy = g_getenv ("HTTP_PROXY");
+  if (no_proxy == NULL)
+    no_proxy = g_getenv ("NO_PROXY");
+  ignore = g_strsplit (no_proxy != NULL && *no_proxy != '\0' ? no_proxy : "localhost,127.0.0.1,::1",
+                       ",", -1);
+  resolver = g_simple_proxy_resolver_new (proxy != NULL && *proxy != '\0' ? proxy : NULL,
+                                          ignore);
+
   dash->session = soup_session_new_with_options ("timeout", ODD_DASH_HTTP_TIMEOUT_S,
                                                  "idle-timeout", 30,
                                                  "user-agent", agent,
+                                                 "proxy-resolver", resolver,
                                                  NULL);
 }
 

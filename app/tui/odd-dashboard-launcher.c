@@ -36,20 +36,27 @@ odd_dash_launcher_render (OddDash *dash,
   if (dash->poll_error != NULL)
     odd_dash_render_centered (grid, top + 8, ODD_COLOR_DEFAULT, ODD_ATTR_DIM, dash->poll_error);
 
-  odd_dash_render_centered (grid, top + 10, ODD_COLOR_CYAN, ODD_ATTR_BOLD,
-                            "L  start the local stack (PostgreSQL, Redis, RabbitMQ, 4 services)");
-  if (odd_dash_have_cluster ())
-    odd_dash_render_centered (grid, top + 11, ODD_COLOR_CYAN, ODD_ATTR_BOLD,
-                              "K  start a kind cluster (needs Docker, kind and kubectl)  ");
-  else
-    odd_dash_render_centered (grid, top + 11, ODD_COLOR_DEFAULT, ODD_ATTR_DIM,
-                              "K  kind support arrives with `oddctl cluster`             ");
-  odd_dash_render_centered (grid, top + 12, ODD_COLOR_CYAN, ODD_ATTR_BOLD,
-                            "D  doctor: check this machine and fix what is missing      ");
-  odd_dash_render_centered (grid, top + 13, ODD_COLOR_CYAN, ODD_ATTR_BOLD,
-                            "R  retry the connection                                    ");
-  odd_dash_render_centered (grid, top + 14, ODD_COLOR_RED, ODD_ATTR_BOLD,
-                            "Q  quit                                                    ");
+  {
+    /* The choices share one left edge, the block centred. */
+    static const char *choices[] = {
+      "L  start the local stack (PostgreSQL, Redis, RabbitMQ, 4 services)",
+      "K  start a kind cluster (needs Docker, kind and kubectl)",
+      "K  kind support arrives with `oddctl cluster`",
+      "D  doctor: check this machine and fix what is missing",
+      "R  retry the connection",
+      "Q  quit",
+    };
+    int x = MAX (0, (grid->cols - odd_text_width (choices[0])) / 2);
+
+    odd_grid_print (grid, top + 10, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[0]);
+    if (odd_dash_have_cluster ())
+      odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[1]);
+    else
+      odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_DEFAULT, ODD_ATTR_DIM, choices[2]);
+    odd_grid_print (grid, top + 12, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[3]);
+    odd_grid_print (grid, top + 13, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[4]);
+    odd_grid_print (grid, top + 14, x, -1, ODD_COLOR_RED, ODD_ATTR_BOLD, choices[5]);
+  }
 
   odd_dash_render_help_bar (dash, grid, "L Local stack  K Kind cluster  D Doctor  R Retry  Q Quit");
 }

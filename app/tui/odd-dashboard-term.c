@@ -226,6 +226,15 @@ odd_dash_term_flush (OddDash *dash)
   attr_set (A_NORMAL, 0, NULL);
   refresh ();
   g_free (run);
+
+  /* tests/bench/tui-bench.sh: when the first frame reached the terminal (wall clock, ns). */
+  if (dash->frame_log != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("%" G_GINT64_FORMAT "000\n", g_get_real_time ());
+
+      g_file_set_contents (dash->frame_log, line, -1, NULL);
+      g_clear_pointer (&dash->frame_log, g_free);
+    }
 }
 
 void

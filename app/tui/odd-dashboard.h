@@ -167,6 +167,7 @@ struct _OddDash
   guint          redraw_id;
   guint          animation_id;
   guint          frame;
+  char          *frame_log;   /* $ODD_DASHBOARD_FRAME_LOG: the bench's first-frame stamp */
 
   /* endpoints */
   char          *read_model_url;
