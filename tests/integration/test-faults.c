@@ -212,7 +212,17 @@ test_rabbitmq_restart (void)
   conn = odd_it_pg (it);
   /* a 503 is a promise that the job does not exist */
   if (s->refused->len > 0)
-    g_assert_cmpint (count_in (conn, "SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[])", s->refused), ==, 0);
+    {
+      g_autofree char *refused = uuid_array (s->refused);
+      g_autoptr (GPtrArray) exist = odd_it_pg_column (conn, "SELECT id::text FROM jobs WHERE id = ANY($1::uuid[])",
+                                                      refused);
+
+      /* A publish whose connection died before its confirm may be on the queue: the gateway
+       * must not call that one "not accepted" (503), only an in-doubt 5xx. */
+      for (guint i = 0; i < exist->len; i++)
+        g_test_message ("answered 503 but exists: job %s", (char *) exist->pdata[i]);
+      g_assert_cmpuint (exist->len, ==, 0);
+    }
   landed = s->ambiguous->len > 0
            ? count_in (conn, "SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[])", s->ambiguous)
            : 0;
