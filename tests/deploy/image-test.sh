@@ -70,7 +70,15 @@ cleanup() {
     kill "$dockerd_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
   fi
-  rm -rf "$work" 2>/dev/null || true
+  # A debootstrap that was stopped leaves /proc (and more) mounted in its tree: unmount
+  # whatever is still mounted below $work before removing it.
+  awk -v dir="$work/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
+  if awk -v dir="$work/" 'index($2, dir) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+    echo "image-test: $work still has mounts; not removing it" >&2
+  else
+    rm -rf "$work" 2>/dev/null || true
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
