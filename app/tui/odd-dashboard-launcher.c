@@ -333,7 +333,7 @@ odd_dash_progress_render (OddDash *dash,
   g_autofree char *status = NULL;
   g_autofree char *percent = g_strdup_printf (" %3d%%", (int) (dash->op_fraction * 100 + 0.5));
 
-  odd_grid_box (grid, 0, 0, grid->rows - 1, grid->cols, color, title);
+  odd_grid_box (grid, 0, 0, grid->rows - 2, grid->cols, color, title);
 
   if (!dash->op_done)
     status = g_strdup_printf ("%s %s  %02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT,

@@ -27,9 +27,22 @@ on_doctor_done (GObject      *source,
       odd_dash_set_flash (dash, TRUE, "The doctor failed: %s", error->message);
       return;
     }
-  g_clear_pointer (&dash->report, odd_doctor_report_unref);
-  dash->report = report;
-  dash->prereq_selected = 0;
+  {
+    /* The selection stays on its check when the checks run again. */
+    g_autoptr(GPtrArray) before = odd_dash_prereq_fixable (dash);
+    g_autofree char *selected_id = NULL;
+    g_autoptr(GPtrArray) after = NULL;
+
+    if (dash->prereq_selected >= 0 && (guint) dash->prereq_selected < before->len)
+      selected_id = g_strdup (((OddDoctorCheck *) before->pdata[dash->prereq_selected])->id);
+    g_clear_pointer (&dash->report, odd_doctor_report_unref);
+    dash->report = report;
+    dash->prereq_selected = 0;
+    after = odd_dash_prereq_fixable (dash);
+    for (guint i = 0; selected_id != NULL && i < after->len; i++)
+      if (g_str_equal (((OddDoctorCheck *) after->pdata[i])->id, selected_id))
+        dash->prereq_selected = (int) i;
+  }
   odd_dash_queue_redraw (dash);
 }
 
@@ -83,7 +96,7 @@ odd_dash_doctor_render (OddDash *dash,
 {
   int y = 2;
 
-  odd_grid_box (grid, 0, 0, grid->rows - 1, grid->cols, ODD_COLOR_CYAN, "Doctor");
+  odd_grid_box (grid, 0, 0, grid->rows - 2, grid->cols, ODD_COLOR_CYAN, "Doctor");
 
   if (dash->report == NULL)
     {
@@ -99,7 +112,7 @@ odd_dash_doctor_render (OddDash *dash,
                    odd_distro_to_string (odd_doctor_report_get_distro (dash->report)),
                    dash->doctor_running ? "  re-checking…" : "");
 
-  for (guint i = 0; i < odd_doctor_report_get_checks (dash->report)->len && y < grid->rows - 3; i++)
+  for (guint i = 0; i < odd_doctor_report_get_checks (dash->report)->len && y < grid->rows - 4; i++)
     {
       OddDoctorCheck *check = odd_doctor_report_get_checks (dash->report)->pdata[i];
       int x = 2;
@@ -113,10 +126,10 @@ odd_dash_doctor_render (OddDash *dash,
     }
 
   if (odd_doctor_report_count (dash->report, ODD_DOCTOR_FAIL) > 0)
-    odd_grid_print (grid, grid->rows - 3, 2, grid->cols - 4, ODD_COLOR_RED, ODD_ATTR_BOLD,
+    odd_grid_print (grid, grid->rows - 4, 2, grid->cols - 4, ODD_COLOR_RED, ODD_ATTR_BOLD,
                     "Some prerequisites are missing: press Enter to fix them");
   else
-    odd_grid_print (grid, grid->rows - 3, 2, grid->cols - 4, ODD_COLOR_GREEN, ODD_ATTR_BOLD,
+    odd_grid_print (grid, grid->rows - 4, 2, grid->cols - 4, ODD_COLOR_GREEN, ODD_ATTR_BOLD,
                     "Nothing is missing");
 
   odd_dash_render_help_bar (dash, grid, "Enter Fix problems  R Re-check  Esc Back  Q Quit");
@@ -337,7 +350,7 @@ odd_dash_prereq_render (OddDash *dash,
   int y = 2, x = 2;
   int width = grid->cols - 4;
 
-  odd_grid_box (grid, 0, 0, grid->rows - 1, grid->cols, ODD_COLOR_CYAN, "Prerequisites setup");
+  odd_grid_box (grid, 0, 0, grid->rows - 2, grid->cols, ODD_COLOR_CYAN, "Prerequisites setup");
 
   if (fixable->len == 0)
     {
