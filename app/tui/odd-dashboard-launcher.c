@@ -355,8 +355,8 @@ odd_dash_progress_render (OddDash *dash,
 
   y += 3;
   for (guint i = 0; i < dash->op_remedy->len && y < grid->rows - 8; i++)
-    odd_grid_print (grid, y++, x, width, ODD_COLOR_YELLOW, ODD_ATTR_NONE,
-                    dash->op_remedy->pdata[i]);
+    y += odd_dash_render_wrapped (grid, y, x, width, grid->rows - 8 - y, ODD_COLOR_YELLOW,
+                                  ODD_ATTR_NONE, dash->op_remedy->pdata[i]);
   if (dash->op_remedy->len > 0)
     y++;
 

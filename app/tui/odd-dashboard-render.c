@@ -66,6 +66,48 @@ odd_dash_render_modal (OddGrid    *grid,
   odd_grid_box (grid, *y, *x, height, width, color, title);
 }
 
+int
+odd_dash_render_wrapped (OddGrid    *grid,
+                         int         y,
+                         int         x,
+                         int         width,
+                         int         max_rows,
+                         OddColor    color,
+                         OddAttr     attrs,
+                         const char *text)
+{
+  const char *p = text;
+  int rows = 0;
+
+  /* Breaks at the last space that fits, else mid-word (URLs, commands). */
+  while (p != NULL && *p != '\0' && rows < max_rows && width > 0)
+    {
+      const char *end = p;
+      const char *space = NULL;
+      int cols = 0;
+
+      while (*end != '\0' && cols < width)
+        {
+          if (*end == ' ')
+            space = end;
+          cols += g_unichar_iswide (g_utf8_get_char (end)) ? 2 : 1;
+          end = g_utf8_next_char (end);
+        }
+      if (*end != '\0' && *end != ' ' && space != NULL && space > p)
+        end = space;
+      {
+        g_autofree char *line = g_strndup (p, end - p);
+
+        odd_grid_print (grid, y + rows, x, width, color, attrs, line);
+      }
+      rows++;
+      p = end;
+      while (*p == ' ')
+        p++;
+    }
+  return rows;
+}
+
 void
 odd_dash_render_help_bar (OddDash    *dash,
                           OddGrid    *grid,

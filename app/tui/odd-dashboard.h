@@ -287,6 +287,15 @@ void        odd_dash_render_centered    (OddGrid        *grid,
                                          OddColor        color,
                                          OddAttr         attrs,
                                          const char     *text);
+/* @text over at most @max_rows rows of @width, broken at spaces; returns the rows used. */
+int         odd_dash_render_wrapped     (OddGrid        *grid,
+                                         int             y,
+                                         int             x,
+                                         int             width,
+                                         int             max_rows,
+                                         OddColor        color,
+                                         OddAttr         attrs,
+                                         const char     *text);
 void        odd_dash_render_logo        (OddGrid        *grid,
                                          int             y);
 /* Draws a centred box for a modal and returns its top-left corner. */

@@ -61,6 +61,22 @@ test_grid (void)
 }
 
 static void
+test_wrap (void)
+{
+  g_autoptr(OddGrid) grid = odd_grid_new (4, 12, TRUE);
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (odd_dash_render_wrapped (grid, 0, 0, 10, 4, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                                            "Install kind: curl -Lo https://example/kind"), ==, 4);
+  text = odd_grid_to_text (grid);
+  g_assert_cmpstr (text, ==, "Install\nkind: curl\n-Lo\nhttps://ex\n");
+  /* At most max_rows. */
+  odd_grid_clear (grid);
+  g_assert_cmpint (odd_dash_render_wrapped (grid, 0, 0, 10, 1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                                            "one two three four"), ==, 1);
+}
+
+static void
 test_sparkline (void)
 {
   const double values[] = { 0, 1, 2, 4, 8 };
@@ -401,6 +417,7 @@ main (int    argc,
 
   g_test_add_func ("/tui/grid", test_grid);
   g_test_add_func ("/tui/sparkline", test_sparkline);
+  g_test_add_func ("/tui/wrap", test_wrap);
   g_test_add_func ("/tui/validation", test_validation);
   g_test_add_func ("/tui/dashboard", test_dashboard);
   g_test_add_func ("/tui/sizes", test_sizes);
