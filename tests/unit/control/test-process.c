@@ -63,7 +63,6 @@ static void
 test_is_alive (void)
 {
   g_autofree char *comm = NULL;
-  g_autofree char *stat = NULL;
   g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) getpid ());
 
   g_assert_true (g_file_get_contents (path, &comm, NULL, NULL));
