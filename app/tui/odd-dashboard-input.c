@@ -84,6 +84,13 @@ odd_dash_handle_key (OddDash *dash,
 {
   int k = fold (key, is_char);
 
+  /* ^C quits from anywhere, text fields included (raw mode makes it a key, not a signal). */
+  if (is_char && key == CTRL ('c'))
+    {
+      odd_dash_quit (dash, 0);
+      return;
+    }
+
   /* Too small to draw a screen: only quitting makes sense. */
   if (dash->grid != NULL &&
       (dash->grid->rows < ODD_DASH_MIN_ROWS || dash->grid->cols < ODD_DASH_MIN_COLS))

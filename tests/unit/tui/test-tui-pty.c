@@ -4,6 +4,8 @@
  * captures the screen. Against a closed port (launcher) and a real local stack (dashboard,
  * new job, job detail and retry, resize, quit). */
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -241,6 +243,56 @@ test_launcher (void)
     }
 }
 
+/* The pid of the process whose parent is @parent (the dashboard under the pane's shell). */
+static GPid
+child_of (GPid parent)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/stat", name);
+      g_autofree char *stat = NULL;
+      const char *after;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      /* "pid (comm) state ppid ...": comm may hold spaces, so start after the last ')'. */
+      after = strrchr (stat, ')');
+      if (after != NULL && atoi (after + 4) == parent)
+        return atoi (name);
+    }
+  return 0;
+}
+
+static void
+test_sigterm (void)
+{
+  g_autofree char *pane = NULL;
+  g_autofree char *screen = NULL;
+  g_autofree char *alternate = NULL;
+  GPid pid = 0;
+
+  start_dashboard (80, 24, "TERM=xterm-256color READ_MODEL_URL=http://127.0.0.1:1");
+  g_free (wait_for (10, "L  start the local stack"));
+  pane = tmux ("display-message", "-p", "-t", "tui", "#{pane_pid}");
+  for (int i = 0; i < 50 && pid == 0; i++)
+    {
+      pid = child_of (atoi (pane));
+      g_usleep (100 * 1000);
+    }
+  g_assert_cmpint (pid, >, 0);
+  g_assert_cmpint (kill (pid, SIGTERM), ==, 0);
+  /* 130: ended by a signal; the terminal is restored all the same. */
+  screen = wait_for (5, "EXIT=130");
+  g_assert_nonnull (strstr (screen, "before"));
+  g_assert_null (strstr (screen, "start the local stack"));
+  alternate = tmux ("display-message", "-p", "-t", "tui", "#{alternate_on}");
+  g_assert_cmpstr (g_strstrip (alternate), ==, "0");
+  kill_session ();
+}
+
 static char *
 stack_env (void)
 {
@@ -476,6 +528,7 @@ main (int    argc,
   g_free (tmux ("new-session", "-d", "-s", "keep", "exec sleep 3600"));
 
   g_test_add_func ("/tui/pty/launcher-without-stack", test_launcher);
+  g_test_add_func ("/tui/pty/sigterm-restores-the-terminal", test_sigterm);
 
   stack = odd_test_stack_start (&error);
   if (stack == NULL)
