@@ -318,16 +318,33 @@ on_stdin (int          fd,
 }
 
 static gboolean
-on_quit_signal (gpointer user_data)
+quit_on_signal (OddDash *dash,
+                int      signum)
 {
-  OddDash *dash = user_data;
-
   /* A second signal while cancelling does not wait any longer. */
   if (dash->quitting)
     g_main_loop_quit (dash->loop);
   else
-    odd_dash_quit (dash, 130);
+    odd_dash_quit (dash, 128 + signum);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  return quit_on_signal (user_data, SIGTERM);
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  return quit_on_signal (user_data, SIGINT);
+}
+
+static gboolean
+on_sighup (gpointer user_data)
+{
+  return quit_on_signal (user_data, SIGHUP);
 }
 
 static gboolean
@@ -354,9 +371,9 @@ odd_dash_run (OddDash *dash)
 
   /* GLib's handlers first: ncurses then leaves SIGWINCH to us and we resize in the loop. */
   add_source (dash, g_unix_signal_add (SIGWINCH, on_winch, dash));
-  add_source (dash, g_unix_signal_add (SIGTERM, on_quit_signal, dash));
-  add_source (dash, g_unix_signal_add (SIGINT, on_quit_signal, dash));
-  add_source (dash, g_unix_signal_add (SIGHUP, on_quit_signal, dash));
+  add_source (dash, g_unix_signal_add (SIGTERM, on_sigterm, dash));
+  add_source (dash, g_unix_signal_add (SIGINT, on_sigint, dash));
+  add_source (dash, g_unix_signal_add (SIGHUP, on_sighup, dash));
 
   if (!odd_dash_term_start (dash, &error))
     {
