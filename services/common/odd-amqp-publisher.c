@@ -252,7 +252,8 @@ fail_inflight (OddAmqpPublisher *self,
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       g_hash_table_iter_steal (&iter);
-      complete (self, value, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED, "%s", message));
+      /* Sent: the broker may have stored it before the connection went. */
+      complete (self, value, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_UNCONFIRMED, "%s", message));
     }
 }
 
@@ -293,6 +294,8 @@ connection_lost (OddAmqpPublisher *self,
 {
   g_autofree char *message = g_strdup_printf ("Connection to RabbitMQ lost before the broker confirmed: %s",
                                               reason);
+  g_autofree char *unsent = g_strdup_printf ("Connection to RabbitMQ lost before the message was sent: %s",
+                                             reason);
   GQueue queued = G_QUEUE_INIT;
 
   if (st->socket_ok)
@@ -305,7 +308,7 @@ connection_lost (OddAmqpPublisher *self,
   g_message ("RabbitMQ publisher connection lost: %s", reason);
   set_connected (self, FALSE, reason, &queued);
   fail_inflight (self, st, message);
-  fail_all (self, &queued, message);
+  fail_all (self, &queued, unsent);
 }
 
 static void

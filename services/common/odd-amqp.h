@@ -24,6 +24,8 @@ typedef enum {
   ODD_AMQP_ERROR_TIMEOUT,
   ODD_AMQP_ERROR_PROTOCOL,
   ODD_AMQP_ERROR_FULL,      /* too many publishes outstanding */
+  ODD_AMQP_ERROR_UNCONFIRMED, /* sent, but the connection died before the broker's confirm:
+                               * the message may or may not be on the queue */
 } OddAmqpError;
 
 /* Names (docs/architecture.md) */
@@ -101,8 +103,10 @@ guint            odd_amqp_confirms_pending (OddAmqpConfirms         *self);
  * creating context. It starts disconnected: wait for "connected" before the first publish.
  * Publishes are mandatory; one the broker returns as unroutable fails with
  * ODD_AMQP_ERROR_NACKED. A message without message_id gets a fresh UUID as message_id.
- * On a lost connection every unconfirmed publish fails with ODD_AMQP_ERROR_CLOSED (it may
- * or may not have reached the queue, so the caller must not report it as accepted). */
+ * On a lost connection a publish that was not sent yet fails with ODD_AMQP_ERROR_CLOSED (it
+ * is certainly not on the queue), and one that was sent but not confirmed with
+ * ODD_AMQP_ERROR_UNCONFIRMED (it may or may not be: the caller must neither report it as
+ * accepted nor promise that it was not). ODD_AMQP_ERROR_TIMEOUT is in doubt the same way. */
 #define ODD_TYPE_AMQP_PUBLISHER (odd_amqp_publisher_get_type ())
 G_DECLARE_FINAL_TYPE (OddAmqpPublisher, odd_amqp_publisher, ODD, AMQP_PUBLISHER, GObject)
 

@@ -93,7 +93,7 @@ reject (OddGateway        *self,
   odd_counter_inc (self->jobs_rejected, reason);
   odd_info (correlation_id, "Job rejected (%s, %u): %s", reason, status, error);
   odd_http_reply_error (msg, status, error, details);
-  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE || status == SOUP_STATUS_GATEWAY_TIMEOUT)
     set_retry_after (msg);
 }
 
@@ -159,6 +159,19 @@ answer_published (Pending      *pending,
       if (pending->disconnected)
         odd_info (pending->correlation_id, "Job %s not accepted and its client is gone: %s",
                   pending->job_id, error->message);
+
+      /* A 503 promises that the job does not exist. A message that was sent but never
+       * confirmed may be on the queue: say so (504), and the client resubmits the same id,
+       * which the processor treats as the same job. */
+      if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_UNCONFIRMED) ||
+          g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_TIMEOUT))
+        {
+          reject (self, pending->msg, pending->correlation_id, "unconfirmed",
+                  SOUP_STATUS_GATEWAY_TIMEOUT,
+                  "Broker did not confirm the job; it may have been queued: resubmit it with the same id",
+                  details);
+          return;
+        }
 
       reject (self, pending->msg, pending->correlation_id,
               full ? "overloaded" : "broker_unavailable",
