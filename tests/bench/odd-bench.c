@@ -5,9 +5,11 @@
  *
  * closed: N clients, each sends its next job as soon as the previous one is answered
  * (throughput). open: jobs are sent at a fixed rate whatever the answers do (latency under a
- * given load, no coordinated omission; libsoup's queue gets slow with thousands of
- * queued messages, so at most --max-inflight are outstanding and a due job beyond that is
- * counted as not sent). Every job is a full Job with the client's createdAt,
+ * given load). In the open loop a job is due at start + k / rate; jobs wait in odd-bench's
+ * own queue for one of --connections keep-alive connections (libsoup's queue gets slow with
+ * thousands of messages), and both latencies are measured from the due time, so a slow
+ * gateway cannot hide its backlog (no coordinated omission). More than --max-inflight due
+ * jobs waiting is client overload: those are counted as not sent. Every job is a full Job with the client's createdAt,
  * so with --postgres the submit-to-completed latency is job.completed occurred_at − created_at
  * of exactly the jobs this run submitted (they share a job type unique to the run).
  */
@@ -27,6 +29,7 @@ typedef struct {
   int          rate;
   int          duration_s;
   int          max_inflight;
+  int          max_conns;
   int          settle_s;
   char        *gateway;
   char        *postgres;
@@ -41,8 +44,9 @@ typedef struct {
   gint64       end_us;
   gboolean     stopping;
   guint64      sent;
-  guint64      inflight;
-  guint64      dropped;       /* open loop: not sent because max_inflight was reached */
+  guint64      inflight;      /* requests libsoup has */
+  GQueue       due;           /* open loop: due times (monotonic µs) of jobs not yet sent */
+  guint64      dropped;       /* open loop: due jobs not sent because max_inflight was reached */
   guint64      accepted;
   GHashTable  *errors;        /* status (0 = transport) → count */
   GHashTable  *transport;     /* transport error message → count */
@@ -55,16 +59,17 @@ typedef struct {
 } Request;
 
 static char *
-rfc3339_now (void)
+rfc3339_at (gint64 now)
 {
-  gint64 now = g_get_real_time ();
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
   g_autofree char *s = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
 
   return g_strdup_printf ("%s.%03dZ", s, (int) (now % G_USEC_PER_SEC / 1000));
 }
 
-static void send_one (Bench *b);
+static void send_one (Bench *b,
+                      gint64 due_us);
+static void dispatch (Bench *b);
 
 static void
 on_answer (GObject      *source,
@@ -100,16 +105,20 @@ on_answer (GObject      *source,
   g_free (req);
 
   if (!b->open_loop && !b->stopping)
-    send_one (b);
-  else if (b->stopping && b->inflight == 0)
+    send_one (b, g_get_monotonic_time ());
+  else if (b->open_loop)
+    dispatch (b);
+  if (b->stopping && b->inflight == 0 && g_queue_is_empty (&b->due))
     g_main_loop_quit (b->loop);
 }
 
+/* createdAt is the due time: the job "arrived" then, whenever odd-bench could send it. */
 static void
-send_one (Bench *b)
+send_one (Bench *b,
+          gint64 due_us)
 {
   g_autofree char *id = g_uuid_string_random ();
-  g_autofree char *now = rfc3339_now ();
+  g_autofree char *now = rfc3339_at (g_get_real_time () - (g_get_monotonic_time () - due_us));
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", b->url);
   g_autoptr (GBytes) bytes = NULL;
   Request *req = g_new0 (Request, 1);
@@ -121,7 +130,7 @@ send_one (Bench *b)
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
 
   req->bench = b;
-  req->sent_us = g_get_monotonic_time ();
+  req->sent_us = due_us;
   b->sent++;
   b->inflight++;
   soup_session_send_and_read_async (b->session, msg, G_PRIORITY_DEFAULT, NULL, on_answer, req);
@@ -134,28 +143,50 @@ on_stop (gpointer user_data)
 
   b->stopping = TRUE;
   b->end_us = g_get_monotonic_time ();
-  if (b->inflight == 0)
+  if (b->inflight == 0 && g_queue_is_empty (&b->due))
     g_main_loop_quit (b->loop);
   return G_SOURCE_REMOVE;
 }
 
-/* Open loop: every millisecond send what the schedule says is due by now. */
+/* Open loop: hands due jobs to free connections, oldest first. */
+static void
+dispatch (Bench *b)
+{
+  while (b->inflight < (guint64) b->max_conns && !g_queue_is_empty (&b->due))
+    {
+      gint64 *due = g_queue_pop_head (&b->due);
+
+      send_one (b, *due);
+      g_free (due);
+    }
+}
+
+/* Open loop: every millisecond queue what the schedule says is due by now. */
 static gboolean
 on_tick (gpointer user_data)
 {
   Bench *b = user_data;
+  gint64 now = g_get_monotonic_time ();
   guint64 due;
 
   if (b->stopping)
     return G_SOURCE_REMOVE;
-  due = (guint64) ((g_get_monotonic_time () - b->start_us) / 1e6 * b->rate);
-  while (b->sent + b->dropped < due)
+  due = (guint64) ((now - b->start_us) / 1e6 * b->rate);
+  while (b->sent + b->dropped + g_queue_get_length (&b->due) < due)
     {
-      if (b->inflight >= (guint64) b->max_inflight)
+      guint64 k = b->sent + b->dropped + g_queue_get_length (&b->due);
+
+      if (g_queue_get_length (&b->due) >= (guint) b->max_inflight)
         b->dropped++;
       else
-        send_one (b);
+        {
+          gint64 *at = g_new (gint64, 1);
+
+          *at = b->start_us + (gint64) (k * 1e6 / b->rate);
+          g_queue_push_tail (&b->due, at);
+        }
     }
+  dispatch (b);
   return G_SOURCE_CONTINUE;
 }
 
@@ -432,6 +463,7 @@ main (int   argc,
     .rate = 1000,
     .duration_s = 10,
     .max_inflight = 512,
+    .max_conns = 64,
     .settle_s = 180,
   };
   g_autoptr (GOptionContext) ctx = NULL;
@@ -443,7 +475,8 @@ main (int   argc,
     { "concurrency", 'c', 0, G_OPTION_ARG_INT, &b.concurrency, "closed: concurrent clients (64)", "N" },
     { "rate", 'r', 0, G_OPTION_ARG_INT, &b.rate, "open: jobs per second (1000)", "N" },
     { "duration", 'd', 0, G_OPTION_ARG_INT, &b.duration_s, "seconds of load (10)", "S" },
-    { "max-inflight", 0, 0, G_OPTION_ARG_INT, &b.max_inflight, "open: cap on outstanding requests; beyond it a due job is counted as not sent (512)", "N" },
+    { "max-inflight", 0, 0, G_OPTION_ARG_INT, &b.max_inflight, "open: cap on due jobs waiting for a connection; beyond it one is counted as not sent (512)", "N" },
+    { "connections", 0, 0, G_OPTION_ARG_INT, &b.max_conns, "open: keep-alive connections (64)", "N" },
     { "settle", 0, 0, G_OPTION_ARG_INT, &b.settle_s, "seconds to wait for completions (180)", "S" },
     { "gateway", 'g', 0, G_OPTION_ARG_STRING, &b.gateway, "gateway URL (http://127.0.0.1:3000)", "URL" },
     { "postgres", 'p', 0, G_OPTION_ARG_STRING, &b.postgres, "PostgreSQL URL: measure submit-to-completed", "URL" },
@@ -464,7 +497,8 @@ main (int   argc,
       return 2;
     }
   b.open_loop = g_str_equal (argv[1], "open");
-  if (b.concurrency < 1 || b.rate < 1 || b.duration_s < 1 || b.max_inflight < 1 || b.settle_s < 0)
+  if (b.concurrency < 1 || b.rate < 1 || b.duration_s < 1 || b.max_inflight < 1 || b.max_conns < 1 ||
+      b.settle_s < 0)
     {
       g_printerr ("odd-bench: --concurrency, --rate, --duration and --max-inflight must be positive\n");
       return 2;
@@ -480,9 +514,10 @@ main (int   argc,
   b.transport = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   b.latency_ms = g_array_sized_new (FALSE, FALSE, sizeof (double), 1 << 16);
   b.loop = g_main_loop_new (NULL, FALSE);
+  g_queue_init (&b.due);
   /* one keep-alive connection per closed-loop client; the open loop may need many */
-  b.session = soup_session_new_with_options ("max-conns", b.open_loop ? 256 : b.concurrency,
-                                             "max-conns-per-host", b.open_loop ? 256 : b.concurrency,
+  b.session = soup_session_new_with_options ("max-conns", b.open_loop ? b.max_conns : b.concurrency,
+                                             "max-conns-per-host", b.open_loop ? b.max_conns : b.concurrency,
                                              "timeout", 30,
                                              NULL);
 
@@ -491,7 +526,7 @@ main (int   argc,
     g_timeout_add (1, on_tick, &b);
   else
     for (int i = 0; i < b.concurrency; i++)
-      send_one (&b);
+      send_one (&b, g_get_monotonic_time ());
   g_timeout_add (b.duration_s * 1000, on_stop, &b);
   g_main_loop_run (b.loop);
 

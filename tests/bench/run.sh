@@ -4,7 +4,8 @@
 #   tests/bench/run.sh [BUILD_DIR]        (default /tmp/build-bench; configured if missing)
 #
 # Starts its own local stack (oddctl local up) with its state in $ODD_STATE_DIR (default
-# /tmp/odd-bench-state) on $ODD_PORT_BASE (default 19000), then runs, $ODD_BENCH_DURATION
+# /tmp/odd-bench-state) on $ODD_PORT_BASE (default: the first base from 19000 up whose ports
+# are free), then runs, $ODD_BENCH_DURATION
 # seconds each (default 10):
 #   1. wrk -t2 -c64 with tests/bench/jobs.lua (a fresh job per request): gateway throughput;
 #   2. odd-bench closed --concurrency 64: accepted/s, HTTP latency, end-to-end throughput;
@@ -18,7 +19,24 @@ src=$(cd "$here/../.." && pwd)
 build=${1:-/tmp/build-bench}
 duration=${ODD_BENCH_DURATION:-10}
 export ODD_STATE_DIR=${ODD_STATE_DIR:-/tmp/odd-bench-state}
-export ODD_PORT_BASE=${ODD_PORT_BASE:-19000}
+
+# A port base whose eight ports (docs/architecture.md) are all free, unless one is given.
+ports_free () {
+  for off in 80 100 101 300 379 432 672 673; do
+    if [ -n "$(ss -ltnH "sport = :$(($1 + off))" 2>/dev/null)" ]; then
+      return 1
+    fi
+  done
+  return 0
+}
+if [ -z "${ODD_PORT_BASE:-}" ]; then
+  b=19000
+  while [ "$b" -le 19320 ] && ! ports_free "$b"; do
+    b=$((b + 10))
+  done
+  [ "$b" -le 19320 ] || { echo "run.sh: no free port base in 19000..19320; set ODD_PORT_BASE" >&2; exit 1; }
+  export ODD_PORT_BASE=$b
+fi
 out=$build/bench-results
 doc=${ODD_BENCH_DOC:-$src/docs/performance.md}
 
@@ -222,15 +240,19 @@ w("`odd-bench` (tests/bench/odd-bench.c, libsoup async client) submits full Jobs
 w("`createdAt`; submit-to-completed is `job_events.occurred_at` of `job.completed` minus")
 w("`jobs.created_at`, read from PostgreSQL for exactly the jobs of the run. Completed/s is the")
 w("number of completed jobs over the span from the first `createdAt` to the last completion.")
+w("In the open run a job is due every 1/rate s and waits in odd-bench for one of 64 keep-alive")
+w("connections; both latencies count from the due time, so a gateway slower than the rate shows")
+w("its backlog in the figures (no coordinated omission). \"Not sent\" counts due jobs dropped")
+w("because 512 were already waiting: the gateway did not keep up with the rate.")
 w("")
-w("| run | sent | accepted/s | errors | HTTP p50 | p95 | p99 | max | completed | completed/s | e2e p50 | p95 | p99 | max |")
-w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+w("| run | sent | not sent | accepted/s | errors | HTTP p50 | p95 | p99 | max | completed | completed/s | e2e p50 | p95 | p99 | max |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for name, r in (("closed, 64 clients", closed), ("open, 1,000 jobs/s", opn)):
     h = r["httpLatencyMs"]
     e = r.get("endToEnd", {})
     el = e.get("latencyMs", {})
     errs = json.dumps(r["errors"]) if r["errors"] else "none"
-    w(f"| {name} | {r['sent']:,} | {r['acceptedPerSec']:,.0f} | {errs} | {ms(h.get('p50'))} | {ms(h.get('p95'))} | {ms(h.get('p99'))} | {ms(h.get('max'))} | {e.get('completed', 0):,} | {e.get('completedPerSec', 0):,.0f} | {ms(el.get('p50'))} | {ms(el.get('p95'))} | {ms(el.get('p99'))} | {ms(el.get('max'))} |")
+    w(f"| {name} | {r['sent']:,} | {r['dropped']:,} | {r['acceptedPerSec']:,.0f} | {errs} | {ms(h.get('p50'))} | {ms(h.get('p95'))} | {ms(h.get('p99'))} | {ms(h.get('max'))} | {e.get('completed', 0):,} | {e.get('completedPerSec', 0):,.0f} | {ms(el.get('p50'))} | {ms(el.get('p95'))} | {ms(el.get('p99'))} | {ms(el.get('max'))} |")
 w("")
 w("Latencies in ms.")
 w("")
