@@ -630,8 +630,9 @@ test_invalid_dead_lettered (void)
   publish_events (w->events, 1);
   publish_raw (bad_payload);
   {
-    /* Valid JSON and valid by the schemas, but jsonb cannot hold \u0000: the batch insert
-     * fails, the engine stores the batch one by one and dead-letters only this one. */
+    /* \u0000 is valid JSON, but json-glib cuts strings there and jsonb cannot hold it:
+     * odd_json_parse() refuses it, so it is dead-lettered as unparseable and the events
+     * around it are counted as usual. */
     g_autofree char *text = odd_json_to_string (w->events->pdata[1]);
     g_autoptr(JsonNode) copy = odd_json_parse (text, -1, NULL);
     JsonObject *e = json_node_get_object (copy);
@@ -661,11 +662,11 @@ test_invalid_dead_lettered (void)
   assert_counts (w);
   g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters"), ==, 3);
   g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE queue = 'jobs.failed.validation'"
-                           " AND reason = 'unparseable' AND job_id IS NULL"), ==, 1);
+                           " AND reason = 'unparseable' AND job_id IS NULL"), ==, 2);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'unparseable'"
+                           " AND message->>'validation_error' LIKE '%\\u0000 is not allowed%'"), ==, 1);
   g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'invalid'"
-                           " AND message->>'service' = 'metrics-engine' AND job_id IS NOT NULL"), ==, 2);
-  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'invalid'"
-                           " AND message->>'validation_error' LIKE 'Event store refused%'"), ==, 1);
+                           " AND message->>'service' = 'metrics-engine' AND job_id IS NOT NULL"), ==, 1);
   g_assert_cmpfloat (metric_value (metrics, "metrics_engine_events_invalid_total"), ==, 3);
 
   /* Both went to jobs.failed.validation, confirmed, shaped like dead-letter.json. */
@@ -694,10 +695,11 @@ test_invalid_dead_lettered (void)
       g_assert_cmpuint (errors->len, ==, 0);
       reason = json_object_get_string_member (json_node_get_object (node), "reason");
       if (g_str_equal (reason, "unparseable"))
-        g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "original_event"),
-                         ==, "this is not { json");
-      else if (!g_str_has_prefix (json_object_get_string_member (json_node_get_object (node), "validation_error"),
-                                  "Event store refused"))
+        g_assert_true (g_str_equal (json_object_get_string_member (json_node_get_object (node), "original_event"),
+                                    "this is not { json") ||
+                       strstr (json_object_get_string_member (json_node_get_object (node), "validation_error"),
+                               "\\u0000") != NULL);
+      else
         g_assert_nonnull (strstr (json_object_get_string_member (json_node_get_object (node), "validation_error"),
                                   "/correlationId"));
       n_seen++;
