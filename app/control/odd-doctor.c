@@ -566,10 +566,15 @@ check_kubectl (Checks *c)
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
           JsonObject *root = json_node_get_object (json_parser_get_root (parser));
-          JsonObject *client = json_object_get_object_member (root, "clientVersion");
+          JsonNode *client = json_object_get_member (root, "clientVersion");
+          const char *git_version = NULL;
 
-          if (client != NULL && json_object_has_member (client, "gitVersion"))
-            version = g_strdup (json_object_get_string_member (client, "gitVersion"));
+          /* Whatever kubectl prints is checked before it is trusted. */
+          if (client != NULL && JSON_NODE_HOLDS_OBJECT (client))
+            git_version = json_object_get_string_member_with_default (json_node_get_object (client),
+                                                                      "gitVersion", NULL);
+          if (git_version != NULL && *git_version != '\0')
+            version = g_strdup (git_version);
         }
     }
   if (version == NULL)

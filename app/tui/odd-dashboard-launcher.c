@@ -238,14 +238,20 @@ on_cluster_up (GObject      *source,
       if (failure != NULL)
         {
           const char *hint = json_object_get_string_member_with_default (failure, "hint", NULL);
-          JsonArray *remedy = json_object_has_member (failure, "remediation")
-                              ? json_object_get_array_member (failure, "remediation") : NULL;
+          JsonNode *node = json_object_get_member (failure, "remediation");
+          JsonArray *remedy = node != NULL && JSON_NODE_HOLDS_ARRAY (node)
+                              ? json_node_get_array (node) : NULL;
 
           if (hint != NULL)
             g_ptr_array_add (dash->op_remedy, g_strdup_printf ("Hint: %s", hint));
           for (guint i = 0; remedy != NULL && i < json_array_get_length (remedy); i++)
-            g_ptr_array_add (dash->op_remedy,
-                             g_strdup_printf ("  %s", json_array_get_string_element (remedy, i)));
+            {
+              JsonNode *line = json_array_get_element (remedy, i);
+
+              if (JSON_NODE_HOLDS_VALUE (line) && json_node_get_value_type (line) == G_TYPE_STRING)
+                g_ptr_array_add (dash->op_remedy,
+                                 g_strdup_printf ("  %s", json_node_get_string (line)));
+            }
         }
     }
   op_finish (dash, error);

@@ -80,13 +80,15 @@ odd_dash_uis_load (OddDash     *dash,
 
   for (guint i = 0; i < json_array_get_length (items); i++)
     {
-      JsonObject *item = json_array_get_object_element (items, i);
+      JsonNode *node = json_array_get_element (items, i);
+      JsonObject *item;
       OddUiEntry *entry;
       gint64 port;
       const char *ui_path;
 
-      if (item == NULL)
+      if (!JSON_NODE_HOLDS_OBJECT (node))
         continue;
+      item = json_node_get_object (node);
       entry = g_new0 (OddUiEntry, 1);
       entry->id = g_strdup (json_object_get_string_member_with_default (item, "id", "?"));
       entry->name = g_strdup (json_object_get_string_member_with_default (item, "name", "?"));

@@ -138,6 +138,17 @@ serve_file (SoupServerMessage *msg,
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, length);
 }
 
+/* Answers of the right status with the wrong shapes: the dashboard shows what it can and
+ * never trips (G_DEBUG=fatal-warnings makes a critical fatal in the child too). */
+static const struct { const char *path; const char *body; } garbage[] = {
+  { "/stats", "{\"totalJobs\":\"many\",\"completedJobs\":null,\"failedJobs\":2.5,"
+              "\"latencyMs\":5,\"lastEventTime\":{}}" },
+  { "/stats/series", "{\"points\":[1,\"x\",{\"completed\":\"y\",\"failed\":3}]}" },
+  { "/queues", "{\"queues\":{\"a\":1}}" },
+  { "/jobs/recent", "[{\"id\":5,\"status\":[]},null,\"x\",{\"id\":\"abcdef12\",\"type\":\"\\u001b]52;c;eA==\\u0007x\"}]" },
+  { "/alerts", "{\"alerts\":[{\"name\":null},7]}" },
+};
+
 static void
 on_request (SoupServer        *server,
             SoupServerMessage *msg,
@@ -145,6 +156,20 @@ on_request (SoupServer        *server,
             GHashTable        *query,
             gpointer           user_data)
 {
+  if (user_data != NULL)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
+        if (g_str_equal (path, garbage[i].path))
+          {
+            soup_server_message_set_status (msg, 200, NULL);
+            soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                              garbage[i].body, strlen (garbage[i].body));
+            return;
+          }
+      soup_server_message_set_status (msg, 404, NULL);
+      return;
+    }
+
   if (g_str_equal (path, "/stats"))
     serve_file (msg, "stats--full.json");
   else if (g_str_equal (path, "/stats/series"))
@@ -160,14 +185,15 @@ on_request (SoupServer        *server,
 }
 
 static char *
-fake_read_model (SoupServer **out)
+fake_read_model_full (SoupServer **out,
+                      gboolean     broken)
 {
   g_autoptr(GError) error = NULL;
   SoupServer *server = soup_server_new (NULL, NULL);
   GSList *uris;
   char *url;
 
-  soup_server_add_handler (server, NULL, on_request, NULL, NULL);
+  soup_server_add_handler (server, NULL, on_request, broken ? GINT_TO_POINTER (1) : NULL, NULL);
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
   g_assert_no_error (error);
   uris = soup_server_get_uris (server);
@@ -175,6 +201,12 @@ fake_read_model (SoupServer **out)
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   *out = server;
   return url;
+}
+
+static char *
+fake_read_model (SoupServer **out)
+{
+  return fake_read_model_full (out, FALSE);
 }
 
 static JsonObject *
@@ -241,6 +273,26 @@ test_once_dashboard (void)
   lines = g_strsplit (run.out, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 41);
   g_assert_nonnull (strstr (run.out, "Total 12"));
+  run_clear (&run);
+}
+
+static void
+test_once_garbage (void)
+{
+  g_autoptr(SoupServer) server = NULL;
+  g_autofree char *url = fake_read_model_full (&server, TRUE);
+  g_autofree char *rm = g_strdup_printf ("READ_MODEL_URL=%s", url);
+  Run run;
+
+  run_dashboard (ARGS ("--once"), ARGS (rm, "GATEWAY_URL=http://127.0.0.1:1"), &run);
+  g_test_message ("%s\n%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_nonnull (strstr (run.out, "Total 0  Completed 0  Failed 2  In flight 0"));
+  /* A job type carrying a terminal escape (here OSC 52) is shown, not obeyed. */
+  g_assert_nonnull (strstr (run.out, "?]52;c;eA==?x"));
+  g_assert_null (strchr (run.out, '\033'));
+  g_assert_nonnull (strstr (run.out, "Alerts (1)"));
   run_clear (&run);
 }
 
@@ -314,6 +366,7 @@ main (int    argc,
   g_test_add_func ("/tui/cli/options", test_options);
   g_test_add_func ("/tui/cli/once-dashboard", test_once_dashboard);
   g_test_add_func ("/tui/cli/once-launcher", test_once_launcher);
+  g_test_add_func ("/tui/cli/once-wrong-shapes", test_once_garbage);
   g_test_add_func ("/tui/cli/doctor-json", test_doctor_json);
 
   rc = g_test_run ();
