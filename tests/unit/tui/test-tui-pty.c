@@ -293,6 +293,64 @@ test_sigterm (void)
   kill_session ();
 }
 
+/* The doctor and the prerequisite setup, on a Fedora whose kind is too old. PATH holds only
+ * the fake kind, so running a fix reaches no real tool (sudo, curl: "not found"). */
+static void
+test_prereq (void)
+{
+  g_autofree char *bin = g_build_filename (state_dir, "..", "fakebin", NULL);
+  g_autofree char *kind = g_build_filename (bin, "kind", NULL);
+  g_autofree char *release = g_build_filename (state_dir, "..", "os-release", NULL);
+  g_autofree char *env = NULL;
+  g_autofree char *screen = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (kind, "#!/bin/sh\necho 'kind v0.17.0 go1.19 linux/amd64'\n",
+                                      -1, NULL));
+  g_assert_cmpint (g_chmod (kind, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (release, "ID=fedora\nPRETTY_NAME=\"Fedora Linux 39\"\n",
+                                      -1, NULL));
+  env = g_strdup_printf ("TERM=xterm-256color READ_MODEL_URL=http://127.0.0.1:1 PATH=%s "
+                         "ODD_DOCTOR_OS_RELEASE=%s", bin, release);
+
+  start_dashboard (80, 24, env);
+  g_free (wait_for (10, "L  start the local stack"));
+  keys ("d");
+  screen = wait_for (30, "[FAIL] kind", "0.17.0 is older than 0.20.0", "Fedora Linux 39 (fedora)",
+                     "press Enter to fix them");
+  keys ("Enter");
+  g_free (screen);
+  screen = wait_for (5, "Prerequisites setup", "Fix what is missing", "Docker CLI", "[>]");
+  g_assert_nonnull (strstr (screen, "sudo dnf install -y moby-engine"));
+
+  /* Down to kind: its command is the upstream download at the minimum version. */
+  for (int i = 0; i < 6; i++)
+    {
+      g_autofree char *now = capture ();
+
+      if (strstr (now, "[>] kind") != NULL)
+        break;
+      keys ("Down");
+      g_usleep (150 * 1000);
+    }
+  g_free (screen);
+  screen = wait_for (5, "[>] kind", "kind.sigs.k8s.io/dl/v0.20.0/kind-linux-");
+  keys ("C");
+  g_free (wait_for (5, "Copied to the clipboard (OSC 52"));
+
+  /* Run it: the output streams in, the exit status is told, the checks run again. */
+  keys ("Enter");
+  g_free (screen);
+  screen = wait_for (15, "Exit status 127", "not found");
+  g_free (wait_for (30, "[>] kind"));
+  keys ("Escape");
+  g_free (wait_for (5, "─ Doctor ─"));
+  keys ("Escape");
+  g_free (wait_for (10, "L  start the local stack"));
+  assert_quits_cleanly (TRUE);
+  kill_session ();
+}
+
 static char *
 stack_env (void)
 {
@@ -529,6 +587,7 @@ main (int    argc,
 
   g_test_add_func ("/tui/pty/launcher-without-stack", test_launcher);
   g_test_add_func ("/tui/pty/sigterm-restores-the-terminal", test_sigterm);
+  g_test_add_func ("/tui/pty/doctor-and-prerequisite-setup", test_prereq);
 
   stack = odd_test_stack_start (&error);
   if (stack == NULL)
