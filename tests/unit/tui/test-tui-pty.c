@@ -503,6 +503,21 @@ test_detail_and_retry (void)
   g_free (wait_for (5, "Recent jobs"));
 }
 
+/* The UI launcher lists the registry with the gateway and read model this dashboard uses. */
+static void
+test_uis (void)
+{
+  g_autofree char *docs = g_strdup_printf ("(%s/docs)", odd_test_stack_get_gateway_url (stack));
+  g_autofree char *screen = NULL;
+
+  keys ("U");
+  screen = wait_for (5, "Launch UI", "Gateway API Docs", docs, "Grafana");
+  keys ("c");
+  g_free (wait_for (5, "Copied to the clipboard"));
+  keys ("Escape");
+  g_free (wait_for (5, "Recent jobs"));
+}
+
 static void
 test_resize (void)
 {
@@ -596,6 +611,7 @@ main (int    argc,
   g_test_add_func ("/tui/pty/dashboard-numbers", test_dashboard_numbers);
   g_test_add_func ("/tui/pty/new-job", test_new_job);
   g_test_add_func ("/tui/pty/detail-and-retry", test_detail_and_retry);
+  g_test_add_func ("/tui/pty/ui-launcher", test_uis);
   g_test_add_func ("/tui/pty/resize", test_resize);
   g_test_add_func ("/tui/pty/quit", test_quit);
 
