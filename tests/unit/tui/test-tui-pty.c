@@ -569,6 +569,90 @@ test_quit (void)
   kill_session ();
 }
 
+static gboolean
+port_free (guint16 port)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+
+  return g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM,
+                                        G_SOCKET_PROTOCOL_TCP, NULL, NULL, NULL);
+}
+
+/* A port base (19000..19320, the range for private servers) whose ports are all free. */
+static int
+free_port_base (void)
+{
+  const int offsets[] = { 432, 379, 672, 673, 300, 80, 100, 101 };
+
+  for (int base = 19000 + g_random_int_range (0, 33) * 10, n = 0; n < 33; n++, base += 10)
+    {
+      gboolean all = TRUE;
+
+      if (base > 19320)
+        base = 19000;
+      for (guint i = 0; i < G_N_ELEMENTS (offsets) && all; i++)
+        all = port_free ((guint16) (base + offsets[i]));
+      if (all)
+        return base;
+    }
+  return 0;
+}
+
+static int launched_base;
+
+/* No stack: L starts the local stack with live progress, a key opens its dashboard, ^Q stops
+ * it again. */
+static void
+test_launch_and_stop (void)
+{
+  g_autofree char *env = NULL;
+  g_autofree char *screen = NULL;
+  g_autofree char *stack_json = g_build_filename (state_dir, "stack.json", NULL);
+
+  launched_base = free_port_base ();
+  if (launched_base == 0)
+    {
+      g_test_skip ("no free port base in 19000..19320");
+      return;
+    }
+  env = g_strdup_printf ("TERM=xterm-256color ODD_PORT_BASE=%d", launched_base);
+  start_dashboard (80, 24, env);
+  g_free (wait_for (10, "L  start the local stack"));
+  keys ("l");
+  g_free (wait_for (10, "Local stack setup", "Starting the local stack"));
+  screen = wait_for (180, "Done in", "Any key: open the dashboard");
+  g_assert_nonnull (strstr (screen, "ok   gateway"));
+  g_assert_true (g_file_test (stack_json, G_FILE_TEST_EXISTS));
+
+  keys ("x");
+  g_free (screen);
+  screen = wait_for (15, "Total 0", "● live");
+  keys ("C-q");
+  g_free (screen);
+  screen = wait_for (120, "Stopping the local stack", "Done in", "Any key: exit");
+  keys ("x");
+  g_free (wait_for (5, "EXIT=0"));
+  kill_session ();
+}
+
+/* Whatever a failed test left running is stopped. */
+static void
+stop_launched_stack (void)
+{
+  g_autoptr(OddStackPaths) paths = NULL;
+  g_autoptr(OddLocalStack) local = NULL;
+
+  if (launched_base == 0)
+    return;
+  paths = odd_stack_paths_load (state_dir, NULL);
+  if (paths == NULL)
+    return;
+  local = odd_local_stack_new (paths);
+  odd_local_stack_down (local, NULL, NULL, NULL, NULL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -614,8 +698,10 @@ main (int    argc,
   g_test_add_func ("/tui/pty/ui-launcher", test_uis);
   g_test_add_func ("/tui/pty/resize", test_resize);
   g_test_add_func ("/tui/pty/quit", test_quit);
+  g_test_add_func ("/tui/pty/launch-and-stop-the-local-stack", test_launch_and_stop);
 
   rc = g_test_run ();
+  stop_launched_stack ();
 
   {
     const char *argv_kill[] = { tmux_path, "-L", tmux_socket, "kill-server", NULL };
