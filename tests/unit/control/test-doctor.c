@@ -11,6 +11,7 @@
 
 #include "odd-doctor.h"
 #include "odd-schema.h"
+#include "odd-stack-paths.h"
 
 static const char *debian_release =
   "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nID=debian\n";
@@ -501,6 +502,26 @@ test_ports (Fixture       *f,
   g_assert_cmpint (check->status, ==, ODD_DOCTOR_FAIL);
   g_assert_cmpstr (check->reason, ==, expected);
   g_assert_nonnull (check->fix);
+
+  /* The same port held by the local stack's own gateway (its pid file names a live
+   * process: this one) is fine. */
+  {
+    g_autoptr(OddStackPaths) paths = odd_stack_paths_new_from_env (&error);
+    g_autofree char *pid_file = NULL;
+    g_autofree char *pid_dir = NULL;
+    g_autofree char *pid_text = g_strdup_printf ("%d\n", (int) getpid ());
+    g_autoptr(OddDoctorReport) ours = NULL;
+
+    g_assert_no_error (error);
+    pid_file = odd_stack_paths_pid_file (paths, "gateway");
+    pid_dir = g_path_get_dirname (pid_file);
+    g_assert_cmpint (g_mkdir_with_parents (pid_dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (pid_file, pid_text, -1, NULL));
+    ours = odd_doctor_run (doctor, NULL, NULL);
+    g_assert_cmpint (find (ours, "ports")->status, ==, ODD_DOCTOR_OK);
+    g_assert_cmpstr (find (ours, "ports")->reason, ==, "1 held by the running local stack, 1 free");
+    g_unlink (pid_file);
+  }
 
   g_socket_listener_close (listener);
   free_report = odd_doctor_run (doctor, NULL, NULL);
