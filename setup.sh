@@ -21,7 +21,7 @@ PACKAGES=(
   curl
 )
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang prometheus nodejs tmux)  # prometheus: promtool (tests/deploy); tmux: the dashboard's terminal tests
+TEST_PACKAGES=(wrk valgrind clang prometheus prometheus-alertmanager nodejs tmux)  # prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -14,17 +14,24 @@
 # 3. docker build; then checks: uid 10001, no compiler, the four binaries, the contracts.
 # 4. The four containers with --network host (read-only root, no capabilities) against the
 #    PostgreSQL, Redis and RabbitMQ of ODD_TEST_POSTGRES_URL, ODD_TEST_REDIS_URL and
-#    ODD_TEST_RABBITMQ_URL (meson runs this under odd-with-servers, which starts private ones);
+#    ODD_TEST_RABBITMQ_URL (given a third argument, it runs itself under that odd-with-servers,
+#    which starts private ones);
 #    every /readyz must answer 200, and a job submitted to the gateway must be COMPLETED in the
 #    read-model. Prints the duration of each phase.
 set -euo pipefail
 
-src=${1:?usage: image-test.sh SOURCE_DIR VERSION}
-version=${2:?usage: image-test.sh SOURCE_DIR VERSION}
+src=${1:?usage: image-test.sh SOURCE_DIR VERSION [ODD_WITH_SERVERS]}
+version=${2:?usage: image-test.sh SOURCE_DIR VERSION [ODD_WITH_SERVERS]}
+with_servers=${3:-}
 
 if [[ ${ODD_IMAGE_TEST:-} != 1 ]]; then
   echo "image test skipped: set ODD_IMAGE_TEST=1 to build and run the image (minutes; needs root)"
   exit 77
+fi
+# Private PostgreSQL, Redis and RabbitMQ from odd-with-servers, started only now that the test
+# really runs.
+if [[ -z ${ODD_TEST_POSTGRES_URL:-} && -n $with_servers ]]; then
+  exec "$with_servers" "$0" "$src" "$version"
 fi
 
 fail() { echo "image-test: FAIL: $*" >&2; exit 1; }
