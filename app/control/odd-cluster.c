@@ -452,6 +452,31 @@ last_line (const char *text)
   return newline != NULL ? newline + 1 : text;
 }
 
+/* "kubectl rollout status deployment/gateway" for messages: the words up to the first
+ * option, without the --context and -n that every kubectl call has. */
+static char *
+describe_command (const char         *tool,
+                  const char * const *args)
+{
+  GString *s = g_string_new (tool);
+  guint words = 0;
+
+  for (guint i = 0; args[i] != NULL && words < 3; i++)
+    {
+      if ((g_str_equal (args[i], "--context") || g_str_equal (args[i], "-n")) && args[i + 1] != NULL)
+        {
+          i++;
+          continue;
+        }
+      if (args[i][0] == '-')
+        break;
+      g_string_append_printf (s, " %s", args[i]);
+      words++;
+    }
+
+  return g_string_free (s, FALSE);
+}
+
 /* Runs a tool; any failure (start, cancellation, timeout, exit status) is an error that
  * names the command, classified with @fallback for a remedy. @result keeps the output. */
 static gboolean
@@ -481,8 +506,7 @@ run_tool (OddClusterOp       *op,
   if (!result->timed_out && result->exit_status == 0)
     return TRUE;
 
-  command = g_strjoin (" ", tool, args[0], args[1] != NULL ? args[1] : "", NULL);
-  g_strchomp (command);
+  command = describe_command (tool, args);
   if (result->timed_out)
     {
       code = fallback == ODD_CLUSTER_ERROR_ROLLOUT_TIMEOUT ? fallback : ODD_CLUSTER_ERROR_TIMEOUT;
