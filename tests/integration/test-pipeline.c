@@ -242,6 +242,17 @@ test_timelines (void)
       g_assert_cmpint (json_object_get_int_member_with_default (job, "attempts", -1), ==,
                        k == KIND_DOOMED ? 3 : k == KIND_FLAKY ? 2 : 1);
       assert_timeline (ids->pdata[i], k, timeline);
+
+      /* GET /events?jobId= tells the same story (a sample: every 10th job of each kind) */
+      if (i % 100 < 10)
+        {
+          g_autofree char *path = g_strdup_printf ("/events?jobId=%s", (char *) ids->pdata[i]);
+          g_autoptr (JsonNode) events = odd_it_get_json (odd_it_read_model_url (it), path);
+
+          odd_it_assert_valid ("events", events);
+          g_assert_cmpuint (json_array_get_length (json_node_get_array (events)), ==,
+                            json_array_get_length (timeline));
+        }
     }
 }
 
