@@ -40,6 +40,10 @@ set --
 for s in $suites; do
   set -- "$@" --suite "$s"
 done
+# The fixture's "servers" setup gives tests that want ODD_TEST_*_URL private servers.
+if grep -q "add_test_setup('servers'" "$src/tests/integration/fixture/meson.build" 2>/dev/null; then
+  set -- "$@" --setup servers
+fi
 
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 1 --timeout-multiplier 3 "$@" || status=$?
