@@ -16,6 +16,7 @@ typedef struct
   GCancellable    *cancellable;
   const char      *step;
   double           fraction;
+  char            *deploy_dir;  /* up: the kustomize tree in use (a writable copy if need be) */
 } OddClusterOp;
 
 void      odd_cluster_op_report        (OddClusterOp       *op,

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "test-cluster"
 
 #include <signal.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
@@ -672,6 +673,41 @@ test_up_failure (Fixture       *f,
 }
 
 static void
+test_up_read_only_deploy (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *base = g_build_filename (f->deploy, "base", NULL);
+  g_autofree char *copy = g_build_filename (f->xdg, "deploy", NULL);
+  g_autofree char *copied_secrets = g_build_filename (copy, "base", "secrets.env", NULL);
+  g_autofree char *kustomization = g_build_filename (f->deploy, "overlays", "kind", "kustomization.yaml", NULL);
+  g_autofree char *copied_kustomization = g_build_filename (copy, "overlays", "kind", "kustomization.yaml", NULL);
+  g_autofree char *apply = g_strdup_printf ("kubectl --context kind-task-observatory apply -k %s/overlays/kind", copy);
+  g_auto(GStrv) got = NULL;
+  gboolean applied = FALSE;
+
+  /* Root may write anywhere: the copy only happens for other users. */
+  if (geteuid () == 0)
+    {
+      g_test_skip ("runs as root, for whom no directory is read-only");
+      return;
+    }
+
+  /* As installed by a package: manifests present, not writable. */
+  write_file (kustomization, "resources: [../../base]\n", 0644);
+  g_assert_cmpint (g_chmod (base, 0555), ==, 0);
+  run_up (f);
+  g_assert_cmpint (g_chmod (base, 0755), ==, 0);
+
+  g_assert_no_error (f->error);
+  g_assert_true (g_file_test (copied_kustomization, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (copied_secrets, G_FILE_TEST_IS_REGULAR));
+  got = calls (f);
+  for (guint i = 0; got[i] != NULL; i++)
+    applied |= g_str_equal (got[i], apply);
+  g_assert_true (applied);
+}
+
+static void
 test_up_missing_tool (Fixture       *f,
                       gconstpointer  data)
 {
@@ -1169,6 +1205,7 @@ main (int    argc,
       g_test_add (path, Fixture, &failure_cases[i], fixture_set_up, test_up_failure, fixture_tear_down);
     }
   ADD ("up/missing-tool", test_up_missing_tool, NULL);
+  ADD ("up/read-only-deploy", test_up_read_only_deploy, NULL);
   ADD ("up/host-port-taken", test_up_host_port_taken, NULL);
   ADD ("up/rollout-timeout", test_up_rollout_timeout, NULL);
   ADD ("up/cancel-during-rollout", test_up_cancel_during_rollout, NULL);
