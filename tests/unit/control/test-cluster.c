@@ -1080,6 +1080,126 @@ test_down_stops_forwards (Fixture       *f,
   g_assert_true (has_event (f, "forwards", "stopped 1 port-forward"));
 }
 
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+  int       status;
+} Child;
+
+static void
+on_oddctl_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Child *child = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &child->out, NULL, &error);
+  g_assert_no_error (error);
+  child->status = g_subprocess_get_exit_status (G_SUBPROCESS (source));
+  child->done = TRUE;
+}
+
+/* Runs the built oddctl with the fakes; the main loop keeps serving the mapped ports. */
+static GStrv
+run_oddctl (Fixture    *f,
+            const char *args,
+            int        *status)
+{
+  g_autofree char *oddctl = g_build_filename (g_getenv ("ODD_BUILD_DIR"), "app", "oddctl", "oddctl", NULL);
+  g_autofree char *xdg = g_path_get_dirname (f->xdg);
+  g_autofree char *gateway = g_strdup_printf ("%u", f->gateway_port);
+  g_autofree char *read_model = g_strdup_printf ("%u", f->read_model_port);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) words = g_strsplit (args, " ", -1);
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto(GStrv) full = NULL;
+  Child child = { 0 };
+  GStrv lines;
+
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", xdg, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_SOURCE_DIR", f->source, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_DEPLOY_DIR", f->deploy, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_CLUSTER_GATEWAY_PORT", gateway, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ODD_CLUSTER_READ_MODEL_PORT", read_model, TRUE);
+  g_strv_builder_add (argv, oddctl);
+  g_strv_builder_addv (argv, (const char **) words);
+  full = g_strv_builder_end (argv);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) full, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_oddctl_done, &child);
+  while (!child.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  *status = child.status;
+  lines = g_strsplit (child.out, "\n", -1);
+  g_free (child.out);
+  return lines;
+}
+
+/* `oddctl cluster up --json`: one JSON object a line, the last one a failure's remedy. */
+static void
+test_oddctl_json (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *clusters = g_build_filename (f->state, "clusters", NULL);
+  g_auto(GStrv) lines = NULL;
+  JsonObject *last = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  guint n = 0;
+  int status;
+
+  if (g_getenv ("ODD_BUILD_DIR") == NULL)
+    {
+      g_test_skip ("ODD_BUILD_DIR is not set (meson test sets it)");
+      return;
+    }
+
+  /* Success: every line is {"step","status","message","fraction"}, ending at 100 %. */
+  write_file (clusters, "task-observatory\n", 0644);
+  start_http (f);
+  lines = run_oddctl (f, "cluster up --json", &status);
+  g_assert_cmpint (status, ==, 0);
+  for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++, n++)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonObject *o;
+
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      o = json_node_get_object (json_parser_get_root (parser));
+      g_assert_nonnull (json_object_get_string_member (o, "step"));
+      g_assert_true (g_strv_contains ((const char * const[]) { "running", "ok", "skipped", NULL },
+                                      json_object_get_string_member (o, "status")));
+      g_assert_nonnull (json_object_get_string_member (o, "message"));
+      g_assert_cmpfloat (json_object_get_double_member (o, "fraction"), >=, 0.0);
+      g_assert_cmpfloat (json_object_get_double_member (o, "fraction"), <=, 1.0);
+      if (g_strcmp0 (json_object_get_string_member (o, "step"), "ready") == 0)
+        g_assert_cmpfloat (json_object_get_double_member (o, "fraction"), ==, 1.0);
+    }
+  g_assert_cmpuint (n, >, 20);
+
+  /* Failure: the last line carries code, hint and remediation; exit status 1. */
+  g_clear_pointer (&lines, g_strfreev);
+  fake_set (f, "fail", "docker info*");
+  fake_set (f, "fail-output", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+                              "Is the docker daemon running?");
+  lines = run_oddctl (f, "cluster up --json", &status);
+  g_assert_cmpint (status, ==, 1);
+  n = g_strv_length (lines);
+  g_assert_cmpuint (n, >=, 2);
+  json_parser_load_from_data (parser, lines[n - 2], -1, NULL);  /* lines[n - 1] is "" */
+  last = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (last, "step"), ==, "doctor");
+  g_assert_cmpstr (json_object_get_string_member (last, "status"), ==, "failed");
+  g_assert_cmpstr (json_object_get_string_member (last, "code"), ==, "docker-not-running");
+  g_assert_nonnull (json_object_get_string_member (last, "hint"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (last, "remediation")), >, 1);
+}
+
 static void
 test_tools_find (void)
 {
@@ -1216,6 +1336,7 @@ main (int    argc,
   ADD ("status", test_status, NULL);
   ADD ("forwards", test_forwards, NULL);
   ADD ("forwards/failures", test_forward_failures, NULL);
+  ADD ("oddctl-json", test_oddctl_json, NULL);
 
   status = g_test_run ();
   if (g_getenv ("ODD_TEST_KEEP_STATE") == NULL)
