@@ -98,7 +98,7 @@ wait_for_all (const char * const *texts,
 
 #define wait_for(seconds, ...) wait_for_all ((const char *[]) { __VA_ARGS__, NULL }, seconds)
 
-/* Starts `sh -c 'echo before; env ... odd-dashboard; echo EXIT=$?; sleep'` in a new session
+/* Starts `sh -c 'echo before; env ... odd-dashboard; echo EXIT=$?; wait'` in a new session
  * of @cols x @rows. The shell stays so that the terminal after the exit can be checked. */
 static void
 start_dashboard (int         cols,
@@ -107,9 +107,10 @@ start_dashboard (int         cols,
 {
   g_autofree char *x = g_strdup_printf ("%d", cols);
   g_autofree char *y = g_strdup_printf ("%d", rows);
+  /* The shell then waits for this test program (see the "keep" session). */
   g_autofree char *command = g_strdup_printf ("echo before; env LANG=C.UTF-8 ODD_STATE_DIR=%s %s %s; "
-                                              "echo EXIT=$?; exec sleep 600",
-                                              state_dir, env, dashboard);
+                                              "echo EXIT=$?; exec tail --pid=%d -f /dev/null",
+                                              state_dir, env, dashboard, (int) getpid ());
 
   g_free (tmux ("new-session", "-d", "-s", "tui", "-x", x, "-y", y, command));
 }
@@ -601,6 +602,32 @@ free_port_base (void)
 }
 
 static int launched_base;
+static GSubprocess *reaper;
+
+static void
+own_session (gpointer data)
+{
+  setsid ();
+}
+
+/* The integration fixture's reaper stops the stack that L started if this program dies
+ * before it could (a failed assertion aborts). */
+static void
+start_reaper (int base)
+{
+#ifdef ODD_TUI_REAPER
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *base_text = g_strdup_printf ("%d", base);
+  const char *argv[] = { ODD_TUI_REAPER, state_dir, base_text, NULL };
+
+  if (!g_file_test (ODD_TUI_REAPER, G_FILE_TEST_IS_EXECUTABLE))
+    return;
+  g_subprocess_launcher_set_child_setup (launcher, own_session, NULL, NULL);
+  reaper = g_subprocess_launcher_spawnv (launcher, argv, NULL);
+#endif
+}
 
 /* No stack: L starts the local stack with live progress, a key opens its dashboard, ^Q stops
  * it again. */
@@ -617,6 +644,7 @@ test_launch_and_stop (void)
       g_test_skip ("no free port base in 19000..19320");
       return;
     }
+  start_reaper (launched_base);
   env = g_strdup_printf ("TERM=xterm-256color ODD_PORT_BASE=%d", launched_base);
   start_dashboard (80, 24, env);
   g_free (wait_for (10, "L  start the local stack"));
@@ -651,6 +679,15 @@ stop_launched_stack (void)
     return;
   local = odd_local_stack_new (paths);
   odd_local_stack_down (local, NULL, NULL, NULL, NULL);
+  if (reaper != NULL)
+    {
+      GOutputStream *in = g_subprocess_get_stdin_pipe (reaper);
+
+      g_output_stream_write_all (in, "done\n", 5, NULL, NULL, NULL);
+      g_output_stream_close (in, NULL, NULL);
+      g_subprocess_wait (reaper, NULL, NULL);
+      g_clear_object (&reaper);
+    }
 }
 
 int
@@ -682,7 +719,13 @@ main (int    argc,
   state_dir = g_build_filename (tmp, "state", NULL);
   http = soup_session_new_with_options ("timeout", 10, NULL);
   /* A session that outlives the tests' ones: the server does not exit between them. */
-  g_free (tmux ("new-session", "-d", "-s", "keep", "exec sleep 3600"));
+  {
+    /* When this program ends, however it ends, the server goes with every dashboard in it. */
+    g_autofree char *keep = g_strdup_printf ("tail --pid=%d -f /dev/null; tmux -L %s kill-server",
+                                             (int) getpid (), tmux_socket);
+
+    g_free (tmux ("new-session", "-d", "-s", "keep", keep));
+  }
 
   g_test_add_func ("/tui/pty/launcher-without-stack", test_launcher);
   g_test_add_func ("/tui/pty/sigterm-restores-the-terminal", test_sigterm);
