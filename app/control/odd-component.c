@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
-#include <libpq-fe.h>
 
 #include "odd-component.h"
 #include "odd-control-error.h"
@@ -204,12 +203,48 @@ odd_component_get_pid (OddComponent *self)
   return 0;
 }
 
-static char *
-postgres_conninfo (OddComponent *self,
-                   const char   *dbname)
+/* PostgreSQL is probed and prepared with its own client programs rather than libpq: libpq
+ * would bring its TLS and Kerberos libraries (4.5 MB) into every client of libodd-control,
+ * the terminal dashboard included. */
+static gboolean
+postgres_client_run (OddComponent  *self,
+                     const char    *program,
+                     const char    *log_file,
+                     GCancellable  *cancellable,
+                     GError       **error,
+                     ...) G_GNUC_NULL_TERMINATED;
+
+static gboolean
+postgres_client_run (OddComponent  *self,
+                     const char    *program,
+                     const char    *log_file,
+                     GCancellable  *cancellable,
+                     GError       **error,
+                     ...)
 {
-  return g_strdup_printf ("host=127.0.0.1 port=%u user=postgres dbname=%s connect_timeout=3",
-                          odd_component_get_port (self), dbname);
+  g_autofree char *bindir = odd_programs_find_postgres_bindir (error);
+  g_autofree char *port = g_strdup_printf ("%u", odd_component_get_port (self));
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  va_list args;
+
+  if (bindir == NULL)
+    return FALSE;
+  g_ptr_array_add (argv, g_build_filename (bindir, program, NULL));
+  /* trust authentication on loopback: any OS user may connect as postgres */
+  g_ptr_array_add (argv, g_strdup ("-h"));
+  g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (argv, g_strdup ("-p"));
+  g_ptr_array_add (argv, g_strdup (port));
+  g_ptr_array_add (argv, g_strdup ("-U"));
+  g_ptr_array_add (argv, g_strdup ("postgres"));
+  va_start (args, error);
+  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  return odd_process_run ((const char * const *) argv->pdata, NULL, NULL, log_file, 10000,
+                          cancellable, error);
 }
 
 static gboolean
@@ -222,10 +257,9 @@ probe (OddComponent *self,
     {
     case ODD_COMPONENT_POSTGRES:
       {
-        /* PQping says "accepting connections" only once recovery is over. */
-        g_autofree char *conninfo = postgres_conninfo (self, "postgres");
-
-        return PQping (conninfo) == PQPING_OK;
+        /* pg_isready says "accepting connections" only once recovery is over. */
+        return postgres_client_run (self, "pg_isready", "/dev/null", cancellable, NULL,
+                                    "-d", "postgres", "-q", "-t", "3", NULL);
       }
     case ODD_COMPONENT_REDIS:
     case ODD_COMPONENT_RABBITMQ:
@@ -462,49 +496,24 @@ chown_to_postgres (const char  *path,
 
 static gboolean
 postgres_create_database (OddComponent  *self,
+                          GCancellable  *cancellable,
                           GError       **error)
 {
-  g_autofree char *conninfo = postgres_conninfo (self, "postgres");
-  PGconn *conn = PQconnectdb (conninfo);
-  PGresult *result = NULL;
-  gboolean ok = FALSE;
+  g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autofree char *script = g_build_filename (odd_stack_paths_get_postgres_dir (self->paths),
+                                              "create-database.sql", NULL);
 
-  if (PQstatus (conn) != CONNECTION_OK)
-    {
-      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
-                   "Cannot connect to PostgreSQL on port %u: %s",
-                   odd_component_get_port (self), PQerrorMessage (conn));
-      goto out;
-    }
+  /* \gexec runs the CREATE only when the database is missing (CREATE DATABASE cannot run
+   * inside a DO block); psql reads it from a file because -c takes no meta-commands. */
+  if (!g_file_set_contents (script,
+                            "SELECT 'CREATE DATABASE odd'\n"
+                            "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'odd')\n"
+                            "\\gexec\n", -1, error))
+    return FALSE;
 
-  result = PQexec (conn, "SELECT 1 FROM pg_database WHERE datname = 'odd'");
-  if (PQresultStatus (result) != PGRES_TUPLES_OK)
-    {
-      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
-                   "Cannot list the databases: %s", PQerrorMessage (conn));
-      goto out;
-    }
-
-  if (PQntuples (result) == 0)
-    {
-      PQclear (result);
-      result = PQexec (conn, "CREATE DATABASE odd");
-      /* Another `up` may have created it in the meantime: that is fine. */
-      if (PQresultStatus (result) != PGRES_COMMAND_OK &&
-          g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "42P04") != 0)
-        {
-          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
-                       "Cannot create the database odd: %s", PQerrorMessage (conn));
-          goto out;
-        }
-    }
-
-  ok = TRUE;
-
-out:
-  g_clear_pointer (&result, PQclear);
-  PQfinish (conn);
-  return ok;
+  return postgres_client_run (self, "psql", log_file, cancellable, error,
+                              "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres",
+                              "-f", script, NULL);
 }
 
 static gboolean
@@ -578,7 +587,7 @@ postgres_start (OddComponent  *self,
                         cancellable, error))
     return FALSE;
 
-  return postgres_create_database (self, error);
+  return postgres_create_database (self, cancellable, error);
 }
 
 static gboolean
