@@ -9,6 +9,11 @@
 #   ODD_SANITIZE_SUITES="unit integration" tests/sanitize.sh
 #
 # Exit status: 0 when the suites pass and no sanitizer reported anything.
+#
+# Runtime on the 2-vCPU dev VM (shared with other work): about 10 minutes for
+# ODD_SANITIZE_SUITES=integration from an empty build directory (build ~1.5 min, the
+# integration programs ~8 min: instrumented services run 3-10x slower, hence
+# ODD_IT_TIME_SCALE and --timeout-multiplier below); the unit suite adds a few minutes.
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
