@@ -89,7 +89,7 @@ sample_rss () {
 # CPU time (utime + stime, clock ticks) of each service: "phase mark service ticks".
 # CPU per job does not depend on what else the machine runs, unlike jobs per second.
 cpu_mark () {
-  for s in $services; do
+  for s in $services rabbitmq redis; do
     p=$(pid_of "$s")
     [ -n "$p" ] && [ -r "/proc/$p/stat" ] && \
       echo "$1 $2 $s $(awk '{ print $14 + $15 }' "/proc/$p/stat")" >> "$out/cpu.txt"
@@ -137,7 +137,9 @@ stop_sampling
 
 echo "run.sh: wrk -t2 -c64 -d${duration}s"
 start_sampling wrk
+curl -s "$gw/metrics" > "$out/gateway-metrics-before-wrk.txt" || true
 wrk -t2 -c64 -d"${duration}s" --latency -s "$here/jobs.lua" "$gw" > "$out/wrk.txt"
+curl -s "$gw/metrics" > "$out/gateway-metrics-after-wrk.txt" || true
 stop_sampling
 cpu_mark wrk-drain start
 grep '^WRK_JSON ' "$out/wrk.txt" | sed 's/^WRK_JSON //' > "$out/wrk.json"
@@ -167,6 +169,10 @@ cat "$out/open.txt"
 stop_sampling
 
 curl -s "$rm_url/stats" > "$out/stats.json" || true
+# descriptors the gateway holds after all runs: connections its clients closed should be gone
+gw_pid=$(pid_of gateway)
+gw_fds=$(ls "/proc/$gw_pid/fd" 2>/dev/null | wc -l)
+gw_close_wait=$(ss -tanp 2>/dev/null | grep -c "pid=$gw_pid," || true)
 
 nproc_n=$(nproc)
 clk_tck=$(getconf CLK_TCK)
@@ -177,9 +183,9 @@ commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
 buildtype=$(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])')
 wrk_version=$(wrk -v 2>&1 | head -n1 | awk '{print $2}')
 
-python3 - "$out" "$doc" "$nproc_n" "$model" "$mem" "$kernel" "$commit" "$buildtype" "$duration" "$wrk_version" "$clk_tck" <<'EOF'
+python3 - "$out" "$doc" "$nproc_n" "$model" "$mem" "$kernel" "$commit" "$buildtype" "$duration" "$wrk_version" "$clk_tck" "$gw_fds" "$gw_close_wait" <<'EOF'
 import json, sys, datetime, collections
-out, doc, nproc_n, model, mem, kernel, commit, buildtype, duration, wrk_version, clk_tck = sys.argv[1:]
+out, doc, nproc_n, model, mem, kernel, commit, buildtype, duration, wrk_version, clk_tck, gw_fds, gw_sockets = sys.argv[1:]
 cpu = collections.defaultdict(dict)
 for line in open(f"{out}/cpu.txt"):
     phase, mark, svc, ticks = line.split()
@@ -252,6 +258,24 @@ w(f"| end-to-end ≥ 3,000 jobs/s | {e2e_closed.get('completedPerSec', 0):,.0f} 
 w(f"| p99 submit-to-completed < 50 ms at 1,000 jobs/s | {ms(open_lat.get('p99'))} ms | {met(open_lat.get('p99', 1e9) < 50)} |")
 w(f"| each service < 20 MB RSS | largest {max_rss_mb:.1f} MB (see below) | {met(max_rss_mb < 20)} |")
 w("")
+def confirm_stats():
+    # mean publisher-confirm wait during wrk, from the gateway's own histogram
+    def read(name):
+        sums = counts = 0.0
+        try:
+            for line in open(f"{out}/{name}"):
+                if line.startswith("gateway_publish_confirm_seconds_sum"):
+                    sums += float(line.split()[-1])
+                elif line.startswith("gateway_publish_confirm_seconds_count"):
+                    counts += float(line.split()[-1])
+        except OSError:
+            pass
+        return sums, counts
+    s0, c0 = read("gateway-metrics-before-wrk.txt")
+    s1, c1 = read("gateway-metrics-after-wrk.txt")
+    return (s1 - s0) / (c1 - c0) * 1000 if c1 > c0 else None
+confirm_ms = confirm_stats()
+
 w("## Gateway: wrk")
 w("")
 w(f"`wrk -t2 -c64 -d{duration}s --latency -s tests/bench/jobs.lua` (wrk {wrk_version}); each request")
@@ -263,6 +287,10 @@ w("|---|---|---|---|---|---|---|---|")
 w(f"| {wrk['requests']:,} | {wrk_rps:,.0f} | {json.dumps(wrk_err) if wrk_err else 'none'} | {wrk['socketErrors']} | {ms(wrk['latencyMs']['p50'])} | {ms(wrk['latencyMs']['p95'])} | {ms(wrk['latencyMs']['p99'])} | {ms(wrk['latencyMs']['max'])} |")
 w("")
 w(f"The pipeline then needed {drain['drainS']:.1f} s to finish the {wrk['status'].get('202', 0):,} accepted jobs.")
+if confirm_ms is not None:
+    w("")
+    w(f"Of the mean HTTP latency of {wrk['latencyMs']['mean']:.1f} ms, the wait for RabbitMQ's publisher confirm")
+    w(f"was {confirm_ms:.1f} ms on average (gateway_publish_confirm_seconds of the gateway's /metrics).")
 w("")
 w("## End to end: odd-bench")
 w("")
@@ -273,16 +301,18 @@ w("number of completed jobs over the span from the first `createdAt` to the last
 w("In the open run a job is due every 1/rate s and waits in odd-bench for one of 64 keep-alive")
 w("connections; both latencies count from the due time, so a gateway slower than the rate shows")
 w("its backlog in the figures (no coordinated omission). \"Not sent\" counts due jobs dropped")
-w("because 512 were already waiting: the gateway did not keep up with the rate.")
+w("because 512 were already waiting: the gateway did not keep up with the rate. odd-bench is a")
+w("heavier client than wrk (libsoup, a uuid and a timestamp per job); its own CPU time is shown")
+w("because on two CPUs it takes a large share of them.")
 w("")
-w("| run | sent | not sent | accepted/s | errors | HTTP p50 | p95 | p99 | max | completed | completed/s | e2e p50 | p95 | p99 | max |")
-w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+w("| run | sent | not sent | odd-bench CPU s | accepted/s | errors | HTTP p50 | p95 | p99 | max | completed | completed/s | e2e p50 | p95 | p99 | max |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for name, r in (("closed, 64 clients", closed), ("open, 1,000 jobs/s", opn)):
     h = r["httpLatencyMs"]
     e = r.get("endToEnd", {})
     el = e.get("latencyMs", {})
     errs = json.dumps(r["errors"]) if r["errors"] else "none"
-    w(f"| {name} | {r['sent']:,} | {r['dropped']:,} | {r['acceptedPerSec']:,.0f} | {errs} | {ms(h.get('p50'))} | {ms(h.get('p95'))} | {ms(h.get('p99'))} | {ms(h.get('max'))} | {e.get('completed', 0):,} | {e.get('completedPerSec', 0):,.0f} | {ms(el.get('p50'))} | {ms(el.get('p95'))} | {ms(el.get('p99'))} | {ms(el.get('max'))} |")
+    w(f"| {name} | {r['sent']:,} | {r['dropped']:,} | {r.get('clientCpuS', 0):.1f} | {r['acceptedPerSec']:,.0f} | {errs} | {ms(h.get('p50'))} | {ms(h.get('p95'))} | {ms(h.get('p99'))} | {ms(h.get('max'))} | {e.get('completed', 0):,} | {e.get('completedPerSec', 0):,.0f} | {ms(el.get('p50'))} | {ms(el.get('p95'))} | {ms(el.get('p99'))} | {ms(el.get('max'))} |")
 w("")
 w("Latencies in ms.")
 w("")
@@ -295,21 +325,34 @@ w("|---|---|---|---|---|")
 for s in services:
     w(f"| {s} | " + " | ".join(f"{rss[(p, s)] / 1024:.1f}" for p in phases) + " |")
 w("")
+w(f"After the three runs the gateway held {gw_fds} file descriptors ({gw_sockets} TCP sockets).")
+if int(gw_fds) > 500:
+    w("Most are connections its clients had already closed (CLOSE-WAIT): libsoup 3.2.3 keeps an")
+    w("accepted connection that the client hangs up while idle, so the process grows with every")
+    w("such connection and stops accepting at its descriptor limit (test-malformed's")
+    w("connection-churn tests show it). That also explains part of the gateway's RSS growth.")
+w("")
 w("## CPU per job")
 w("")
 w("CPU time (user + system, from /proc/PID/stat) each service spent per 1,000 jobs, and the")
 w("throughput one fully available core would give at that cost. Unlike jobs per second this")
 w("does not depend on what else shares the machine. The wrk row covers the load and the")
 w("processing of its backlog afterwards; the odd-bench rows include waiting for completion.")
+w("PostgreSQL runs one process per connection and is not in the table.")
 w("")
-w("| run | jobs | " + " | ".join(f"{s} ms / 1k jobs" for s in services) + " |")
-w("|---|---|" + "---|" * len(services))
+w("Where a service's CPU per job allows far more than the jobs/s measured, it was not the")
+w("limit. At 64 connections the gateway's throughput is 64 ÷ its latency (Little's law), and")
+w("its latency is mostly the broker's publisher confirm of a persistent message.")
+w("")
+cpu_services = services + ["rabbitmq", "redis"]
+w("| run | jobs | " + " | ".join(f"{s} ms / 1k jobs" for s in cpu_services) + " |")
+w("|---|---|" + "---|" * len(cpu_services))
 cpu_rows = (("wrk + backlog", ("wrk", "wrk-drain"), wrk["status"].get("202", 0)),
             ("odd-bench closed", ("closed",), closed["accepted"]),
             ("odd-bench open", ("open",), opn["accepted"]))
 for name, ph, jobs in cpu_rows:
     cells = []
-    for s in services:
+    for s in cpu_services:
         parts = [cpu_s(p, s) for p in ph]
         if jobs > 0 and all(x is not None for x in parts):
             per_k = sum(parts) * 1000 / jobs * 1000
@@ -318,6 +361,27 @@ for name, ph, jobs in cpu_rows:
             cells.append("–")
     w(f"| {name} | {jobs:,} | " + " | ".join(cells) + " |")
 w("")
+wrk_jobs = wrk["status"].get("202", 0)
+per_job = {}
+for s in cpu_services:
+    parts = [cpu_s(p, s) for p in ("wrk", "wrk-drain")]
+    if wrk_jobs > 0 and all(x is not None for x in parts):
+        per_job[s] = sum(parts) / wrk_jobs * 1e6  # µs per job
+if per_job:
+    total = sum(per_job.values())
+    w("## What bounds throughput on this machine")
+    w("")
+    w(f"In the wrk run one job cost {total:,.0f} µs of CPU across the four services, RabbitMQ and")
+    w(f"Redis (RabbitMQ alone {per_job.get('rabbitmq', 0):,.0f} µs: the job message and three lifecycle events,")
+    w("each published with a confirm, routed, delivered and acknowledged), before PostgreSQL and")
+    w(f"the load generator. With {nproc_n} CPUs that caps the whole pipeline near")
+    cap = int(nproc_n) * 1e6 / total
+    w(f"{cap:,.0f} jobs/s even with nothing else running.")
+    if cap < 9000:
+        w(f"The ≥ 9,000 jobs/s gateway target{' and the ≥ 3,000 jobs/s end-to-end one' if cap < 3000 else ''}")
+        w(f"cannot be shown on this {nproc_n}-CPU machine; the CPU-per-job figures say how far each")
+        w("service would go with more cores.")
+    w("")
 w("## Reproduce")
 w("")
 w("```sh")

@@ -168,6 +168,17 @@ odd_it_stack_can_inject_faults (OddItStack *stack)
 #endif
 }
 
+GPid
+odd_it_stack_pid (OddItStack *stack,
+                  const char *name)
+{
+#ifdef ODD_IT_HAVE_FIXTURE
+  if (stack->fixture != NULL)
+    return odd_test_stack_get_pid (stack->fixture, name);
+#endif
+  return 0;
+}
+
 static gboolean
 no_faults (GError **error)
 {

@@ -19,6 +19,9 @@ void        odd_it_stack_stop    (OddItStack *stack);
 const char *odd_it_stack_url     (OddItStack *stack,
                                   const char *name);
 gboolean    odd_it_stack_can_inject_faults (OddItStack *stack);
+/* The pid of a running component, or 0 (always 0 in the external mode). */
+GPid        odd_it_stack_pid     (OddItStack *stack,
+                                  const char *name);
 gboolean    odd_it_stack_kill    (OddItStack *stack,
                                   const char *name,
                                   int         signum,

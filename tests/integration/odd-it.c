@@ -91,6 +91,26 @@ odd_it_can_inject_faults (OddIt *it)
   return odd_it_stack_can_inject_faults (it->stack);
 }
 
+int
+odd_it_count_fds (OddIt      *it,
+                  const char *name)
+{
+  GPid pid = odd_it_stack_pid (it->stack, name);
+  g_autofree char *path = NULL;
+  g_autoptr (GDir) dir = NULL;
+  int n = 0;
+
+  if (pid <= 0)
+    return -1;
+  path = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  dir = g_dir_open (path, 0, NULL);
+  if (dir == NULL)
+    return -1;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
 void
 odd_it_up (OddIt *it)
 {

@@ -39,6 +39,9 @@ void        odd_it_kill             (OddIt      *it,
 void        odd_it_restart          (OddIt      *it,
                                      const char *name);
 gboolean    odd_it_can_inject_faults (OddIt *it);
+/* Open file descriptors of a component (/proc/PID/fd), -1 when it is not known. */
+int         odd_it_count_fds        (OddIt      *it,
+                                     const char *name);
 /* Starts whatever of the stack is not running and waits until it is ready. */
 void        odd_it_up               (OddIt      *it);
 

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "test-malformed"
 
 #include <string.h>
+#include <gio/gio.h>
 
 #include "odd-it.h"
 #include "odd-contracts.h"
@@ -330,6 +331,73 @@ test_still_healthy (void)
   g_assert_cmpint (jobs_in_table (), ==, before + 1);
 }
 
+/* Clients that close their keep-alive connection after one answer (curl, scripts) must not
+ * cost the server a file descriptor each: a server that keeps them (CLOSE-WAIT) stops
+ * accepting once it reaches its descriptor limit. */
+static void
+churn (const char *base,
+       const char *service)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GUri) uri = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+  const guint n = 1000;
+  int before, after = -1;
+
+  before = odd_it_count_fds (it, service);
+  if (before < 0)
+    {
+      g_test_skip ("no pid for the service (external stack)");
+      return;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocketConnection) conn = NULL;
+      g_autofree char *request = NULL;
+      char buf[4096];
+      gssize got;
+
+      conn = g_socket_client_connect_to_host (client, g_uri_get_host (uri), g_uri_get_port (uri), NULL, &error);
+      g_assert_no_error (error);
+      /* HTTP/1.1 without "Connection: close": the server keeps it open, the client hangs up */
+      request = g_strdup_printf ("GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", g_uri_get_host (uri));
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request,
+                                 strlen (request), NULL, NULL, &error);
+      g_assert_no_error (error);
+      got = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf - 1,
+                                 NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (got, >, 12);
+      buf[got] = '\0';
+      g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    }
+
+  /* the server notices the hang-ups on its own time: allow it a moment */
+  for (guint i = 0; i < 50; i++)
+    {
+      after = odd_it_count_fds (it, service);
+      if (after - before < 50)
+        break;
+      g_usleep (100 * 1000);
+    }
+  g_test_message ("%s: %d descriptors before %u short connections, %d after", service, before, n, after);
+  g_assert_cmpint (after - before, <, 50);
+}
+
+static void
+test_churn_gateway (void)
+{
+  churn (odd_it_gateway_url (it), ODD_IT_GATEWAY);
+}
+
+static void
+test_churn_read_model (void)
+{
+  churn (odd_it_read_model_url (it), ODD_IT_READ_MODEL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -352,6 +420,9 @@ main (int   argc,
     }
   g_test_add_func ("/malformed/huge-type", test_huge_type);
   g_test_add_func ("/malformed/still-healthy", test_still_healthy);
+  /* last: a server that fails these may have few descriptors left */
+  g_test_add_func ("/malformed/connection-churn/gateway", test_churn_gateway);
+  g_test_add_func ("/malformed/connection-churn/read-model", test_churn_read_model);
   ret = g_test_run ();
 
   odd_it_stop (it);
