@@ -46,10 +46,8 @@ struct _OddHttpServer {
 };
 
 #define LISTEN_BACKLOG 1024
-/* libsoup 3.2 has no server-side timeouts: a client that sends its request a byte at a time
- * (slowloris), or connects and sends nothing, would hold its connection (and a file
- * descriptor) forever. Every request, including the wait for the next one on a kept-alive
- * connection, must be read in full within this time, or the connection is shut down. */
+/* A request must be read in full within this time of its start, and a kept-alive connection
+ * may stay idle this long between requests (see "Connection hygiene" below). */
 #define REQUEST_READ_TIMEOUT_S 30
 
 G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
@@ -712,7 +710,30 @@ odd_http_read_json_body (SoupServerMessage *msg,
   return root;
 }
 
-/* Read deadlines (REQUEST_READ_TIMEOUT_S) */
+/* Connection hygiene: read deadlines and idle connections
+ *
+ * libsoup 3.2.3 has no server-side timeouts, and when a client closes a kept-alive connection
+ * between two requests it drops the connection without closing its socket (fixed upstream in
+ * 3.3): the descriptor stays in CLOSE_WAIT for the life of the process, and after `ulimit -n`
+ * such connections (20,000 curl calls) the service stops accepting. So:
+ * - from request-started until the request is read, a deadline (REQUEST_READ_TIMEOUT_S);
+ * - after each response, a watch on the socket until the next request begins: at EOF (the
+ *   client left) or after REQUEST_READ_TIMEOUT_S of idleness the socket is closed here.
+ * Closing a GSocket twice is harmless, and a closed GSocket is never read again, so this is
+ * safe whether or not libsoup would have closed it itself. */
+
+#define DATA_IDLE_WATCH "odd-idle-watch"
+
+static void
+close_socket (GSocket    *socket,
+              const char *why)
+{
+  if (g_socket_is_closed (socket))
+    return;
+  g_debug ("Closing a connection: %s", why);
+  g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  g_socket_close (socket, NULL);
+}
 
 static gboolean
 on_read_deadline (gpointer user_data)
@@ -720,17 +741,14 @@ on_read_deadline (gpointer user_data)
   SoupServerMessage *msg = user_data;
   GSocket *socket = soup_server_message_get_socket (msg);
 
-  /* shutdown(), not close(): libsoup still owns the descriptor; its pending read ends with
-   * EOF and it tears the connection down as if the client had left. */
-  g_debug ("Closing a connection that did not send its request within %d s", REQUEST_READ_TIMEOUT_S);
   if (socket != NULL)
-    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    close_socket (socket, "the request was not read in time");
 
   return G_SOURCE_REMOVE;
 }
 
 static void
-deadline_free (gpointer data)
+source_free (gpointer data)
 {
   GSource *source = data;
 
@@ -738,20 +756,101 @@ deadline_free (gpointer data)
   g_source_unref (source);
 }
 
-/* Emitted when a connection is accepted and when a kept-alive one starts waiting for its
- * next request, before a byte of it is read. */
+/* The watch between two requests: a socket source and an idle timeout (not the socket
+ * source's ready time: GLib would then flag the GSocket as timed out, and libsoup's next read
+ * would fail). */
+typedef struct {
+  GSocket *socket;   /* not a reference: the watch lives in the socket's data */
+  GSource *readable;
+  GSource *idle;
+} IdleWatch;
+
+static void
+idle_watch_free (gpointer data)
+{
+  IdleWatch *watch = data;
+
+  source_free (watch->readable);
+  source_free (watch->idle);
+  g_free (watch);
+}
+
+static gboolean
+on_idle_timeout (gpointer user_data)
+{
+  IdleWatch *watch = user_data;
+  /* Freeing the watch may drop the last reference to the socket. */
+  g_autoptr(GSocket) socket = g_object_ref (watch->socket);
+
+  close_socket (socket, "idle");
+  g_object_set_data (G_OBJECT (socket), DATA_IDLE_WATCH, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Readable between two requests: the next request, or EOF. */
+static gboolean
+on_idle_socket (GSocket      *socket_,
+                GIOCondition  condition,
+                gpointer      user_data)
+{
+  /* Freeing the watch may drop the last reference to the socket. */
+  g_autoptr(GSocket) socket = g_object_ref (socket_);
+  char byte;
+  gssize n = -1;
+
+  if (!g_socket_is_closed (socket))
+    {
+      /* Peek: the next request's bytes stay for libsoup. */
+      n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return G_SOURCE_CONTINUE;
+      if (n <= 0)
+        close_socket (socket, "closed by the client");
+    }
+
+  /* Frees the watch (and so the socket source's reference to the socket). */
+  g_object_set_data (G_OBJECT (socket), DATA_IDLE_WATCH, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_idle_socket (OddHttpServer     *self,
+                   SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  IdleWatch *watch;
+
+  if (socket == NULL || g_socket_is_closed (socket))
+    return;
+
+  watch = g_new0 (IdleWatch, 1);
+  watch->socket = socket;
+  watch->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (watch->readable, G_SOURCE_FUNC (on_idle_socket), NULL, NULL);
+  g_source_attach (watch->readable, self->context);
+  watch->idle = g_timeout_source_new_seconds (REQUEST_READ_TIMEOUT_S);
+  g_source_set_callback (watch->idle, on_idle_timeout, watch, NULL);
+  g_source_attach (watch->idle, self->context);
+  g_object_set_data_full (G_OBJECT (socket), DATA_IDLE_WATCH, watch, idle_watch_free);
+}
+
 static void
 on_request_started (SoupServer        *server,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
   OddHttpServer *self = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
   GSource *source = g_timeout_source_new_seconds (REQUEST_READ_TIMEOUT_S);
+
+  /* A request is being read: the idle watch gives way to the read deadline. */
+  if (socket != NULL)
+    g_object_set_data (G_OBJECT (socket), DATA_IDLE_WATCH, NULL);
 
   /* The message owns the source, so the callback never sees a freed message. */
   g_source_set_callback (source, on_read_deadline, msg, NULL);
   g_source_attach (source, self->context);
-  g_object_set_data_full (G_OBJECT (msg), DATA_DEADLINE, source, deadline_free);
+  g_object_set_data_full (G_OBJECT (msg), DATA_DEADLINE, source, source_free);
 }
 
 static void
@@ -760,6 +859,28 @@ clear_read_deadline (SoupServer        *server,
                      gpointer           user_data)
 {
   g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+}
+
+static void
+on_response_done (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  gpointer           user_data)
+{
+  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+  watch_idle_socket (user_data, msg);
+}
+
+static void
+on_response_aborted (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+  /* The connection is gone; libsoup may not close its socket. */
+  if (socket != NULL)
+    close_socket (socket, "aborted");
 }
 
 /* The object */
@@ -853,8 +974,8 @@ odd_http_server_new (const char       *service,
   g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started), self);
   g_signal_connect (self->soup, "request-read", G_CALLBACK (clear_read_deadline), self);
   /* An answer before the body was read (413) never emits request-read. */
-  g_signal_connect (self->soup, "request-finished", G_CALLBACK (clear_read_deadline), self);
-  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (clear_read_deadline), self);
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_response_done), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_response_aborted), self);
 
   /* Not exclusive: threads are made on demand, up to the cap, and shared with nothing else. */
   self->pool = g_thread_pool_new (defer_worker, self, DEFER_MAX_THREADS, FALSE, NULL);
