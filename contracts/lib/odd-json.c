@@ -403,6 +403,23 @@ odd_json_to_string (JsonNode *node)
   text = json_to_string (node, FALSE);
   fix_exponents (text);
 
+  /* json-glib 1.6 escapes every control character but U+001F, which it writes raw (not
+   * JSON). That byte cannot occur in UTF-8 otherwise, nor outside a string in its output. */
+  if (strchr (text, 0x1f) != NULL)
+    {
+      GString *escaped = g_string_sized_new (strlen (text) + 16);
+
+      for (const char *p = text; *p != '\0'; p++)
+        {
+          if (*p == 0x1f)
+            g_string_append (escaped, "\\u001f");
+          else
+            g_string_append_c (escaped, *p);
+        }
+      g_free (text);
+      text = g_string_free (escaped, FALSE);
+    }
+
   return text;
 }
 

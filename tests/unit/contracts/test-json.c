@@ -74,6 +74,23 @@ test_to_string_exponent (void)
   g_assert_cmpfloat (json_array_get_double_element (json_node_get_array (again), 0), ==, 1e20);
 }
 
+/* json-glib 1.6 writes U+001F raw (found by tests/fuzz). */
+static void
+test_to_string_unit_separator (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = odd_json_parse ("[\"\\u001false\\u001e\", {\"k\\u001f\": 1}]", -1, &error);
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) again = NULL;
+
+  g_assert_no_error (error);
+  text = odd_json_to_string (node);
+  g_assert_cmpstr (text, ==, "[\"\\u001false\\u001e\",{\"k\\u001f\":1}]");
+  again = odd_json_parse (text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_node_equal (node, again));
+}
+
 static void
 test_parse_hostile (void)
 {
@@ -132,6 +149,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/json/parse", test_parse);
   g_test_add_func ("/json/parse-hostile", test_parse_hostile);
   g_test_add_func ("/json/to-string-exponent", test_to_string_exponent);
+  g_test_add_func ("/json/to-string-unit-separator", test_to_string_unit_separator);
   g_test_add_func ("/json/getters", test_getters);
 
   return g_test_run ();
