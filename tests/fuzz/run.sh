@@ -46,15 +46,29 @@ for t in $targets; do
   log=$build/logs/$t.log
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
 
+  # With -jobs, libFuzzer writes each worker's output to fuzz-N.log in the current
+  # directory: run from a scratch directory, and read those logs too.
+  jobs=${ODD_FUZZ_JOBS:-1}
+  if [ "$jobs" -gt 1 ]; then
+    parallel="-jobs=$jobs -workers=$jobs"
+  else
+    parallel=
+  fi
+  workdir=$build/work/$t
+  rm -rf "$workdir"
+  mkdir -p "$workdir"
   set +e
-  "$exe" "$corpus" "$src/tests/fuzz/corpus/$t" \
+  # shellcheck disable=SC2086
+  (cd "$workdir" && "$exe" "$corpus" "$src/tests/fuzz/corpus/$t" \
     -dict="$src/tests/fuzz/json.dict" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -error_exitcode=77 -timeout_exitcode=78 \
-    -jobs="${ODD_FUZZ_JOBS:-1}" -workers="${ODD_FUZZ_JOBS:-1}" \
-    -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
+    -error_exitcode=77 -timeout_exitcode=78 $parallel \
+    -artifact_prefix="$artifacts/" -print_final_stats=1) >"$log" 2>&1
   rc=$?
   set -e
+  for worker in "$workdir"/fuzz-*.log; do
+    [ -f "$worker" ] && cat "$worker" >>"$log"
+  done
 
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s+=$1} END {print s+0}')
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
