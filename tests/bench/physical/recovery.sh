@@ -42,7 +42,15 @@ pg=postgresql://postgres@127.0.0.1:$((ODD_PORT_BASE + 432))/odd
 redis_port=$((ODD_PORT_BASE + 379))
 sql () { psql -XAtq "$pg" -c "$1"; }
 now () { date +%s.%N; }
-pid_of () { cat "$ODD_STATE_DIR/run/$1.pid"; }
+# PostgreSQL has no pid file of oddctl's: its own postmaster.pid (first line) is in the data dir.
+pid_of () {
+  if [ "$1" = postgres ]; then
+    dir=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['postgresDir'])" "$ODD_STATE_DIR/stack.json")
+    head -n 1 "$dir/data/postmaster.pid"
+  else
+    cat "$ODD_STATE_DIR/run/$1.pid"
+  fi
+}
 elapsed () { echo "$1 $2" | awk '{printf "%.1f", $2 - $1}'; }
 
 up_timed () {
@@ -68,8 +76,9 @@ for fault in $faults; do
       restart=$(up_timed)
       ;;
     restart-rabbitmq)
-      kill -TERM "$(pid_of rabbitmq)"
-      while kill -0 "$(pid_of rabbitmq)" 2>/dev/null; do sleep 0.2; done
+      p=$(pid_of rabbitmq)
+      kill -TERM "$p"
+      while kill -0 "$p" 2>/dev/null; do sleep 0.2; done
       restart=$(up_timed)
       ;;
     flush-redis)
