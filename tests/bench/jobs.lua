@@ -13,7 +13,13 @@ end
 
 statuses = {}
 
+-- the job type is the first argument after "--": run.sh gives each run its own
+job_type = "bench-wrk"
+
 function init(args)
+  if args[1] ~= nil then
+    job_type = args[1]
+  end
   math.randomseed(os.time() * 100 + tid * 7919 + math.floor(os.clock() * 1e6))
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
@@ -28,8 +34,8 @@ end
 
 function request()
   local body = string.format(
-    '{"id":"%s","type":"bench-wrk","status":"PENDING","createdAt":"%s","payload":{}}',
-    uuid(), os.date("!%Y-%m-%dT%H:%M:%SZ"))
+    '{"id":"%s","type":"%s","status":"PENDING","createdAt":"%s","payload":{}}',
+    uuid(), job_type, os.date("!%Y-%m-%dT%H:%M:%SZ"))
   return wrk.format(nil, "/jobs", nil, body)
 end
 

@@ -57,9 +57,12 @@ services="gateway processor metrics-engine read-model"
 rm -rf "$out"
 mkdir -p "$out"
 
+[ -e "$ODD_STATE_DIR" ] && state_existed=1 || state_existed=0
 stop_stack () {
   [ -f "$out/sampling" ] && rm -f "$out/sampling"
   "$oddctl" local down >"$out/down.log" 2>&1 || echo "run.sh: oddctl local down failed, see $out/down.log" >&2
+  # a state directory this script made is scratch: the next run starts from empty stores
+  [ "$state_existed" = 1 ] || rm -rf "$ODD_STATE_DIR"
 }
 trap stop_stack EXIT INT TERM
 
@@ -138,7 +141,8 @@ stop_sampling
 echo "run.sh: wrk -t2 -c64 -d${duration}s"
 start_sampling wrk
 curl -s "$gw/metrics" > "$out/gateway-metrics-before-wrk.txt" || true
-wrk -t2 -c64 -d"${duration}s" --latency -s "$here/jobs.lua" "$gw" > "$out/wrk.txt"
+wrk_type=bench-wrk-$(date +%s)-$$
+wrk -t2 -c64 -d"${duration}s" --latency -s "$here/jobs.lua" "$gw" -- "$wrk_type" > "$out/wrk.txt"
 curl -s "$gw/metrics" > "$out/gateway-metrics-after-wrk.txt" || true
 stop_sampling
 cpu_mark wrk-drain start
@@ -146,7 +150,7 @@ grep '^WRK_JSON ' "$out/wrk.txt" | sed 's/^WRK_JSON //' > "$out/wrk.json"
 wrk_accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("202", 0))' "$out/wrk.json")
 echo "run.sh: waiting for the $wrk_accepted wrk jobs to finish"
 drain_start=$(date +%s.%N)
-drain bench-wrk "$wrk_accepted"
+drain "$wrk_type" "$wrk_accepted"
 drain_end=$(date +%s.%N)
 cpu_mark wrk-drain end
 python3 - "$drain_start" "$drain_end" "$out/wrk-drain.json" <<'EOF'
