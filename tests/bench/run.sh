@@ -397,6 +397,20 @@ w("```")
 w("")
 w("The raw results stay in `BUILD_DIR/bench-results/` (`wrk.txt`, `closed.json`, `open.json`,")
 w("`rss.txt`, `cpu.txt`, `load.txt`).")
-open(doc, "w").write("\n".join(lines) + "\n")
+# Sections written by other benches (tests/bench/tui-bench.sh, tests/bench/physical/run.sh)
+# are kept as they are: this run replaces only its own.
+mine = {l for l in lines if l.startswith("## ")}
+kept, keep = [], False
+try:
+    for l in open(doc, encoding="utf-8").read().splitlines():
+        if l.startswith("## "):
+            keep = l not in mine
+        if keep:
+            kept.append(l)
+except OSError:
+    pass
+if kept:
+    lines += [""] + kept if lines[-1] != "" else kept
+open(doc, "w").write("\n".join(lines).rstrip("\n") + "\n")
 print(f"run.sh: wrote {doc}")
 EOF
