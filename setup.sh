@@ -2,7 +2,8 @@
 # setup.sh: the one setup script of the Distributed Task Observatory (Debian 12).
 #
 #   ./setup.sh        install what is missing, build, start the local stack, show how to use it
-#   ./setup.sh test   install what is missing, build, run the unit, data and integration tests
+#   ./setup.sh test   install what is missing, build, run every test suite (also under ASan +
+#                     UBSan) and the fuzzers
 #
 # Both are idempotent: a second run installs nothing, rebuilds only what changed and leaves a
 # running, healthy stack alone.
@@ -20,8 +21,13 @@ PACKAGES=(
   postgresql redis-server rabbitmq-server
   curl
 )
+# Integration tests that also run instrumented (tests/sanitize.sh): between them they drive
+# all four services, the control library and the fixture.
+SANITIZE_TESTS="pipeline malformed gateway-handlers-broker read-model-integration metrics-engine-integration"
+# Seconds each libFuzzer target runs in `./setup.sh test` (tests/fuzz/run.sh runs longer on demand).
+FUZZ_SECONDS=${ODD_FUZZ_SECONDS:-20}
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang prometheus prometheus-alertmanager nodejs tmux)  # prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
+TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -38,8 +44,10 @@ Usage: ./setup.sh [test]
                     stack (PostgreSQL, Redis, RabbitMQ and the four services) with
                     `oddctl local up`, then print how to submit and watch a job.
   ./setup.sh test   Install missing packages, build, and run the unit, data and integration
-                    test suites (the integration tests start their own stacks). Ends with
-                    the line "N passed, N failed, N skipped"; exits 1 if anything failed.
+                    test suites (the integration tests start their own stacks), then the unit
+                    suite and the pipeline tests under ASan + UBSan (./build-sanitize) and the
+                    fuzzers (./build-fuzz, ODD_FUZZ_SECONDS each, default 20). Ends with the
+                    line "N passed, N failed, N skipped"; exits 1 if anything failed.
 
 Environment: ODD_PORT_BASE, ODD_STATE_DIR (see README.md), ODD_SETUP_BUILD_DIR (default build),
 ODD_SETUP_NO_UI=1 (do not open the terminal dashboard at the end).
@@ -83,17 +91,21 @@ build() {
 # (ok / not ok / # SKIP), and one per program that has no TAP output or died without saying
 # which case failed.
 count_results() {
-  python3 - "$BUILD_DIR/meson-logs/testlog-servers.json" <<'EOF'
-import json, re, sys
+  python3 - "$@" <<'EOF'
+import json, os, re, sys
 
 passed = failed = skipped = 0
-try:
-    lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-except OSError:
-    # meson test did not even start (bad setup name, broken build dir): that is a failure.
-    print("setup.sh: no test log at " + sys.argv[1], file=sys.stderr)
-    print("0 passed, 1 failed, 0 skipped")
-    sys.exit(1)
+# Results that no test log shows (a sanitizer report from a service, the fuzz targets).
+failed += int(os.environ.get("ODD_EXTRA_FAILURES", "0"))
+passed += int(os.environ.get("ODD_EXTRA_PASSES", "0"))  # fuzz targets that ran clean
+lines = []
+for path in sys.argv[1:]:
+    try:
+        lines += open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        # meson test did not even start (bad setup name, broken build dir): a failure.
+        print("setup.sh: no test log at " + path, file=sys.stderr)
+        failed += 1
 for line in lines:
     if not line.strip():
         continue
@@ -135,8 +147,31 @@ run_tests() {
   # servers (tests/integration/fixture/odd-with-servers.c) instead of skipping.
   meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 --setup servers \
     --suite unit --suite data --suite integration || rc=$?
+
+  # The same code instrumented (ASan + UBSan), services included: the unit suite and the
+  # integration tests that drive every service. A sanitizer report fails the run even when
+  # the test itself passed.
+  local san_build=$BUILD_DIR-sanitize san_rc=0 extra=0
+  say "Running the unit suite and the pipeline tests under ASan and UBSan ($san_build)"
+  ODD_SANITIZE_SUITES=unit ODD_SANITIZE_TESTS="$SANITIZE_TESTS" \
+    tests/sanitize.sh "$san_build" || san_rc=$?
+  if ((san_rc != 0)) && [[ -n $(find "$san_build/sanitizer-logs" -type f 2>/dev/null) ]]; then
+    extra=1
+  fi
+
+  # The libFuzzer targets (clang, ASan + UBSan), a bounded time each: one result per target.
+  local fuzz_log=$BUILD_DIR/meson-logs/fuzz.txt fuzz_ok fuzz_failed
+  say "Fuzzing the contract validator, the JSON parser, the job intake and the cursor (${FUZZ_SECONDS} s each)"
+  ODD_FUZZ_BUILD_DIR=$BUILD_DIR-fuzz tests/fuzz/run.sh "$FUZZ_SECONDS" 2>&1 | tee "$fuzz_log" || true
+  fuzz_ok=$(grep -c '^fuzz-[a-z-]*: ok:' "$fuzz_log" || true)
+  fuzz_failed=$(grep -c '^fuzz-[a-z-]*: FAILED' "$fuzz_log" || true)
+  # No target line at all: the fuzz build itself failed.
+  ((fuzz_ok + fuzz_failed > 0)) || fuzz_failed=1
+
   echo
-  count_results || rc=1
+  ODD_EXTRA_PASSES=$fuzz_ok ODD_EXTRA_FAILURES=$((extra + fuzz_failed)) \
+    count_results "$BUILD_DIR/meson-logs/testlog-servers.json" \
+    "$san_build/meson-logs/sanitize-suites.json" "$san_build/meson-logs/sanitize-tests.json" || rc=1
   return "$rc"
 }
 

@@ -7,6 +7,10 @@
 #
 #   tests/sanitize.sh [BUILD_DIR]          (default /tmp/odd-build-sanitize)
 #   ODD_SANITIZE_SUITES="unit integration" tests/sanitize.sh
+#   ODD_SANITIZE_SUITES=unit ODD_SANITIZE_TESTS="pipeline malformed" tests/sanitize.sh
+#     (the unit suite, then those tests by name: what ./setup.sh test runs)
+#
+# Test logs: BUILD_DIR/meson-logs/sanitize-suites.json and sanitize-tests.json.
 #
 # Exit status: 0 when the suites pass and no sanitizer reported anything.
 #
@@ -41,17 +45,28 @@ export G_SLICE=always-malloc
 # Instrumented services run several times slower: the integration tests stretch their waits.
 export ODD_IT_TIME_SCALE=${ODD_IT_TIME_SCALE:-6}
 
+setup=
+# The fixture's "servers" setup gives tests that want ODD_TEST_*_URL private servers.
+if grep -q "add_test_setup('servers'" "$src/tests/integration/fixture/meson.build" 2>/dev/null; then
+  setup="--setup servers"
+fi
+
+status=0
+rm -f "$build"/meson-logs/sanitize-*.json
 set --
 for s in $suites; do
   set -- "$@" --suite "$s"
 done
-# The fixture's "servers" setup gives tests that want ODD_TEST_*_URL private servers.
-if grep -q "add_test_setup('servers'" "$src/tests/integration/fixture/meson.build" 2>/dev/null; then
-  set -- "$@" --setup servers
+if [ $# -gt 0 ]; then
+  # shellcheck disable=SC2086
+  meson test -C "$build" --print-errorlogs --num-processes 1 --timeout-multiplier 3 $setup \
+    --logbase sanitize-suites "$@" || status=$?
 fi
-
-status=0
-meson test -C "$build" --print-errorlogs --num-processes 1 --timeout-multiplier 3 "$@" || status=$?
+if [ -n "${ODD_SANITIZE_TESTS:-}" ]; then
+  # shellcheck disable=SC2086
+  meson test -C "$build" --print-errorlogs --num-processes 1 --timeout-multiplier 3 $setup \
+    --logbase sanitize-tests $ODD_SANITIZE_TESTS || status=$?
+fi
 
 reports=$(find "$logs" -type f | wc -l)
 if [ "$reports" -gt 0 ]; then
