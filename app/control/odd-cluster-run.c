@@ -9,35 +9,6 @@
 /* ------------------------------------------------------------------------------------ */
 /* Progress: straight to the callback, or queued to the caller's context */
 
-typedef struct
-{
-  OddProgressFunc    func;
-  gpointer           data;
-  char              *step;
-  OddProgressStatus  status;
-  char              *message;
-  double             fraction;
-} ProgressEvent;
-
-static void
-progress_event_free (gpointer user_data)
-{
-  ProgressEvent *event = user_data;
-
-  g_free (event->step);
-  g_free (event->message);
-  g_free (event);
-}
-
-static gboolean
-progress_event_dispatch (gpointer user_data)
-{
-  ProgressEvent *event = user_data;
-
-  event->func (event->step, event->status, event->message, event->fraction, event->data);
-  return G_SOURCE_REMOVE;
-}
-
 void
 odd_cluster_op_report (OddClusterOp      *op,
                        OddProgressStatus  status,
@@ -45,41 +16,13 @@ odd_cluster_op_report (OddClusterOp      *op,
                        ...)
 {
   g_autofree char *message = NULL;
-  ProgressEvent *event;
   va_list args;
-
-  if (op->func == NULL)
-    return;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (op->context == NULL)
-    {
-      op->func (op->step, status, message, op->fraction, op->data);
-      return;
-    }
-
-  event = g_new0 (ProgressEvent, 1);
-  event->func = op->func;
-  event->data = op->data;
-  event->step = g_strdup (op->step);
-  event->status = status;
-  event->message = g_steal_pointer (&message);
-  event->fraction = op->fraction;
-  /* Always through a source: g_main_context_invoke() would call it right here, on the
-   * worker thread, whenever the caller's context is the global default and nobody holds it.
-   * Same priority as the GTask completion and attached before it: the caller sees every
-   * progress event before the result. */
-  {
-    g_autoptr(GSource) source = g_idle_source_new ();
-
-    g_source_set_priority (source, G_PRIORITY_DEFAULT);
-    g_source_set_callback (source, progress_event_dispatch, event, progress_event_free);
-    g_source_set_static_name (source, "[odd-cluster] progress");
-    g_source_attach (source, op->context);
-  }
+  odd_progress_emit (op->func, op->data, op->context, op->step, status, message, op->fraction);
 }
 
 /* ------------------------------------------------------------------------------------ */

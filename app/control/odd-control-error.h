@@ -35,4 +35,14 @@ typedef void (*OddProgressFunc) (const char        *step,
                                  double             fraction,
                                  gpointer           user_data);
 
+/* Delivers one progress event to @func: at once when @context is NULL (blocking calls),
+ * else from an idle source on @context, so a worker thread can report to the caller. */
+void        odd_progress_emit             (OddProgressFunc    func,
+                                           gpointer           user_data,
+                                           GMainContext      *context,
+                                           const char        *step,
+                                           OddProgressStatus  status,
+                                           const char        *message,
+                                           double             fraction);
+
 G_END_DECLS

@@ -216,35 +216,6 @@ typedef struct
   GMainContext    *context;  /* NULL: call directly */
 } Reporter;
 
-typedef struct
-{
-  OddProgressFunc    func;
-  gpointer           data;
-  char              *step;
-  OddProgressStatus  status;
-  char              *message;
-  double             fraction;
-} ProgressEvent;
-
-static void
-progress_event_free (gpointer user_data)
-{
-  ProgressEvent *event = user_data;
-
-  g_free (event->step);
-  g_free (event->message);
-  g_free (event);
-}
-
-static gboolean
-progress_event_dispatch (gpointer user_data)
-{
-  ProgressEvent *event = user_data;
-
-  event->func (event->step, event->status, event->message, event->fraction, event->data);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 report (Reporter          *reporter,
         const char        *step,
@@ -268,34 +239,9 @@ report (Reporter          *reporter,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (reporter == NULL || reporter->func == NULL)
-    return;
-
-  if (reporter->context == NULL)
-    {
-      reporter->func (step, status, message, fraction, reporter->data);
-    }
-  else
-    {
-      ProgressEvent *event = g_new0 (ProgressEvent, 1);
-      g_autoptr(GSource) source = NULL;
-
-      event->func = reporter->func;
-      event->data = reporter->data;
-      event->step = g_strdup (step);
-      event->status = status;
-      event->message = g_steal_pointer (&message);
-      event->fraction = fraction;
-      /* Always through a source, never g_main_context_invoke(): that may run the callback
-       * right here, on the worker thread, when nobody holds the context at this moment.
-       * Same priority as the GTask completion, queued before it: every progress event
-       * reaches the caller before the result does. */
-      source = g_idle_source_new ();
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, progress_event_dispatch, event, progress_event_free);
-      g_source_set_static_name (source, "[odd] local stack progress");
-      g_source_attach (source, reporter->context);
-    }
+  if (reporter != NULL)
+    odd_progress_emit (reporter->func, reporter->data, reporter->context,
+                       step, status, message, fraction);
 }
 
 static gboolean
