@@ -10,7 +10,8 @@
 #   ODD_SANITIZE_SUITES=unit ODD_SANITIZE_TESTS="pipeline malformed" tests/sanitize.sh
 #     (the unit suite, then those tests by name: what ./setup.sh test runs)
 #
-# Test logs: BUILD_DIR/meson-logs/sanitize-suites.json and sanitize-tests.json.
+# Test logs: BUILD_DIR/meson-logs/sanitize-suites*.json and sanitize-tests*.json (meson adds
+# the test setup's name).
 #
 # Exit status: 0 when the suites pass and no sanitizer reported anything.
 #

@@ -15,6 +15,8 @@ set -eu
 seconds=${1:-30}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${ODD_FUZZ_BUILD_DIR:-/tmp/odd-build-fuzz}
+# Absolute: the targets run from scratch directories below it.
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
 targets=${ODD_FUZZ_TARGETS:-fuzz-json fuzz-schema fuzz-job fuzz-cursor}
 
 if ! command -v clang >/dev/null 2>&1; then
