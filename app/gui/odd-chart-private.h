@@ -10,8 +10,9 @@ G_BEGIN_DECLS
 
 typedef struct {
   guint  n_layer_builds;  /* series texture + time axis rebuilt */
+  guint  n_layer_appends; /* new points added to the series texture */
   guint  n_axis_builds;   /* value axis (grid and labels) rebuilt */
-  gsize  n_points_drawn;  /* points the last layer build read, over all series */
+  gsize  n_points_drawn;  /* points read since the last layer build began, over all series */
   guint  n_snapshots;
 } OddChartStats;
 

@@ -5,12 +5,13 @@
  * How a frame is drawn, and what is kept between frames:
  * - the value axis (horizontal grid lines, their labels) is a render node rebuilt only when the
  *   range, the size or the style changes;
- * - the series are rasterised once into a texture that covers the visible window plus an
+ * - the series are rasterised once into an image that covers the visible window plus an
  *   eighth of it ahead ("the layer"), together with the time grid and its labels; while the
- *   window slides, a frame only translates the layer by whole device pixels. New data, a new
- *   range or a window that slid past the layer rebuild it;
+ *   window slides, a frame only translates the layer by whole device pixels. Points newer than
+ *   the drawn ones are added to the image; other changes to the data, a new range or a window
+ *   that slid past the layer draw it again;
  * - only the points in the layer's time span are read, and several points that fall into one
- *   device pixel column become its first, lowest, highest and last point;
+ *   device pixel column become its lowest and highest one;
  * - while live, a tick callback runs only when mapped, and sleeps in a timeout when the next
  *   pixel of movement is far away (long windows).
  */
@@ -49,6 +50,11 @@ typedef struct {
   GtkWidget     *legend_button;
   GtkWidget     *legend_swatch;
   GtkWidget     *legend_label;
+  /* What the widget's layer holds of this series, so that new points can be added to it. */
+  gint64         drawn_until;
+  double         drawn_x;
+  double         drawn_y;
+  gboolean       drawn_any;
 } OddChartSeries;
 
 /* Everything one drawing of the chart at one size needs; the widget keeps one, an export
@@ -66,8 +72,11 @@ typedef struct {
   GskRenderNode   *value_axis;
   gboolean         layer_valid;
   gint64           layer_end;    /* the window's end when the layer was built */
-  GdkTexture      *series_texture;
-  graphene_rect_t  texture_bounds;
+  gint64           layer_start;
+  gint64           layer_stop;
+  cairo_surface_t *series_surface;  /* the series' pixels, kept to add new points to */
+  GskRenderNode   *series_node;     /* paints series_surface */
+  graphene_rect_t  series_bounds;
   GskRenderNode   *time_grid;
   GskRenderNode   *time_labels;
   GArray          *time_ticks;   /* gint64 */
@@ -94,6 +103,7 @@ struct _OddChart
   double         hover_x;
 
   ChartFrame     frame;
+  gboolean       appended;       /* points added after the newest ones since the layer was drawn */
   gboolean       dark;
   GdkRGBA        fg;
   double         label_height;
@@ -553,7 +563,8 @@ frame_clear (ChartFrame *frame)
   g_clear_pointer (&frame->value_axis, gsk_render_node_unref);
   g_clear_pointer (&frame->time_grid, gsk_render_node_unref);
   g_clear_pointer (&frame->time_labels, gsk_render_node_unref);
-  g_clear_object (&frame->series_texture);
+  g_clear_pointer (&frame->series_node, gsk_render_node_unref);
+  g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
   g_clear_pointer (&frame->time_ticks, g_array_unref);
   frame->layer_valid = FALSE;
 }
@@ -678,46 +689,57 @@ path_from (cairo_t      *cr,
     cairo_line_to (cr, v[i].x, v[i].y);
 }
 
+/* The area under a line: without antialiasing, which is several times faster and invisible
+ * here (the line covers the top edge, the bottom one is straight), and lets the areas of
+ * points added later tile without seams. */
 static void
-draw_run_fill (cairo_t          *cr,
-               const ChartFrame *frame,
-               const Vertex     *v,
-               guint             n,
-               const GdkRGBA    *color,
-               double            base_y)
+draw_run_fill (cairo_t       *cr,
+               const Vertex  *v,
+               guint          n,
+               const GdkRGBA *color,
+               double         alpha,
+               double         base_y)
 {
-  cairo_pattern_t *gradient;
-
   if (n < 2)
     return;
+  cairo_save (cr);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
   path_from (cr, v, n);
   cairo_line_to (cr, v[n - 1].x, base_y);
   cairo_line_to (cr, v[0].x, base_y);
   cairo_close_path (cr);
-  gradient = cairo_pattern_create_linear (0, LAYER_PAD, 0, LAYER_PAD + frame->plot.size.height);
-  cairo_pattern_add_color_stop_rgba (gradient, 0, color->red, color->green, color->blue, 0.20);
-  cairo_pattern_add_color_stop_rgba (gradient, 1, color->red, color->green, color->blue, 0.03);
-  cairo_set_source (cr, gradient);
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue, alpha);
   cairo_fill (cr);
-  cairo_pattern_destroy (gradient);
+  cairo_restore (cr);
 }
 
+/* dense: more than one vertex per two pixels, where the joins cannot be seen and cairo's fast
+ * antialiasing looks the same at a quarter of the cost. */
 static void
 draw_run_line (cairo_t       *cr,
                const Vertex  *v,
                guint          n,
-               const GdkRGBA *color)
+               const GdkRGBA *color,
+               gboolean       dense)
 {
+  cairo_save (cr);
   gdk_cairo_set_source_rgba (cr, color);
   if (n == 1)
     {
       /* A lone sample has no segment: show it as a dot. */
       cairo_arc (cr, v[0].x, v[0].y, LINE_WIDTH * 1.25, 0, 2 * G_PI);
       cairo_fill (cr);
+      cairo_restore (cr);
       return;
     }
+  cairo_set_line_width (cr, LINE_WIDTH);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+  cairo_set_line_join (cr, dense ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_ROUND);
+  if (dense)
+    cairo_set_antialias (cr, CAIRO_ANTIALIAS_FAST);
   path_from (cr, v, n);
   cairo_stroke (cr);
+  cairo_restore (cr);
 }
 
 typedef struct {
@@ -725,9 +747,11 @@ typedef struct {
   guint min;
   guint max;
   guint last;
+  guint count;
 } Column;
 
-/* A device pixel column's points as at most four vertices, in time order. */
+/* A device pixel column's points as at most two vertices in time order: its lowest and
+ * highest, which is all a column of pixels can show. */
 static void
 emit_column (const ChartFrame *frame,
              GArray           *points,
@@ -735,10 +759,20 @@ emit_column (const ChartFrame *frame,
              gint64            layer_start,
              GArray           *vertices)
 {
-  guint idx[4] = { column->first, MIN (column->min, column->max), MAX (column->min, column->max), column->last };
+  guint idx[2];
   double px_per_us = frame->plot.size.width / frame->window;
 
-  for (guint e = 0; e < 4; e++)
+  if (column->count <= 2)
+    {
+      idx[0] = column->first;
+      idx[1] = column->last;
+    }
+  else
+    {
+      idx[0] = MIN (column->min, column->max);
+      idx[1] = MAX (column->min, column->max);
+    }
+  for (guint e = 0; e < 2; e++)
     if (e == 0 || idx[e] != idx[e - 1])
       {
         const OddChartPoint *pt = &g_array_index (points, OddChartPoint, idx[e]);
@@ -750,7 +784,8 @@ emit_column (const ChartFrame *frame,
 }
 
 /* The points of one series between start and stop as vertices in layer coordinates, split
- * into runs where the data has a gap (run_ends: the index after each run's last vertex). */
+ * into runs where the data has a gap (run_ends: the index after each run's last vertex). The
+ * last point read is remembered in the series when track is set. */
 static void
 series_vertices (OddChart         *self,
                  ChartFrame       *frame,
@@ -758,7 +793,8 @@ series_vertices (OddChart         *self,
                  gint64            layer_start,
                  gint64            layer_stop,
                  GArray           *vertices,
-                 GArray           *run_ends)
+                 GArray           *run_ends,
+                 gboolean          track)
 {
   GArray *p = series->points;
   guint first = lower_bound (p, layer_start);
@@ -792,12 +828,13 @@ series_vertices (OddChart         *self,
           if (have_column)
             emit_column (frame, p, &column, layer_start, vertices);
           column_index = col;
-          column = (Column) { k, k, k, k };
+          column = (Column) { k, k, k, k, 1 };
           have_column = TRUE;
         }
       else
         {
           column.last = k;
+          column.count++;
           if (pt->value < g_array_index (p, OddChartPoint, column.min).value)
             column.min = k;
           if (pt->value > g_array_index (p, OddChartPoint, column.max).value)
@@ -810,50 +847,98 @@ series_vertices (OddChart         *self,
       emit_column (frame, p, &column, layer_start, vertices);
       g_array_append_val (run_ends, vertices->len);
     }
+  if (track)
+    {
+      series->drawn_any = have_column;
+      if (have_column)
+        {
+          const OddChartPoint *pt = &g_array_index (p, OddChartPoint, last - 1);
+
+          series->drawn_until = pt->time;
+          series->drawn_x = (double) (pt->time - layer_start) * frame->plot.size.width / frame->window;
+          series->drawn_y = y_for_value (frame, pt->value) - frame->plot.origin.y + LAYER_PAD;
+        }
+    }
+}
+
+static double
+fill_alpha (OddChart *self)
+{
+  return self->dark ? 0.11 : 0.08;
+}
+
+static double
+layer_base_y (const ChartFrame *frame)
+{
+  return y_for_value (frame, CLAMP (0, frame->y_min, frame->y_max)) - frame->plot.origin.y + LAYER_PAD;
+}
+
+/* The node that shows the layer's pixels as they are now. A cairo node that paints the image
+ * surface rather than a texture: GTK 4.8's cairo renderer converts a texture's pixels one by
+ * one on every frame, while cairo blits an image surface (and keeps a copy-on-write snapshot
+ * of it, so later additions to the surface do not reach this node). */
+static void
+update_series_node (ChartFrame *frame)
+{
+  cairo_t *cr;
+
+  g_clear_pointer (&frame->series_node, gsk_render_node_unref);
+  frame->series_node = gsk_cairo_node_new (&frame->series_bounds);
+  cr = gsk_cairo_node_get_draw_context (frame->series_node);
+  cairo_translate (cr, frame->series_bounds.origin.x, frame->series_bounds.origin.y);
+  cairo_scale (cr, 1.0 / frame->scale, 1.0 / frame->scale);
+  cairo_set_source_surface (cr, frame->series_surface, 0, 0);
+  cairo_paint (cr);
+  cairo_destroy (cr);
 }
 
 static void
-build_series_texture (OddChart   *self,
+build_series_layer (OddChart   *self,
                       ChartFrame *frame,
                       gint64      layer_start,
-                      gint64      layer_stop)
+                      gint64      layer_stop,
+                      gboolean    track)
 {
   g_autoptr(GArray) vertices = g_array_new (FALSE, FALSE, sizeof (Vertex));
   g_autoptr(GArray) run_ends = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GArray) series_ends = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GArray) series_dense = g_array_new (FALSE, FALSE, sizeof (gboolean));
   double width = ceil (frame->plot.size.width * (1 + AHEAD_FRACTION));
   double height = frame->plot.size.height + 2 * LAYER_PAD;
   int w = (int) ceil (width * frame->scale);
   int h = (int) ceil (height * frame->scale);
-  double base_y;
-  cairo_surface_t *surface;
+  double base_y = layer_base_y (frame);
   cairo_t *cr;
 
-  g_clear_object (&frame->series_texture);
+  g_clear_pointer (&frame->series_node, gsk_render_node_unref);
+  g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
+  frame->layer_start = layer_start;
+  frame->layer_stop = layer_stop;
+  frame->series_bounds = GRAPHENE_RECT_INIT (frame->plot.origin.x, frame->plot.origin.y - LAYER_PAD,
+                                              (double) w / frame->scale, (double) h / frame->scale);
   if (w <= 0 || h <= 0)
     return;
 
   for (guint i = 0; i < self->series->len; i++)
     {
       OddChartSeries *series = g_ptr_array_index (self->series, i);
+      guint before = vertices->len;
+      gboolean dense;
 
       if (series->visible)
-        series_vertices (self, frame, series, layer_start, layer_stop, vertices, run_ends);
+        series_vertices (self, frame, series, layer_start, layer_stop, vertices, run_ends, track);
+      else if (track)
+        series->drawn_any = FALSE;
+      dense = vertices->len - before > width / 2;
       g_array_append_val (series_ends, run_ends->len);
+      g_array_append_val (series_dense, dense);
     }
-  if (vertices->len == 0)
-    return;
 
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
-  cr = cairo_create (surface);
+  frame->series_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  cr = cairo_create (frame->series_surface);
   cairo_scale (cr, frame->scale, frame->scale);
-  cairo_set_line_width (cr, LINE_WIDTH);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  base_y = y_for_value (frame, CLAMP (0, frame->y_min, frame->y_max)) - frame->plot.origin.y + LAYER_PAD;
 
-  /* All fills first, then all lines, so that no area hides another series' line. */
+  /* All areas first, then all lines, so that no area covers another series' line. */
   for (guint pass = 0; pass < 2; pass++)
     {
       guint run = 0, start = 0;
@@ -871,24 +956,71 @@ build_series_texture (OddChart   *self,
               const Vertex *v = &g_array_index (vertices, Vertex, start);
 
               if (pass == 0)
-                draw_run_fill (cr, frame, v, end - start, &color, base_y);
+                draw_run_fill (cr, v, end - start, &color, fill_alpha (self), base_y);
               else
-                draw_run_line (cr, v, end - start, &color);
+                draw_run_line (cr, v, end - start, &color, g_array_index (series_dense, gboolean, i));
               start = end;
             }
         }
     }
   cairo_destroy (cr);
-  cairo_surface_flush (surface);
+  update_series_node (frame);
+}
 
-  /* The texture borrows the surface's pixels (cairo's ARGB32 is GDK_MEMORY_DEFAULT). */
-  bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
-                                      (gsize) cairo_image_surface_get_stride (surface) * h,
-                                      (GDestroyNotify) cairo_surface_destroy, surface);
-  frame->series_texture = gdk_memory_texture_new (w, h, GDK_MEMORY_DEFAULT, bytes,
-                                                  cairo_image_surface_get_stride (surface));
-  frame->texture_bounds = GRAPHENE_RECT_INIT (frame->plot.origin.x, frame->plot.origin.y - LAYER_PAD,
-                                              (double) w / frame->scale, (double) h / frame->scale);
+/* Adds the points that came after the newest drawn ones to the layer; the rest stays. */
+static void
+append_to_layer (OddChart   *self,
+                 ChartFrame *frame)
+{
+  double px_per_us = frame->plot.size.width / frame->window;
+  double base_y = layer_base_y (frame);
+  gboolean changed = FALSE;
+  cairo_t *cr;
+
+  if (frame->series_surface == NULL)
+    return;
+  cr = cairo_create (frame->series_surface);
+  cairo_scale (cr, frame->scale, frame->scale);
+  for (guint i = 0; i < self->series->len; i++)
+    {
+      OddChartSeries *series = g_ptr_array_index (self->series, i);
+      GArray *p = series->points;
+      gint64 gap = series->interval > 0 ? series->interval * GAP_INTERVALS : G_MAXINT64;
+      GdkRGBA color;
+      guint k;
+
+      if (!series->visible)
+        continue;
+      series_rgba (self, series, &color);
+      k = series->drawn_any ? lower_bound (p, series->drawn_until + 1) : lower_bound (p, frame->layer_start);
+      for (; k < p->len; k++)
+        {
+          const OddChartPoint *pt = &g_array_index (p, OddChartPoint, k);
+          Vertex v[2];
+
+          if (pt->time > frame->layer_stop)
+            break;
+          v[1] = (Vertex) { (double) (pt->time - frame->layer_start) * px_per_us,
+                            y_for_value (frame, pt->value) - frame->plot.origin.y + LAYER_PAD };
+          v[0] = (Vertex) { series->drawn_x, series->drawn_y };
+          if (series->drawn_any && pt->time - series->drawn_until <= gap)
+            {
+              draw_run_fill (cr, v, 2, &color, fill_alpha (self), base_y);
+              draw_run_line (cr, v, 2, &color, FALSE);
+            }
+          else
+            draw_run_line (cr, &v[1], 1, &color, FALSE);
+          series->drawn_any = TRUE;
+          series->drawn_until = pt->time;
+          series->drawn_x = v[1].x;
+          series->drawn_y = v[1].y;
+          self->stats.n_points_drawn++;
+          changed = TRUE;
+        }
+    }
+  cairo_destroy (cr);
+  if (changed)
+    update_series_node (frame);
 }
 
 static void
@@ -1004,11 +1136,19 @@ frame_prepare (OddChart   *self,
       gint64 layer_stop = end + (gint64) (self->window * AHEAD_FRACTION);
 
       self->stats.n_points_drawn = 0;
-      build_series_texture (self, frame, layer_start, layer_stop);
+      build_series_layer (self, frame, layer_start, layer_stop, frame == &self->frame);
       build_time_axis (self, frame, layer_start, layer_stop);
       frame->layer_end = end;
       frame->layer_valid = TRUE;
       self->stats.n_layer_builds++;
+      if (frame == &self->frame)
+        self->appended = FALSE;
+    }
+  else if (frame == &self->frame && self->appended)
+    {
+      append_to_layer (self, frame);
+      self->appended = FALSE;
+      self->stats.n_layer_appends++;
     }
 }
 
@@ -1280,8 +1420,8 @@ frame_snapshot (OddChart    *self,
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-shift, 0));
   if (frame->time_grid != NULL)
     gtk_snapshot_append_node (snapshot, frame->time_grid);
-  if (frame->series_texture != NULL)
-    gtk_snapshot_append_texture (snapshot, frame->series_texture, &frame->texture_bounds);
+  if (frame->series_node != NULL)
+    gtk_snapshot_append_node (snapshot, frame->series_node);
   gtk_snapshot_pop (snapshot);
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, frame->plot.origin.y + frame->plot.size.height,
@@ -1873,15 +2013,19 @@ odd_chart_remove_series (OddChart   *self,
   return TRUE;
 }
 
+/* appended: the only change is points after the series' newest one, which the next frame
+ * can add to the layer instead of drawing it all again. */
 static void
 data_changed (OddChart       *self,
-              OddChartSeries *series)
+              OddChartSeries *series,
+              gboolean        appended)
 {
   series_update_interval (series);
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
-    odd_chart_invalidate (self, FALSE);
+  if (appended && self->frame.layer_valid)
+    self->appended = TRUE;
   else
     self->frame.layer_valid = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
   odd_chart_update_ticking (self);
 }
 
@@ -1940,7 +2084,7 @@ odd_chart_set_points (OddChart            *self,
     }
   g_array_set_size (p, out);
   series_trim (series);
-  data_changed (self, series);
+  data_changed (self, series, FALSE);
 }
 
 /**
@@ -1973,7 +2117,14 @@ odd_chart_append_point (OddChart   *self,
 
   p = series->points;
   if (p->len == 0 || time > g_array_index (p, OddChartPoint, p->len - 1).time)
-    g_array_append_val (p, point);
+    {
+      g_array_append_val (p, point);
+      if (p->len <= ODD_CHART_MAX_POINTS)
+        {
+          data_changed (self, series, TRUE);
+          return;
+        }
+    }
   else
     {
       guint k = lower_bound (p, time);
@@ -1984,7 +2135,7 @@ odd_chart_append_point (OddChart   *self,
         g_array_insert_val (p, k, point);
     }
   series_trim (series);
-  data_changed (self, series);
+  data_changed (self, series, FALSE);
 }
 
 /**

@@ -396,16 +396,39 @@ test_scroll_cache (Fixture       *f,
   g_assert_cmpuint (b.n_axis_builds, ==, a.n_axis_builds);
   g_assert_cmpuint (b.n_snapshots, >=, a.n_snapshots + 2);
 
-  /* Beyond it, or with new data, the layer is drawn again. */
+  /* Beyond it the layer is drawn again. */
   odd_chart_set_end_time (f->chart, T0 + 75 * SEC);
   iterate_until_drawn (f->chart);
   odd_chart_get_stats (f->chart, &a);
   g_assert_cmpuint (a.n_layer_builds, ==, b.n_layer_builds + 1);
-  odd_chart_append_point (f->chart, "a", T0 + 70 * SEC, 5);
+
+  /* Newer points are added to it, and drawn where they belong. */
+  for (int i = 61; i <= 64; i++)
+    odd_chart_append_point (f->chart, "a", T0 + i * SEC, 5);
+  iterate_until_drawn (f->chart);
+  odd_chart_get_stats (f->chart, &b);
+  g_assert_cmpuint (b.n_layer_builds, ==, a.n_layer_builds);
+  g_assert_cmpuint (b.n_layer_appends, ==, a.n_layer_appends + 1);
+  g_assert_cmpuint (b.n_axis_builds, ==, a.n_axis_builds);
+  {
+    g_autoptr(GdkTexture) texture = render_window (f);
+    double x, y;
+    guint8 rgb[3];
+
+    odd_chart_pixel_for_point (f->chart, T0 + 62 * SEC + SEC / 2, 5, &x, &y);
+    pixel_at (f, texture, x, y, rgb);
+    g_assert_true (near_color (rgb, "#1c71d8", 40));
+  }
+
+  /* An older point, or a new value for a known time, changes the drawn line: drawn again. */
+  odd_chart_append_point (f->chart, "a", T0 + 30 * SEC, 4);
+  iterate_until_drawn (f->chart);
+  odd_chart_get_stats (f->chart, &a);
+  g_assert_cmpuint (a.n_layer_builds, ==, b.n_layer_builds + 1);
+  odd_chart_append_point (f->chart, "a", T0 + 64 * SEC, 4.5);
   iterate_until_drawn (f->chart);
   odd_chart_get_stats (f->chart, &b);
   g_assert_cmpuint (b.n_layer_builds, ==, a.n_layer_builds + 1);
-  g_assert_cmpuint (b.n_axis_builds, ==, a.n_axis_builds);
 }
 
 static void
