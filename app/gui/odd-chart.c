@@ -1672,6 +1672,85 @@ on_leave (GtkEventControllerMotion *controller,
   odd_chart_hover_at (self, -1);
 }
 
+/* The shown sample time just before (direction < 0) or after the given one, or the newest. */
+static gboolean
+adjacent_sample (OddChart *self,
+                 gint64    start,
+                 gint64    end,
+                 gint64    from,
+                 int       direction,
+                 gint64   *out)
+{
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < self->series->len; i++)
+    {
+      OddChartSeries *series = g_ptr_array_index (self->series, i);
+      GArray *p = series->points;
+      guint k;
+      gint64 t;
+
+      if (!series->visible || p->len == 0)
+        continue;
+      if (direction == 0)
+        k = lower_bound (p, end + 1) - 1;
+      else if (direction < 0)
+        k = lower_bound (p, from) - 1;
+      else
+        k = lower_bound (p, from + 1);
+      if (k >= p->len)  /* also wraps from -1 */
+        continue;
+      t = g_array_index (p, OddChartPoint, k).time;
+      if (t < start || t > end)
+        continue;
+      /* The nearest one that way; with no way given, the newest. */
+      if (!found || (direction > 0 ? t < *out : t > *out))
+        *out = t;
+      found = TRUE;
+    }
+  return found;
+}
+
+/* Left and Right walk the crosshair over the samples, Escape hides it. */
+static gboolean
+on_key_pressed (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                OddChart              *self)
+{
+  ChartFrame *frame = &self->frame;
+  gint64 end = current_end (self), start = end - self->window, now = 0, next;
+  int direction;
+
+  switch (keyval)
+    {
+    case GDK_KEY_Left:
+    case GDK_KEY_KP_Left:
+      direction = -1;
+      break;
+    case GDK_KEY_Right:
+    case GDK_KEY_KP_Right:
+      direction = 1;
+      break;
+    case GDK_KEY_Escape:
+      if (!self->hovering)
+        return FALSE;
+      odd_chart_hover_at (self, -1);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+  if (frame->plot.size.width <= 1)
+    return FALSE;
+  if (!hover_state (self, frame, end, &now))
+    direction = 0;
+  if (!adjacent_sample (self, start, end, now, direction, &next))
+    return direction != 0;
+  odd_chart_hover_at (self, x_for_time (frame, start, next));
+  return TRUE;
+}
+
 static void
 odd_chart_dispose (GObject *object)
 {
@@ -1789,7 +1868,7 @@ odd_chart_class_init (OddChartClass *klass)
 static void
 odd_chart_init (OddChart *self)
 {
-  GtkEventController *motion;
+  GtkEventController *motion, *key;
 
   self->series = g_ptr_array_new_with_free_func ((GDestroyNotify) series_free);
   self->window = 300 * G_USEC_PER_SEC;
@@ -1805,6 +1884,11 @@ odd_chart_init (OddChart *self)
   g_signal_connect (motion, "enter", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
+
+  key = gtk_event_controller_key_new ();
+  g_signal_connect (key, "key-pressed", G_CALLBACK (on_key_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), key);
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (on_dark_changed), self, G_CONNECT_SWAPPED);

@@ -258,7 +258,7 @@ main (int   argc,
       guint feed;
       double cpu;
       gint64 wall;
-      guint snapshots;
+      guint snapshots, builds, appends;
 
       odd_chart_set_live (chart, TRUE);
       odd_chart_set_window (chart, 300);
@@ -266,6 +266,8 @@ main (int   argc,
       feed = g_timeout_add_seconds (1, append_live, chart);
       odd_chart_get_stats (chart, &stats);
       snapshots = stats.n_snapshots;
+      builds = stats.n_layer_builds;
+      appends = stats.n_layer_appends;
       cpu = cpu_seconds ();
       wall = g_get_monotonic_time ();
       g_timeout_add_seconds (idle_seconds, quit_loop, loop);
@@ -275,7 +277,9 @@ main (int   argc,
       g_source_remove (feed);
       odd_chart_get_stats (chart, &stats);
       g_print ("{\"kind\": \"live-idle\", \"window_s\": 300, \"seconds\": %.1f, \"cpu_percent\": %.2f, "
-               "\"frames_drawn\": %u}\n", wall / 1e6, 100 * cpu / (wall / 1e6), stats.n_snapshots - snapshots);
+               "\"frames_drawn\": %u, \"layer_builds\": %u, \"layer_appends\": %u}\n",
+               wall / 1e6, 100 * cpu / (wall / 1e6), stats.n_snapshots - snapshots,
+               stats.n_layer_builds - builds, stats.n_layer_appends - appends);
     }
 
   gtk_window_destroy (window);

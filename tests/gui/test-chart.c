@@ -521,6 +521,94 @@ test_hover (Fixture       *f,
   g_assert_false (odd_chart_get_hover_time (f->chart, &t));
 }
 
+static gboolean
+press_key (Fixture *f,
+           guint    keyval)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->chart));
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, 0, &handled);
+    }
+  return handled;
+}
+
+/* The crosshair from the keyboard: Left and Right walk the samples, Escape hides it. */
+static void
+test_hover_keys (Fixture       *f,
+                 gconstpointer  data)
+{
+  OddChartPoint pts[] = { { T0 + 10 * SEC, 1 }, { T0 + 20 * SEC, 2 }, { T0 + 40 * SEC, 4 } };
+  OddChartPoint late[] = { { T0 + 30 * SEC, 3 } };
+  gint64 t;
+
+  odd_chart_add_series (f->chart, "a", "A", NULL);
+  odd_chart_add_series (f->chart, "b", "B", NULL);
+  odd_chart_set_points (f->chart, "a", pts, G_N_ELEMENTS (pts));
+  odd_chart_set_points (f->chart, "b", late, G_N_ELEMENTS (late));
+  g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (f->chart)));
+
+  /* The first key shows the newest sample, then each one steps over the samples of both. */
+  g_assert_true (press_key (f, GDK_KEY_Left));
+  g_assert_true (odd_chart_get_hover_time (f->chart, &t));
+  g_assert_cmpint (t, ==, T0 + 40 * SEC);
+  press_key (f, GDK_KEY_Left);
+  g_assert_true (odd_chart_get_hover_time (f->chart, &t));
+  g_assert_cmpint (t, ==, T0 + 30 * SEC);
+  press_key (f, GDK_KEY_Left);
+  press_key (f, GDK_KEY_Left);
+  g_assert_true (odd_chart_get_hover_time (f->chart, &t));
+  g_assert_cmpint (t, ==, T0 + 10 * SEC);
+  /* At the oldest it stays. */
+  press_key (f, GDK_KEY_Left);
+  g_assert_true (odd_chart_get_hover_time (f->chart, &t));
+  g_assert_cmpint (t, ==, T0 + 10 * SEC);
+  press_key (f, GDK_KEY_Right);
+  g_assert_true (odd_chart_get_hover_time (f->chart, &t));
+  g_assert_cmpint (t, ==, T0 + 20 * SEC);
+
+  g_assert_true (press_key (f, GDK_KEY_Escape));
+  g_assert_false (odd_chart_get_hover_time (f->chart, &t));
+  g_assert_false (press_key (f, GDK_KEY_Escape));
+  g_assert_false (press_key (f, GDK_KEY_a));
+}
+
+/* A silence of several sample intervals is not bridged by a line. */
+static void
+test_gap (Fixture       *f,
+          gconstpointer  data)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  OddChartPoint pts[42];
+  double x, y;
+  guint8 rgb[3];
+
+  for (guint i = 0; i < 21; i++)
+    {
+      pts[i] = (OddChartPoint) { T0 + i * SEC, 5 };
+      pts[21 + i] = (OddChartPoint) { T0 + (40 + i) * SEC, 5 };
+    }
+  odd_chart_add_series (f->chart, "a", "A", NULL);
+  odd_chart_set_series_color (f->chart, "a", ODD_CHART_COLOR_BLUE);
+  odd_chart_set_points (f->chart, "a", pts, G_N_ELEMENTS (pts));
+  iterate_until_drawn (f->chart);
+  texture = render_window (f);
+  odd_chart_pixel_for_point (f->chart, T0 + 10 * SEC, 5, &x, &y);
+  pixel_at (f, texture, x, y, rgb);
+  g_assert_true (near_color (rgb, "#1c71d8", 40));
+  odd_chart_pixel_for_point (f->chart, T0 + 30 * SEC, 5, &x, &y);
+  pixel_at (f, texture, x, y, rgb);
+  g_assert_false (near_color (rgb, "#1c71d8", 60));
+  odd_chart_pixel_for_point (f->chart, T0 + 50 * SEC, 5, &x, &y);
+  pixel_at (f, texture, x, y, rgb);
+  g_assert_true (near_color (rgb, "#1c71d8", 40));
+}
+
 static GtkWidget *
 legend_button (Fixture *f,
                guint    index)
@@ -892,6 +980,8 @@ main (int   argc,
   ADD ("scroll-cache", test_scroll_cache);
   ADD ("live-ticks-only-when-shown", test_live_ticks_only_when_shown);
   ADD ("hover", test_hover);
+  ADD ("hover-keys", test_hover_keys);
+  ADD ("gap", test_gap);
   ADD ("legend-toggles", test_legend_toggles);
   ADD ("empty-and-one-point", test_empty_and_one_point);
   ADD ("huge-negative-nan", test_huge_negative_nan);
