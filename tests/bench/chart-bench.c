@@ -260,6 +260,21 @@ main (int   argc,
       gint64 wall;
       guint snapshots, builds, appends;
 
+      /* An hour of history up to now (the phases above left points in the future). */
+      gint64 now = g_get_real_time () / SEC * SEC;
+
+      for (guint s = 0; s < N_SERIES; s++)
+        {
+          g_autofree OddChartPoint *pts = g_new (OddChartPoint, N_POINTS);
+
+          for (guint i = 0; i < N_POINTS; i++)
+            {
+              gint64 t = now - (gint64) (N_POINTS - i) * SEC;
+
+              pts[i] = (OddChartPoint) { t, 100 + 50 * sin (t / (double) SEC / 30 + s) };
+            }
+          odd_chart_set_points (chart, ids[s], pts, N_POINTS);
+        }
       odd_chart_set_live (chart, TRUE);
       odd_chart_set_window (chart, 300);
       append_live (chart);
