@@ -78,7 +78,7 @@ typedef struct {
   GskRenderNode   *series_node;     /* paints series_surface */
   graphene_rect_t  series_bounds;
   GskRenderNode   *time_grid;
-  GskRenderNode   *time_labels;
+  GPtrArray       *time_labels;   /* GskRenderNode, one per tick */
   GArray          *time_ticks;   /* gint64 */
   gint64           time_step;
   gboolean         has_data;
@@ -562,7 +562,7 @@ frame_clear (ChartFrame *frame)
 {
   g_clear_pointer (&frame->value_axis, gsk_render_node_unref);
   g_clear_pointer (&frame->time_grid, gsk_render_node_unref);
-  g_clear_pointer (&frame->time_labels, gsk_render_node_unref);
+  g_clear_pointer (&frame->time_labels, g_ptr_array_unref);
   g_clear_pointer (&frame->series_node, gsk_render_node_unref);
   g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
   g_clear_pointer (&frame->time_ticks, g_array_unref);
@@ -1030,7 +1030,6 @@ build_time_axis (OddChart   *self,
                  gint64      layer_stop)
 {
   g_autoptr(GtkSnapshot) grid = gtk_snapshot_new ();
-  g_autoptr(GtkSnapshot) labels = gtk_snapshot_new ();
   GdkRGBA line = fg_alpha (self, self->dark ? 0.07 : 0.055);
   GdkRGBA text = fg_alpha (self, 0.6);
   guint max_ticks = (guint) MAX (1, floor (frame->plot.size.width / TIME_TICK_PX));
@@ -1044,29 +1043,32 @@ build_time_axis (OddChart   *self,
     frame->time_ticks = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_array_set_size (frame->time_ticks, 0);
   frame->time_step = step;
+  g_clear_pointer (&frame->time_labels, g_ptr_array_unref);
+  frame->time_labels = g_ptr_array_new_with_free_func ((GDestroyNotify) gsk_render_node_unref);
 
   for (; t <= layer_stop + step; t += step)
     {
       double x = round (x_for_time (frame, layer_start, t) * frame->scale) / frame->scale;
       g_autofree char *label = odd_chart_format_time (t, step);
       g_autoptr(PangoLayout) layout = create_label (self, label, TRUE, FALSE);
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+      GskRenderNode *node;
       int w, h;
 
       g_array_append_val (frame->time_ticks, t);
       gtk_snapshot_append_color (grid, &line,
                                  &GRAPHENE_RECT_INIT (x - 0.5, frame->plot.origin.y, 1, frame->plot.size.height));
       pango_layout_get_pixel_size (layout, &w, &h);
-      gtk_snapshot_save (labels);
-      gtk_snapshot_translate (labels, &GRAPHENE_POINT_INIT (x - w / 2.0,
-                                                            frame->plot.origin.y + frame->plot.size.height + TIME_GAP));
-      gtk_snapshot_append_layout (labels, layout, &text);
-      gtk_snapshot_restore (labels);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (round (x - w / 2.0),
+                                                              frame->plot.origin.y + frame->plot.size.height + TIME_GAP));
+      gtk_snapshot_append_layout (snapshot, layout, &text);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+      if (node != NULL)
+        g_ptr_array_add (frame->time_labels, node);
     }
 
   g_clear_pointer (&frame->time_grid, gsk_render_node_unref);
-  g_clear_pointer (&frame->time_labels, gsk_render_node_unref);
   frame->time_grid = gtk_snapshot_free_to_node (g_steal_pointer (&grid));
-  frame->time_labels = gtk_snapshot_free_to_node (g_steal_pointer (&labels));
 }
 
 /* Brings the frame up to date for a drawing with the window ending at end; rebuilds only what
@@ -1427,8 +1429,16 @@ frame_snapshot (OddChart    *self,
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, frame->plot.origin.y + frame->plot.size.height,
                                                          frame->width, frame->height - frame->plot.origin.y - frame->plot.size.height));
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-shift, 0));
-  if (frame->time_labels != NULL)
-    gtk_snapshot_append_node (snapshot, frame->time_labels);
+  /* Only whole labels: one that slides past an edge goes at once instead of being cut. */
+  for (guint i = 0; frame->time_labels != NULL && i < frame->time_labels->len; i++)
+    {
+      GskRenderNode *label = g_ptr_array_index (frame->time_labels, i);
+      graphene_rect_t bounds;
+
+      gsk_render_node_get_bounds (label, &bounds);
+      if (bounds.origin.x - shift >= 0 && bounds.origin.x + bounds.size.width - shift <= frame->width)
+        gtk_snapshot_append_node (snapshot, label);
+    }
   gtk_snapshot_pop (snapshot);
 
   if (!frame->has_data)
