@@ -1930,6 +1930,36 @@ odd_chart_invalidate (OddChart *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* What a screen reader says the chart shows; the page that holds it gives it a label. */
+static void
+update_description (OddChart *self)
+{
+  g_autoptr(GString) shown = g_string_new (NULL);
+  g_autofree char *description = NULL;
+  const char *unit = axis_unit (self);
+
+  for (guint i = 0; i < self->series->len; i++)
+    {
+      OddChartSeries *series = g_ptr_array_index (self->series, i);
+
+      if (!series->visible)
+        continue;
+      if (shown->len > 0)
+        g_string_append (shown, ", ");
+      g_string_append (shown, series->label);
+    }
+  if (shown->len == 0)
+    description = g_strdup (_("No series shown"));
+  else if (unit != NULL)
+    /* Translators: "Submitted, Completed in jobs/s over the last 300 seconds" */
+    description = g_strdup_printf (_("%s in %s over the last %.0f seconds"), shown->str, unit,
+                                   (double) self->window / G_USEC_PER_SEC);
+  else
+    description = g_strdup_printf (_("%s over the last %.0f seconds"), shown->str,
+                                   (double) self->window / G_USEC_PER_SEC);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+}
+
 static void
 legend_update (OddChartSeries *series)
 {
@@ -1945,6 +1975,7 @@ legend_update (OddChartSeries *series)
                                                                              : GTK_ACCESSIBLE_TRISTATE_FALSE,
                                -1);
   gtk_widget_queue_draw (series->legend_swatch);
+  update_description (series->chart);
 }
 
 static void
@@ -2101,6 +2132,7 @@ odd_chart_remove_series (OddChart   *self,
     return FALSE;
   gtk_box_remove (GTK_BOX (self->legend), series->legend_button);
   g_ptr_array_remove (self->series, series);
+  update_description (self);
   odd_chart_invalidate (self, TRUE);
   gtk_widget_queue_resize (GTK_WIDGET (self));
   odd_chart_update_ticking (self);
@@ -2320,6 +2352,7 @@ odd_chart_set_window (OddChart *self,
     return;
   self->window = window;
   self->last_step_index = G_MININT64;
+  update_description (self);
   odd_chart_invalidate (self, TRUE);
   /* A shorter window may need the fast tick instead of the sleepy one. */
   g_clear_handle_id (&self->wake_id, g_source_remove);
