@@ -969,6 +969,17 @@ test_screenshot (gconstpointer data)
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
 
+  /* The export of the same chart, as the dashboard saves it. */
+  {
+    g_autofree char *export_path = g_build_filename (dir, dark ? "chart-export-dark.png" : "chart-export-light.png", NULL);
+    g_autoptr(GBytes) png = odd_chart_render_png (f.chart, 1200, 400, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_set_contents (export_path, g_bytes_get_data (png, NULL), g_bytes_get_size (png), &error));
+    g_assert_no_error (error);
+    g_test_message ("export: %s", export_path);
+  }
+
   /* A dark screenshot is dark and a light one light (the theme reached the drawing). */
   w = gdk_texture_get_width (texture);
   h = gdk_texture_get_height (texture);
