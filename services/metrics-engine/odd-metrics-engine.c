@@ -30,9 +30,8 @@ struct _OddMetricsEngine
   OddQueueSampler   *sampler;
   GThread           *worker;
 
+  OddStopFlag       *stop;
   GMutex             lock;
-  GCond              cond;
-  gboolean           stopping;
   char              *not_ready;      /* NULL when ready */
   gint64             applied_seq;
   guint64            n_applied;
@@ -114,28 +113,7 @@ odd_metrics_engine_config_from_env (OddMetricsEngineConfig  *config,
 static gboolean
 is_stopping (OddMetricsEngine *self)
 {
-  gboolean stopping;
-
-  g_mutex_lock (&self->lock);
-  stopping = self->stopping;
-  g_mutex_unlock (&self->lock);
-  return stopping;
-}
-
-/* Sleeps @ms unless stopped first; FALSE when stopping. */
-static gboolean
-engine_sleep (OddMetricsEngine *self,
-              guint             ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-  gboolean stopping;
-
-  g_mutex_lock (&self->lock);
-  while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, deadline))
-    ;
-  stopping = self->stopping;
-  g_mutex_unlock (&self->lock);
-  return !stopping;
+  return odd_stop_flag_is_stopped (self->stop);
 }
 
 static void
@@ -198,7 +176,7 @@ connect_pg (Worker  *w,
           set_not_ready (self, "waiting for the event store lock (another metrics-engine is running)");
           announced = TRUE;
         }
-      if (!engine_sleep (self, 1000))
+      if (odd_stop_flag_wait (self->stop, 1000))
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopping");
           return FALSE;
@@ -823,7 +801,7 @@ worker_thread (gpointer data)
         g_free (last_warning);
         last_warning = g_steal_pointer (&reason);
       }
-      if (!engine_sleep (self, backoff))
+      if (odd_stop_flag_wait (self->stop, backoff))
         break;
       backoff = MIN (backoff * 2, MAX_BACKOFF_MS);
     }
@@ -855,7 +833,7 @@ odd_metrics_engine_new (const OddMetricsEngineConfig *config,
   self->applied_seq = -1;
   self->not_ready = g_strdup ("starting");
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->stop = odd_stop_flag_new ();
 
   for (guint i = 0; i < odd_aggregates_n_latency_bounds; i++)
     latency_buckets[i] = odd_aggregates_latency_bounds_ms[i] / 1000.0;
@@ -896,7 +874,7 @@ odd_metrics_engine_start (OddMetricsEngine *self)
 {
   g_return_if_fail (self->worker == NULL);
 
-  self->stopping = FALSE;
+  odd_stop_flag_reset (self->stop);
   self->worker = g_thread_new ("metrics-worker", worker_thread, self);
   if (self->sampler != NULL)
     odd_queue_sampler_start (self->sampler);
@@ -905,11 +883,7 @@ odd_metrics_engine_start (OddMetricsEngine *self)
 void
 odd_metrics_engine_stop (OddMetricsEngine *self)
 {
-  g_mutex_lock (&self->lock);
-  self->stopping = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
+  odd_stop_flag_stop (self->stop);
   if (self->worker != NULL)
     g_thread_join (g_steal_pointer (&self->worker));
   if (self->sampler != NULL)
@@ -925,7 +899,7 @@ odd_metrics_engine_free (OddMetricsEngine *self)
   g_clear_pointer (&self->sampler, odd_queue_sampler_free);
   g_object_unref (self->registry);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  odd_stop_flag_free (self->stop);
   g_free (self->not_ready);
   g_free (self->rabbitmq_url);
   g_free (self->postgres_url);

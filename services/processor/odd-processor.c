@@ -36,11 +36,10 @@ struct _OddProcessor {
 
   GThread            *thread;
   GMainContext       *owner_context;
-  gint                stop_requested;  /* atomic */
+  OddStopFlag        *stop;
   guint               in_flight;       /* atomic */
 
   GMutex              lock;
-  GCond               cond;
   char               *not_ready_reason; /* under lock */
 
   /* Worker thread only. */
@@ -119,7 +118,7 @@ odd_processor_finalize (GObject *object)
   g_clear_pointer (&self->runs, g_hash_table_unref);
   g_clear_pointer (&self->unacked, g_array_unref);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  odd_stop_flag_free (self->stop);
 
   G_OBJECT_CLASS (odd_processor_parent_class)->finalize (object);
 }
@@ -141,7 +140,7 @@ static void
 odd_processor_init (OddProcessor *self)
 {
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->stop = odd_stop_flag_new ();
   self->not_ready_reason = g_strdup ("starting");
   self->scheduler = odd_scheduler_new ();
   self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -221,7 +220,7 @@ odd_processor_get_in_flight (OddProcessor *self)
 static gboolean
 stopping (OddProcessor *self)
 {
-  return g_atomic_int_get (&self->stop_requested) != 0;
+  return odd_stop_flag_is_stopped (self->stop);
 }
 
 static void
@@ -720,20 +719,6 @@ out:
 
 /* ---- the worker thread ---- */
 
-/* Sleeps @ms unless a stop is requested meanwhile. */
-static void
-pause_ms (OddProcessor *self,
-          guint         ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  g_mutex_lock (&self->lock);
-  while (!stopping (self))
-    if (!g_cond_wait_until (&self->cond, &self->lock, end))
-      break;
-  g_mutex_unlock (&self->lock);
-}
-
 static gboolean
 emit_finished (gpointer data)
 {
@@ -763,7 +748,7 @@ worker (gpointer data)
               odd_warning (NULL, "%s; retrying in %u ms", reason, backoff);
               set_not_ready (self, reason);
               disconnect (self);
-              pause_ms (self, backoff);
+              odd_stop_flag_wait (self->stop, backoff);
               backoff = MIN (backoff * 2, BACKOFF_MAX_MS);
               continue;
             }
@@ -784,7 +769,7 @@ worker (gpointer data)
           set_not_ready (self, reason);
           disconnect (self);
           connected = FALSE;
-          pause_ms (self, backoff);
+          odd_stop_flag_wait (self->stop, backoff);
           backoff = MIN (backoff * 2, BACKOFF_MAX_MS);
         }
     }
@@ -825,7 +810,7 @@ odd_processor_start (OddProcessor *self)
 
   g_clear_pointer (&self->owner_context, g_main_context_unref);
   self->owner_context = g_main_context_ref_thread_default ();
-  g_atomic_int_set (&self->stop_requested, 0);
+  odd_stop_flag_reset (self->stop);
   /* The thread owns a reference: the object outlives its worker. */
   self->thread = g_thread_new ("odd-processor", worker, g_object_ref (self));
 }
@@ -835,10 +820,7 @@ odd_processor_request_stop (OddProcessor *self)
 {
   g_return_if_fail (ODD_IS_PROCESSOR (self));
 
-  g_mutex_lock (&self->lock);
-  g_atomic_int_set (&self->stop_requested, 1);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  odd_stop_flag_stop (self->stop);
 }
 
 void
