@@ -10,3 +10,4 @@
 #include "odd-redis.h"
 #include "odd-amqp.h"
 #include "odd-stop-flag.h"
+#include "odd-service-lifecycle.h"

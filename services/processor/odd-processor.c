@@ -70,12 +70,11 @@ gboolean
 odd_processor_config_from_env (OddProcessorConfig  *config,
                                GError             **error)
 {
-  gint64 port, prefetch, max_attempts, backoff, batch;
+  gint64 prefetch, max_attempts, backoff, batch;
 
   memset (config, 0, sizeof *config);
 
-  if (!odd_config_int ("PORT", 8000, 0, 65535, &port, error)
-      || !odd_config_int ("ODD_PREFETCH", 200, 1, 65535, &prefetch, error)
+  if (!odd_config_int ("ODD_PREFETCH", 200, 1, 65535, &prefetch, error)
       || !odd_config_int ("ODD_MAX_ATTEMPTS", 3, 1, 100, &max_attempts, error)
       || !odd_config_int ("ODD_RETRY_BACKOFF_MS", 100, 0, 30000, &backoff, error)
       || !odd_config_int ("ODD_BATCH_SIZE", 100, 1, 10000, &batch, error))
@@ -83,8 +82,6 @@ odd_processor_config_from_env (OddProcessorConfig  *config,
 
   config->rabbitmq_url = g_strdup (odd_config_string ("RABBITMQ_URL", ODD_DEFAULT_RABBITMQ_URL));
   config->postgres_url = g_strdup (odd_config_string ("POSTGRES_URL", ODD_DEFAULT_POSTGRES_URL));
-  config->bind = g_strdup (odd_config_string ("ODD_BIND", "127.0.0.1"));
-  config->port = (guint) port;
   config->prefetch = (guint) prefetch;
   config->max_attempts = (guint) max_attempts;
   config->retry_backoff_ms = (guint) backoff;
@@ -98,7 +95,6 @@ odd_processor_config_clear (OddProcessorConfig *config)
 {
   g_clear_pointer (&config->rabbitmq_url, g_free);
   g_clear_pointer (&config->postgres_url, g_free);
-  g_clear_pointer (&config->bind, g_free);
   g_clear_pointer (&config->instance_id, g_free);
 }
 
@@ -158,8 +154,6 @@ odd_processor_new (const OddProcessorConfig *config,
 
   self->config.rabbitmq_url = g_strdup (config->rabbitmq_url);
   self->config.postgres_url = g_strdup (config->postgres_url);
-  self->config.bind = g_strdup (config->bind);
-  self->config.port = config->port;
   self->config.prefetch = MAX (config->prefetch, 1);
   self->config.max_attempts = MAX (config->max_attempts, 1);
   self->config.retry_backoff_ms = config->retry_backoff_ms;
