@@ -352,7 +352,7 @@ publish_dead_letters (Worker     *w,
 
   for (guint i = 0; i < intakes->len; i++)
     {
-      OddIntake *intake = intakes->pdata[i];
+      OddMeIntake *intake = intakes->pdata[i];
       Delivery *d = deliveries->pdata[i];
       gsize len;
       const char *body = g_bytes_get_data (d->body, &len);
@@ -365,7 +365,7 @@ publish_dead_letters (Worker     *w,
       if (intake->valid)
         continue;
 
-      message = odd_intake_dead_letter (intake, body, len, ODD_QUEUE_LIFECYCLE);
+      message = odd_me_intake_dead_letter (intake, body, len, ODD_QUEUE_LIFECYCLE);
       text = odd_json_to_string (message);
       /* Same delivery, same id: a redelivered reject can be recognised downstream. */
       digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) body, len);
@@ -391,7 +391,7 @@ publish_dead_letters (Worker     *w,
 
   for (guint i = 0; i < rejected->len; i++)
     {
-      OddIntake *intake = rejected->pdata[i];
+      OddMeIntake *intake = rejected->pdata[i];
       g_autoptr(GError) local_error = NULL;
 
       if (!odd_event_store_dead_letter (w->pg, ODD_QUEUE_FAILED_VALIDATION, intake->reason,
@@ -426,8 +426,8 @@ store_events (Worker     *w,
 
   for (guint i = 0; i < valid->len; i++)
     {
-      g_ptr_array_add (texts, ((OddIntake *) valid->pdata[i])->text);
-      g_ptr_array_add (ids, ((OddIntake *) valid->pdata[i])->event_id);
+      g_ptr_array_add (texts, ((OddMeIntake *) valid->pdata[i])->text);
+      g_ptr_array_add (ids, ((OddMeIntake *) valid->pdata[i])->event_id);
     }
 
   if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
@@ -443,7 +443,7 @@ store_events (Worker     *w,
   g_array_set_size (seqs, 0);
   for (guint i = 0; i < valid->len; i++)
     {
-      OddIntake *intake = valid->pdata[i];
+      OddMeIntake *intake = valid->pdata[i];
       g_autoptr(GPtrArray) one = g_ptr_array_new ();
       g_autoptr(GPtrArray) one_id = g_ptr_array_new ();
       g_autoptr(GError) local_error = NULL;
@@ -461,7 +461,7 @@ store_events (Worker     *w,
               return FALSE;
             }
           why = g_strdup_printf ("Event store refused the event: %s", local_error->message);
-          odd_intake_reject (intake, "invalid", why);
+          odd_me_intake_reject (intake, "invalid", why);
           /* Whatever the store refused must not go into dead_letters.message either: keep the
            * raw text (a JSON string) as the original event. */
           g_clear_pointer (&intake->envelope, json_node_unref);
@@ -484,7 +484,7 @@ compare_seq (gconstpointer a,
 
 typedef struct {
   gint64     seq;
-  OddIntake *intake;
+  OddMeIntake *intake;
 } NewEvent;
 
 static gboolean
@@ -494,7 +494,7 @@ process_batch (Worker     *w,
 {
   OddMetricsEngine *self = w->engine;
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_intake_free);
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_me_intake_free);
   g_autoptr(GPtrArray) valid = g_ptr_array_new ();
   g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) fresh = g_array_new (FALSE, FALSE, sizeof (NewEvent));
@@ -506,7 +506,7 @@ process_batch (Worker     *w,
       Delivery *d = deliveries->pdata[i];
       gsize len;
       const void *body = g_bytes_get_data (d->body, &len);
-      OddIntake *intake = odd_intake_check (self->registry, body, len);
+      OddMeIntake *intake = odd_me_intake_check (self->registry, body, len);
 
       g_ptr_array_add (intakes, intake);
       if (intake->valid)
@@ -518,7 +518,7 @@ process_batch (Worker     *w,
     return FALSE;
   for (guint i = 0; i < valid->len; i++)
     {
-      OddIntake *intake = valid->pdata[i];
+      OddMeIntake *intake = valid->pdata[i];
       gint64 seq = g_array_index (seqs, gint64, i);
 
       if (!intake->valid)

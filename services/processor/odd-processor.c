@@ -461,7 +461,7 @@ handle_deliveries (OddProcessor  *self,
                    gint64         now,
                    GError       **error)
 {
-  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_intake_free);
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_processor_intake_free);
   g_autoptr(GHashTable) pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                          (GDestroyNotify) odd_job_run_free);
   g_autoptr(GHashTable) pending_index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -472,11 +472,11 @@ handle_deliveries (OddProcessor  *self,
       Delivery *d = g_ptr_array_index (deliveries, i);
       gsize len;
       const char *body = g_bytes_get_data (d->body, &len);
-      g_autoptr(OddIntake) intake = NULL;
+      g_autoptr(OddProcessorIntake) intake = NULL;
       OddJobRun *run;
 
-      intake = odd_intake_parse (self->registry, body != NULL ? body : "", len,
-                                 d->correlation_id, d->tag);
+      intake = odd_processor_intake_parse (self->registry, body != NULL ? body : "", len,
+                                           d->correlation_id, d->tag);
       odd_counter_inc (self->processed, NULL);
 
       if (intake->kind == ODD_INTAKE_DEAD_LETTER)
@@ -497,7 +497,7 @@ handle_deliveries (OddProcessor  *self,
       if (run != NULL)
         {
           guint index = GPOINTER_TO_UINT (g_hash_table_lookup (pending_index, intake->job_id));
-          OddIntake *first = g_ptr_array_index (intakes, index);
+          OddProcessorIntake *first = g_ptr_array_index (intakes, index);
 
           g_array_append_val (run->delivery_tags, intake->delivery_tag);
           /* After a crash the original job.created and a retry of it can come back in one
@@ -505,7 +505,7 @@ handle_deliveries (OddProcessor  *self,
           if (intake->retry_generation > first->retry_generation)
             {
               g_hash_table_replace (pending_index, intake->job_id, GUINT_TO_POINTER (index));
-              odd_intake_free (g_ptr_array_steal_index (intakes, index));
+              odd_processor_intake_free (g_ptr_array_steal_index (intakes, index));
               g_ptr_array_insert (intakes, (int) index, g_steal_pointer (&intake));
             }
           continue;
@@ -527,8 +527,8 @@ handle_deliveries (OddProcessor  *self,
 
   for (guint i = 0; i < intakes->len; i++)
     {
-      OddIntake *intake = g_ptr_array_index (intakes, i);
-      OddJobRow *row = g_hash_table_lookup (rows, intake->job_id);
+      OddProcessorIntake *intake = g_ptr_array_index (intakes, i);
+      OddProcessorJobRow *row = g_hash_table_lookup (rows, intake->job_id);
       OddJobRun *run;
 
       if (row == NULL)
