@@ -7,6 +7,7 @@
 #include <adwaita.h>
 #include <float.h>
 #include <math.h>
+#include <time.h>
 
 #include "odd-chart-private.h"
 
@@ -207,7 +208,7 @@ test_time_axis (void)
   g_assert_cmpint (odd_chart_nice_time_step (3600 * SEC, 3), ==, 30 * 60 * SEC);
   g_assert_cmpint (odd_chart_nice_time_step (7 * 24 * 3600 * SEC, 3), ==, 24 * 3600 * SEC);
 
-  /* TZ=UTC in the test environment. */
+  /* TZ=UTC (main). */
   a = odd_chart_format_time (T0 + 5 * SEC, 5 * SEC);
   b = odd_chart_format_time (T0 + 60 * SEC, 60 * SEC);
   c = odd_chart_format_time (T0 + 3600 * SEC, 3600 * SEC);
@@ -1000,6 +1001,9 @@ int
 main (int   argc,
       char *argv[])
 {
+  /* Time labels in UTC whatever the machine's zone. */
+  g_setenv ("TZ", "UTC", TRUE);
+  tzset ();
   g_test_init (&argc, &argv, NULL);
   adw_init ();
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_LIGHT);
