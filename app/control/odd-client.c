@@ -383,9 +383,9 @@ status_error (Request  *request,
       break;
     }
 
-  return odd_client_error_new (code, status, reason, url, "%s at %s refused %s %s with HTTP %u: "
-                               "%s. %s", who, request->base, request->method, request->path,
-                               status, reason, advice);
+  return odd_client_error_new (code, status, reason, url, "%s at %s %s %s %s with HTTP %u: "
+                               "%s. %s", who, request->base, status >= 500 ? "failed" : "refused",
+                               request->method, request->path, status, reason, advice);
 }
 
 static GError *
@@ -465,7 +465,7 @@ on_sent (GObject      *source,
   if (problems->len > 0)
     {
       g_autofree char *list = odd_validation_errors_to_string (problems);
-      g_autofree char *reason = g_strdup_printf ("the answer breaks %s.json (%s)",
+      g_autofree char *reason = g_strdup_printf ("the answer breaks %s.json: %s",
                                                  request->schema, list);
 
       g_task_return_error (task, bad_answer (request, status, reason));
