@@ -27,6 +27,29 @@ static GParamSpec *properties[N_PROPS];
 
 /* ---- the contract schemas: loaded once per process, immutable, shared ---- */
 
+/* Only the answers' schemas: every schema loaded costs the terminal dashboard memory. */
+static const char * const answer_schemas[] = {
+  "stats", "stats-series", "queues", "alerts", "jobs-recent", "jobs-page", "job-detail", "dlq",
+  "health", "job-accepted", "job-retry", "dlq-replay",
+};
+
+static OddSchemaRegistry *
+load_schemas (GError **error)
+{
+  g_autoptr(OddSchemaRegistry) registry = odd_schema_registry_new ();
+  g_autofree char *contracts = odd_contracts_dir ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (answer_schemas); i++)
+    {
+      g_autofree char *name = g_strconcat (answer_schemas[i], ".json", NULL);
+      g_autofree char *path = g_build_filename (contracts, "schemas", name, NULL);
+
+      if (!odd_schema_registry_load_file (registry, path, error))
+        return NULL;
+    }
+  return g_steal_pointer (&registry);
+}
+
 static OddSchemaRegistry *
 schemas (GError **error)
 {
@@ -38,7 +61,7 @@ schemas (GError **error)
     {
       g_autoptr(GError) local_error = NULL;
 
-      registry = odd_schema_registry_new_default (&local_error);
+      registry = load_schemas (&local_error);
       if (registry == NULL)
         load_error = g_strdup (local_error->message);
       g_once_init_leave (&once, 1);
