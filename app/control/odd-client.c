@@ -25,53 +25,46 @@ G_DEFINE_FINAL_TYPE (OddClient, odd_client, G_TYPE_OBJECT)
 enum { PROP_0, PROP_ENDPOINTS, PROP_TIMEOUT, PROP_USER_AGENT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-/* ---- the contract schemas: loaded once per process, immutable, shared ---- */
+/* ---- the contract schemas: each loaded when first needed, then kept for the process ---- */
 
-/* Only the answers' schemas: every schema loaded costs the terminal dashboard memory. */
-static const char * const answer_schemas[] = {
-  "stats", "stats-series", "queues", "alerts", "jobs-recent", "jobs-page", "job-detail", "dlq",
-  "health", "job-accepted", "job-retry", "dlq-replay",
-};
-
+/* One registry per answer schema, loaded on first use: every schema loaded costs the terminal
+ * dashboard memory, and it polls only five kinds of answer. A registry is immutable once
+ * loaded, so validation needs no lock; the table does. */
 static OddSchemaRegistry *
-load_schemas (GError **error)
+schema_registry (const char  *name,
+                 GError     **error)
 {
-  g_autoptr(OddSchemaRegistry) registry = odd_schema_registry_new ();
-  g_autofree char *contracts = odd_contracts_dir ();
+  static GMutex lock;
+  static GHashTable *registries;  /* name → OddSchemaRegistry */
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&lock);
+  OddSchemaRegistry *known;
+  g_autoptr(OddSchemaRegistry) registry = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contracts = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *path = NULL;
 
-  for (guint i = 0; i < G_N_ELEMENTS (answer_schemas); i++)
+  if (registries == NULL)
+    registries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  known = g_hash_table_lookup (registries, name);
+  if (known != NULL)
+    return known;
+
+  contracts = odd_contracts_dir ();
+  file = g_strconcat (name, ".json", NULL);
+  path = g_build_filename (contracts, "schemas", file, NULL);
+  registry = odd_schema_registry_new ();
+  if (!odd_schema_registry_load_file (registry, path, &local_error))
     {
-      g_autofree char *name = g_strconcat (answer_schemas[i], ".json", NULL);
-      g_autofree char *path = g_build_filename (contracts, "schemas", name, NULL);
-
-      if (!odd_schema_registry_load_file (registry, path, error))
-        return NULL;
+      g_set_error (error, ODD_CLIENT_ERROR, ODD_CLIENT_ERROR_INVALID,
+                   "The contract schema %s cannot be loaded (%s). Reinstall the Distributed "
+                   "Task Observatory, or set CONTRACTS_PATH to its contracts directory.",
+                   file, local_error->message);
+      return NULL;
     }
-  return g_steal_pointer (&registry);
-}
-
-static OddSchemaRegistry *
-schemas (GError **error)
-{
-  static gsize once = 0;
-  static OddSchemaRegistry *registry;
-  static char *load_error;
-
-  if (g_once_init_enter (&once))
-    {
-      g_autoptr(GError) local_error = NULL;
-
-      registry = load_schemas (&local_error);
-      if (registry == NULL)
-        load_error = g_strdup (local_error->message);
-      g_once_init_leave (&once, 1);
-    }
-
-  if (registry == NULL)
-    g_set_error (error, ODD_CLIENT_ERROR, ODD_CLIENT_ERROR_INVALID,
-                 "The contract schemas cannot be loaded (%s). Reinstall the Distributed Task "
-                 "Observatory, or set CONTRACTS_PATH to its contracts directory.", load_error);
-  return registry;
+  known = registry;
+  g_hash_table_insert (registries, g_strdup (name), g_steal_pointer (&registry));
+  return known;
 }
 
 /* ---- GObject ---- */
@@ -473,7 +466,7 @@ on_sent (GObject      *source,
     }
 
   /* The one place where an answer's shape is checked against its contract. */
-  registry = schemas (&error);
+  registry = schema_registry (request->schema, &error);
   if (registry == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
