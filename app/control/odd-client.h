@@ -98,8 +98,8 @@ GPtrArray    *odd_client_get_recent_jobs_finish   (OddClient            *self,
                                                    GError              **error);
 
 /* GET /jobs: one page of OddJob summaries, newest first. @status UNKNOWN: any; @job_type:
- * exactly this type, or NULL; @text: part of the id (e.g. its prefix) or of the type, or
- * NULL; @cursor: NULL for the first page, else the @next_cursor of the page before;
+ * exactly this type, or NULL; @text: part of the id (e.g. its prefix), of the type or of the
+ * last error, any case, or NULL; @cursor: NULL for the first page, else the @next_cursor of the page before;
  * @limit: 1..ODD_CLIENT_JOBS_PAGE_MAX. @next_cursor gets NULL on the last page. */
 void          odd_client_search_jobs_async        (OddClient            *self,
                                                    OddJobStatus          status,

@@ -2,8 +2,8 @@
  *
  * Jobs of known outcomes go in through the client (6 complete, 4 fail every attempt), then
  * everything a UI shows comes back through it and must match the stores: the counters, the
- * job list paged by cursor with filters, search by id prefix and by type, one job's timeline,
- * the retry of a FAILED job, and the dead letters listed and replayed.
+ * job list paged by cursor with filters, search by id prefix, type and error text, one job's
+ * timeline, the retry of a FAILED job, and the dead letters listed and replayed.
  */
 #define G_LOG_DOMAIN "test-client"
 
@@ -144,6 +144,7 @@ test_job_list (void)
   g_autoptr(GHashTable) by_type = NULL;
   g_autoptr(GHashTable) by_prefix = NULL;
   g_autoptr(GHashTable) by_text = NULL;
+  g_autoptr(GHashTable) by_error = NULL;
   g_autofree char *prefix = NULL;
 
   /* Pages of 3: four requests, every job once. */
@@ -173,6 +174,13 @@ test_job_list (void)
   odd_job_list_set_text (list, "doom");
   by_text = load_all (list);
   g_assert_cmpuint (g_hash_table_size (by_text), ==, N_DOOMED);
+
+  /* And by the error text ("simulated failure: attempt 3 of the first 5 that fail"). */
+  odd_job_list_set_text (list, "FIRST 5 THAT FAIL");
+  by_error = load_all (list);
+  g_assert_cmpuint (g_hash_table_size (by_error), ==, N_DOOMED);
+  for (guint i = 0; i < doomed_ids->len; i++)
+    g_assert_true (g_hash_table_contains (by_error, doomed_ids->pdata[i]));
 }
 
 static OddJob *
