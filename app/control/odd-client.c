@@ -264,6 +264,8 @@ typedef struct
   guint           timeout;
   guint           status;     /* of the answer */
   SoupMessage    *msg;
+  GInputStream   *stream;     /* the answer's body as it comes */
+  GByteArray     *answer;     /* what was read of it */
 } Request;
 
 static void
@@ -275,6 +277,8 @@ request_free (gpointer data)
   g_free (request->method);
   g_free (request->path);
   g_free (request->schema);
+  g_clear_object (&request->stream);
+  g_clear_pointer (&request->answer, g_byte_array_unref);
   g_clear_object (&request->msg);
   g_free (request);
 }
@@ -314,11 +318,16 @@ transport_error (Request *request,
   g_autofree char *who = capitalize (odd_service_describe (request->service));
   g_autofree char *url = g_strconcat (request->base, request->path, NULL);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) && request->timeout > 0)
     return odd_client_error_new (ODD_CLIENT_ERROR_TIMEOUT, 0, error->message, url,
                                  "%s at %s did not answer within %u s. It may be starting or "
                                  "overloaded: try again in a moment.",
                                  who, request->base, request->timeout);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return odd_client_error_new (ODD_CLIENT_ERROR_TIMEOUT, 0, error->message, url,
+                                 "%s at %s did not answer in time (%s). It may be starting or "
+                                 "overloaded: try again in a moment.",
+                                 who, request->base, error->message);
 
   return odd_client_error_new (ODD_CLIENT_ERROR_UNREACHABLE, 0, error->message, url,
                                "%s at %s is not answering (%s). %s", who, request->base,
@@ -420,15 +429,13 @@ bad_answer (Request    *request,
                                odd_service_to_string (request->service));
 }
 
+/* The whole answer is read: check its status and its shape. */
 static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
+answer_read (GTask  *task,
+             GBytes *bytes)
 {
-  g_autoptr(GTask) task = user_data;
   Request *request = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(GError) parse_error = NULL;
   g_autoptr(GPtrArray) problems = NULL;
@@ -436,15 +443,6 @@ on_sent (GObject      *source,
   const char *data;
   gsize size = 0;
   guint status;
-
-  if (bytes == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_error (task, transport_error (request, error));
-      return;
-    }
 
   status = soup_message_get_status (request->msg);
   data = g_bytes_get_data (bytes, &size);
@@ -490,6 +488,80 @@ on_sent (GObject      *source,
 
   request->status = status;
   g_task_return_pointer (task, g_steal_pointer (&body), (GDestroyNotify) json_node_unref);
+}
+
+static void read_more (GTask *task);
+
+static void
+on_read (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  g_autoptr(GBytes) whole = NULL;
+
+  if (chunk == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_error (task, transport_error (request, error));
+      return;
+    }
+  if (g_bytes_get_size (chunk) > 0)
+    {
+      g_byte_array_append (request->answer, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+      /* A service that never stops talking must not eat this program's memory. */
+      if (request->answer->len > ODD_CLIENT_ANSWER_MAX_BYTES)
+        {
+          g_autofree char *reason = g_strdup_printf ("an answer larger than %u MiB",
+                                                     ODD_CLIENT_ANSWER_MAX_BYTES / (1024 * 1024));
+
+          g_task_return_error (task, bad_answer (request, soup_message_get_status (request->msg),
+                                                 reason));
+          return;
+        }
+      read_more (g_steal_pointer (&task));
+      return;
+    }
+
+  whole = g_byte_array_free_to_bytes (g_steal_pointer (&request->answer));
+  answer_read (task, whole);
+}
+
+static void
+read_more (GTask *task)
+{
+  Request *request = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (request->stream, 64 * 1024, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), on_read, task);
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (request->stream == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_error (task, transport_error (request, error));
+      g_object_unref (task);
+      return;
+    }
+  request->answer = g_byte_array_new ();
+  read_more (task);
 }
 
 /* @path_and_query is appended to the service's URL; values in it are already escaped. */
@@ -564,8 +636,8 @@ send_async (OddClient           *self,
                                     "Authorization", bearer);
     }
 
-  soup_session_send_and_read_async (self->session, request->msg, G_PRIORITY_DEFAULT,
-                                    cancellable, on_sent, g_steal_pointer (&task));
+  soup_session_send_async (self->session, request->msg, G_PRIORITY_DEFAULT, cancellable,
+                           on_sent, g_steal_pointer (&task));
 }
 
 /* The checked body; @status gets the HTTP status (for also_ok answers). */

@@ -34,6 +34,8 @@ G_BEGIN_DECLS
 #define ODD_CLIENT_RECENT_MAX         100
 #define ODD_CLIENT_DLQ_LIMIT_MAX      500
 #define ODD_CLIENT_REPLAY_BATCH_MAX   1000
+/* A longer answer is refused (ODD_CLIENT_ERROR_BAD_ANSWER): no valid one comes near it. */
+#define ODD_CLIENT_ANSWER_MAX_BYTES   (32 * 1024 * 1024)
 
 #define ODD_TYPE_CLIENT (odd_client_get_type ())
 G_DECLARE_FINAL_TYPE (OddClient, odd_client, ODD, CLIENT, GObject)

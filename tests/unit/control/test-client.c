@@ -323,6 +323,28 @@ test_server_error (Fixture       *f,
   assert_client_error (unavailable, ODD_CLIENT_ERROR_UNAVAILABLE, "oddctl local status");
 }
 
+/* A body past the cap: refused, not read to the end of memory. */
+static void
+test_oversized (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddStats) stats = NULL;
+  gsize size = ODD_CLIENT_ANSWER_MAX_BYTES + 1;
+  char *huge = g_malloc (size + 1);
+
+  /* A JSON string that never ends within the cap. */
+  memset (huge, 'x', size);
+  huge[0] = '"';
+  huge[size] = '\0';
+  answer (f, "GET", "/stats", 200, huge);
+  odd_client_set_timeout (f->client, 30);
+  stats = get_stats (f, &error);
+  g_assert_null (stats);
+  assert_client_error (error, ODD_CLIENT_ERROR_BAD_ANSWER, "an answer larger than 32 MiB");
+  g_free (huge);
+}
+
 static void
 test_timeout (Fixture       *f,
               gconstpointer  data)
@@ -856,6 +878,7 @@ main (int   argc,
   ADD ("garbage", test_garbage);
   ADD ("server-error", test_server_error);
   ADD ("timeout", test_timeout);
+  ADD ("oversized", test_oversized);
   ADD ("cancel", test_cancel);
   ADD ("bad-arguments", test_bad_arguments);
   ADD ("recent-queues-alerts", test_recent_and_queues);
