@@ -39,6 +39,7 @@ typedef struct
   GPtrArray    *answers;   /* Answer *, the last added for a path wins */
   GPtrArray    *requests;  /* char *: "METHOD /path?query body" of each request */
   GPtrArray    *hung;      /* SoupServerMessage, paused forever */
+  char         *authorization;  /* of the last request */
   GAsyncResult *result;
 } Fixture;
 
@@ -84,6 +85,9 @@ on_request (SoupServer        *server,
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autofree char *body_text = body->length > 0 ? g_strndup (body->data, body->length) : NULL;
 
+  g_free (f->authorization);
+  f->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                             "Authorization"));
   g_ptr_array_add (f->requests, g_strdup_printf ("%s %s%s%s%s%s", method, path,
                                                  g_uri_get_query (uri) != NULL ? "?" : "",
                                                  g_uri_get_query (uri) != NULL ? g_uri_get_query (uri) : "",
@@ -161,6 +165,7 @@ fixture_tear_down (Fixture       *f,
   g_ptr_array_unref (f->answers);
   g_ptr_array_unref (f->requests);
   g_free (f->url);
+  g_free (f->authorization);
   /* Let libsoup close what it still holds before the next test. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -745,6 +750,29 @@ test_submit_burst (Fixture       *f,
   g_assert_cmpstr (odd_client_error_get_reason (refused), ==, "Invalid job data: /type must match pattern");
 }
 
+/* ODD_API_TOKEN goes to the gateway as a bearer token, never to the read model. */
+static void
+test_api_token (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddEndpoints) with_token = odd_endpoints_with_api_token (odd_client_get_endpoints (f->client), "s3cret");
+  g_autoptr(OddStats) stats = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  odd_client_set_endpoints (f->client, with_token);
+  answer (f, "POST", "/jobs", 202, "{\"jobId\":\"" JOB_A "\",\"eventId\":\"" EVENT_ID "\"}");
+  odd_client_submit_jobs_async (f->client, "email", NULL, 1, NULL, on_done, f);
+  ids = odd_client_submit_jobs_finish (f->client, wait_result (f), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (f->authorization, ==, "Bearer s3cret");
+
+  answer (f, "GET", "/stats", 200, STATS_OK);
+  stats = get_stats (f, &error);
+  g_assert_no_error (error);
+  g_assert_null (f->authorization);
+}
+
 static void
 test_retry_and_replay (Fixture       *f,
                        gconstpointer  data)
@@ -890,6 +918,7 @@ main (int   argc,
   ADD ("health", test_health);
   ADD ("submit-burst", test_submit_burst);
   ADD ("retry-and-replay", test_retry_and_replay);
+  ADD ("api-token", test_api_token);
 #undef ADD
   g_test_add_func ("/client/refused", test_refused);
 
