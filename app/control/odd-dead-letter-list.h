@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 #define ODD_TYPE_DEAD_LETTER_LIST (odd_dead_letter_list_get_type ())
 G_DECLARE_FINAL_TYPE (OddDeadLetterList, odd_dead_letter_list, ODD, DEAD_LETTER_LIST, GObject)
 
-/* Properties: "client", "queue", "limit", read-only "total" and "loading". */
+/* Properties: "client", "queue", "limit", read-only "total", "loading" and "n-items". */
 OddDeadLetterList *odd_dead_letter_list_new             (OddClient            *client);
 OddClient         *odd_dead_letter_list_get_client      (OddDeadLetterList    *self);
 const char        *odd_dead_letter_list_get_queue       (OddDeadLetterList    *self);

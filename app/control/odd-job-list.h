@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (OddJobList, odd_job_list, ODD, JOB_LIST, GObject)
 
 /* Properties: "client", "status" (OddJobStatus, UNKNOWN: any), "job-type", "text",
- * "page-size", and read-only "loading", "has-more" (TRUE until a page ends the list). */
+ * "page-size", and read-only "loading", "has-more" (TRUE until a page ends the list) and
+ * "n-items". */
 OddJobList   *odd_job_list_new                (OddClient            *client);
 
 OddClient    *odd_job_list_get_client         (OddJobList           *self);
