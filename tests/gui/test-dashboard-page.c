@@ -14,6 +14,7 @@
 #include "odd-client.h"
 #include "odd-dashboard-page.h"
 #include "odd-ids.h"
+#include "odd-page-test.h"
 #include "odd-it.h"
 
 #define N_OK     8
@@ -21,75 +22,6 @@
 
 static OddIt *it;
 static OddClient *client;
-
-/* Asserts @expr within @seconds, iterating the main context meanwhile. */
-#define ASSERT_WITHIN(expr, seconds) \
-  G_STMT_START { \
-    gint64 deadline_ = g_get_monotonic_time () + (gint64) (seconds) * G_USEC_PER_SEC; \
-    while (!(expr)) \
-      { \
-        if (g_get_monotonic_time () > deadline_) \
-          g_error ("%s:%d: not within %d s: %s", __FILE__, __LINE__, (int) (seconds), #expr); \
-        g_main_context_iteration (NULL, FALSE); \
-        g_usleep (2000); \
-      } \
-  } G_STMT_END
-
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static GtkWindow *
-show_in_window (GtkWidget *child,
-                int        width,
-                int        height)
-{
-  GtkWindow *window = GTK_WINDOW (adw_window_new ());
-
-  adw_window_set_content (ADW_WINDOW (window), child);
-  gtk_window_set_default_size (window, width, height);
-  gtk_window_present (window);
-  ASSERT_WITHIN (gtk_widget_get_mapped (child) && gtk_widget_get_width (child) > 0, 10);
-  return window;
-}
-
-static void
-save_screenshot (GtkWindow  *window,
-                 const char *name)
-{
-  g_autofree char *dir = g_build_filename (g_getenv ("ODD_BUILD_DIR") ? g_getenv ("ODD_BUILD_DIR") : ".",
-                                           "tests", "gui", "screenshots", NULL);
-  g_autofree char *path = g_strconcat (dir, G_DIR_SEPARATOR_S, name, ".png", NULL);
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  int w = gtk_widget_get_width (GTK_WIDGET (window)), h = gtk_widget_get_height (GTK_WIDGET (window));
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
-
-static void
-set_dark (gboolean dark)
-{
-  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
-                                      dark ? ADW_COLOR_SCHEME_FORCE_DARK : ADW_COLOR_SCHEME_FORCE_LIGHT);
-}
 
 static gboolean
 all_done (OddIt   *self,
@@ -169,41 +101,41 @@ test_counters_charts_outage (void)
   g_usleep (2 * G_USEC_PER_SEC);
 
   g_object_set (page, "refresh-interval", 1, NULL);
-  window = show_in_window (GTK_WIDGET (page), 1100, 1000);
-  ASSERT_WITHIN (counters_match (page, &stats), 30);
+  window = odd_page_test_window (GTK_WIDGET (page), 1100, 1000);
+  ODD_PAGE_ASSERT_WITHIN (counters_match (page, &stats), 30);
   g_assert_true (odd_dashboard_page_get_reachable (page));
 
   /* The throughput chart came full from the read model's history: over the 5 minutes, its
    * completed and failed jobs are the counters' (the fixture's stack is younger than that). */
-  ASSERT_WITHIN ((completed_sum = chart_sum (page, "throughput", "Completed")) == stats.completed, 30);
+  ODD_PAGE_ASSERT_WITHIN ((completed_sum = chart_sum (page, "throughput", "Completed")) == stats.completed, 30);
   g_assert_cmpfloat (chart_sum (page, "throughput", "Failed"), ==, stats.failed);
   g_assert_cmpfloat (chart_sum (page, "throughput", "Submitted"), ==, stats.total);
 
   /* A longer window fetches the longer history at once. */
   odd_dashboard_page_set_window_minutes (page, 15);
   g_assert_cmpfloat (odd_chart_get_window (ODD_CHART (odd_dashboard_page_get_chart (page, "throughput"))), ==, 900);
-  ASSERT_WITHIN (chart_sum (page, "throughput", "Completed") == stats.completed, 30);
+  ODD_PAGE_ASSERT_WITHIN (chart_sum (page, "throughput", "Completed") == stats.completed, 30);
   odd_dashboard_page_set_window_minutes (page, 5);
 
   for (int dark = 0; dark <= 1; dark++)
     {
-      set_dark (dark);
-      spin (500);
-      save_screenshot (window, dark ? "dashboard-dark" : "dashboard-light");
+      odd_page_test_set_dark (dark);
+      odd_page_test_spin (500);
+      odd_page_test_screenshot (window, dark ? "dashboard-dark" : "dashboard-light");
     }
-  set_dark (FALSE);
+  odd_page_test_set_dark (FALSE);
 
   /* The read model goes away: the page says so, and keeps its charts. */
   if (odd_it_can_inject_faults (it))
     {
       odd_it_kill (it, ODD_IT_READ_MODEL, SIGKILL);
-      ASSERT_WITHIN (!odd_dashboard_page_get_reachable (page), 30);
+      ODD_PAGE_ASSERT_WITHIN (!odd_dashboard_page_get_reachable (page), 30);
       g_assert_cmpuint (odd_chart_get_n_points (ODD_CHART (odd_dashboard_page_get_chart (page, "throughput")), "completed"), >, 0);
-      spin (500);
-      save_screenshot (window, "dashboard-unreachable-light");
+      odd_page_test_spin (500);
+      odd_page_test_screenshot (window, "dashboard-unreachable-light");
       odd_it_restart (it, ODD_IT_READ_MODEL);
-      ASSERT_WITHIN (odd_dashboard_page_get_reachable (page), 60);
-      ASSERT_WITHIN (counters_match (page, &stats), 30);
+      ODD_PAGE_ASSERT_WITHIN (odd_dashboard_page_get_reachable (page), 60);
+      ODD_PAGE_ASSERT_WITHIN (counters_match (page, &stats), 30);
     }
   else
     g_test_message ("an external stack: no outage test");
@@ -218,9 +150,7 @@ main (int   argc,
   int status;
   g_autoptr(OddEndpoints) endpoints = NULL;
 
-  g_test_init (&argc, &argv, NULL);
-  adw_init ();
-  set_dark (FALSE);
+  odd_page_test_init (&argc, &argv);
   it = odd_it_start ();
   endpoints = odd_endpoints_new (odd_it_read_model_url (it), odd_it_gateway_url (it), ODD_ENDPOINTS_SOURCE_ENV);
   client = odd_client_new (endpoints);
