@@ -11,8 +11,9 @@
 
 #include <glib/gi18n.h>
 
-#include "odd-jobs-page.h"
 #include "odd-dashboard-resources.h"
+#include "odd-jobs-page.h"
+#include "odd-new-job.h"
 
 struct _OddJobsPage
 {
@@ -421,6 +422,50 @@ replay_all_activated (GSimpleAction *action,
   replay (user_data, 0);
 }
 
+/* The toast after a burst links to its jobs: the one job by its id, a burst by its type. */
+static void
+on_jobs_submitted (const char * const *ids,
+                   const char         *job_type,
+                   gpointer            user_data)
+{
+  g_autoptr(OddJobsPage) self = g_object_ref (user_data);
+  guint n = g_strv_length ((char **) ids);
+  g_autofree char *text = g_strdup_printf (ngettext ("Submitted %u job", "Submitted %u jobs", n), n);
+  AdwToast *toast = adw_toast_new (text);
+
+  g_free (self->last_message);
+  self->last_message = g_strdup (text);
+  adw_toast_set_button_label (toast, _("_Show"));
+  adw_toast_set_action_name (toast, "jobs.show");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (n == 1 ? ids[0] : job_type));
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (adw_bin_get_child (ADW_BIN (self))), toast);
+}
+
+static void
+new_job_activated (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  OddJobsPage *self = user_data;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (self->client != NULL)
+    odd_new_job_dialog_present (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->client,
+                                on_jobs_submitted, self);
+}
+
+static void
+show_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  OddJobsPage *self = user_data;
+
+  odd_jobs_page_show_view (self, "jobs");
+  odd_jobs_page_filter_status (self, ODD_JOB_STATUS_UNKNOWN);
+  odd_jobs_page_search (self, g_variant_get_string (parameter, NULL));
+}
+
 static void
 refresh_activated (GSimpleAction *action,
                    GVariant      *parameter,
@@ -640,6 +685,8 @@ odd_jobs_page_init (OddJobsPage *self)
     { .name = "replay-one", .activate = replay_one_activated },
     { .name = "replay-all", .activate = replay_all_activated },
     { .name = "refresh", .activate = refresh_activated },
+    { .name = "new-job", .activate = new_job_activated },
+    { .name = "show", .parameter_type = "s", .activate = show_activated },
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));

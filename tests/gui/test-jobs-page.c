@@ -7,6 +7,8 @@
  */
 #define G_LOG_DOMAIN "test-jobs-page"
 
+#include <string.h>
+
 #include "odd-client.h"
 #include "odd-ids.h"
 #include "odd-it.h"
@@ -135,6 +137,32 @@ test_jobs_page (void)
 
   /* Dead letters: the doomed jobs' are there; Replay All sends them back. */
   ODD_PAGE_ASSERT_WITHIN (odd_dead_letter_list_get_total (dead) >= N_DOOMED, 30);
+  /* New Job: the dialog with its defaults, submitted as it is. */
+  {
+    AdwMessageDialog *dialog = NULL;
+    OddItStats before, after;
+    GListModel *toplevels = gtk_window_get_toplevels ();  /* GTK's own */
+
+    odd_it_get_stats (it, &before);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "jobs.new-job", NULL));
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels) && dialog == NULL; i++)
+      {
+        g_autoptr(GObject) top = g_list_model_get_item (toplevels, i);
+
+        if (ADW_IS_MESSAGE_DIALOG (top))
+          dialog = ADW_MESSAGE_DIALOG (top);
+      }
+    g_assert_nonnull (dialog);
+    g_assert_true (adw_message_dialog_get_response_enabled (dialog, "submit"));
+    ODD_PAGE_ASSERT_WITHIN (gtk_widget_get_mapped (GTK_WIDGET (dialog)), 10);
+    odd_page_test_spin (300);
+    odd_page_test_screenshot (GTK_WINDOW (dialog), "jobs-new-job-light");
+    adw_message_dialog_response (dialog, "submit");
+    ODD_PAGE_ASSERT_WITHIN (g_strcmp0 (odd_jobs_page_get_last_message (page), "Submitted 1 job") == 0, 30);
+    odd_it_get_stats (it, &after);
+    ODD_PAGE_ASSERT_WITHIN ((odd_it_get_stats (it, &after), after.total == before.total + 1), 30);
+  }
+
   odd_jobs_page_show_view (page, "dead-letters");
   odd_page_test_spin (400);
   odd_page_test_screenshot (window, "jobs-dead-letters-light");
