@@ -99,6 +99,9 @@ set_reachable (OddDashboardPage *self,
 
       gtk_label_set_markup (self->banner_label, text);
     }
+  /* Shown only while it is unfolded (the page's box would space a folded one too). */
+  if (!reachable)
+    gtk_widget_set_visible (GTK_WIDGET (self->banner_revealer), TRUE);
   gtk_revealer_set_reveal_child (self->banner_revealer, !reachable);
   if (reachable && self->failed_before && !self->reachable)
     add_toast (self, _("The stack answers again"));
@@ -109,6 +112,13 @@ set_reachable (OddDashboardPage *self,
       self->reachable = reachable;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
     }
+}
+
+static void
+on_banner_folded (OddDashboardPage *self)
+{
+  if (!gtk_revealer_get_child_revealed (self->banner_revealer) && !gtk_revealer_get_reveal_child (self->banner_revealer))
+    gtk_widget_set_visible (GTK_WIDGET (self->banner_revealer), FALSE);
 }
 
 static void
@@ -610,6 +620,8 @@ odd_dashboard_page_init (OddDashboardPage *self)
   self->actions = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self->actions), entries, G_N_ELEMENTS (entries), self);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "dashboard", G_ACTION_GROUP (self->actions));
+  g_signal_connect_object (self->banner_revealer, "notify::child-revealed", G_CALLBACK (on_banner_folded), self,
+                           G_CONNECT_SWAPPED);
 
   odd_chart_add_series (self->throughput_chart, "submitted", _("Submitted"), _("jobs/s"));
   odd_chart_add_series (self->throughput_chart, "completed", _("Completed"), _("jobs/s"));
