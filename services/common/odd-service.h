@@ -9,3 +9,4 @@
 #include "odd-pg.h"
 #include "odd-redis.h"
 #include "odd-amqp.h"
+#include "odd-latency-histogram.h"

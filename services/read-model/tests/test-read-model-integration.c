@@ -9,6 +9,7 @@
  * test can use a synchronous HTTP client; rows, events and keys are written directly.
  */
 #include <glib/gstdio.h>
+#include <math.h>
 #include <pwd.h>
 #include <grp.h>
 #include <signal.h>
@@ -1220,7 +1221,10 @@ test_stats (void)
 
   redis_do ("MSET metrics:jobs:total 250 metrics:jobs:completed 120 metrics:jobs:failed 30 "
             "metrics:jobs:inflight 100 metrics:last_event_time 2026-01-01T00:00:03.500Z");
-  redis_do ("HSET metrics:latency 10 10 100 80 1000 10");
+  /* 10 jobs in [10, 10.1) ms, 80 in [100, 110) ms, 10 in [1000, 1100) ms. An older engine's
+   * coarse histogram (metrics:latency) is not read. */
+  redis_do ("HSET metrics:latency_us 10000 10 100000 80 1000000 10");
+  redis_do ("HSET metrics:latency 1 1000 +Inf 1000");
   redis_do ("HSET metrics:type:email submitted 84 completed 40 failed 10");
   redis_do ("HSET metrics:type:resize submitted 83 completed 80");
   /* 2 completions a second, wide enough around now that the 60 s window is always full. */
@@ -1239,10 +1243,16 @@ test_stats (void)
     g_assert_cmpint (json_object_get_int_member (o, "inFlightJobs"), ==, 100);
     g_assert_cmpstr (json_object_get_string_member (o, "lastEventTime"), ==, "2026-01-01T00:00:03.500Z");
     g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "throughputPerSec"), 2.0, 1e-9);
-    /* The metrics-engine's empty buckets (50, 500) count as lower bounds: 50 + 50 * 40/80. */
-    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p50"), 75.0, 1e-9);
-    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p95"), 750.0, 1e-9);
-    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p99"), 950.0, 1e-9);
+    /* Nearest rank (50th, 95th, 99th of 100), each bucket's value to the microsecond. */
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p50"),
+                                    round (odd_latency_histogram_bucket_value_ms (100000) * 1000) / 1000,
+                                    1e-9);
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p95"),
+                                    round (odd_latency_histogram_bucket_value_ms (1000000) * 1000) / 1000,
+                                    1e-9);
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p99"),
+                                    round (odd_latency_histogram_bucket_value_ms (1000000) * 1000) / 1000,
+                                    1e-9);
     g_assert_cmpuint (json_object_get_size (by_type), ==, 2);
     g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (by_type, "email"), "failed"), ==, 10);
     resize = json_object_get_object_member (by_type, "resize");
@@ -1272,7 +1282,7 @@ test_series (void)
 
   set_seconds (now - 100, now + 20, "completed", 3);
   set_seconds (now - 100, now + 20, "queue_depth", 7);
-  redis_do ("HSET metrics:latency 10 4");
+  redis_do ("HSET metrics:latency_us 7000 4");
 
   {
     g_autoptr(Reply) r = get_ok (main_server, "/stats/series?window=60", "stats-series");
@@ -1286,7 +1296,9 @@ test_series (void)
     g_assert_true (odd_time_parse_rfc3339 (json_object_get_string_member (o, "to"), &to));
     g_assert_cmpint (to - from, ==, 59 * G_USEC_PER_SEC);
     g_assert_cmpint (json_object_get_int_member (o, "step"), ==, 1);
-    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_object_get_object_member (o, "latencyMs"), "p50"), 7.5, 1e-9);
+    /* Four jobs in [7, 7.1) ms: within 5 % of each. */
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_object_get_object_member (o, "latencyMs"), "p50"),
+                                    round (odd_latency_histogram_bucket_value_ms (7000) * 1000) / 1000, 1e-9);
 
     for (guint i = 0; i < 60; i++)
       {
