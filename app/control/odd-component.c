@@ -840,8 +840,9 @@ rabbitmq_mnesia_base (OddComponent  *self,
     {
       g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
                    "RabbitMQ passes its data directory to a shell unquoted, and neither %s "
-                   "nor the temporary directory %s is a plain path (letters, digits, / . _ - "
-                   "only); set ODD_STATE_DIR or TMPDIR to one", mnesia, g_get_tmp_dir ());
+                   "nor the temporary directory %s is a plain path (only letters, digits and "
+                   "/ . _ + , : @ %% = -); set ODD_STATE_DIR or TMPDIR to one",
+                   mnesia, g_get_tmp_dir ());
       return NULL;
     }
   template = g_strdup_printf ("odd-rabbitmq-%d-XXXXXX", odd_stack_paths_get_port_base (self->paths));
