@@ -14,9 +14,6 @@
 
 #include "odd-gateway-private.h"
 
-/* Set on a request whose chunked body went over the limit (its chunks were dropped). */
-#define DATA_OVERSIZED "odd-gateway-oversized"
-
 /* A request that waits for the read model and/or a publisher confirm. */
 typedef struct {
   OddGateway        *gateway;
@@ -291,25 +288,14 @@ reason_for_status (guint status)
     }
 }
 
-/* odd_http_read_json_body() after the early size check; NULL when answered. */
+/* odd_http_read_json_body(); NULL (and @reason) when answered. */
 static JsonNode *
-read_strict_json (OddGateway        *self,
-                  SoupServerMessage *msg,
+read_strict_json (SoupServerMessage *msg,
                   gsize              max_bytes,
                   const char       **reason)
 {
-  JsonNode *body;
+  JsonNode *body = odd_http_read_json_body (msg, max_bytes);
 
-  if (g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
-    {
-      g_autofree char *error = g_strdup_printf ("Request body is larger than %d bytes", ODD_GATEWAY_MAX_BODY_BYTES);
-
-      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
-      *reason = "too_large";
-      return NULL;
-    }
-
-  body = odd_http_read_json_body (msg, max_bytes);
   if (body == NULL)
     *reason = reason_for_status (soup_server_message_get_status (msg));
 
@@ -331,7 +317,7 @@ submit_job (OddGateway        *self,
   if (!odd_gateway_check_auth (self, msg))
     return;
 
-  body = read_strict_json (self, msg, ODD_GATEWAY_MAX_BODY_BYTES, &reason);
+  body = read_strict_json (msg, ODD_GATEWAY_MAX_BODY_BYTES, &reason);
   if (body == NULL)
     {
       /* Already answered; only count it. */
@@ -589,7 +575,7 @@ on_dlq_replay (OddHttpServer     *server,
   if (request_body != NULL && request_body->length > 0)
     {
       const char *reason = NULL;
-      g_autoptr(JsonNode) body = read_strict_json (self, msg, 64 * 1024, &reason);
+      g_autoptr(JsonNode) body = read_strict_json (msg, 64 * 1024, &reason);
       JsonNode *member;
 
       if (body == NULL)
@@ -661,61 +647,29 @@ on_docs (OddHttpServer     *server,
   odd_http_reply_text (msg, SOUP_STATUS_OK, "text/html; charset=utf-8", odd_gateway_docs_html ());
 }
 
-/* A chunked body has no length up front: past the limit, its chunks are read and dropped
- * instead of kept, so memory stays bounded; the handler then answers 413. */
+/* The shared body limit of OddHttpServer answered a submission before reading it: count it. */
 static void
-on_request_chunk (SoupServerMessage *msg,
-                  GBytes            *chunk,
-                  gpointer           user_data)
-{
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  if (body->length <= ODD_GATEWAY_MAX_BODY_BYTES || g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
-    return;
-
-  g_object_set_data (G_OBJECT (msg), DATA_OVERSIZED, GINT_TO_POINTER (TRUE));
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_truncate (body);
-}
-
-/* Runs once the headers are in, before libsoup reads the body: a declared body over the
- * limit is refused without reading it. */
-static void
-on_early_request (SoupServer        *server,
-                  SoupServerMessage *msg,
-                  const char        *path,
-                  GHashTable        *query,
-                  gpointer           user_data)
+on_refused (OddHttpServer     *server,
+            SoupServerMessage *msg,
+            gpointer           user_data)
 {
   OddGateway *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *correlation_id;
-  g_autofree char *error = NULL;
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
 
-  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0 ||
-      (!g_str_has_prefix (path, "/jobs") && !g_str_has_prefix (path, "/dlq/")))
-    return;
-
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0 &&
+      (g_str_has_prefix (path, "/jobs") || g_str_has_prefix (path, "/dlq/")))
     {
-      g_signal_connect (msg, "got-chunk", G_CALLBACK (on_request_chunk), NULL);
-      return;
-    }
-  if (soup_message_headers_get_content_length (headers) <= ODD_GATEWAY_MAX_BODY_BYTES)
-    return;
+      guint status = soup_server_message_get_status (msg);
 
-  correlation_id = odd_http_correlation_id (msg);
-  error = g_strdup_printf ("Request body is larger than %d bytes", ODD_GATEWAY_MAX_BODY_BYTES);
-  reject (self, msg, correlation_id, "too_large", SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
-  /* The unread body is still on the connection: it cannot carry another request. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      odd_counter_inc (self->jobs_rejected, reason_for_status (status));
+      odd_info (odd_http_correlation_id (msg), "Job rejected (%s, %u) before its body was read",
+                reason_for_status (status), status);
+    }
 }
 
 void
 odd_gateway_add_routes (OddGateway *self)
 {
-  SoupServer *soup = odd_http_server_get_soup (self->http);
-
   static const char *const post[] = { "POST", NULL };
   static const char *const get[] = { "GET", "HEAD", NULL };
 
@@ -726,7 +680,8 @@ odd_gateway_add_routes (OddGateway *self)
   odd_http_server_add_route (self->http, "/docs", get, on_docs, self);
   odd_http_server_add_route (self->http, "/docs/", get, on_docs, self);
 
-  /* On "/", the path OddHttpServer handles: libsoup keeps one handler per path, and an early
-   * handler on "/jobs" would shadow the normal one for that path. */
-  soup_server_add_early_handler (soup, "/", on_early_request, self, NULL);
+  /* No early handler of its own: libsoup keeps one per path, and one on "/" would replace
+   * OddHttpServer's, which holds the body limit on every path. */
+  odd_http_server_set_max_body (self->http, ODD_GATEWAY_MAX_BODY_BYTES);
+  g_signal_connect_object (self->http, "refused", G_CALLBACK (on_refused), self, 0);
 }
