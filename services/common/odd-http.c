@@ -98,20 +98,18 @@ odd_http_reply_json (SoupServerMessage *msg,
                      guint              status,
                      JsonNode          *body)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) null_node = NULL;
   char *text;
-  gsize len;
 
   g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
 
   if (body == NULL)
     body = null_node = json_node_new (JSON_NODE_NULL);
-  json_generator_set_root (generator, body);
-  text = json_generator_to_data (generator, &len);
+  /* odd_json_to_string(): raw nodes (exact payloads) keep their text, and no "1e+20.0" */
+  text = odd_json_to_string (body);
 
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
 static JsonNode *
@@ -864,16 +862,14 @@ odd_http_details_new (const char *path,
   return json_builder_get_root (builder);
 }
 
-JsonNode *
-odd_http_read_json_body (SoupServerMessage *msg,
-                         gsize              max_bytes)
+GBytes *
+odd_http_read_body (SoupServerMessage *msg,
+                    gsize              max_bytes)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   const char *content_type = soup_message_headers_get_content_type (headers, NULL);
   g_autoptr(GBytes) bytes = NULL;
-  JsonNode *root;
-  g_autoptr(GError) error = NULL;
   const char *data;
   gsize len;
 
@@ -897,6 +893,8 @@ odd_http_read_json_body (SoupServerMessage *msg,
     }
 
   bytes = soup_message_body_flatten (body);
+  /* The caller holds the text now; the message need not keep a second copy until it ends. */
+  soup_message_body_truncate (body);
   data = g_bytes_get_data (bytes, &len);
   /* Chunked bodies have no Content-Length: check what actually arrived too. */
   if (len > max_bytes)
@@ -918,17 +916,41 @@ odd_http_read_json_body (SoupServerMessage *msg,
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Request body is not valid UTF-8 text", NULL);
       return NULL;
     }
+
+  return g_steal_pointer (&bytes);
+}
+
+void
+odd_http_reply_malformed (SoupServerMessage *msg,
+                          const char        *problem)
+{
+  g_autoptr(JsonNode) details = NULL;
+
+  if (g_str_has_prefix (problem, "not valid JSON: "))
+    problem += strlen ("not valid JSON: ");
+  details = odd_http_details_new ("", problem);
+  odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
+}
+
+JsonNode *
+odd_http_read_json_body (SoupServerMessage *msg,
+                         gsize              max_bytes)
+{
+  g_autoptr(GBytes) bytes = odd_http_read_body (msg, max_bytes);
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+  const char *data;
+  gsize len;
+
+  if (bytes == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (bytes, &len);
   /* odd_json_parse() also refuses what json-glib would wrongly accept (comments, 1e999...). */
   root = odd_json_parse (data, len, &error);
   if (root == NULL)
     {
-      const char *what = error->message;
-      g_autoptr(JsonNode) details = NULL;
-
-      if (g_str_has_prefix (what, "not valid JSON: "))
-        what += strlen ("not valid JSON: ");
-      details = odd_http_details_new ("", what);
-      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
+      odd_http_reply_malformed (msg, error->message);
       return NULL;
     }
 

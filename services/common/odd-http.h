@@ -101,6 +101,14 @@ void           odd_http_server_defer      (OddHttpServer     *self,
                                            gpointer           data,
                                            GDestroyNotify     destroy);
 
+/* The request body, after the checks odd_http_read_json_body() makes before parsing (415,
+ * 413, 400 for empty or not UTF-8: answered, and NULL returned). */
+GBytes        *odd_http_read_body         (SoupServerMessage *msg,
+                                           gsize              max_bytes);
+/* 400 "Malformed JSON" with @problem (odd_json_parse()'s message) as its detail. */
+void           odd_http_reply_malformed   (SoupServerMessage *msg,
+                                           const char        *problem);
+
 /* Parses the request body as JSON, answering 415 (content type), 413 (> @max_bytes) or
  * 400 (empty, not UTF-8, malformed) itself and returning NULL in those cases.
  * Returns a new node (json_node_unref it). */

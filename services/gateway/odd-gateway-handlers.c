@@ -226,15 +226,12 @@ on_published (GObject      *source,
   odd_gateway_outstanding_done (self);
 }
 
-/* Publishes @envelope and answers from on_published(); takes @pending. */
+/* Publishes the envelope text and answers from on_published(); takes @pending. */
 static void
 publish_envelope (OddGateway *self,
                   Pending    *pending,
-                  JsonNode   *envelope)
+                  GBytes     *envelope)
 {
-  g_autofree char *text = odd_json_to_string (envelope);
-  gsize len = strlen (text);
-  g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&text), len);
   OddAmqpProps props = {
     .message_id = pending->event_id,
     .correlation_id = pending->correlation_id,
@@ -243,7 +240,7 @@ publish_envelope (OddGateway *self,
 
   self->outstanding++;
   pending->published_at = g_get_monotonic_time ();
-  odd_amqp_publisher_publish_async (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, bytes,
+  odd_amqp_publisher_publish_async (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, envelope,
                                     NULL, on_published, pending);
 }
 
@@ -303,59 +300,87 @@ read_strict_json (SoupServerMessage *msg,
 }
 
 static void
+check_submission_thread (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  OddGateway *self = source_object;
+
+  g_task_return_pointer (task,
+                         odd_gateway_submission_check (self->schemas, task_data,
+                                                       g_object_get_data (G_OBJECT (task), "odd-correlation-id")),
+                         (GDestroyNotify) odd_gateway_submission_free);
+}
+
+static void
+on_submission_checked (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  OddGateway *self = ODD_GATEWAY (source);
+  Pending *pending = user_data;
+  g_autoptr(OddGatewaySubmission) submission = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (submission->malformed != NULL)
+    {
+      odd_counter_inc (self->jobs_rejected, "malformed");
+      odd_info (pending->correlation_id, "Job rejected (malformed, 400): %s", submission->malformed);
+      odd_http_reply_malformed (pending->msg, submission->malformed);
+      pending_free (pending);
+      return;
+    }
+  if (submission->invalid != NULL)
+    {
+      reject (self, pending->msg, pending->correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST,
+              submission->invalid, submission->details);
+      pending_free (pending);
+      return;
+    }
+
+  odd_counter_inc (self->jobs_submitted, NULL);
+  if (pending->disconnected || !check_can_publish (self, pending->msg, pending->correlation_id))
+    {
+      pending_free (pending);
+      return;
+    }
+
+  pending->job_id = g_steal_pointer (&submission->job_id);
+  pending->event_id = g_steal_pointer (&submission->event_id);
+  publish_envelope (self, pending, submission->envelope);
+}
+
+static void
 submit_job (OddGateway        *self,
             SoupServerMessage *msg)
 {
   const char *correlation_id = odd_http_correlation_id (msg);
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) job = NULL;
-  g_autoptr(GPtrArray) errors = NULL;
-  g_autoptr(JsonNode) envelope = NULL;
-  const char *reason = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GTask) task = NULL;
   Pending *pending;
 
   if (!odd_gateway_check_auth (self, msg))
     return;
 
-  body = read_strict_json (msg, ODD_GATEWAY_MAX_BODY_BYTES, &reason);
+  body = odd_http_read_body (msg, ODD_GATEWAY_MAX_BODY_BYTES);
   if (body == NULL)
     {
+      const char *reason = reason_for_status (soup_server_message_get_status (msg));
+
       /* Already answered; only count it. */
       odd_counter_inc (self->jobs_rejected, reason);
       odd_info (correlation_id, "Job rejected (%s, %u)", reason, soup_server_message_get_status (msg));
       return;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (body))
-    {
-      g_autoptr(JsonNode) details = odd_http_details_new ("", "must be a JSON object");
-
-      reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
-      return;
-    }
-
-  /* A short submission {type, payload?} becomes a full PENDING job; a full one is unchanged. */
-  job = odd_job_complete (body);
-  errors = odd_gateway_check_job (self, job);
-  if (errors->len > 0)
-    {
-      g_autoptr(JsonNode) details = odd_validation_errors_to_json (errors);
-
-      reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
-      return;
-    }
-
-  odd_counter_inc (self->jobs_submitted, NULL);
-
-  if (!check_can_publish (self, msg, correlation_id))
-    return;
-
+  /* Checking costs time in proportion to the body: not on the main loop, which answers
+   * every other request (/healthz included) meanwhile. */
   pending = pending_new (self, msg);
-  pending->job_id = g_strdup (json_object_get_string_member (json_node_get_object (job), "id"));
-  pending->event_id = odd_uuid_new ();
-  /* The job id is the idempotency key: a resubmission of the same job is recognisable. */
-  envelope = odd_gateway_new_envelope (job, pending->event_id, pending->correlation_id, pending->job_id);
-  publish_envelope (self, pending, envelope);
+  task = g_task_new (self, NULL, on_submission_checked, pending);
+  g_task_set_source_tag (task, submit_job);
+  g_task_set_task_data (task, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
+  g_object_set_data_full (G_OBJECT (task), "odd-correlation-id", g_strdup (correlation_id), g_free);
+  g_task_run_in_thread (task, check_submission_thread);
 }
 
 static JsonObject *
@@ -369,6 +394,42 @@ job_of_read_model_answer (JsonNode *root)
 
   /* Both {job fields...} and {"job": {...}, "events": [...]} are understood. */
   return odd_json_get_object (object, "job") ?: object;
+}
+
+/* Replaces the payload of @retry by the text of the read model's answer (@data) for it. */
+static void
+set_raw_payload (JsonNode   *retry,
+                 const char *data,
+                 gsize       len)
+{
+  g_autoptr(GArray) members = odd_json_object_members (data, len);
+  g_autoptr(GArray) job_members = NULL;
+  const char *job = data;
+  gsize job_len = len;
+
+  if (members == NULL)
+    return;
+  /* {"job": {...}, "events": [...]} or the job's fields alone */
+  for (guint i = 0; i < members->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (members, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "job") && data[m->offset] == '{')
+        {
+          job = data + m->offset;
+          job_len = m->length;
+        }
+    }
+  job_members = job == data ? g_steal_pointer (&members) : odd_json_object_members (job, job_len);
+  for (guint i = 0; i < job_members->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (job_members, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "payload") && job[m->offset] == '{' &&
+          json_object_has_member (json_node_get_object (retry), "payload"))
+        json_object_set_member (json_node_get_object (retry), "payload",
+                                odd_json_raw_new (job + m->offset, (gssize) m->length));
+    }
 }
 
 static void
@@ -387,6 +448,9 @@ on_read_model_job (GObject      *source,
   g_autoptr(JsonNode) envelope = NULL;
   g_autofree char *idempotency_key = NULL;
   g_autofree char *problem = NULL;
+  g_autofree char *envelope_text = NULL;
+  g_autoptr(GBytes) envelope_bytes = NULL;
+  gsize envelope_len;
   JsonObject *job;
   const char *status;
   gint64 generation = 0;
@@ -458,7 +522,7 @@ on_read_model_job (GObject      *source,
   retry = odd_gateway_new_retry_job (job, generation + 1, &problem);
   if (retry != NULL)
     {
-      errors = odd_gateway_check_job (self, retry);
+      errors = odd_gateway_check_job (self->schemas, retry, NULL);
       if (errors->len > 0)
         problem = odd_validation_errors_to_string (errors);
     }
@@ -477,10 +541,15 @@ on_read_model_job (GObject      *source,
   idempotency_key = g_strdup_printf ("%s/retry/%" G_GINT64_FORMAT, pending->job_id, pending->generation);
   /* A name-based id: asking twice for the same retry makes the same event. */
   pending->event_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, idempotency_key);
+  /* The payload exactly as stored, not as json-glib would write its numbers back. */
+  set_raw_payload (retry, data, len);
   envelope = odd_gateway_new_envelope (retry, pending->event_id, pending->correlation_id, idempotency_key);
+  envelope_text = odd_json_to_string (envelope);
+  envelope_len = strlen (envelope_text);
+  envelope_bytes = g_bytes_new_take (g_steal_pointer (&envelope_text), envelope_len);
   odd_info (pending->correlation_id, "Retrying job %s as generation %" G_GINT64_FORMAT,
             pending->job_id, pending->generation);
-  publish_envelope (self, g_steal_pointer (&pending), envelope);
+  publish_envelope (self, g_steal_pointer (&pending), envelope_bytes);
 }
 
 static void

@@ -42,10 +42,30 @@ gboolean  odd_gateway_check_auth         (OddGateway        *self,
 
 /* odd-gateway-job.c */
 /* Checks a job (after odd_job_complete) for submission: the job schema, payload.simulate
- * against the simulation schema, status PENDING and bounded nesting. Returns every
- * problem as OddValidationError (empty when acceptable). */
-GPtrArray *odd_gateway_check_job         (OddGateway        *self,
-                                          JsonNode          *job);
+ * (@simulate, or the job's own when NULL) against the simulation schema, status PENDING and
+ * bounded nesting. Returns every problem as OddValidationError (empty when acceptable). */
+GPtrArray *odd_gateway_check_job         (OddSchemaRegistry *schemas,
+                                          JsonNode          *job,
+                                          JsonNode          *simulate);
+
+/* A POST /jobs body, checked (on any thread) and, when acceptable, made into its
+ * job.created envelope. */
+typedef struct {
+  char      *correlation_id;
+  char      *malformed;      /* not JSON: odd_json_parse()'s message */
+  char      *invalid;        /* not a job: the error, with details */
+  JsonNode  *details;
+  char      *job_id;         /* acceptable: the job, its event and the envelope's text */
+  char      *event_id;
+  GBytes    *envelope;
+} OddGatewaySubmission;
+
+/* Never expands the body: see odd-gateway-job.c. */
+OddGatewaySubmission *odd_gateway_submission_check (OddSchemaRegistry *schemas,
+                                                    GBytes            *body,
+                                                    const char        *correlation_id);
+void       odd_gateway_submission_free   (OddGatewaySubmission *submission);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddGatewaySubmission, odd_gateway_submission_free)
 
 /* The job.created envelope for @job (its payload) as the gateway produces it. */
 JsonNode  *odd_gateway_new_envelope      (JsonNode          *job,
