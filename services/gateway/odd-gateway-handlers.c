@@ -299,28 +299,23 @@ read_strict_json (SoupServerMessage *msg,
   return body;
 }
 
-static void
-check_submission_thread (GTask        *task,
-                         gpointer      source_object,
-                         gpointer      task_data,
-                         GCancellable *cancellable)
-{
-  OddGateway *self = source_object;
+/* A submission on its way through the checks pool. */
+typedef struct {
+  Pending              *pending;
+  GBytes               *body;
+  OddGatewaySubmission *submission;
+} Check;
 
-  g_task_return_pointer (task,
-                         odd_gateway_submission_check (self->schemas, task_data,
-                                                       g_object_get_data (G_OBJECT (task), "odd-correlation-id")),
-                         (GDestroyNotify) odd_gateway_submission_free);
-}
-
-static void
-on_submission_checked (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
+static gboolean
+on_submission_checked (gpointer user_data)
 {
-  OddGateway *self = ODD_GATEWAY (source);
-  Pending *pending = user_data;
-  g_autoptr(OddGatewaySubmission) submission = g_task_propagate_pointer (G_TASK (result), NULL);
+  Check *check = user_data;
+  Pending *pending = check->pending;
+  OddGateway *self = pending->gateway;
+  g_autoptr(OddGatewaySubmission) submission = g_steal_pointer (&check->submission);
+
+  g_bytes_unref (check->body);
+  g_free (check);
 
   if (submission->malformed != NULL)
     {
@@ -328,26 +323,39 @@ on_submission_checked (GObject      *source,
       odd_info (pending->correlation_id, "Job rejected (malformed, 400): %s", submission->malformed);
       odd_http_reply_malformed (pending->msg, submission->malformed);
       pending_free (pending);
-      return;
+      return G_SOURCE_REMOVE;
     }
   if (submission->invalid != NULL)
     {
       reject (self, pending->msg, pending->correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST,
               submission->invalid, submission->details);
       pending_free (pending);
-      return;
+      return G_SOURCE_REMOVE;
     }
 
   odd_counter_inc (self->jobs_submitted, NULL);
   if (pending->disconnected || !check_can_publish (self, pending->msg, pending->correlation_id))
     {
       pending_free (pending);
-      return;
+      return G_SOURCE_REMOVE;
     }
 
   pending->job_id = g_steal_pointer (&submission->job_id);
   pending->event_id = g_steal_pointer (&submission->event_id);
   publish_envelope (self, pending, submission->envelope);
+  return G_SOURCE_REMOVE;
+}
+
+void
+odd_gateway_check_worker (gpointer data,
+                          gpointer user_data)
+{
+  Check *check = data;
+  OddGateway *self = check->pending->gateway;
+
+  check->submission = odd_gateway_submission_check (self->schemas, check->body,
+                                                    check->pending->correlation_id);
+  g_main_context_invoke (self->context, on_submission_checked, check);
 }
 
 static void
@@ -356,8 +364,7 @@ submit_job (OddGateway        *self,
 {
   const char *correlation_id = odd_http_correlation_id (msg);
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GTask) task = NULL;
-  Pending *pending;
+  Check *check;
 
   if (!odd_gateway_check_auth (self, msg))
     return;
@@ -375,12 +382,10 @@ submit_job (OddGateway        *self,
 
   /* Checking costs time in proportion to the body: not on the main loop, which answers
    * every other request (/healthz included) meanwhile. */
-  pending = pending_new (self, msg);
-  task = g_task_new (self, NULL, on_submission_checked, pending);
-  g_task_set_source_tag (task, submit_job);
-  g_task_set_task_data (task, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
-  g_object_set_data_full (G_OBJECT (task), "odd-correlation-id", g_strdup (correlation_id), g_free);
-  g_task_run_in_thread (task, check_submission_thread);
+  check = g_new0 (Check, 1);
+  check->pending = pending_new (self, msg);
+  check->body = g_steal_pointer (&body);
+  g_thread_pool_push (self->checks, check, NULL);
 }
 
 static JsonObject *

@@ -16,6 +16,8 @@ struct _OddGateway
   OddHttpServer     *http;
   OddAmqpPublisher  *publisher;
   SoupSession       *read_model;   /* for /jobs/{id}/retry */
+  GMainContext      *context;      /* where the service runs */
+  GThreadPool       *checks;       /* POST /jobs bodies are checked there */
 
   OddCounter        *jobs_submitted;
   OddCounter        *jobs_accepted;
@@ -35,6 +37,11 @@ struct _OddGateway
 void      odd_gateway_add_routes         (OddGateway        *self);
 /* Called after each publish completes, so shutdown can notice the last one. */
 void      odd_gateway_outstanding_done   (OddGateway        *self);
+
+/* The checks pool's function: checks a POST /jobs body, then answers or publishes it from
+ * the gateway's context. */
+void      odd_gateway_check_worker       (gpointer           data,
+                                          gpointer           user_data);
 
 /* Rejects (401) a POST without the right bearer token; TRUE when it may go on. */
 gboolean  odd_gateway_check_auth         (OddGateway        *self,

@@ -14,7 +14,8 @@
 #   3. a 300 MB POST /healthz with its Content-Length, and one chunked: the answer, its time,
 #      and the peak RSS after.
 # Prints a Markdown section for docs/performance.md ("Big request bodies"). Not a test: the
-# figures depend on the machine and its load.
+# figures depend on the machine and its load. To measure another build's gateway as it is:
+# ODD_BENCH_GATEWAY=/path/to/odd-gateway ODD_BENCH_CONTRACTS=/path/to/contracts.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,11 @@ port=$((${ODD_PORT_BASE:-19000} + 300))
 gw=http://127.0.0.1:$port
 work=$(mktemp -d /tmp/odd-big-bodies.XXXXXX)
 
-ninja -C "$build" services/gateway/odd-gateway >/dev/null
+gateway=${ODD_BENCH_GATEWAY:-}
+if [ -z "$gateway" ]; then
+  ninja -C "$build" services/gateway/odd-gateway >/dev/null
+  gateway=$build/services/gateway/odd-gateway
+fi
 
 cleanup () {
   [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
@@ -42,8 +47,8 @@ awk 'BEGIN { head = "{\"type\":\"bench\",\"payload\":{\"z\":["; tail = "]}}";
 truncate -s 300000000 "$work/huge"
 
 PORT=$port ODD_BIND=127.0.0.1 RABBITMQ_URL=amqp://guest:guest@127.0.0.1:1/ \
-  CONTRACTS_PATH=$src/contracts \
-  "$build/services/gateway/odd-gateway" >"$work/gateway.log" 2>&1 &
+  CONTRACTS_PATH=${ODD_BENCH_CONTRACTS:-$src/contracts} \
+  "$gateway" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 50); do
   curl -sf -o /dev/null "$gw/healthz" && break
