@@ -197,7 +197,7 @@ scan_number (const char  *data,
     }
 
   /* The same number, written out, as PostgreSQL would store it. */
-  if (exponent > MAX_SCALE)
+  if (!exponent_negative && exponent > MAX_SCALE)
     return fail (error_message, start, "number out of range (exponent beyond 16383)");
   if ((gint64) fraction_digits + (exponent_negative ? exponent : -exponent) > MAX_SCALE)
     return fail (error_message, start, "number has more than 16383 digits after the decimal point");
@@ -527,8 +527,11 @@ splice_raw (char *text)
       g_autofree char *literal = g_strndup (hit, end);
       g_autoptr(JsonNode) node = json_from_string (literal, NULL);
 
+      const char *raw = odd_json_raw_get_text (node);
+
       g_string_append_len (out, p, hit - p);
-      g_string_append (out, odd_json_raw_get_text (node));
+      /* json-glib wrote the string, so it reads back; were it not, keep it a string */
+      g_string_append (out, raw != NULL ? raw : literal);
       p = hit + end;
     }
   g_string_append (out, p);

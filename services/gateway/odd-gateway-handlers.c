@@ -317,6 +317,12 @@ on_submission_checked (gpointer user_data)
   g_bytes_unref (check->body);
   g_free (check);
 
+  if (pending->disconnected)
+    {
+      odd_info (pending->correlation_id, "Job not submitted: its client left while it was checked");
+      pending_free (pending);
+      return G_SOURCE_REMOVE;
+    }
   if (submission->malformed != NULL)
     {
       odd_counter_inc (self->jobs_rejected, "malformed");
@@ -730,14 +736,12 @@ on_refused (OddHttpServer     *server,
   OddGateway *self = user_data;
   const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
 
-  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0 &&
+  if (soup_server_message_get_status (msg) == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE &&
+      g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0 &&
       (g_str_has_prefix (path, "/jobs") || g_str_has_prefix (path, "/dlq/")))
     {
-      guint status = soup_server_message_get_status (msg);
-
-      odd_counter_inc (self->jobs_rejected, reason_for_status (status));
-      odd_info (odd_http_correlation_id (msg), "Job rejected (%s, %u) before its body was read",
-                reason_for_status (status), status);
+      odd_counter_inc (self->jobs_rejected, "too_large");
+      odd_info (odd_http_correlation_id (msg), "Job rejected (too_large, 413) before its body was read");
     }
 }
 
