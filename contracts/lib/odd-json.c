@@ -66,13 +66,17 @@ scan_unicode_escape (const char  *data,
   return unit;
 }
 
-/* @p is just after the opening quote; returns the offset after the closing one, or 0. */
+/* @p is just after the opening quote; returns the offset after the closing one, or 0.
+ * @ours: text we wrote (raw nodes' markers allowed). */
 static gsize
-scan_string (const char  *data,
-             gsize        len,
-             gsize        p,
-             char       **error_message)
+scan_string_full (const char  *data,
+                  gsize        len,
+                  gsize        p,
+                  gboolean     ours,
+                  char       **error_message)
 {
+  gsize start = p;
+
   while (p < len)
     {
       guchar c = (guchar) data[p];
@@ -98,6 +102,9 @@ scan_string (const char  *data,
                * invalid UTF-8 (eating what follows): refuse them rather than lose data. */
               if (unit == 0)
                 return fail (error_message, p, "\\u0000 is not allowed in a string");
+              /* odd_json_raw_new() marks its nodes so: no text from outside may forge one */
+              if (unit == 1 && p == start && !ours)
+                return fail (error_message, p, "a string may not start with \\u0001 (reserved)");
               if (unit >= 0xDC00 && unit <= 0xDFFF)
                 return fail (error_message, p, "unpaired UTF-16 surrogate in a string");
               if (unit >= 0xD800 && unit <= 0xDBFF)
@@ -124,6 +131,26 @@ scan_string (const char  *data,
     }
 
   return fail (error_message, len, "unterminated string");
+}
+
+static gsize
+scan_string (const char  *data,
+             gsize        len,
+             gsize        p,
+             char       **error_message)
+{
+  return scan_string_full (data, len, p, FALSE, error_message);
+}
+
+/* The end of a string in text that passed the check, or that we wrote. */
+static gsize
+skip_string (const char *data,
+             gsize       len,
+             gsize       p)
+{
+  gsize end = scan_string_full (data, len, p, TRUE, NULL);
+
+  return end != 0 ? end : len;
 }
 
 static gsize
@@ -458,31 +485,18 @@ fix_exponents (char *text)
  * json-glib holds a number as a gint64 or a double, and writes a double back with 17 digits:
  * 0.1 comes out as 0.10000000000000001, 12345678901234567890 as 1.2345678901234567e+19. Text
  * that must stay exactly as it came (a job's payload) travels as a string node holding a
- * marker and the text; odd_json_to_string() writes the text in its place. The marker carries
- * a random part drawn once per process, so no string from outside can pass for one. */
+ * marker and the text; odd_json_to_string() writes the text in its place. No string from
+ * outside can pass for one: the strict check refuses a string that starts with U+0001
+ * (scan_string()), and raw control characters are refused anyway. */
 
-#define RAW_MARKER_LEN (1 + 8 + 32 + 1)
-
-static const char *
-raw_marker (void)
-{
-  static char marker[RAW_MARKER_LEN + 1];
-  static gsize initialised = 0;
-
-  if (g_once_init_enter (&initialised))
-    {
-      g_snprintf (marker, sizeof marker, "\001odd-raw:%08x%08x%08x%08x\001",
-                  g_random_int (), g_random_int (), g_random_int (), g_random_int ());
-      g_once_init_leave (&initialised, 1);
-    }
-  return marker;
-}
+#define RAW_MARKER     "\001odd-raw\001"
+#define RAW_MARKER_LEN (sizeof RAW_MARKER - 1)
 
 JsonNode *
 odd_json_raw_new (const char *json_text,
                   gssize      len)
 {
-  g_autoptr(GString) value = g_string_new (raw_marker ());
+  g_autoptr(GString) value = g_string_new (RAW_MARKER);
   JsonNode *node = json_node_new (JSON_NODE_VALUE);
 
   g_return_val_if_fail (json_text != NULL, NULL);
@@ -500,7 +514,7 @@ odd_json_raw_get_text (JsonNode *node)
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
   value = json_node_get_string (node);
-  if (strncmp (value, raw_marker (), RAW_MARKER_LEN) != 0)
+  if (strncmp (value, RAW_MARKER, RAW_MARKER_LEN) != 0)
     return NULL;
   return value + RAW_MARKER_LEN;
 }
@@ -510,20 +524,19 @@ odd_json_raw_get_text (JsonNode *node)
 static char *
 splice_raw (char *text)
 {
-  g_autofree char *needle = NULL;
+  /* json-glib escapes the marker's \001 as \u0001 */
+  static const char needle[] = "\"\\u0001odd-raw\\u0001";
   GString *out;
   const char *p = text;
   const char *hit;
 
-  /* json-glib escapes the marker's \001 as \u0001 */
-  needle = g_strdup_printf ("\"\\u0001%.*s\\u0001", RAW_MARKER_LEN - 2, raw_marker () + 1);
   if (strstr (text, needle) == NULL)
     return text;
 
   out = g_string_sized_new (strlen (text));
   while ((hit = strstr (p, needle)) != NULL)
     {
-      gsize end = scan_string (hit, strlen (hit), 1, NULL);
+      gsize end = skip_string (hit, strlen (hit), 1);
       g_autofree char *literal = g_strndup (hit, end);
       g_autoptr(JsonNode) node = json_from_string (literal, NULL);
 
@@ -586,7 +599,7 @@ widen_big_integers (const char *data,
 
       if (c == '"')
         {
-          gsize end = scan_string (data, len, p + 1, NULL);
+          gsize end = skip_string (data, len, p + 1);
 
           g_string_append_len (out, data + p, (gssize) (end - p));
           p = end;
@@ -683,7 +696,7 @@ skip_value (const char *data,
 
       if (c == '"')
         {
-          p = scan_string (data, len, p + 1, NULL);
+          p = skip_string (data, len, p + 1);
           continue;
         }
       if (c == '{' || c == '[')
@@ -738,7 +751,7 @@ odd_json_object_members (const char *data,
 
   while (p < len && data[p] == '"')
     {
-      gsize name_end = scan_string (data, len, p + 1, NULL);
+      gsize name_end = skip_string (data, len, p + 1);
       g_autofree char *literal = g_strndup (data + p, name_end - p);
       g_autoptr(JsonNode) name = json_from_string (literal, NULL);
       OddJsonMember member;

@@ -215,7 +215,12 @@ shallow_simulate (const char *data,
   if ((simulate_members = odd_json_object_members (text, simulate->length)) != NULL)
     return odd_json_parse_shallow (text, simulate->length, simulate_members);
   if (*text == '[')
-    return json_node_init_array (json_node_alloc (), json_array_new ());
+    {
+      JsonNode *empty = json_node_new (JSON_NODE_ARRAY);
+
+      json_node_take_array (empty, json_array_new ());
+      return empty;
+    }
   return odd_json_parse (text, (gssize) simulate->length, NULL);
 }
 
