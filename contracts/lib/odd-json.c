@@ -519,35 +519,46 @@ odd_json_raw_get_text (JsonNode *node)
   return value + RAW_MARKER_LEN;
 }
 
-/* Replaces each raw node's string (json-glib wrote the marker as \u0001odd-raw:...\u0001) by
- * its text. */
+/* Replaces each raw node's string by its text. Only a string that starts with the marker
+ * counts (json-glib wrote the marker's \001 as \u0001): the same characters inside another
+ * string are that string's content. */
 static char *
 splice_raw (char *text)
 {
-  /* json-glib escapes the marker's \001 as \u0001 */
-  static const char needle[] = "\"\\u0001odd-raw\\u0001";
+  static const char marker[] = "\\u0001odd-raw\\u0001";
+  gsize len, p = 0;
   GString *out;
-  const char *p = text;
-  const char *hit;
 
-  if (strstr (text, needle) == NULL)
+  if (strstr (text, marker) == NULL)
     return text;
 
-  out = g_string_sized_new (strlen (text));
-  while ((hit = strstr (p, needle)) != NULL)
+  len = strlen (text);
+  out = g_string_sized_new (len);
+  while (p < len)
     {
-      gsize end = skip_string (hit, strlen (hit), 1);
-      g_autofree char *literal = g_strndup (hit, end);
-      g_autoptr(JsonNode) node = json_from_string (literal, NULL);
+      gsize end;
 
-      const char *raw = odd_json_raw_get_text (node);
+      if (text[p] != '"')
+        {
+          g_string_append_c (out, text[p++]);
+          continue;
+        }
+      end = skip_string (text, len, p + 1);
+      if (strncmp (text + p + 1, marker, sizeof marker - 1) == 0)
+        {
+          g_autofree char *literal = g_strndup (text + p, end - p);
+          g_autoptr(JsonNode) node = json_from_string (literal, NULL);
+          const char *raw = odd_json_raw_get_text (node);
 
-      g_string_append_len (out, p, hit - p);
-      /* json-glib wrote the string, so it reads back; were it not, keep it a string */
-      g_string_append (out, raw != NULL ? raw : literal);
-      p = hit + end;
+          /* json-glib wrote the string, so it reads back; were it not, keep it a string */
+          g_string_append (out, raw != NULL ? raw : literal);
+        }
+      else
+        {
+          g_string_append_len (out, text + p, (gssize) (end - p));
+        }
+      p = end;
     }
-  g_string_append (out, p);
   g_free (text);
 
   return g_string_free (out, FALSE);

@@ -95,11 +95,14 @@ test_raw (void)
   json_object_set_member (json_node_get_object (root), "payload", odd_json_raw_new (payload, -1));
   json_object_set_member (json_node_get_object (root), "again", odd_json_raw_new ("[0.1]xyz", 5));
   json_object_set_string_member (json_node_get_object (root), "after", "\x01odd-raw:0000\x01[1]");
+  /* the marker inside another string is that string's content (found by tests/fuzz) */
+  json_object_set_string_member (json_node_get_object (root), "inside", "x\"\x01odd-raw\x01[2]");
   g_assert_cmpstr (odd_json_raw_get_text (json_object_get_member (json_node_get_object (root), "payload")), ==, payload);
   g_assert_null (odd_json_raw_get_text (json_object_get_member (json_node_get_object (root), "after")));
 
   text = odd_json_to_string (root);
-  expected = g_strdup_printf ("{\"payload\":%s,\"again\":[0.1],\"after\":\"\\u0001odd-raw:0000\\u0001[1]\"}", payload);
+  expected = g_strdup_printf ("{\"payload\":%s,\"again\":[0.1],\"after\":\"\\u0001odd-raw:0000\\u0001[1]\","
+                              "\"inside\":\"x\\\"\\u0001odd-raw\\u0001[2]\"}", payload);
   g_assert_cmpstr (text, ==, expected);
   /* a copy is raw too */
   forged = json_node_copy (json_object_get_member (json_node_get_object (root), "payload"));
