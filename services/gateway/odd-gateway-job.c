@@ -159,7 +159,6 @@ odd_gateway_check_job (OddSchemaRegistry *schemas,
   return g_steal_pointer (&errors);
 }
 
-
 /* Submissions: checked member by member, never expanded
  *
  * A document parsed by json-glib costs about a hundred times its text (1 MiB of zeros in an
