@@ -10,9 +10,16 @@
 
 #include "odd-build-config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "odd-gateway-private.h"
+
+/* The nice value of the threads that check POST /jobs bodies (the main loop keeps 0). */
+#define CHECKER_NICE 10
 
 /* A request that waits for the read model and/or a publisher confirm. */
 typedef struct {
@@ -358,6 +365,16 @@ odd_gateway_check_worker (gpointer data,
 {
   Check *check = data;
   OddGateway *self = check->pending->gateway;
+  static GPrivate niced;
+
+  /* Linux gives each thread its own nice value: the checkers yield the CPU to the main loop,
+   * which answers /healthz and the broker's confirms meanwhile. */
+  if (g_private_get (&niced) == NULL)
+    {
+      if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), CHECKER_NICE) != 0)
+        g_debug ("Cannot lower the checkers' priority: %s", g_strerror (errno));
+      g_private_set (&niced, GINT_TO_POINTER (TRUE));
+    }
 
   check->submission = odd_gateway_submission_check (self->schemas, check->body,
                                                     check->pending->correlation_id);
