@@ -567,12 +567,16 @@ test_refused_unread (Fixture *f, gconstpointer data)
   const char *chunked_health = "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                                "10\r\n0123456789abcdef\r\n";
   const char *unknown = "PUT /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+  /* curl asks first for big uploads: the refusal is the answer, no 100 Continue */
+  const char *expect = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Expect: 100-continue\r\nContent-Length: 300000000\r\n\r\n";
   g_autofree char *a = raw_exchange (f, huge, strlen (huge));
   g_autofree char *b = raw_exchange (f, huge_echo, strlen (huge_echo));
   g_autofree char *c = raw_exchange (f, post_health, strlen (post_health));
   g_autofree char *d = raw_exchange (f, get_with_body, strlen (get_with_body));
   g_autofree char *e = raw_exchange (f, chunked_health, strlen (chunked_health));
   g_autofree char *u = raw_exchange (f, unknown, strlen (unknown));
+  g_autofree char *x = raw_exchange (f, expect, strlen (expect));
   g_autoptr(Response) metrics = NULL;
   g_autoptr(Response) after = NULL;
 
@@ -583,11 +587,13 @@ test_refused_unread (Fixture *f, gconstpointer data)
   assert_raw_answer (d, 413, "GET /items/1 takes no request body");
   assert_raw_answer (e, 405, "Method not allowed: POST /healthz");
   assert_raw_answer (u, 404, "Not found: /nowhere");
+  assert_raw_answer (x, 413, "Request body is larger than 1048576 bytes");
+  g_assert_null (strstr (x, "100 Continue"));
   g_assert_nonnull (strstr (a, "X-Correlation-Id: "));
 
   /* counted like any other answer, and the server goes on */
   metrics = request (f, "GET", "/metrics", NULL, NULL, 0, NULL, NULL);
-  g_assert_nonnull (strstr (metrics->body, "http_responses_total{service=\"test\",code=\"413\"} 3"));
+  g_assert_nonnull (strstr (metrics->body, "http_responses_total{service=\"test\",code=\"413\"} 4"));
   g_assert_nonnull (strstr (metrics->body, "http_requests_total{service=\"test\",route=\"/healthz\"} 3"));
   after = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
   g_assert_cmpuint (after->status, ==, 200);
