@@ -163,6 +163,8 @@ odd_terminal_page_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->tab_view, self);
       odd_terminal_page_terminate_all (self);
     }
+  /* The bin's child is a template child: let the bin drop it before the template does. */
+  adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ODD_TYPE_TERMINAL_PAGE);
   self->tab_view = NULL;
   g_clear_object (&self->monitor);
