@@ -508,6 +508,10 @@ odd_stack_monitor_refresh (OddStackMonitor *self)
       self->status_again = TRUE;
       return;
     }
+  /* A cluster status would clear the failure of the running up or down (OddCluster keeps one
+   * per cluster); the operation's end refreshes anyway. */
+  if (self->busy && self->kind == ODD_STACK_KIND_KIND)
+    return;
   if (!ensure_backend (self))
     {
       set_state (self, ODD_STACK_STATE_UNKNOWN);

@@ -24,6 +24,7 @@ struct _OddStackPage
   AdwPreferencesGroup *forwards_group;
   GtkListBox          *forwards_list;
   AdwPreferencesGroup *links_group;
+  GtkExpander         *log_expander;
   GtkTextView         *log_view;
 
   GtkLabel            *components_placeholder;
@@ -170,7 +171,7 @@ on_busy_changed (OddStackPage *self)
   if (odd_stack_monitor_get_busy (self->monitor))
     {
       gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->log_view), "", 0);
-      gtk_expander_set_expanded (GTK_EXPANDER (gtk_widget_get_ancestor (GTK_WIDGET (self->log_view), GTK_TYPE_EXPANDER)), TRUE);
+      gtk_expander_set_expanded (self->log_expander, TRUE);
     }
   update (self);
 }
@@ -446,6 +447,7 @@ odd_stack_page_class_init (OddStackPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OddStackPage, forwards_group);
   gtk_widget_class_bind_template_child (widget_class, OddStackPage, forwards_list);
   gtk_widget_class_bind_template_child (widget_class, OddStackPage, links_group);
+  gtk_widget_class_bind_template_child (widget_class, OddStackPage, log_expander);
   gtk_widget_class_bind_template_child (widget_class, OddStackPage, log_view);
 }
 

@@ -54,7 +54,7 @@ on_visible_page (OddWindow *self)
 {
   const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
 
-  if (g_strcmp0 (name, "setup") == 0 && !self->doctor_ran)
+  if (g_strcmp0 (name, "setup") == 0 && !self->doctor_ran && odd_setup_page_get_report (self->setup_page) == NULL)
     {
       self->doctor_ran = TRUE;
       odd_setup_page_check (self->setup_page);
