@@ -13,6 +13,7 @@ struct _OddApplication
 
   GSettings       *settings;
   OddStackMonitor *monitor;
+  char            *page;      /* --page */
 };
 
 G_DEFINE_FINAL_TYPE (OddApplication, odd_application, ADW_TYPE_APPLICATION)
@@ -160,7 +161,31 @@ odd_application_activate (GApplication *application)
 
   if (window == NULL)
     window = GTK_WINDOW (odd_window_new (self));
+  if (self->page != NULL)
+    odd_window_show_page (ODD_WINDOW (window), self->page);
   gtk_window_present (window);
+}
+
+static int
+odd_application_handle_local_options (GApplication *application,
+                                      GVariantDict *options)
+{
+  OddApplication *self = ODD_APPLICATION (application);
+  const char *page = NULL;
+
+  if (g_variant_dict_lookup (options, "page", "&s", &page))
+    {
+      static const char * const pages[] = { "setup", "stack", "terminal", NULL };
+
+      if (!g_strv_contains (pages, page))
+        {
+          g_printerr (_("Unknown page “%s”: use setup, stack or terminal\n"), page);
+          return 2;
+        }
+      g_free (self->page);
+      self->page = g_strdup (page);
+    }
+  return -1;
 }
 
 static void
@@ -175,18 +200,35 @@ odd_application_shutdown (GApplication *application)
 }
 
 static void
+odd_application_finalize (GObject *object)
+{
+  g_free (ODD_APPLICATION (object)->page);
+
+  G_OBJECT_CLASS (odd_application_parent_class)->finalize (object);
+}
+
+static void
 odd_application_class_init (OddApplicationClass *klass)
 {
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->finalize = odd_application_finalize;
   app_class->startup = odd_application_startup;
   app_class->activate = odd_application_activate;
   app_class->shutdown = odd_application_shutdown;
+  app_class->handle_local_options = odd_application_handle_local_options;
 }
 
 static void
 odd_application_init (OddApplication *self)
 {
+  const GOptionEntry options[] = {
+    { "page", 'p', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
+      N_("Open on PAGE: setup, stack or terminal"), N_("PAGE") },
+    { NULL },
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
 }
 
 OddApplication *

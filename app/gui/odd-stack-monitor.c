@@ -328,7 +328,7 @@ apply_local_status (OddStackMonitor *self,
       OddStackEntry *entry = entry_at (self->components, i, name != NULL ? name : "?");
       gint64 pid = member_int (c, "pid");
       gboolean is_healthy = json_object_get_boolean_member_with_default (c, "healthy", FALSE);
-      g_autofree char *detail = pid > 0 ? g_strdup_printf (_("pid %" G_GINT64_FORMAT), pid) : NULL;
+      g_autofree char *detail = pid > 0 ? g_strdup_printf (_("pid %lld"), (long long) pid) : NULL;
 
       odd_stack_entry_set_port (entry, (guint) member_int (c, "port"));
       odd_stack_entry_set_url (entry, member_string (c, "url"));
@@ -372,11 +372,10 @@ apply_cluster_status (OddStackMonitor *self,
       g_autofree char *url = NULL;
 
       /* Translators: a Kubernetes workload: its kind, ready/desired replicas, restarts */
-      detail = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " ready · %" G_GINT64_FORMAT " restart",
-                                             "%s · %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " ready · %" G_GINT64_FORMAT " restarts",
-                                             (gulong) restarts),
+      detail = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %lld/%lld ready · %lld restart",
+                                             "%s · %lld/%lld ready · %lld restarts", (gulong) restarts),
                                 member_string (w, "kind") != NULL ? member_string (w, "kind") : "",
-                                got, want, restarts);
+                                (long long) got, (long long) want, (long long) restarts);
       if (g_strcmp0 (name, "gateway") == 0)
         port = odd_cluster_get_gateway_port (self->cluster);
       else if (g_strcmp0 (name, "read-model") == 0)
@@ -408,8 +407,8 @@ apply_cluster_status (OddStackMonitor *self,
         }
       if (record != NULL)
         {
-          g_autofree char *detail = g_strdup_printf (_("pid %" G_GINT64_FORMAT " · %s"),
-                                                     member_int (record, "pid"),
+          g_autofree char *detail = g_strdup_printf (_("pid %lld · %s"),
+                                                     (long long) member_int (record, "pid"),
                                                      member_string (record, "target") != NULL
                                                      ? member_string (record, "target") : "");
 

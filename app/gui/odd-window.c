@@ -217,6 +217,29 @@ odd_window_close_request (GtkWindow *window)
          GTK_WINDOW_CLASS (odd_window_parent_class)->close_request (window);
 }
 
+/* ODD_OBSERVATORY_FRAME_LOG=FILE: the wall-clock time (ns) of the first frame, for
+ * tests/bench/app-bench.sh. */
+static void
+on_after_paint (GdkFrameClock *clock,
+                OddWindow     *self)
+{
+  const char *path = g_getenv ("ODD_OBSERVATORY_FRAME_LOG");
+  g_autofree char *stamp = g_strdup_printf ("%" G_GINT64_FORMAT "\n", g_get_real_time () * 1000);
+
+  g_signal_handlers_disconnect_by_func (clock, on_after_paint, self);
+  g_file_set_contents (path, stamp, -1, NULL);
+}
+
+static void
+odd_window_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (odd_window_parent_class)->map (widget);
+
+  if (g_getenv ("ODD_OBSERVATORY_FRAME_LOG") != NULL)
+    g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint",
+                             G_CALLBACK (on_after_paint), widget, 0);
+}
+
 static void
 odd_window_dispose (GObject *object)
 {
@@ -238,6 +261,7 @@ odd_window_class_init (OddWindowClass *klass)
 
   object_class->dispose = odd_window_dispose;
   window_class->close_request = odd_window_close_request;
+  widget_class->map = odd_window_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, ODD_RESOURCE_PREFIX "/odd-window.ui");
   gtk_widget_class_bind_template_child (widget_class, OddWindow, toast_overlay);

@@ -180,3 +180,13 @@ odd_gui_test_check_screenshot (GtkWindow  *window,
     g_error ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " pixels differ from %s (actual: %s)",
              name, differing, n, reference_path, actual_path);
 }
+
+char *
+odd_gui_test_terminal_text (VteTerminal *terminal)
+{
+  /* vte_terminal_get_text() is what VTE 0.70 offers for "the screen as shown";
+   * its replacement (vte_terminal_get_text_format) is 0.76. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  return vte_terminal_get_text (terminal, NULL, NULL, NULL);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <adwaita.h>
+#include <vte/vte.h>
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,9 @@ void        odd_gui_test_check_screenshot (GtkWindow  *window,
                                            const char *name);
 /* Where this run's screenshots go (created). */
 char       *odd_gui_test_screenshot_dir   (void);
+
+/* What @terminal shows on its screen now (the alternate screen of a full-screen program too). */
+char       *odd_gui_test_terminal_text    (VteTerminal *terminal);
 
 /* Light or dark, as the system would ask. */
 void        odd_gui_test_set_dark         (gboolean    dark);

@@ -9,20 +9,12 @@
 /* The terminal tab and page: a child's output read back from the VteTerminal, its exit and
  * restart, typed commands that wait for Enter, the palette, and children ended with the tab. */
 
-static char *
-terminal_text (OddTerminalTab *tab)
-{
-  VteTerminal *terminal = odd_terminal_tab_get_terminal (tab);
-
-  return vte_terminal_get_text_range (terminal, 0, 0, vte_terminal_get_row_count (terminal) - 1,
-                                      vte_terminal_get_column_count (terminal) - 1, NULL, NULL, NULL);
-}
 
 static gboolean
 shows (OddTerminalTab *tab,
        const char     *needle)
 {
-  g_autofree char *text = terminal_text (tab);
+  g_autofree char *text = odd_gui_test_terminal_text (odd_terminal_tab_get_terminal (tab));
 
   return text != NULL && strstr (text, needle) != NULL;
 }
@@ -31,7 +23,7 @@ static guint
 count (OddTerminalTab *tab,
        const char     *needle)
 {
-  g_autofree char *text = terminal_text (tab);
+  g_autofree char *text = odd_gui_test_terminal_text (odd_terminal_tab_get_terminal (tab));
   guint n = 0;
 
   for (const char *p = text; p != NULL && (p = strstr (p, needle)) != NULL; p += strlen (needle))
