@@ -32,6 +32,7 @@ struct _OddStackPage
   GSimpleActionGroup  *actions;
   GPtrArray           *links;       /* OddUiLink */
   GPtrArray           *link_rows;   /* AdwActionRow, one per link */
+  guint                links_idle;
 };
 
 G_DEFINE_FINAL_TYPE (OddStackPage, odd_stack_page, ADW_TYPE_BIN)
@@ -344,6 +345,17 @@ build_links (OddStackPage *self)
     }
 }
 
+static gboolean
+build_links_idle (gpointer data)
+{
+  OddStackPage *self = data;
+
+  self->links_idle = 0;
+  build_links (self);
+  update_links (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 set_monitor (OddStackPage    *self,
              OddStackMonitor *monitor)
@@ -372,6 +384,7 @@ odd_stack_page_dispose (GObject *object)
 {
   OddStackPage *self = ODD_STACK_PAGE (object);
 
+  g_clear_handle_id (&self->links_idle, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), ODD_TYPE_STACK_PAGE);
   g_clear_object (&self->monitor);
   g_clear_object (&self->actions);
@@ -470,7 +483,8 @@ odd_stack_page_init (OddStackPage *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->components_placeholder), "dim-label");
   gtk_list_box_set_placeholder (self->components_list, GTK_WIDGET (self->components_placeholder));
 
-  build_links (self);
+  /* Reading and checking the registry against its contract waits for the first frame. */
+  self->links_idle = g_idle_add_full (G_PRIORITY_LOW, build_links_idle, self, NULL);
 }
 
 GtkWidget *
