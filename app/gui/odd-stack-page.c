@@ -122,7 +122,8 @@ update (OddStackPage *self)
   gtk_label_set_text (self->remediation_label, remediation != NULL ? remediation : "");
   gtk_widget_set_visible (GTK_WIDGET (self->remediation_label), remediation != NULL);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->forwards_group), !local);
+  gtk_widget_set_visible (GTK_WIDGET (self->forwards_group),
+                          !local && g_list_model_get_n_items (odd_stack_monitor_get_forwards (monitor)) > 0);
   if (!local && state == ODD_STACK_STATE_STOPPED)
     gtk_label_set_text (self->components_placeholder,
                         _("No cluster yet. Start creates it: building the image and the first rollout take a few minutes."));
@@ -372,6 +373,8 @@ set_monitor (OddStackPage    *self,
                            create_component_row, self, NULL);
   gtk_list_box_bind_model (self->forwards_list, odd_stack_monitor_get_forwards (monitor),
                            create_forward_row, self, NULL);
+  g_signal_connect_object (odd_stack_monitor_get_forwards (monitor), "items-changed",
+                           G_CALLBACK (update), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (monitor, "notify::busy", G_CALLBACK (on_busy_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (monitor, "notify", G_CALLBACK (update), self, G_CONNECT_SWAPPED);

@@ -108,10 +108,20 @@ odd_ui_link_resolve (const OddUiLink  *link,
   g_return_val_if_fail (link != NULL, NULL);
   g_return_val_if_fail (ODD_IS_STACK_MONITOR (monitor), NULL);
 
-  if (g_strcmp0 (link->id, "gateway-docs") == 0)
-    base = odd_stack_monitor_get_gateway_url (monitor);
-  else if (g_strcmp0 (link->id, "read-model-docs") == 0)
-    base = odd_stack_monitor_get_read_model_url (monitor);
+  if (g_strcmp0 (link->id, "gateway-docs") == 0 || g_strcmp0 (link->id, "read-model-docs") == 0)
+    {
+      OddStackState state = odd_stack_monitor_get_state (monitor);
+
+      /* Nothing answers there while the stack is down. */
+      if (state == ODD_STACK_STATE_STOPPED || state == ODD_STACK_STATE_UNKNOWN)
+        {
+          if (why != NULL)
+            *why = g_strdup (_("Start the stack first"));
+          return NULL;
+        }
+      base = g_strcmp0 (link->id, "gateway-docs") == 0 ? odd_stack_monitor_get_gateway_url (monitor)
+                                                       : odd_stack_monitor_get_read_model_url (monitor);
+    }
   else if (odd_stack_monitor_get_kind (monitor) != ODD_STACK_KIND_KIND)
     {
       if (why != NULL)

@@ -30,7 +30,8 @@ GPtrArray *odd_ui_links_load   (const char      *path,
                                 GError         **error);
 
 /* The URL of @link for the stack @monitor shows, or NULL when that stack does not serve it
- * now; then @why (nullable) receives what to do, e.g. "Start its port-forward". */
+ * now (stopped, or a cluster UI without its forward); then @why (nullable) receives what to
+ * do, e.g. "Start its port-forward first". */
 char      *odd_ui_link_resolve (const OddUiLink *link,
                                 OddStackMonitor *monitor,
                                 char           **why);

@@ -146,7 +146,6 @@ test_local_stopped (void)
   GListModel *components = odd_stack_monitor_get_components (monitor);
   const char * const *names = odd_local_stack_component_names ();
   GtkWidget *row;
-  g_autofree char *url = NULL;
 
   odd_stack_monitor_refresh (monitor);
   ODD_GUI_ASSERT_WITHIN (odd_stack_monitor_get_state (monitor) == ODD_STACK_STATE_STOPPED, 30);
@@ -161,10 +160,11 @@ test_local_stopped (void)
   g_assert_true (shows_text ("ports 46100–46773"));
   g_assert_true (shows_text ("port 46400"));   /* the gateway's row */
 
-  /* The docs of the gateway are where this stack serves them; Grafana needs the cluster. */
+  /* The docs of the gateway wait for a running stack; Grafana needs the cluster. */
   row = find_widget (GTK_WIDGET (page), is_titled_row, "Gateway API Docs");
   g_assert_nonnull (row);
-  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "http://127.0.0.1:46400/docs");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Start the stack first");
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (g_object_get_data (G_OBJECT (row), "open-button"))));
   row = find_widget (GTK_WIDGET (page), is_titled_row, "Grafana");
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Runs in the kind cluster only");
   g_assert_cmpstr (odd_stack_monitor_get_read_model_url (monitor), ==, "http://127.0.0.1:46180");
@@ -205,6 +205,14 @@ test_kind_up (void)
   g_assert_cmpint (health_of (odd_stack_monitor_get_components (monitor), "postgres"), ==, ODD_STACK_ENTRY_HEALTHY);
   g_assert_nonnull (find_widget (GTK_WIDGET (page), is_component_row, "gateway"));
   g_assert_true (shows_text ("Deployment · 1/1 ready · 0 restarts"));
+
+  /* The gateway's docs through the port the cluster maps. */
+  {
+    GtkWidget *docs = find_widget (GTK_WIDGET (page), is_titled_row, "Gateway API Docs");
+    g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%s/docs", mapped_ports[0]);
+
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (docs)), ==, url);
+  }
 
   /* The step log holds the progress stream. */
   log = odd_stack_page_dup_log (page);
