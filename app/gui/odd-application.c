@@ -136,6 +136,8 @@ odd_application_startup (GApplication *application)
     { "win.zoom-normal", { "<Control>0", "<Control>KP_0", NULL } },
   };
 
+  /* GtkApplication looks for gtk/help-overlay.ui in the resources while it starts up. */
+  odd_gui_register_resources ();
   G_APPLICATION_CLASS (odd_application_parent_class)->startup (application);
   odd_gui_init ();
 

@@ -4,14 +4,26 @@
 #include "odd-resources.h"
 
 void
+odd_gui_register_resources (void)
+{
+  static gsize registered = 0;
+
+  /* By hand: a static library would drop an unreferenced constructor. */
+  if (g_once_init_enter (&registered))
+    {
+      odd_register_resource ();
+      g_once_init_leave (&registered, 1);
+    }
+}
+
+void
 odd_gui_init (void)
 {
   static gsize initialised = 0;
 
   if (g_once_init_enter (&initialised))
     {
-      /* Registered by hand: a static library would drop an unreferenced constructor. */
-      odd_register_resource ();
+      odd_gui_register_resources ();
       adw_init ();
       gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
                                         ODD_RESOURCE_PREFIX "/icons");

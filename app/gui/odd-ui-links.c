@@ -136,7 +136,7 @@ odd_ui_link_resolve (const OddUiLink  *link,
         *why = g_strdup (_("Start its port-forward first"));
     }
   else if (why != NULL)
-    *why = g_strdup (_("Not reachable from this stack"));
+    *why = g_strdup (_("Start the cluster first"));
 
   if (base == NULL)
     return NULL;
