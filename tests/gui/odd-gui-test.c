@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "odd-gui-test"
 
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "odd-build-config.h"
@@ -199,4 +200,18 @@ odd_gui_test_terminal_text (VteTerminal *terminal)
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   return vte_terminal_get_text (terminal, NULL, NULL, NULL);
   G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+gboolean
+odd_gui_test_process_ended (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *state;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  /* "pid (comm) S ...": the state follows the last parenthesis. */
+  state = strrchr (stat, ')');
+  return state != NULL && state[1] == ' ' && state[2] == 'Z';
 }

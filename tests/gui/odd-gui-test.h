@@ -52,6 +52,9 @@ char       *odd_gui_test_screenshot_dir   (void);
 /* What @terminal shows on its screen now (the alternate screen of a full-screen program too). */
 char       *odd_gui_test_terminal_text    (VteTerminal *terminal);
 
+/* @pid is gone, or a zombie whose parent has yet to reap it. */
+gboolean    odd_gui_test_process_ended    (GPid        pid);
+
 /* Light or dark, as the system would ask. */
 void        odd_gui_test_set_dark         (gboolean    dark);
 

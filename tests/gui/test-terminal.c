@@ -31,19 +31,6 @@ count (OddTerminalTab *tab,
   return n;
 }
 
-static gboolean
-process_gone (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *stat = NULL;
-  const char *state;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return TRUE;
-  /* "pid (comm) S ...": a zombie has ended, only its parent's reaping is left. */
-  state = strrchr (stat, ')');
-  return state != NULL && state[1] == ' ' && state[2] == 'Z';
-}
 
 static void
 test_child_output_and_restart (void)
@@ -108,10 +95,10 @@ test_closing_ends_the_child (void)
   ODD_GUI_ASSERT_WITHIN (shows (tab, "ready"), 20);
   pid = odd_terminal_tab_get_pid (tab);
   g_assert_cmpint (pid, >, 0);
-  g_assert_false (process_gone (pid));
+  g_assert_false (odd_gui_test_process_ended (pid));
 
   gtk_window_destroy (window);
-  ODD_GUI_ASSERT_WITHIN (process_gone (pid), 20);
+  ODD_GUI_ASSERT_WITHIN (odd_gui_test_process_ended (pid), 20);
 }
 
 static void
