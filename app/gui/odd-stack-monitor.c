@@ -18,6 +18,7 @@ struct _OddStackMonitor
   char          *remediation;
   char          *location;
   char          *failed_step;     /* the step of the last FAILED progress event */
+  char          *running_step;    /* the step that started last and has not ended */
 
   OddLocalStack *local;
   OddCluster    *cluster;
@@ -332,10 +333,19 @@ apply_local_status (OddStackMonitor *self,
 
       odd_stack_entry_set_port (entry, (guint) member_int (c, "port"));
       odd_stack_entry_set_url (entry, member_string (c, "url"));
-      odd_stack_entry_set_detail (entry, detail);
-      odd_stack_entry_set_health (entry, pid <= 0 ? ODD_STACK_ENTRY_STOPPED
-                                         : is_healthy ? ODD_STACK_ENTRY_HEALTHY
-                                         : ODD_STACK_ENTRY_UNHEALTHY);
+      /* The component `up` is starting has no pid file yet: starting, not stopped. */
+      if (pid <= 0 && self->busy && self->starting && g_strcmp0 (name, self->running_step) == 0)
+        {
+          odd_stack_entry_set_detail (entry, _("starting…"));
+          odd_stack_entry_set_health (entry, ODD_STACK_ENTRY_UNHEALTHY);
+        }
+      else
+        {
+          odd_stack_entry_set_detail (entry, detail);
+          odd_stack_entry_set_health (entry, pid <= 0 ? ODD_STACK_ENTRY_STOPPED
+                                             : is_healthy ? ODD_STACK_ENTRY_HEALTHY
+                                             : ODD_STACK_ENTRY_UNHEALTHY);
+        }
       running += pid > 0;
       healthy += pid > 0 && is_healthy;
     }
@@ -562,10 +572,14 @@ on_progress (const char        *step,
   set_string (self, &self->step_message, line, PROP_STEP_MESSAGE);
   if (status == ODD_PROGRESS_FAILED)
     set_string (self, &self->failed_step, step, PROP_0);
+  if (status == ODD_PROGRESS_RUNNING)
+    set_string (self, &self->running_step, step, PROP_0);
+  else if (g_strcmp0 (self->running_step, step) == 0)
+    g_clear_pointer (&self->running_step, g_free);
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, step, (int) status, message, fraction);
 
-  /* A component that got ready shows at once, not at the next poll. */
-  if (status == ODD_PROGRESS_OK)
+  /* A component that starts or got ready shows at once, not at the next poll. */
+  if (status == ODD_PROGRESS_OK || status == ODD_PROGRESS_RUNNING)
     odd_stack_monitor_refresh (self);
 }
 
@@ -629,6 +643,7 @@ on_op_done (GObject      *source,
             : odd_cluster_down_finish (ODD_CLUSTER (source), result, &error);
   g_free (call);
   g_clear_object (&self->op_cancellable);
+  g_clear_pointer (&self->running_step, g_free);
 
   if (ok)
     {
@@ -824,6 +839,7 @@ odd_stack_monitor_finalize (GObject *object)
   g_free (self->remediation);
   g_free (self->location);
   g_free (self->failed_step);
+  g_free (self->running_step);
   g_free (self->local_error);
   g_free (self->cluster_error);
   g_free (self->stack_read_model_url);
