@@ -773,18 +773,16 @@ test_up_cancel_during_rollout (Fixture       *f,
 {
   g_autofree char *sleep_pid_file = g_build_filename (f->state, "sleep.pid", NULL);
   g_auto(GStrv) got = NULL;
-  gint64 started;
   GPid sleep_pid;
 
+  /* An hour: only the cancellation ends it (or meson's timeout, should it not). */
   fake_set (f, "slow", "kubectl*rollout status deployment/processor*");
-  fake_set (f, "slow-seconds", "60");
+  fake_set (f, "slow-seconds", "3600");
   /* Cancel once the slow rollout streamed its first line. */
   f->cancel_on = g_strdup ("Waiting for rollout to finish");
-  started = g_get_monotonic_time ();
   run_up (f);
 
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (g_get_monotonic_time () - started, <, 20 * G_USEC_PER_SEC);
   /* The child's process group was killed: its sleep is gone too. */
   sleep_pid = odd_process_read_pid_file (sleep_pid_file);
   g_assert_cmpint (sleep_pid, >, 0);
