@@ -56,9 +56,9 @@ print_phase_times() {
   for ((i = 0; i < ${#PHASE_TIMES[@]}; i += 2)); do
     t=${PHASE_TIMES[i + 1]}
     total=$((total + t))
-    printf '  %-44s %3d:%02d\n' "${PHASE_TIMES[i]}" $((t / 60)) $((t % 60))
+    printf '  %-48s %3d:%02d\n' "${PHASE_TIMES[i]}" $((t / 60)) $((t % 60))
   done
-  printf '  %-44s %3d:%02d\n' total $((total / 60)) $((total % 60))
+  printf '  %-48s %3d:%02d\n' total $((total / 60)) $((total % 60))
 }
 
 # Slow proofs (a Flatpak build, browser suites...) run only when their inputs changed since
