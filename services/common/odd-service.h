@@ -9,3 +9,6 @@
 #include "odd-pg.h"
 #include "odd-redis.h"
 #include "odd-amqp.h"
+#include "odd-stop-flag.h"
+#include "odd-service-lifecycle.h"
+#include "odd-latency-histogram.h"

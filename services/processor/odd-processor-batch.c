@@ -8,7 +8,7 @@
  * of any size costs one round trip per statement. */
 
 void
-odd_job_row_free (OddJobRow *row)
+odd_processor_job_row_free (OddProcessorJobRow *row)
 {
   if (row == NULL)
     return;
@@ -75,7 +75,7 @@ odd_processor_db_upsert (PGconn     *conn,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                      (GDestroyNotify) odd_job_row_free);
+                                                      (GDestroyNotify) odd_processor_job_row_free);
   g_autoptr(PGresult) result = NULL;
   g_autofree char *param = NULL;
   const char *values[1];
@@ -83,7 +83,7 @@ odd_processor_db_upsert (PGconn     *conn,
   json_builder_begin_array (builder);
   for (guint i = 0; i < intakes->len; i++)
     {
-      OddIntake *intake = g_ptr_array_index (intakes, i);
+      OddProcessorIntake *intake = g_ptr_array_index (intakes, i);
 
       json_builder_begin_object (builder);
       add_string_or_null (builder, "id", intake->job_id);
@@ -104,7 +104,7 @@ odd_processor_db_upsert (PGconn     *conn,
 
   for (int r = 0; r < PQntuples (result); r++)
     {
-      OddJobRow *row = g_new0 (OddJobRow, 1);
+      OddProcessorJobRow *row = g_new0 (OddProcessorJobRow, 1);
       g_autoptr(GError) parse_error = NULL;
 
       row->id = g_strdup (PQgetvalue (result, r, 0));

@@ -304,12 +304,12 @@ odd_lifecycle_finish_attempt (OddLifecycle *self,
 
 /* Decides what a job.created means given the stored row, and starts or finishes @run. */
 void
-odd_lifecycle_start_run (OddLifecycle *self,
-                         OddIteration *it,
-                         OddJobRun    *run,
-                         OddIntake    *intake,
-                         OddJobRow    *row,
-                         gint64        now)
+odd_lifecycle_start_run (OddLifecycle       *self,
+                         OddIteration       *it,
+                         OddJobRun          *run,
+                         OddProcessorIntake *intake,
+                         OddProcessorJobRow *row,
+                         gint64              now)
 {
   g_autofree char *sim_error = NULL;
 
@@ -374,9 +374,9 @@ odd_lifecycle_start_run (OddLifecycle *self,
 }
 
 void
-odd_lifecycle_reject (OddLifecycle *self,
-                      OddIteration *it,
-                      OddIntake    *intake)
+odd_lifecycle_reject (OddLifecycle       *self,
+                      OddIteration       *it,
+                      OddProcessorIntake *intake)
 {
   g_autoptr(JsonNode) message = NULL;
   g_autofree char *body = NULL;

@@ -137,18 +137,18 @@ typedef struct {
   const char    *reason;           /* "invalid" / "unparseable" */
   char          *error;
   JsonNode      *original_event;   /* parsed JSON or the raw text as a string */
-} OddIntake;
+} OddProcessorIntake;
 
-void       odd_intake_free   (OddIntake *intake);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddIntake, odd_intake_free)
+void       odd_processor_intake_free (OddProcessorIntake *intake);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddProcessorIntake, odd_processor_intake_free)
 
 /* Parses and validates one message of jobs.created; never fails: what is not a valid
  * job.created becomes a dead letter. */
-OddIntake *odd_intake_parse  (OddSchemaRegistry *registry,
-                              const char        *body,
-                              gsize              len,
-                              const char        *amqp_correlation_id,
-                              guint64            delivery_tag);
+OddProcessorIntake *odd_processor_intake_parse (OddSchemaRegistry *registry,
+                                                const char        *body,
+                                                gsize              len,
+                                                const char        *amqp_correlation_id,
+                                                guint64            delivery_tag);
 
 /* ---- database batches (odd-processor-batch.c) ---- */
 
@@ -162,13 +162,13 @@ typedef struct {
   char     *last_error;
   char     *created_at;
   gboolean  inserted;
-} OddJobRow;
+} OddProcessorJobRow;
 
-void       odd_job_row_free           (OddJobRow *row);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddJobRow, odd_job_row_free)
+void       odd_processor_job_row_free (OddProcessorJobRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddProcessorJobRow, odd_processor_job_row_free)
 
 /* Inserts the new jobs (status VALIDATED) and locks and returns the rows of all of @intakes
- * (OddIntake of kind JOB, distinct ids), as a hash table id -> OddJobRow. */
+ * (OddProcessorIntake of kind JOB, distinct ids), as a hash table id -> OddProcessorJobRow. */
 GHashTable *odd_processor_db_upsert   (PGconn     *conn,
                                        GPtrArray  *intakes,
                                        GError    **error);
@@ -241,20 +241,20 @@ void odd_lifecycle_init           (OddLifecycle      *self,
                                    GHashTable        *runs);
 /* @run (taken) got @intake and its stored @row: starts it (into runs and the scheduler),
  * starts a retry generation, or re-emits its end (into @it->done). */
-void odd_lifecycle_start_run      (OddLifecycle      *self,
-                                   OddIteration      *it,
-                                   OddJobRun         *run,
-                                   OddIntake         *intake,
-                                   OddJobRow         *row,
-                                   gint64             now);
+void odd_lifecycle_start_run      (OddLifecycle       *self,
+                                   OddIteration       *it,
+                                   OddJobRun          *run,
+                                   OddProcessorIntake *intake,
+                                   OddProcessorJobRow *row,
+                                   gint64              now);
 /* The attempt of @run (popped from the scheduler) is due at @now. */
 void odd_lifecycle_finish_attempt (OddLifecycle      *self,
                                    OddIteration      *it,
                                    OddJobRun         *run,
                                    gint64             now);
 /* Dead-letters a message that is not a valid job.created. */
-void odd_lifecycle_reject         (OddLifecycle      *self,
-                                   OddIteration      *it,
-                                   OddIntake         *intake);
+void odd_lifecycle_reject         (OddLifecycle       *self,
+                                   OddIteration       *it,
+                                   OddProcessorIntake *intake);
 
 G_END_DECLS

@@ -338,7 +338,7 @@ static void
 test_intake_valid (void)
 {
   g_autofree char *body = created_message ("{\"durationMs\":5,\"failAttempts\":1}");
-  g_autoptr(OddIntake) intake = odd_intake_parse (registry, body, strlen (body), NULL, 7);
+  g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, body, strlen (body), NULL, 7);
 
   g_assert_cmpint (intake->kind, ==, ODD_INTAKE_JOB);
   g_assert_cmpuint (intake->delivery_tag, ==, 7);
@@ -369,8 +369,8 @@ test_intake_rejects (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(OddIntake) intake = odd_intake_parse (registry, cases[i].body,
-                                                      strlen (cases[i].body), "corr", 1);
+      g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, cases[i].body,
+                                                                         strlen (cases[i].body), "corr", 1);
 
       g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
       g_assert_cmpstr (intake->reason, ==, cases[i].reason);
@@ -383,7 +383,7 @@ test_intake_rejects (void)
 
   bad_sim = created_message ("{\"durationMs\":-5}");
   {
-    g_autoptr(OddIntake) intake = odd_intake_parse (registry, bad_sim, strlen (bad_sim), NULL, 1);
+    g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, bad_sim, strlen (bad_sim), NULL, 1);
 
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
     g_assert_cmpstr (intake->reason, ==, "invalid");
@@ -395,10 +395,10 @@ test_intake_rejects (void)
   {
     g_autofree char *message = created_message (NULL);
     g_auto(GStrv) parts = g_strsplit (message, "\"job.created\"", 2);
-    g_autoptr(OddIntake) intake = NULL;
+    g_autoptr(OddProcessorIntake) intake = NULL;
 
     wrong_type = g_strjoinv ("\"job.failed\"", parts);
-    intake = odd_intake_parse (registry, wrong_type, strlen (wrong_type), NULL, 1);
+    intake = odd_processor_intake_parse (registry, wrong_type, strlen (wrong_type), NULL, 1);
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
     g_assert_cmpstr (intake->reason, ==, "invalid");
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
@@ -407,7 +407,7 @@ test_intake_rejects (void)
 
   {
     const char raw[] = "{\"a\0\xff";
-    g_autoptr(OddIntake) intake = odd_intake_parse (registry, raw, sizeof raw - 1, NULL, 1);
+    g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, raw, sizeof raw - 1, NULL, 1);
 
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
     g_assert_cmpstr (intake->reason, ==, "unparseable");
