@@ -19,6 +19,7 @@
 #include "odd-service.h"
 #include "odd-gateway.h"
 #include "odd-gateway-private.h"
+#include "odd-test-util.h"
 
 static const char *broker_url;        /* NULL: no broker, cases that need one skip */
 static SoupSession *session;
@@ -337,26 +338,6 @@ static OddGateway *
 offline_gateway_new (void)
 {
   return gateway_new_full (closed_url, NULL, NULL, 64);
-}
-
-/* A TCP port that was free a moment ago and that nobody listens on. */
-static guint
-closed_port (void)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
 /* ---- helpers: broker ---- */
@@ -2027,8 +2008,8 @@ main (int   argc,
   g_assert_no_error (error);
   /* Many connections at once: the gateway raises its listen backlog for such bursts. */
   session = soup_session_new_with_options ("timeout", 30, "max-conns", 200, "max-conns-per-host", 200, NULL);
-  closed_url = g_strdup_printf ("amqp://guest:guest@127.0.0.1:%u/", closed_port ());
-  closed_http_url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  closed_url = g_strdup_printf ("amqp://guest:guest@127.0.0.1:%u/", odd_test_free_port ());
+  closed_http_url = g_strdup_printf ("http://127.0.0.1:%u", odd_test_free_port ());
 
   g_test_add_func ("/gateway/config/defaults", test_config_defaults);
   g_test_add_func ("/gateway/config/invalid", test_config_invalid);

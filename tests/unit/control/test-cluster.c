@@ -8,6 +8,7 @@
 #include "odd-build-config.h"
 #include "odd-cluster.h"
 #include "odd-process.h"
+#include "odd-test-util.h"
 #include "odd-tools.h"
 
 /* OddCluster against fake docker, kind and kubectl: the shell script fake-tool.sh (ODD_FAKE_TOOL,
@@ -92,18 +93,6 @@ write_file (const char *path,
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
 }
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-
-  g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  return port;
-}
-
 static void
 fake_set (Fixture    *f,
           const char *name,
@@ -184,10 +173,10 @@ fixture_set_up (Fixture       *f,
    * cluster step is done (as kind's port mappings appear with the cluster). */
   f->http = g_socket_service_new ();
   g_signal_connect (f->http, "incoming", G_CALLBACK (on_http), f);
-  f->gateway_port = free_port ();
-  f->read_model_port = free_port ();
+  f->gateway_port = odd_test_free_port ();
+  f->read_model_port = odd_test_free_port ();
   while (f->read_model_port == f->gateway_port)
-    f->read_model_port = free_port ();
+    f->read_model_port = odd_test_free_port ();
   odd_cluster_set_ports (f->cluster, f->gateway_port, f->read_model_port);
 
   f->events = g_ptr_array_new_with_free_func (event_free);
@@ -716,18 +705,16 @@ test_up_cancel_during_rollout (Fixture       *f,
 {
   g_autofree char *sleep_pid_file = g_build_filename (f->state, "sleep.pid", NULL);
   g_auto(GStrv) got = NULL;
-  gint64 started;
   GPid sleep_pid;
 
+  /* An hour: only the cancellation ends it (or meson's timeout, should it not). */
   fake_set (f, "slow", "kubectl*rollout status deployment/processor*");
-  fake_set (f, "slow-seconds", "60");
+  fake_set (f, "slow-seconds", "3600");
   /* Cancel once the slow rollout streamed its first line. */
   f->cancel_on = g_strdup ("Waiting for rollout to finish");
-  started = g_get_monotonic_time ();
   run_up (f);
 
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (g_get_monotonic_time () - started, <, 20 * G_USEC_PER_SEC);
   /* The child's process group was killed: its sleep is gone too. */
   sleep_pid = odd_process_read_pid_file (sleep_pid_file);
   g_assert_cmpint (sleep_pid, >, 0);
@@ -751,7 +738,7 @@ test_up_verify_fails (Fixture       *f,
    * cluster exists, so no port check comes before the verify step. */
   start_http (f);
   write_file (clusters, "task-observatory\n", 0644);
-  closed = free_port ();
+  closed = odd_test_free_port ();
   odd_cluster_set_ports (f->cluster, closed, f->read_model_port);
   odd_cluster_set_verify_timeout (f->cluster, 1);
   run_up (f);
@@ -906,7 +893,7 @@ test_forwards (Fixture       *f,
   g_autofree char *file = g_build_filename (f->xdg, "forwards.json", NULL);
   g_autofree char *text = NULL;
   g_autofree char *url = NULL;
-  guint16 port = free_port ();
+  guint16 port = odd_test_free_port ();
   JsonNode *record;
   GPid pid, again;
 
@@ -980,7 +967,7 @@ test_forward_failures (Fixture       *f,
   g_assert_error (f->error, ODD_CLUSTER_ERROR, ODD_CLUSTER_ERROR_PORT_IN_USE);
 
   /* kubectl exits at once: no such cluster. Nothing stays recorded. */
-  odd_cluster_set_forward_port (f->cluster, "rabbitmq", free_port ());
+  odd_cluster_set_forward_port (f->cluster, "rabbitmq", odd_test_free_port ());
   fake_set (f, "fail", "kubectl*port-forward*");
   fake_set (f, "fail-output", "error: context \"kind-task-observatory\" does not exist");
   forward_start (f, "rabbitmq");
@@ -1011,7 +998,7 @@ test_down_stops_forwards (Fixture       *f,
       return;
     }
 
-  odd_cluster_set_forward_port (f->cluster, "alertmanager", free_port ());
+  odd_cluster_set_forward_port (f->cluster, "alertmanager", odd_test_free_port ());
   record = forward_start (f, "alertmanager");
   g_assert_no_error (f->error);
   pid = (GPid) json_object_get_int_member (json_node_get_object (record), "pid");

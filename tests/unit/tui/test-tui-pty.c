@@ -5,6 +5,7 @@
  * new job, job detail and retry, resize, quit). */
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -776,11 +777,23 @@ main (int    argc,
   /* argv[1]: the odd-dashboard binary (meson passes it), else $ODD_DASHBOARD. */
   dashboard = g_strdup (argc > 1 ? argv[1] : g_getenv ("ODD_DASHBOARD"));
   tmux_path = g_find_program_in_path ("tmux");
+  if (tmux_path == NULL)
+    {
+      /* ./setup.sh test installs tmux and lists it here: then a skip would hide a gap. */
+      g_autofree char *required = g_strdup_printf (" %s ", g_getenv ("ODD_TEST_REQUIRED_TOOLS") ?: "");
+
+      if (strstr (required, " tmux ") != NULL)
+        {
+          printf ("Bail out! tmux is not on PATH although it was installed for the tests\n");
+          return 1;
+        }
+    }
   if (dashboard == NULL || tmux_path == NULL)
     {
-      g_test_skip (tmux_path == NULL ? "tmux is not installed (apt-get install tmux)"
-                                     : "no odd-dashboard given (argument or $ODD_DASHBOARD)");
-      return g_test_run ();
+      /* g_test_skip() outside a test case prints a plan without the reason. */
+      printf ("1..0 # SKIP %s\n", tmux_path == NULL ? "tmux is not installed: apt-get install tmux"
+                                                    : "no odd-dashboard given (argument or $ODD_DASHBOARD)");
+      return 0;
     }
 
   /* A private tmux server, whatever the caller runs in. */
