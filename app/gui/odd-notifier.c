@@ -4,8 +4,9 @@
  *
  * Every interval it reads /stats and /alerts. The failure rate is the share of the jobs that
  * finished since the last look which failed; crossing the threshold upwards notifies (staying
- * above does not again). An alert notifies when it starts firing. Whatever happens, no more
- * than one notification a minute: the rest is left out (the Dashboard shows it).
+ * above does not again). An alert notifies when it starts firing (what fires at the first look
+ * is where it starts from). Whatever happens, no more than one notification a minute: the rest
+ * is left out (the Dashboard shows it).
  */
 #define G_LOG_DOMAIN "odd-notifier"
 
@@ -95,7 +96,8 @@ odd_notifier_observe (OddNotifier        *self,
   for (guint i = 0; firing != NULL && firing[i] != NULL; i++)
     {
       g_hash_table_add (now_firing, g_strdup (firing[i]));
-      if (notification == NULL && !g_hash_table_contains (self->firing, firing[i]))
+      /* The first look only learns what fires already: it did not start now. */
+      if (self->seen && notification == NULL && !g_hash_table_contains (self->firing, firing[i]))
         {
           notification = alert_notification (firing[i], summaries != NULL ? summaries[i] : NULL);
           notification_id = "odd-alert";

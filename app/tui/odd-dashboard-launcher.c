@@ -6,19 +6,7 @@
 
 #include "odd-dashboard.h"
 #include "odd-stack-paths.h"
-#ifdef ODD_HAVE_CLUSTER
 #include "odd-cluster.h"
-#endif
-
-gboolean
-odd_dash_have_cluster (void)
-{
-#ifdef ODD_HAVE_CLUSTER
-  return TRUE;
-#else
-  return FALSE;
-#endif
-}
 
 void
 odd_dash_launcher_render (OddDash *dash,
@@ -41,7 +29,6 @@ odd_dash_launcher_render (OddDash *dash,
     static const char *choices[] = {
       "L  start the local stack (PostgreSQL, Redis, RabbitMQ, 4 services)",
       "K  start a kind cluster (needs Docker, kind and kubectl)",
-      "K  kind support arrives with `oddctl cluster`",
       "D  doctor: check this machine and fix what is missing",
       "R  retry the connection",
       "Q  quit",
@@ -49,13 +36,10 @@ odd_dash_launcher_render (OddDash *dash,
     int x = MAX (0, (grid->cols - odd_text_width (choices[0])) / 2);
 
     odd_grid_print (grid, top + 10, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[0]);
-    if (odd_dash_have_cluster ())
-      odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[1]);
-    else
-      odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_DEFAULT, ODD_ATTR_DIM, choices[2]);
-    odd_grid_print (grid, top + 12, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[3]);
-    odd_grid_print (grid, top + 13, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[4]);
-    odd_grid_print (grid, top + 14, x, -1, ODD_COLOR_RED, ODD_ATTR_BOLD, choices[5]);
+    odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[1]);
+    odd_grid_print (grid, top + 12, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[2]);
+    odd_grid_print (grid, top + 13, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[3]);
+    odd_grid_print (grid, top + 14, x, -1, ODD_COLOR_RED, ODD_ATTR_BOLD, choices[4]);
   }
 
   odd_dash_render_help_bar (dash, grid, "L Local stack  K Kind cluster  D Doctor  R Retry  Q Quit");
@@ -209,7 +193,6 @@ odd_dash_start_local_stack (OddDash *dash)
                             dash);
 }
 
-#ifdef ODD_HAVE_CLUSTER
 static void
 on_cluster_up (GObject      *source,
                GAsyncResult *result,
@@ -256,12 +239,10 @@ on_cluster_up (GObject      *source,
     }
   op_finish (dash, error);
 }
-#endif
 
 void
 odd_dash_start_cluster (OddDash *dash)
 {
-#ifdef ODD_HAVE_CLUSTER
   g_autoptr(GError) error = NULL;
 
   if (dash->cluster == NULL)
@@ -275,9 +256,6 @@ odd_dash_start_cluster (OddDash *dash)
             "Creating the kind cluster (as `oddctl cluster up`)…");
   odd_cluster_up_async (ODD_CLUSTER (dash->cluster), dash->op_cancellable, on_progress, dash,
                         on_cluster_up, dash);
-#else
-  odd_dash_set_flash (dash, FALSE, "kind support arrives with `oddctl cluster`");
-#endif
 }
 
 static void

@@ -109,6 +109,7 @@ struct _OddDash
   /* terminal (odd-dashboard-term.c) */
   gboolean       term_active;
   OddGrid       *grid;
+  guint          stdin_id;    /* the terminal's input watch; 0 once the terminal is gone */
   guint          redraw_id;
   guint          animation_id;
   guint          frame;
@@ -161,7 +162,7 @@ struct _OddDash
   char          *op_error;
   GPtrArray     *op_remedy;    /* char *, remediation lines of a failed cluster step */
   OddLocalStack *stack;
-  GObject       *cluster;      /* OddCluster when built with it */
+  GObject       *cluster;      /* OddCluster, once K was pressed */
 
   /* doctor and prerequisite setup (odd-dashboard-prereq.c) */
   OddDoctor       *doctor;
@@ -318,7 +319,6 @@ void        odd_dash_progress_render    (OddDash        *dash,
 void        odd_dash_progress_key       (OddDash        *dash,
                                          int             key,
                                          gboolean        is_char);
-gboolean    odd_dash_have_cluster       (void);
 
 /* odd-dashboard-prereq.c */
 void        odd_dash_doctor_start       (OddDash        *dash);

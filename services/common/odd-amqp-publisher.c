@@ -53,6 +53,8 @@ struct _OddAmqpPublisher {
 
   int           wake[2];          /* pipe: publish_async and dispose wake the thread */
   GThread      *thread;
+  guint         backoff_min_ms;   /* between reconnects: doubles from min to max */
+  guint         backoff_max_ms;
 };
 
 enum {
@@ -575,7 +577,7 @@ publisher_thread (gpointer data)
 
               set_connected (self, FALSE, error->message, &queued);
               fail_all (self, &queued, message);
-              backoff = backoff == 0 ? BACKOFF_MIN_MS : MIN (backoff * 2, BACKOFF_MAX_MS);
+              backoff = backoff == 0 ? self->backoff_min_ms : MIN (backoff * 2, self->backoff_max_ms);
               continue;
             }
           backoff = 0;
@@ -600,7 +602,7 @@ publisher_thread (gpointer data)
       if (!publish_batch (self, &st, &error) || !read_frames (self, &st, &error))
         {
           connection_lost (self, &st, error->message);
-          backoff = BACKOFF_MIN_MS;
+          backoff = self->backoff_min_ms;
         }
     }
 
@@ -724,14 +726,29 @@ odd_amqp_publisher_new (const char *url,
                         const char *connection_name,
                         guint       max_outstanding)
 {
+  return odd_amqp_publisher_new_with_backoff (url, connection_name, max_outstanding,
+                                              BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+}
+
+OddAmqpPublisher *
+odd_amqp_publisher_new_with_backoff (const char *url,
+                                     const char *connection_name,
+                                     guint       max_outstanding,
+                                     guint       backoff_min_ms,
+                                     guint       backoff_max_ms)
+{
   OddAmqpPublisher *self;
 
   g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (backoff_min_ms > 0 && backoff_min_ms <= backoff_max_ms, NULL);
 
   self = g_object_new (ODD_TYPE_AMQP_PUBLISHER, NULL);
   self->url = g_strdup (url);
   self->connection_name = g_strdup (connection_name != NULL ? connection_name : "odd-publisher");
   self->max_outstanding = MAX (max_outstanding, 1);
+  /* Before the thread starts: it reads them without a lock. */
+  self->backoff_min_ms = backoff_min_ms;
+  self->backoff_max_ms = backoff_max_ms;
   if (!g_unix_open_pipe (self->wake, FD_CLOEXEC, NULL)
       || !g_unix_set_fd_nonblocking (self->wake[0], TRUE, NULL)
       || !g_unix_set_fd_nonblocking (self->wake[1], TRUE, NULL))

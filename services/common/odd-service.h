@@ -11,3 +11,4 @@
 #include "odd-amqp.h"
 #include "odd-stop-flag.h"
 #include "odd-service-lifecycle.h"
+#include "odd-latency-histogram.h"

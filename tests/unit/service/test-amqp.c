@@ -1,5 +1,6 @@
 #include <string.h>
 #include "odd-amqp.h"
+#include "odd-amqp-private.h"
 #include "odd-ids.h"
 
 static const char *
@@ -41,7 +42,6 @@ test_connect_errors (void)
     "http://127.0.0.1/",
     "amqp://guest:guest@127.0.0.1:1/",
   };
-  gint64 start = g_get_monotonic_time ();
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -51,7 +51,6 @@ test_connect_errors (void)
       g_assert_null (conn);
       g_assert_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CONNECT);
     }
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
 
 static void
@@ -348,25 +347,27 @@ count_notify (GObject    *object,
 static void
 test_publisher_unreachable (void)
 {
-  g_autoptr(OddAmqpPublisher) publisher = odd_amqp_publisher_new ("amqp://guest:guest@127.0.0.1:1/", "odd-test", 100);
+  /* A back-off of an hour between attempts: stopping must not wait for it (should it, meson's
+   * timeout ends the test). */
+  g_autoptr(OddAmqpPublisher) publisher = odd_amqp_publisher_new_with_backoff ("amqp://guest:guest@127.0.0.1:1/",
+                                                                               "odd-test", 100,
+                                                                               3600 * 1000, 3600 * 1000);
   g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
   g_autofree char *reason = NULL;
   Tally tally = { 0 };
   Until until = { &tally, 3 };
-  gint64 start = g_get_monotonic_time ();
 
+  /* Not connected: they fail, rather than wait for a broker. */
   for (int i = 0; i < 3; i++)
     odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_JOBS_CREATED, NULL, body, NULL, on_published, &tally);
-  g_assert_true (iterate_until (all_done, &until, 1000));
+  g_assert_true (iterate_until (all_done, &until, 60000));
   g_assert_cmpuint (tally.closed, ==, 3);
   g_assert_false (odd_amqp_publisher_is_connected (publisher));
   reason = odd_amqp_publisher_dup_error (publisher);
   g_assert_nonnull (reason);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
 
-  /* stopping during the reconnect back-off is quick too */
+  /* stopping during the reconnect back-off */
   g_clear_object (&publisher);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
 
 static void
@@ -668,7 +669,6 @@ test_publisher_broker_stops_reading (void)
   Tally tally = { 0 };
   Until until = { &tally, 400 };
   amqp_connection_state_t conn;
-  gint64 start;
 
   if (amqp_url () == NULL)
     return;
@@ -690,19 +690,15 @@ test_publisher_broker_stops_reading (void)
 
   /* 400 × 64 KiB = 25 MiB: far more than the socket buffers hold once nobody reads */
   g_atomic_int_set (&f.frozen, 1);
-  start = g_get_monotonic_time ();
   for (int i = 0; i < 400; i++)
     odd_amqp_publisher_publish_async (publisher, "", ODD_QUEUE_DEAD, NULL, body, NULL, on_published, &tally);
-  /* every publish gets an answer: the thread is not stuck in a write */
-  g_assert_true (iterate_until (all_done, &until, 6000));
+  /* every publish gets its timeout as the answer: the thread is not stuck in a write */
+  g_assert_true (iterate_until (all_done, &until, 60000));
   g_assert_cmpuint (tally.timeout, ==, 400);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
   g_assert_true (odd_amqp_publisher_is_connected (publisher));
 
-  /* and stopping is quick */
-  start = g_get_monotonic_time ();
+  /* and stopping does not block on the full socket (should it, meson's timeout ends the test) */
   g_object_unref (publisher);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
 
   g_atomic_int_set (&f.stop, 1);
   for (guint i = 0; i < f.threads->len; i++)

@@ -304,8 +304,7 @@ test_screens (void)
   text = odd_grid_to_text (grid);
   g_assert_nonnull (strstr (text, "No stack answers at http://127.0.0.1:1"));
   g_assert_nonnull (strstr (text, "L  start the local stack"));
-  g_assert_nonnull (strstr (text, odd_dash_have_cluster () ? "K  start a kind cluster"
-                                  : "kind support arrives with `oddctl cluster`"));
+  g_assert_nonnull (strstr (text, "K  start a kind cluster"));
 
   /* The new-job modal: keys type into the focused field, Tab moves, validation speaks. */
   odd_dash_new_job_open (dash);
