@@ -140,10 +140,11 @@ on_dead_refreshed (GObject      *source,
       return;
     }
   self = user_data;
-  text = g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " dead letter stored",
-                                    "%" G_GINT64_FORMAT " dead letters stored",
-                                    odd_dead_letter_list_get_total (self->dead_letters)),
-                          odd_dead_letter_list_get_total (self->dead_letters));
+  /* Counts as %u (there are never billions of stored letters): xgettext cannot read through
+   * G_GINT64_FORMAT. */
+  text = g_strdup_printf (ngettext ("%u dead letter stored", "%u dead letters stored",
+                                    (gulong) odd_dead_letter_list_get_total (self->dead_letters)),
+                          (guint) odd_dead_letter_list_get_total (self->dead_letters));
   gtk_label_set_label (self->dead_total_label, text);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "replay-all")),
                                odd_dead_letter_list_get_total (self->dead_letters) > 0);
@@ -260,10 +261,10 @@ show_detail (OddJobsPage *self,
       GtkWidget *since_label = gtk_label_new (since);
 
       if (odd_job_event_get_error (event) != NULL)
-        subtitle = g_strdup_printf (_("%s · attempt %" G_GINT64_FORMAT " · %s"), time,
-                                    odd_job_event_get_attempt (event), odd_job_event_get_error (event));
+        subtitle = g_strdup_printf (_("%s · attempt %u · %s"), time,
+                                    (guint) odd_job_event_get_attempt (event), odd_job_event_get_error (event));
       else if (odd_job_event_get_attempt (event) > 0)
-        subtitle = g_strdup_printf (_("%s · attempt %" G_GINT64_FORMAT), time, odd_job_event_get_attempt (event));
+        subtitle = g_strdup_printf (_("%s · attempt %u"), time, (guint) odd_job_event_get_attempt (event));
       else
         subtitle = g_strdup (time);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (event_row), odd_job_event_get_event_type (event));
@@ -342,7 +343,7 @@ on_retried (GObject      *source,
       show_message (self, error->message);
       return;
     }
-  text = g_strdup_printf (_("The job runs again as generation %" G_GINT64_FORMAT), generation);
+  text = g_strdup_printf (_("The job runs again as generation %u"), (guint) generation);
   show_message (self, text);
   if (self->detail != NULL)
     load_detail (self, odd_job_get_id (self->detail));

@@ -54,10 +54,10 @@ rate_notification (gint64 finished,
                    gint64 failed)
 {
   g_autofree char *title = g_strdup_printf (_("Jobs Are Failing: %.0f %%"), 100.0 * failed / finished);
-  g_autofree char *body = g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " of the last %" G_GINT64_FORMAT " finished job failed.",
-                                                     "%" G_GINT64_FORMAT " of the last %" G_GINT64_FORMAT " finished jobs failed.",
-                                                     finished),
-                                           failed, finished);
+  g_autofree char *body = g_strdup_printf (ngettext ("%u of the last %u finished job failed.",
+                                                     "%u of the last %u finished jobs failed.",
+                                                     (gulong) finished),
+                                           (guint) failed, (guint) finished);
   GNotification *notification = g_notification_new (title);
 
   g_notification_set_body (notification, body);
