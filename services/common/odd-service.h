@@ -8,4 +8,5 @@
 #include "odd-http.h"
 #include "odd-pg.h"
 #include "odd-redis.h"
+#include "odd-redelivery.h"
 #include "odd-amqp.h"

@@ -29,6 +29,7 @@ odd_dead_letter_row_free (OddDeadLetterRow *row)
   g_free (row->reason);
   g_free (row->job_id);
   g_free (row->correlation_id);
+  g_free (row->message_key);
   g_clear_pointer (&row->message, json_node_unref);
   g_free (row);
 }
@@ -194,50 +195,91 @@ odd_processor_db_update (PGconn     *conn,
 }
 
 static const char dead_letters_sql[] =
-  "INSERT INTO dead_letters (queue, reason, job_id, correlation_id, message, dead_at) "
-  "SELECT x.queue, x.reason, x.job_id, x.correlation_id, x.message, now() "
+  "INSERT INTO dead_letters (queue, reason, job_id, correlation_id, message_key, message, dead_at) "
+  "SELECT x.queue, x.reason, x.job_id, x.correlation_id, x.message_key, x.message, now() "
   "FROM jsonb_to_recordset($1::jsonb) AS x(queue text, reason text, job_id uuid, "
-  "                                        correlation_id text, message jsonb) "
+  "                                        correlation_id text, message_key text, message jsonb) "
   /* A message redelivered after a crash between our commit and our ack is already here. */
-  "WHERE NOT EXISTS (SELECT 1 FROM dead_letters d "
-  "                  WHERE d.queue = x.queue AND d.reason = x.reason AND "
-  "                        CASE WHEN x.reason = 'retries_exhausted' "
-  "                             THEN d.job_id = x.job_id "
-  "                                  AND d.message->'generation' = x.message->'generation' "
-  "                             ELSE d.message->'original_event' = x.message->'original_event' "
-  "                        END)";
+  "ON CONFLICT (queue, message_key) DO NOTHING";
 
-gboolean
-odd_processor_db_dead_letters (PGconn     *conn,
-                               GPtrArray  *rows,
-                               GError    **error)
+static char *
+dead_letters_param (GPtrArray *rows,
+                    gboolean   original_as_text)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(PGresult) result = NULL;
-  g_autofree char *param = NULL;
-  const char *values[1];
-
-  if (rows->len == 0)
-    return TRUE;
 
   json_builder_begin_array (builder);
   for (guint i = 0; i < rows->len; i++)
     {
       OddDeadLetterRow *row = g_ptr_array_index (rows, i);
+      g_autoptr(JsonNode) message = json_node_copy (row->message);
+
+      if (original_as_text)
+        {
+          /* What jsonb refused inside the original event, it takes as a string. */
+          JsonObject *object = json_node_get_object (message);
+          JsonNode *original = json_object_get_member (object, "original_event");
+
+          if (original != NULL && JSON_NODE_TYPE (original) != JSON_NODE_VALUE)
+            {
+              g_autofree char *text = odd_json_to_string (original);
+
+              json_object_set_string_member (object, "original_event", text);
+            }
+        }
 
       json_builder_begin_object (builder);
       add_string_or_null (builder, "queue", row->queue);
       add_string_or_null (builder, "reason", row->reason);
       add_string_or_null (builder, "job_id", row->job_id);
       add_string_or_null (builder, "correlation_id", row->correlation_id);
+      add_string_or_null (builder, "message_key", row->message_key);
       json_builder_set_member_name (builder, "message");
-      json_builder_add_value (builder, json_node_copy (row->message));
+      json_builder_add_value (builder, g_steal_pointer (&message));
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
 
-  param = builder_to_string (builder);
+  return builder_to_string (builder);
+}
+
+gboolean
+odd_processor_db_dead_letters (PGconn     *conn,
+                               GPtrArray  *rows,
+                               GError    **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(PGresult) result = NULL;
+  g_autofree char *param = NULL;
+  g_autofree char *as_text = NULL;
+  const char *values[1];
+
+  if (rows->len == 0)
+    return TRUE;
+
+  /* Dead letters are rare: the savepoint costs nothing on the common path, and a letter
+   * the database refuses must not take the transaction (and the pipeline) with it. */
+  if (!odd_pg_exec (conn, "SAVEPOINT dead_letters", error))
+    return FALSE;
+
+  param = dead_letters_param (rows, FALSE);
   values[0] = param;
+  result = odd_pg_query (conn, dead_letters_sql, 1, values, &local_error);
+  if (result != NULL)
+    return odd_pg_exec (conn, "RELEASE SAVEPOINT dead_letters", error);
+
+  if (odd_pg_error_get_failure (local_error) != ODD_PG_FAILURE_DATA
+      || !odd_pg_exec (conn, "ROLLBACK TO SAVEPOINT dead_letters", NULL))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  g_debug ("dead letters refused (%s); storing their original events as text",
+           local_error->message);
+  as_text = dead_letters_param (rows, TRUE);
+  values[0] = as_text;
+  g_clear_pointer (&result, PQclear);
   result = odd_pg_query (conn, dead_letters_sql, 1, values, error);
   return result != NULL;
 }

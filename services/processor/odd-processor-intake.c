@@ -17,8 +17,29 @@ odd_intake_free (OddIntake *intake)
   g_clear_pointer (&intake->payload, json_node_unref);
   g_clear_pointer (&intake->metadata, json_node_unref);
   g_free (intake->error);
+  g_free (intake->sqlstate);
   g_clear_pointer (&intake->original_event, json_node_unref);
   g_free (intake);
+}
+
+void
+odd_intake_refuse (OddIntake  *intake,
+                   const char *reason,
+                   const char *error,
+                   const char *sqlstate)
+{
+  g_return_if_fail (intake != NULL);
+
+  if (intake->kind == ODD_INTAKE_JOB)
+    {
+      intake->kind = ODD_INTAKE_DEAD_LETTER;
+      intake->original_event = g_steal_pointer (&intake->envelope);
+    }
+  intake->reason = reason;
+  g_free (intake->error);
+  intake->error = g_strdup (error);
+  g_free (intake->sqlstate);
+  intake->sqlstate = g_strdup (sqlstate);
 }
 
 /* The raw body as a JSON string: valid UTF-8 and without NUL, which PostgreSQL's jsonb

@@ -105,14 +105,16 @@ JsonNode *odd_processor_event_new   (const OddJobRun       *run,
                                      const OddProducer     *producer,
                                      char                 **event_id);
 
-/* dead-letter.json; @original_event is copied; @job_id nullable, @generation < 0 = unknown. */
+/* dead-letter.json; @original_event is copied; @job_id nullable, @generation < 0 = unknown,
+ * @sqlstate nullable (what PostgreSQL said when it refused the job). */
 JsonNode *odd_processor_dead_letter_new (JsonNode   *original_event,
                                          const char *validation_error,
                                          const char *correlation_id,
                                          const char *reason,
                                          const char *queue,
                                          const char *job_id,
-                                         int         generation);
+                                         int         generation,
+                                         const char *sqlstate);
 
 /* ---- message intake (odd-processor-intake.c) ---- */
 
@@ -134,13 +136,22 @@ typedef struct {
   JsonNode      *metadata;         /* nullable */
   int            retry_generation; /* metadata.retryGeneration, -1 when absent */
   /* ODD_INTAKE_DEAD_LETTER */
-  const char    *reason;           /* "invalid" / "unparseable" */
+  const char    *reason;           /* "invalid" / "unparseable" (to jobs.failed.validation),
+                                    * "storage_refused" / "redelivered_too_often" (jobs.dead) */
   char          *error;
+  char          *sqlstate;         /* storage_refused: PostgreSQL's SQLSTATE, nullable */
   JsonNode      *original_event;   /* parsed JSON or the raw text as a string */
 } OddIntake;
 
 void       odd_intake_free   (OddIntake *intake);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddIntake, odd_intake_free)
+
+/* A valid job.created that cannot be processed after all becomes a dead letter: @reason is
+ * static, @sqlstate nullable. */
+void       odd_intake_refuse (OddIntake  *intake,
+                              const char *reason,
+                              const char *error,
+                              const char *sqlstate);
 
 /* Parses and validates one message of jobs.created; never fails: what is not a valid
  * job.created becomes a dead letter. */
@@ -183,11 +194,13 @@ typedef struct {
   char     *reason;
   char     *job_id;          /* nullable */
   char     *correlation_id;
+  char     *message_key;     /* the dead letter's message id: one row per key and queue */
   JsonNode *message;
 } OddDeadLetterRow;
 
 void       odd_dead_letter_row_free   (OddDeadLetterRow *row);
-/* Inserts dead letters, skipping ones already stored (a redelivered message). */
+/* Inserts dead letters, skipping ones already stored (a redelivered message). A message
+ * PostgreSQL refuses keeps its original event as text. Call inside a transaction. */
 gboolean    odd_processor_db_dead_letters (PGconn     *conn,
                                            GPtrArray  *rows,
                                            GError    **error);
@@ -226,6 +239,7 @@ typedef struct {
   GHashTable   *runs;        /* borrowed: id -> OddJobRun, the running jobs */
   OddCounter   *completed;
   OddCounter   *failed;
+  OddCounter   *refused;
   OddCounter   *retried;
   OddCounter   *validation_failed;
   OddHistogram *processing_seconds;
@@ -252,9 +266,12 @@ void odd_lifecycle_finish_attempt (OddLifecycle      *self,
                                    OddIteration      *it,
                                    OddJobRun         *run,
                                    gint64             now);
-/* Dead-letters a message that is not a valid job.created. */
+/* Dead-letters a message that is not a valid job.created, or one that cannot be processed
+ * (see OddIntake.reason); acks @intake's delivery and the @more_tags (nullable: other
+ * deliveries of the same job). */
 void odd_lifecycle_reject         (OddLifecycle      *self,
                                    OddIteration      *it,
-                                   OddIntake         *intake);
+                                   OddIntake         *intake,
+                                   GArray            *more_tags);
 
 G_END_DECLS

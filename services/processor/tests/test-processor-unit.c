@@ -303,14 +303,26 @@ test_dead_letter (void)
 {
   g_autoptr(JsonNode) original = odd_json_parse ("{\"a\":1}", -1, NULL);
   g_autoptr(JsonNode) dl = odd_processor_dead_letter_new (original, "bad", NULL, "invalid",
-                                                          "jobs.created", NULL, -1);
+                                                          "jobs.created", NULL, -1, NULL);
   g_autoptr(JsonNode) dl2 = odd_processor_dead_letter_new (original, "gone", "c", "retries_exhausted",
                                                            "jobs.created",
-                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", 3);
+                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", 3, NULL);
+  g_autoptr(JsonNode) dl3 = odd_processor_dead_letter_new (original, "index row too big", "c",
+                                                           "storage_refused", "jobs.created",
+                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f",
+                                                           -1, "54000");
+  g_autoptr(JsonNode) dl4 = odd_processor_dead_letter_new (original, "delivered 6 times", "c",
+                                                           "redelivered_too_often", "jobs.created",
+                                                           NULL, -1, NULL);
   JsonObject *o = json_node_get_object (dl);
 
   assert_valid ("dead-letter", dl);
   assert_valid ("dead-letter", dl2);
+  assert_valid ("dead-letter", dl3);
+  assert_valid ("dead-letter", dl4);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (dl3), "sqlstate"), ==,
+                   "54000");
+  g_assert_false (json_object_has_member (o, "sqlstate"));
   g_assert_cmpstr (json_object_get_string_member (o, "correlation_id"), ==, "unknown");
   g_assert_cmpstr (json_object_get_string_member (o, "service"), ==, "processor");
   g_assert_false (json_object_has_member (o, "job_id"));

@@ -125,7 +125,7 @@ test_migrate_twice (void)
                          "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables"
                          " WHERE table_schema = 'odd_test_migrate'", 0, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (PQgetvalue (tables, 0, 0), ==, "dead_letters,job_events,jobs,schema_migrations");
+  g_assert_cmpstr (PQgetvalue (tables, 0, 0), ==, "dead_letters,job_events,jobs,message_deliveries,schema_migrations");
 
   indexes = odd_pg_query (conn,
                           "SELECT count(*) FROM pg_indexes WHERE schemaname = 'odd_test_migrate'"
