@@ -370,6 +370,7 @@ publish_dead_letters (Worker     *w,
 {
   OddMetricsEngine *self = w->engine;
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) message_ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) rejected = g_ptr_array_new ();
 
   for (guint i = 0; i < intakes->len; i++)
@@ -403,6 +404,7 @@ publish_dead_letters (Worker     *w,
       odd_info (intake->correlation_id, "dead letter (%s) to %s: %s", intake->reason,
                 ODD_QUEUE_FAILED_VALIDATION, intake->error);
       g_ptr_array_add (messages, g_steal_pointer (&text));
+      g_ptr_array_add (message_ids, g_steal_pointer (&message_id));
       g_ptr_array_add (rejected, intake);
     }
 
@@ -418,10 +420,11 @@ publish_dead_letters (Worker     *w,
 
       if (!odd_event_store_dead_letter (w->pg, ODD_QUEUE_FAILED_VALIDATION, intake->reason,
                                         intake->job_id, intake->correlation_id,
-                                        messages->pdata[i], &local_error))
+                                        message_ids->pdata[i], messages->pdata[i], &local_error))
         {
-          /* The message is safely on the queue; only a broken connection is worth a retry. */
-          if (PQstatus (w->pg) != CONNECTION_OK)
+          /* The message is safely on the queue; only a broken connection is worth a retry
+           * (the row is stored once per message, so the retry adds no second one). */
+          if (odd_pg_error_get_failure (local_error) == ODD_PG_FAILURE_CONNECTION)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
@@ -454,8 +457,11 @@ store_events (Worker     *w,
 
   if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
     return TRUE;
-  /* A broken connection, or rows committed but unmatched: reconnect, the replay squares it. */
-  if (PQstatus (w->pg) != CONNECTION_OK || batch_error->domain == G_IO_ERROR)
+  /* A broken connection, a failure that may pass next time (timeout, deadlock, resources),
+   * or rows committed but unmatched: reconnect, the redelivery and the replay square it.
+   * Only the data's fault is worth isolating. */
+  if (odd_pg_error_get_failure (batch_error) != ODD_PG_FAILURE_DATA
+      || batch_error->domain == G_IO_ERROR)
     {
       g_propagate_error (error, g_steal_pointer (&batch_error));
       return FALSE;
@@ -477,12 +483,14 @@ store_events (Worker     *w,
         {
           g_autofree char *why = NULL;
 
-          if (PQstatus (w->pg) != CONNECTION_OK || local_error->domain == G_IO_ERROR)
+          if (odd_pg_error_get_failure (local_error) != ODD_PG_FAILURE_DATA
+              || local_error->domain == G_IO_ERROR)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
             }
-          why = g_strdup_printf ("Event store refused the event: %s", local_error->message);
+          why = g_strdup_printf ("Event store refused the event (SQLSTATE %s): %s",
+                                 odd_pg_error_get_sqlstate (local_error), local_error->message);
           odd_intake_reject (intake, "invalid", why);
           /* Whatever the store refused must not go into dead_letters.message either: keep the
            * raw text (a JSON string) as the original event. */
