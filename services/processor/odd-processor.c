@@ -609,7 +609,7 @@ handle_deliveries (OddProcessor  *self,
 
       if (d->deliveries > (gint64) self->config.max_redeliveries)
         {
-          g_autofree char *why = g_strdup_printf ("delivered %" G_GINT64_FORMAT " times without "
+          g_autofree char *why = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without "
                                                   "being processed: it keeps failing its "
                                                   "consumer (ODD_MAX_REDELIVERIES is %u)",
                                                   d->deliveries, self->config.max_redeliveries);
@@ -698,8 +698,8 @@ count_redelivery (OddProcessor  *self,
   if (!odd_redelivery_count (self->pg, key, &d->deliveries, error))
     return FALSE;
   if (d->deliveries > 1)
-    odd_info (d->correlation_id, "message %.12s… delivered for the %" G_GINT64_FORMAT
-              ". time (limit ODD_MAX_REDELIVERIES=%u)", key, d->deliveries,
+    odd_info (d->correlation_id, "message %.12s… redelivered %" G_GINT64_FORMAT " times "
+              "(limit ODD_MAX_REDELIVERIES=%u)", key, d->deliveries,
               self->config.max_redeliveries);
 
   tag = g_new (gint64, 1);

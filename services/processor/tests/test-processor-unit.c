@@ -311,7 +311,7 @@ test_dead_letter (void)
                                                            "storage_refused", "jobs.created",
                                                            "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f",
                                                            -1, "54000");
-  g_autoptr(JsonNode) dl4 = odd_processor_dead_letter_new (original, "delivered 6 times", "c",
+  g_autoptr(JsonNode) dl4 = odd_processor_dead_letter_new (original, "redelivered 6 times", "c",
                                                            "redelivered_too_often", "jobs.created",
                                                            NULL, -1, NULL);
   JsonObject *o = json_node_get_object (dl);
