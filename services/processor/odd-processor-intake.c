@@ -4,6 +4,10 @@
 
 #include <string.h>
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in Unix microseconds. */
+#define MIN_CREATED_USEC G_GINT64_CONSTANT (-62135596800000000)
+#define MAX_CREATED_USEC G_GINT64_CONSTANT (253402300799999999)
+
 void
 odd_intake_free (OddIntake *intake)
 {
@@ -220,6 +224,13 @@ odd_intake_parse (OddSchemaRegistry *registry,
   created_at = object_string (job, "createdAt");
   if (errors->len == 0 && !odd_time_parse_rfc3339 (created_at, &created_usec))
     g_string_append (errors, "/payload/createdAt: not an RFC 3339 date-time");
+  /* In UTC, as it is stored and sent on: 9999-12-31T23:59:59-01:00 is year 10000, which
+   * PostgreSQL stores but no RFC 3339 reader takes back (every event of the job would be
+   * refused downstream); year 0 PostgreSQL refuses. */
+  else if (errors->len == 0
+           && (created_usec < MIN_CREATED_USEC || created_usec > MAX_CREATED_USEC))
+    g_string_append (errors, "/payload/createdAt: must be from 0001-01-01T00:00:00Z to "
+                             "9999-12-31T23:59:59.999Z once in UTC");
 
   if (errors->len > 0)
     return dead_letter (delivery_tag, "invalid", g_string_free (g_steal_pointer (&errors), FALSE),

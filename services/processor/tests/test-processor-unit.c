@@ -393,6 +393,32 @@ test_intake_rejects (void)
       g_assert_cmpstr (intake->correlation_id, ==, "corr");
     }
 
+  /* createdAt must read back as RFC 3339 once in UTC: years 0001 to 9999 */
+  {
+    static const struct {
+      const char *created_at;
+      gboolean    ok;
+    } dates[] = {
+      { "0001-01-01T00:00:00Z", TRUE },
+      { "9999-12-31T23:59:59.999Z", TRUE },
+      { "0000-01-01T00:00:00Z", FALSE },
+      { "0001-01-01T00:00:00+01:00", FALSE },
+      { "9999-12-31T23:59:59-01:00", FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+      {
+        g_autofree char *message = created_message (NULL);
+        g_auto(GStrv) parts = g_strsplit (message, "2026-01-02T04:04:05+01:00", 2);
+        g_autofree char *dated = g_strjoinv (dates[i].created_at, parts);
+        g_autoptr(OddIntake) intake = odd_intake_parse (registry, dated, strlen (dated), NULL, 1);
+
+        g_assert_cmpint (intake->kind, ==, dates[i].ok ? ODD_INTAKE_JOB : ODD_INTAKE_DEAD_LETTER);
+        if (!dates[i].ok)
+          g_assert_nonnull (strstr (intake->error, "/payload/createdAt"));
+      }
+  }
+
   bad_sim = created_message ("{\"durationMs\":-5}");
   {
     g_autoptr(OddIntake) intake = odd_intake_parse (registry, bad_sim, strlen (bad_sim), NULL, 1);
