@@ -614,7 +614,6 @@ install_triggers (void)
     "  END IF; "
     "  RETURN NEW; "
     "END $$; "
-    "DROP TRIGGER IF EXISTS poison_refuse ON jobs; "
     "CREATE TRIGGER poison_refuse BEFORE INSERT OR UPDATE ON jobs "
     "  FOR EACH ROW EXECUTE FUNCTION poison_refuse ();");
 
