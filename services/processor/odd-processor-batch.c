@@ -54,6 +54,40 @@ add_string_or_null (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
+/* What an OddJobRow holds, in row_from_result()'s order. */
+#define ROW_COLUMNS \
+  "j.id::text, j.type, j.status, j.payload::text, j.attempts, j.generation, j.last_error, " \
+  "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* One row of ROW_COLUMNS plus "inserted". */
+static OddJobRow *
+row_from_result (PGresult *result,
+                 int       r)
+{
+  OddJobRow *row = g_new0 (OddJobRow, 1);
+  g_autoptr(GError) parse_error = NULL;
+
+  row->id = g_strdup (PQgetvalue (result, r, 0));
+  row->type = g_strdup (PQgetvalue (result, r, 1));
+  row->status = odd_job_status_intern (PQgetvalue (result, r, 2));
+  if (row->status == NULL)
+    row->status = "VALIDATED";
+  row->payload = odd_json_parse (PQgetvalue (result, r, 3), -1, &parse_error);
+  if (row->payload == NULL || !JSON_NODE_HOLDS_OBJECT (row->payload))
+    {
+      g_clear_pointer (&row->payload, json_node_unref);
+      row->payload = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (row->payload, json_object_new ());
+    }
+  row->attempts = atoi (PQgetvalue (result, r, 4));
+  row->generation = atoi (PQgetvalue (result, r, 5));
+  if (!PQgetisnull (result, r, 6))
+    row->last_error = g_strdup (PQgetvalue (result, r, 6));
+  row->created_at = g_strdup (PQgetvalue (result, r, 7));
+  row->inserted = PQgetvalue (result, r, 8)[0] == 't';
+  return row;
+}
+
 static const char upsert_sql[] =
   "INSERT INTO jobs AS j (id, type, status, payload, attempts, generation, last_error, "
   "                       correlation_id, created_at, updated_at) "
@@ -64,10 +98,7 @@ static const char upsert_sql[] =
   /* A no-op update instead of DO NOTHING: it returns the existing row too and locks it
    * until the commit, so nobody changes it between our read and our update. */
   "ON CONFLICT (id) DO UPDATE SET status = j.status "
-  "RETURNING j.id::text, j.type, j.status, j.payload::text, j.attempts, j.generation, "
-  "          j.last_error, "
-  "          to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-  "          (j.xmax = 0)";
+  "RETURNING " ROW_COLUMNS ", (j.xmax = 0)";
 
 GHashTable *
 odd_processor_db_upsert (PGconn     *conn,
@@ -105,31 +136,32 @@ odd_processor_db_upsert (PGconn     *conn,
 
   for (int r = 0; r < PQntuples (result); r++)
     {
-      OddJobRow *row = g_new0 (OddJobRow, 1);
-      g_autoptr(GError) parse_error = NULL;
+      OddJobRow *row = row_from_result (result, r);
 
-      row->id = g_strdup (PQgetvalue (result, r, 0));
-      row->type = g_strdup (PQgetvalue (result, r, 1));
-      row->status = odd_job_status_intern (PQgetvalue (result, r, 2));
-      if (row->status == NULL)
-        row->status = "VALIDATED";
-      row->payload = odd_json_parse (PQgetvalue (result, r, 3), -1, &parse_error);
-      if (row->payload == NULL || !JSON_NODE_HOLDS_OBJECT (row->payload))
-        {
-          g_clear_pointer (&row->payload, json_node_unref);
-          row->payload = json_node_new (JSON_NODE_OBJECT);
-          json_node_take_object (row->payload, json_object_new ());
-        }
-      row->attempts = atoi (PQgetvalue (result, r, 4));
-      row->generation = atoi (PQgetvalue (result, r, 5));
-      if (!PQgetisnull (result, r, 6))
-        row->last_error = g_strdup (PQgetvalue (result, r, 6));
-      row->created_at = g_strdup (PQgetvalue (result, r, 7));
-      row->inserted = PQgetvalue (result, r, 8)[0] == 't';
       g_hash_table_replace (rows, row->id, row);
     }
 
   return g_steal_pointer (&rows);
+}
+
+static const char fail_sql[] =
+  "UPDATE jobs AS j SET status = 'FAILED', last_error = $2, updated_at = now(), "
+  "       finished_at = now() "
+  "WHERE j.id = $1::uuid AND j.status NOT IN ('COMPLETED', 'FAILED') "
+  "RETURNING " ROW_COLUMNS ", false";
+
+OddJobRow *
+odd_processor_db_fail (PGconn      *conn,
+                       const char  *job_id,
+                       const char  *last_error,
+                       GError     **error)
+{
+  const char *values[] = { job_id, last_error };
+  g_autoptr(PGresult) result = odd_pg_query (conn, fail_sql, 2, values, error);
+
+  if (result == NULL || PQntuples (result) == 0)
+    return NULL;
+  return row_from_result (result, 0);
 }
 
 static const char update_sql[] =

@@ -91,6 +91,18 @@ dead_letter (guint64     delivery_tag,
   return intake;
 }
 
+OddIntake *
+odd_intake_new_unhandled (const char *body,
+                          gsize       len,
+                          const char *amqp_correlation_id,
+                          guint64     delivery_tag,
+                          const char *reason,
+                          const char *error)
+{
+  return dead_letter (delivery_tag, reason, g_strdup (error), raw_body_node (body, len),
+                      amqp_correlation_id, NULL);
+}
+
 static const char *
 object_string (JsonObject *object,
                const char *member)

@@ -307,14 +307,11 @@ odd_lifecycle_finish_attempt (OddLifecycle *self,
   g_ptr_array_add (it->done, run);
 }
 
-/* Decides what a job.created means given the stored row, and starts or finishes @run. */
-void
-odd_lifecycle_start_run (OddLifecycle *self,
-                         OddIteration *it,
-                         OddJobRun    *run,
-                         OddIntake    *intake,
-                         OddJobRow    *row,
-                         gint64        now)
+/* @run takes what @row stores and @intake carries. */
+static void
+run_fill (OddJobRun *run,
+          OddIntake *intake,
+          OddJobRow *row)
 {
   g_autofree char *sim_error = NULL;
 
@@ -338,6 +335,18 @@ odd_lifecycle_start_run (OddLifecycle *self,
     if (!odd_job_get_simulation (job, &run->simulation, &sim_error))
       memset (&run->simulation, 0, sizeof run->simulation);
   }
+}
+
+/* Decides what a job.created means given the stored row, and starts or finishes @run. */
+void
+odd_lifecycle_start_run (OddLifecycle *self,
+                         OddIteration *it,
+                         OddJobRun    *run,
+                         OddIntake    *intake,
+                         OddJobRow    *row,
+                         gint64        now)
+{
+  run_fill (run, intake, row);
 
   if (odd_job_status_is_terminal (row->status))
     {
@@ -376,6 +385,28 @@ odd_lifecycle_start_run (OddLifecycle *self,
   mark_dirty (it, run);
   g_hash_table_insert (self->runs, run->id, run);
   schedule_attempt (self, run, now, 0);
+}
+
+void
+odd_lifecycle_give_up (OddLifecycle *self,
+                       OddIteration *it,
+                       OddJobRun    *run,
+                       OddIntake    *intake,
+                       OddJobRow    *row,
+                       const char   *why)
+{
+  run_fill (run, intake, row);
+
+  /* What it emitted before the loop, then its end: a job like any failed one, for the
+   * event store and /stats, and replayable as one (POST /jobs/{id}/retry). */
+  emit_history (self, it, run, run->attempts, FALSE);
+  emit_terminal (self, it, run);
+  odd_info (run->correlation_id, "job %s failed: %s", run->id, why);
+
+  odd_intake_refuse (intake, "redelivered_too_often", why, NULL);
+  odd_lifecycle_reject (self, it, intake, run->delivery_tags);
+  g_array_set_size (run->delivery_tags, 0);
+  g_ptr_array_add (it->done, run);
 }
 
 void

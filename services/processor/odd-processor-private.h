@@ -146,6 +146,14 @@ typedef struct {
 void       odd_intake_free   (OddIntake *intake);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddIntake, odd_intake_free)
 
+/* A dead letter of the raw message, for one not even parsed (it crashed its consumer while
+ * being parsed, as far as anyone knows). */
+OddIntake *odd_intake_new_unhandled (const char *body,
+                                     gsize       len,
+                                     const char *amqp_correlation_id,
+                                     guint64     delivery_tag,
+                                     const char *reason,
+                                     const char *error);
 /* A valid job.created that cannot be processed after all becomes a dead letter: @reason is
  * static, @sqlstate nullable. */
 void       odd_intake_refuse (OddIntake  *intake,
@@ -182,6 +190,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddJobRow, odd_job_row_free)
  * (OddIntake of kind JOB, distinct ids), as a hash table id -> OddJobRow. */
 GHashTable *odd_processor_db_upsert   (PGconn     *conn,
                                        GPtrArray  *intakes,
+                                       GError    **error);
+/* Makes the stored job @job_id FAILED with @last_error unless it is terminal already; its row
+ * as it is now, or NULL (no @error) when there is no such unfinished job. */
+OddJobRow  *odd_processor_db_fail     (PGconn     *conn,
+                                       const char *job_id,
+                                       const char *last_error,
                                        GError    **error);
 /* Writes the dirty state of @runs; returns the ids updated (a set). A run whose row moved on
  * (another generation) is not updated. */
@@ -266,6 +280,15 @@ void odd_lifecycle_finish_attempt (OddLifecycle      *self,
                                    OddIteration      *it,
                                    OddJobRun         *run,
                                    gint64             now);
+/* @run (taken) is a job whose delivery kept failing its consumer; its stored @row has just been
+ * made FAILED with last_error @why. Emits the events of a failed job, dead-letters the
+ * delivery (redelivered_too_often) and acks it. */
+void odd_lifecycle_give_up        (OddLifecycle      *self,
+                                   OddIteration      *it,
+                                   OddJobRun         *run,
+                                   OddIntake         *intake,
+                                   OddJobRow         *row,
+                                   const char        *why);
 /* Dead-letters a message that is not a valid job.created, or one that cannot be processed
  * (see OddIntake.reason); acks @intake's delivery and the @more_tags (nullable: other
  * deliveries of the same job). */

@@ -582,6 +582,51 @@ upsert_isolating (OddProcessor  *self,
   return g_steal_pointer (&rows);
 }
 
+/* @intake (a valid job) kept failing its consumer. A stored, unfinished job is made FAILED
+ * (events of a failed job, replayable by POST /jobs/{id}/retry); either way the delivery is
+ * dead-lettered (redelivered_too_often) and acked. */
+static gboolean
+give_up (OddProcessor  *self,
+         OddIteration  *it,
+         OddIntake     *intake,
+         const char    *why,
+         GError       **error)
+{
+  g_autoptr(GError) fail_error = NULL;
+  g_autoptr(OddJobRow) row = NULL;
+
+  if (!odd_pg_exec (self->pg, "SAVEPOINT give_up", error))
+    return FALSE;
+  row = odd_processor_db_fail (self->pg, intake->job_id, why, &fail_error);
+  if (fail_error != NULL)
+    {
+      /* Whatever keeps failing may be what refuses this too: the dead letter still goes. */
+      if (odd_pg_error_get_failure (fail_error) == ODD_PG_FAILURE_CONNECTION
+          || !odd_pg_exec (self->pg, "ROLLBACK TO SAVEPOINT give_up", NULL))
+        {
+          g_propagate_error (error, g_steal_pointer (&fail_error));
+          return FALSE;
+        }
+      odd_warning (intake->correlation_id, "job %s not marked FAILED: %s", intake->job_id,
+                   fail_error->message);
+    }
+  else if (!odd_pg_exec (self->pg, "RELEASE SAVEPOINT give_up", error))
+    return FALSE;
+
+  if (row != NULL)
+    {
+      OddJobRun *run = odd_job_run_new (intake->job_id);
+
+      g_array_append_val (run->delivery_tags, intake->delivery_tag);
+      odd_lifecycle_give_up (&self->lifecycle, it, run, intake, row, why);
+      return TRUE;
+    }
+
+  odd_intake_refuse (intake, "redelivered_too_often", why, NULL);
+  odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
+  return TRUE;
+}
+
 static gboolean
 handle_deliveries (OddProcessor  *self,
                    OddIteration  *it,
@@ -603,20 +648,26 @@ handle_deliveries (OddProcessor  *self,
       g_autoptr(OddIntake) intake = NULL;
       OddJobRun *run;
 
+      g_autofree char *too_often = NULL;
+
+      odd_counter_inc (self->processed, NULL);
+      if (d->deliveries > (gint64) self->config.max_redeliveries)
+        too_often = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without being "
+                                     "processed: it keeps failing its consumer "
+                                     "(ODD_MAX_REDELIVERIES is %u)",
+                                     d->deliveries, self->config.max_redeliveries);
+
+      /* Giving up below failed too (or parsing is what crashes): not even parsed. */
+      if (d->deliveries > (gint64) self->config.max_redeliveries + 1)
+        {
+          intake = odd_intake_new_unhandled (body != NULL ? body : "", len, d->correlation_id,
+                                             d->tag, "redelivered_too_often", too_often);
+          odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
+          continue;
+        }
+
       intake = odd_intake_parse (self->registry, body != NULL ? body : "", len,
                                  d->correlation_id, d->tag);
-      odd_counter_inc (self->processed, NULL);
-
-      if (d->deliveries > (gint64) self->config.max_redeliveries)
-        {
-          g_autofree char *why = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without "
-                                                  "being processed: it keeps failing its "
-                                                  "consumer (ODD_MAX_REDELIVERIES is %u)",
-                                                  d->deliveries, self->config.max_redeliveries);
-
-          /* Whatever it is, it is not handled again: a crash loop ends here. */
-          odd_intake_refuse (intake, "redelivered_too_often", why, NULL);
-        }
 
       if (intake->kind == ODD_INTAKE_DEAD_LETTER)
         {
@@ -629,6 +680,14 @@ handle_deliveries (OddProcessor  *self,
       if (run != NULL)
         {
           g_array_append_val (run->delivery_tags, intake->delivery_tag);
+          continue;
+        }
+
+      /* A crash loop ends here: the job is not handled again. */
+      if (too_often != NULL)
+        {
+          if (!give_up (self, it, intake, too_often, error))
+            return FALSE;
           continue;
         }
 

@@ -25,6 +25,8 @@ typedef enum {
   OUTCOME_REFUSED = 1 << 0,  /* 4xx from the gateway with {error, details}: nothing stored */
   OUTCOME_DEAD    = 1 << 1,  /* exactly one dead letter, with one of the case's reasons */
   OUTCOME_STORED  = 1 << 2,  /* a job like any other: it reaches a terminal state */
+  OUTCOME_FAILED  = 1 << 3,  /* stored, then given up: a FAILED row, its job.failed event and
+                              * exactly one dead letter */
 } Outcome;
 
 typedef enum {
@@ -48,6 +50,7 @@ typedef struct {
 #define TRIGGER_TYPE    "poison-trigger"     /* the test database refuses to insert it */
 #define CRASH_LOOP_TYPE "poison-crash-loop"  /* ... and to update it: the processor fails on
                                               * it every time it is delivered */
+#define LATE_LOOP_TYPE  "poison-crash-loop-late" /* ... and to complete it, once it is stored */
 
 static OddIt *it;
 
@@ -208,6 +211,13 @@ body_crash_loop (const char *job_id)
 }
 
 static char *
+body_crash_loop_late (const char *job_id)
+{
+  /* the attempt ends in a later transaction than the one that stored the job */
+  return job_with (job_id, LATE_LOOP_TYPE, NULL, "{\"simulate\":{\"durationMs\":200}}");
+}
+
+static char *
 body_garbage (const char *job_id)
 {
   return g_strdup_printf ("this is not JSON, job %s", job_id);
@@ -269,6 +279,8 @@ static const PoisonCase cases[] = {
   { "number-1e200000-queue", ROUTE_QUEUE, body_beyond_numeric, OUTCOME_DEAD | OUTCOME_STORED,
     "invalid|unparseable|storage_refused", NULL },
   { "crash-loop-queue", ROUTE_QUEUE, body_crash_loop, OUTCOME_DEAD,
+    "redelivered_too_often", NULL },
+  { "crash-loop-stored-job", ROUTE_GATEWAY, body_crash_loop_late, OUTCOME_FAILED,
     "redelivered_too_often", NULL },
   { "not-json-queue", ROUTE_QUEUE_RAW, body_garbage, OUTCOME_DEAD, "unparseable", NULL },
   { "invalid-utf8-queue", ROUTE_QUEUE_RAW, body_invalid_utf8, OUTCOME_DEAD,
@@ -455,8 +467,15 @@ test_poison (gconstpointer data)
           g_assert_true (reason_allowed (c->reasons, PQgetvalue (res, 0, 0)));
           if (c->sqlstate != NULL && g_str_equal (PQgetvalue (res, 0, 0), "storage_refused"))
             g_assert_cmpstr (PQgetvalue (res, 0, 1), ==, c->sqlstate);
-          /* a dead-lettered job leaves no half-made row behind */
-          g_assert_cmpint (pg_count ("SELECT count(*) FROM jobs WHERE id::text = $1", id), ==, 0);
+          if (pg_count ("SELECT count(*) FROM jobs WHERE id::text = $1", id) > 0)
+            {
+              /* given up after it was stored: a failed job, all the way to the event store */
+              seen = OUTCOME_FAILED;
+              g_assert_cmpint (pg_count ("SELECT count(*) FROM jobs WHERE id::text = $1 "
+                                         "AND status = 'FAILED'", id), ==, 1);
+              g_assert_true (odd_it_wait (it, terminal_event_stored, id, 60, 100));
+              g_test_message ("%s: the stored job is FAILED", c->name);
+            }
           PQclear (res);
           PQfinish (conn);
         }
@@ -609,7 +628,8 @@ install_triggers (void)
     "CREATE OR REPLACE FUNCTION poison_refuse () RETURNS trigger LANGUAGE plpgsql AS $$ "
     "BEGIN "
     "  IF (TG_OP = 'INSERT' AND NEW.type = '" TRIGGER_TYPE "') "
-    "     OR (TG_OP = 'UPDATE' AND NEW.type = '" CRASH_LOOP_TYPE "') THEN "
+    "     OR (TG_OP = 'UPDATE' AND NEW.type = '" CRASH_LOOP_TYPE "') "
+    "     OR (TG_OP = 'UPDATE' AND NEW.type = '" LATE_LOOP_TYPE "' AND NEW.status = 'COMPLETED') THEN "
     "    RAISE EXCEPTION 'poison test: the database refuses job type %', NEW.type; "
     "  END IF; "
     "  RETURN NEW; "

@@ -495,6 +495,38 @@ test_refuse (Fixture       *f,
   g_assert_cmpfloat (odd_counter_get (f->lifecycle.validation_failed, NULL), ==, 0);
 }
 
+/* A stored job whose delivery kept crashing the processor (its row just made FAILED): the
+ * events of a failed job with the attempts it had, one dead letter, the delivery acked. */
+static void
+test_give_up (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"durationMs\":100}", 0);
+  g_autoptr(OddJobRow) row = row_new (intake, "FAILED", 1, 0, "redelivered 6 times");
+  OddJobRun *run = odd_job_run_new (intake->job_id);
+  guint64 tag = intake->delivery_tag;
+  g_autofree char *keys = NULL;
+  OddDeadLetterRow *dead;
+
+  g_array_append_val (run->delivery_tags, tag);
+  odd_lifecycle_give_up (&f->lifecycle, &f->it, run, intake, row, "redelivered 6 times");
+
+  keys = published (f);
+  g_assert_cmpstr (keys, ==, "job.validated job.executed job.failed " ODD_QUEUE_DEAD);
+  assert_event (f, 2, id, 0, "job.failed", 0, "FAILED");
+  g_assert_true (acked (f, tag));
+  g_assert_cmpuint (f->it.acks->len, ==, 1);
+  g_assert_cmpuint (f->it.dead_rows->len, ==, 1);
+  dead = g_ptr_array_index (f->it.dead_rows, 0);
+  g_assert_cmpstr (dead->reason, ==, "redelivered_too_often");
+  g_assert_cmpstr (dead->job_id, ==, id);
+  /* the run is done with this iteration, not left running */
+  g_assert_cmpuint (f->it.done->len, ==, 1);
+  g_assert_cmpuint (g_hash_table_size (f->runs), ==, 0);
+  g_assert_cmpfloat (odd_counter_get (f->lifecycle.refused, NULL), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -517,6 +549,7 @@ main (int    argc,
   ADD ("/processor/lifecycle/resume", test_resume);
   ADD ("/processor/lifecycle/reject", test_reject);
   ADD ("/processor/lifecycle/refuse", test_refuse);
+  ADD ("/processor/lifecycle/give-up", test_give_up);
 #undef ADD
 
   ret = g_test_run ();
