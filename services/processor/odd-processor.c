@@ -20,7 +20,8 @@
  *    the reason and the SQLSTATE, and acked;
  *  - a redelivered message (the consumer crashed or lost a connection while holding it) is
  *    handled alone, its delivery counted in PostgreSQL before it is handled
- *    (odd-redelivery.h); past ODD_MAX_REDELIVERIES it is dead-lettered unhandled. */
+ *    (odd-redelivery.h); past ODD_MAX_REDELIVERIES it is given up: dead-lettered to jobs.dead
+ *    (redelivered_too_often) and acked, and a stored unfinished job is made FAILED. */
 
 #define GATHER_USEC         (5 * 1000)
 #define MAX_WAIT_USEC       (20 * 1000)
@@ -584,7 +585,8 @@ upsert_isolating (OddProcessor  *self,
 
 /* @intake (a valid job) kept failing its consumer. A stored, unfinished job is made FAILED
  * (events of a failed job, replayable by POST /jobs/{id}/retry); either way the delivery is
- * dead-lettered (redelivered_too_often) and acked. */
+ * dead-lettered (redelivered_too_often) and acked. A redelivery is alone in its batch
+ * (read_deliveries()), so nothing else shares this transaction. */
 static gboolean
 give_up (OddProcessor  *self,
          OddIteration  *it,
@@ -646,9 +648,8 @@ handle_deliveries (OddProcessor  *self,
       gsize len;
       const char *body = g_bytes_get_data (d->body, &len);
       g_autoptr(OddIntake) intake = NULL;
-      OddJobRun *run;
-
       g_autofree char *too_often = NULL;
+      OddJobRun *run;
 
       odd_counter_inc (self->processed, NULL);
       if (d->deliveries > (gint64) self->config.max_redeliveries)
