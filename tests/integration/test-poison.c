@@ -33,6 +33,7 @@ typedef enum {
   ROUTE_GATEWAY,     /* POST /jobs with the body */
   ROUTE_QUEUE,       /* the body is a job, wrapped in a job.created envelope, to jobs.created */
   ROUTE_QUEUE_RAW,   /* the body as it is, to jobs.created */
+  ROUTE_EVENT,       /* the body as it is, to jobs.lifecycle (the metrics-engine's queue) */
 } Route;
 
 typedef struct {
@@ -51,6 +52,8 @@ typedef struct {
 #define CRASH_LOOP_TYPE "poison-crash-loop"  /* ... and to update it: the processor fails on
                                               * it every time it is delivered */
 #define LATE_LOOP_TYPE  "poison-crash-loop-late" /* ... and to complete it, once it is stored */
+#define EVENT_LOOP_TYPE "poison-engine-loop" /* its events the event store refuses with a
+                                              * transient error (deadlock), every time */
 
 static OddIt *it;
 
@@ -217,6 +220,27 @@ body_crash_loop_late (const char *job_id)
   return job_with (job_id, LATE_LOOP_TYPE, NULL, "{\"simulate\":{\"durationMs\":200}}");
 }
 
+/* A job.validated as the processor would send it, for a job whose events the event store
+ * keeps refusing: the metrics-engine's crash loop. */
+static char *
+body_event_loop (const char *job_id)
+{
+  g_autofree char *now = odd_time_now_rfc3339 ();
+  g_autofree char *event_id = odd_uuid_new ();
+  g_autofree char *correlation_id = odd_uuid_new ();
+
+  return g_strdup_printf ("{\"contractVersion\":\"%s\",\"eventType\":\"job.validated\","
+                          "\"eventId\":\"%s\",\"occurredAt\":\"%s\","
+                          "\"producer\":{\"service\":\"processor\",\"instanceId\":\"poison\","
+                          "\"version\":\"0.1.0\"},\"correlationId\":\"%s\","
+                          "\"idempotencyKey\":\"%s/0/job.validated\","
+                          "\"payload\":{\"id\":\"%s\",\"type\":\"" EVENT_LOOP_TYPE "\","
+                          "\"status\":\"VALIDATED\",\"createdAt\":\"%s\",\"payload\":{},"
+                          "\"attempts\":0,\"generation\":0}}",
+                          ODD_CONTRACT_VERSION, event_id, now, correlation_id, job_id, job_id,
+                          now);
+}
+
 static char *
 body_garbage (const char *job_id)
 {
@@ -281,6 +305,8 @@ static const PoisonCase cases[] = {
   { "crash-loop-queue", ROUTE_QUEUE, body_crash_loop, OUTCOME_DEAD,
     "redelivered_too_often", NULL },
   { "crash-loop-stored-job", ROUTE_GATEWAY, body_crash_loop_late, OUTCOME_FAILED,
+    "redelivered_too_often", NULL },
+  { "crash-loop-metrics-engine", ROUTE_EVENT, body_event_loop, OUTCOME_DEAD,
     "redelivered_too_often", NULL },
   { "not-json-queue", ROUTE_QUEUE_RAW, body_garbage, OUTCOME_DEAD, "unparseable", NULL },
   { "invalid-utf8-queue", ROUTE_QUEUE_RAW, body_invalid_utf8, OUTCOME_DEAD,
@@ -396,6 +422,7 @@ test_poison (gconstpointer data)
   g_autofree char *body = c->body (id);
   g_autoptr (GPtrArray) ordinary = g_ptr_array_new_with_free_func (g_free);
   const char *processor = odd_it_service_url (it, ODD_IT_PROCESSOR);
+  const char *metrics_engine = odd_it_service_url (it, ODD_IT_METRICS_ENGINE);
   guint status = 0;
   Outcome seen;
 
@@ -430,7 +457,8 @@ test_poison (gconstpointer data)
       g_autofree char *message = c->route == ROUTE_QUEUE ? envelope_for (body, id)
                                                          : g_strdup (body);
 
-      odd_it_publish_raw (it, "jobs.created", message, strlen (message));
+      odd_it_publish_raw (it, c->route == ROUTE_EVENT ? "jobs.lifecycle" : "jobs.created",
+                          message, strlen (message));
     }
 
   /* the pipeline goes on */
@@ -490,8 +518,9 @@ test_poison (gconstpointer data)
     }
   g_assert_true (c->outcomes & seen);
 
-  /* and the processor is ready (a crash loop may have made it reconnect a few times) */
+  /* and the consumers are ready (a crash loop may have made them reconnect a few times) */
   g_assert_true (odd_it_wait (it, ready, (gpointer) processor, 60, 100));
+  g_assert_true (odd_it_wait (it, ready, (gpointer) metrics_engine, 60, 100));
 }
 
 /* The same unparseable message twice: one dead letter (its key is the message). */
@@ -635,7 +664,16 @@ install_triggers (void)
     "  RETURN NEW; "
     "END $$; "
     "CREATE TRIGGER poison_refuse BEFORE INSERT OR UPDATE ON jobs "
-    "  FOR EACH ROW EXECUTE FUNCTION poison_refuse ();");
+    "  FOR EACH ROW EXECUTE FUNCTION poison_refuse (); "
+    "CREATE OR REPLACE FUNCTION poison_refuse_event () RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "  IF NEW.envelope->'payload'->>'type' = '" EVENT_LOOP_TYPE "' THEN "
+    "    RAISE EXCEPTION 'poison test: deadlock, again' USING ERRCODE = '40P01'; "
+    "  END IF; "
+    "  RETURN NEW; "
+    "END $$; "
+    "CREATE TRIGGER poison_refuse_event BEFORE INSERT ON job_events "
+    "  FOR EACH ROW EXECUTE FUNCTION poison_refuse_event ();");
 
   if (PQresultStatus (res) != PGRES_COMMAND_OK)
     g_error ("installing the test trigger: %s", PQerrorMessage (conn));
