@@ -1,10 +1,12 @@
 /* test-poison.c: no single message may stop the pipeline
  *
  * For each class of bad-but-valid-looking input (the table `cases` below): submit it (to the
- * gateway, or straight to jobs.created as no gateway would), then ordinary jobs. Every
- * ordinary job must complete; the poison must be refused at the gateway (a 4xx with
- * {error, details}), dead-lettered once with its reason, or stored and processed like any
- * job, as the case allows; and the processor must be ready afterwards. Then backpressure:
+ * gateway, or straight to jobs.created or jobs.lifecycle as no gateway or processor would),
+ * then ordinary jobs. Every ordinary job must complete; the poison must be refused at the
+ * gateway (a 4xx with {error, details}), dead-lettered once with its reason, stored and
+ * processed like any job, or stored and then given up as FAILED, as the case allows; and the
+ * processor and the metrics-engine must be ready afterwards. The test database carries
+ * triggers that refuse some marker types, as a database may refuse a row for its own reasons. Then backpressure:
  * with the processor stopped and a small length limit on jobs.created, the gateway answers
  * 503 + Retry-After and says not ready, and every job it accepted completes exactly once
  * when the processor resumes.
@@ -292,7 +294,8 @@ static const PoisonCase cases[] = {
     OUTCOME_REFUSED | OUTCOME_DEAD, "storage_refused|invalid", NULL },
   { "database-trigger-refuses", ROUTE_GATEWAY, body_trigger, OUTCOME_DEAD,
     "storage_refused", "P0001" },
-  { "deep-payload-60", ROUTE_GATEWAY, body_deep_60, OUTCOME_STORED, NULL, NULL },
+  { "deep-payload-60", ROUTE_GATEWAY, body_deep_60, OUTCOME_REFUSED | OUTCOME_STORED,
+    NULL, NULL },
   { "deep-payload-100", ROUTE_GATEWAY, body_deep_100, OUTCOME_REFUSED, NULL, NULL },
   { "deep-payload-500-queue", ROUTE_QUEUE, body_deep_500, OUTCOME_DEAD | OUTCOME_STORED,
     "invalid|unparseable|storage_refused", NULL },
