@@ -801,10 +801,13 @@ forget_redeliveries (OddProcessor *self)
   for (guint i = 0; i < self->unacked->len; i++)
     {
       gint64 tag = (gint64) g_array_index (self->unacked, guint64, i);
-      char *key = NULL;
+      const char *key = g_hash_table_lookup (self->redelivered, &tag);
 
-      if (g_hash_table_steal_extended (self->redelivered, &tag, NULL, (gpointer *) &key))
-        g_ptr_array_add (keys, key);
+      if (key != NULL)
+        {
+          g_ptr_array_add (keys, g_strdup (key));
+          g_hash_table_remove (self->redelivered, &tag);
+        }
     }
   /* A count left behind only makes that message's next crash loop shorter, and fades. */
   if (keys->len > 0 && !odd_redelivery_forget (self->pg, keys, &error))
