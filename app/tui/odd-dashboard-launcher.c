@@ -179,12 +179,12 @@ on_stack_up (GObject      *source,
   if (odd_local_stack_up_finish (ODD_LOCAL_STACK (source), result, &error))
     {
       OddStackPaths *paths = odd_local_stack_get_paths (ODD_LOCAL_STACK (source));
-      g_autofree char *rm = odd_stack_paths_http_url (paths, ODD_PORT_READ_MODEL);
-      g_autofree char *gw = odd_stack_paths_http_url (paths, ODD_PORT_GATEWAY);
+      g_autoptr(OddEndpoints) started = odd_endpoints_new_for_stack (paths);
+      g_autoptr(OddEndpoints) endpoints = odd_endpoints_follow (odd_client_get_endpoints (dash->client),
+                                                                started);
 
       /* Explicit READ_MODEL_URL / GATEWAY_URL still win. */
-      if (dash->endpoints != ODD_ENDPOINTS_ENV)
-        odd_dash_set_endpoints (dash, rm, gw, ODD_ENDPOINTS_STACK);
+      odd_dash_use_endpoints (dash, endpoints);
       odd_dash_log_append (dash->log, "The local stack is up.");
     }
   op_finish (dash, error);
@@ -221,13 +221,13 @@ on_cluster_up (GObject      *source,
 
   if (odd_cluster_up_finish (cluster, result, &error))
     {
-      g_autofree char *rm = g_strdup_printf ("http://127.0.0.1:%u",
-                                             odd_cluster_get_read_model_port (cluster));
-      g_autofree char *gw = g_strdup_printf ("http://127.0.0.1:%u",
-                                             odd_cluster_get_gateway_port (cluster));
+      g_autoptr(OddEndpoints) started =
+        odd_endpoints_new_for_cluster (odd_cluster_get_read_model_port (cluster),
+                                       odd_cluster_get_gateway_port (cluster));
+      g_autoptr(OddEndpoints) endpoints = odd_endpoints_follow (odd_client_get_endpoints (dash->client),
+                                                                started);
 
-      if (dash->endpoints != ODD_ENDPOINTS_ENV)
-        odd_dash_set_endpoints (dash, rm, gw, ODD_ENDPOINTS_CLUSTER);
+      odd_dash_use_endpoints (dash, endpoints);
       odd_dash_log_append (dash->log, "The kind cluster is up.");
     }
   else
@@ -299,10 +299,10 @@ odd_dash_shutdown (OddDash *dash)
   g_autoptr(GError) error = NULL;
 
   /* Only what this machine runs for us can be stopped from here. */
-  if (dash->endpoints != ODD_ENDPOINTS_STACK)
+  if (dash->endpoints != ODD_ENDPOINTS_SOURCE_STACK)
     {
       odd_dash_set_flash (dash, TRUE,
-                          dash->endpoints == ODD_ENDPOINTS_ENV
+                          dash->endpoints == ODD_ENDPOINTS_SOURCE_ENV
                           ? "^Q stops the local stack; this dashboard shows READ_MODEL_URL"
                           : "^Q stops the local stack; none is running here (use `oddctl cluster down` for kind)");
       return;

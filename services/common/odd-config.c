@@ -48,8 +48,9 @@ odd_config_int (const char  *name,
       || parsed < min || parsed > max)
     {
       g_set_error (error, ODD_CONFIG_ERROR, 0,
-                   "%s=\"%s\" is not an integer in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
-                   name, value, min, max);
+                   "%s=\"%s\" is not an integer in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: "
+                   "set it to one, or unset it for the default (%" G_GINT64_FORMAT ")",
+                   name, value, min, max, fallback);
       return FALSE;
     }
 
@@ -86,7 +87,8 @@ odd_config_double (const char  *name,
       || !isfinite (parsed) || parsed < min || parsed > max)
     {
       g_set_error (error, ODD_CONFIG_ERROR, 0,
-                   "%s=\"%s\" is not a number in [%g, %g]", name, value, min, max);
+                   "%s=\"%s\" is not a number in [%g, %g]: set it to one, or unset it for the "
+                   "default (%g)", name, value, min, max, fallback);
       return FALSE;
     }
 

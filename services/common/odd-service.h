@@ -10,3 +10,5 @@
 #include "odd-redis.h"
 #include "odd-redelivery.h"
 #include "odd-amqp.h"
+#include "odd-stop-flag.h"
+#include "odd-service-lifecycle.h"

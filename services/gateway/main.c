@@ -5,101 +5,47 @@
  */
 #define G_LOG_DOMAIN "odd-gateway"
 
-#include "odd-build-config.h"
-
-#include <glib-unix.h>
-#include <locale.h>
-
 #include "odd-service.h"
 #include "odd-gateway.h"
 
-typedef struct {
-  GMainLoop  *loop;
-  OddGateway *gateway;
-  gboolean    stopping;
-} App;
-
-static void
-on_shutdown (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  App *app = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!odd_gateway_shutdown_finish (ODD_GATEWAY (source), result, &error) && error != NULL)
-    g_message ("Shutdown: %s", error->message);
-  g_main_loop_quit (app->loop);
-}
+/* The drain: no new jobs (503), the outstanding confirms awaited. */
+static const OddServicePartFuncs gateway_funcs = {
+  .drain_async = (void (*) (gpointer, GCancellable *, GAsyncReadyCallback, gpointer)) odd_gateway_shutdown_async,
+  .drain_finish = (gboolean (*) (gpointer, GAsyncResult *, GError **)) odd_gateway_shutdown_finish,
+};
 
 static gboolean
-on_signal (gpointer user_data)
+setup (OddService  *service,
+       GError     **error)
 {
-  App *app = user_data;
+  OddGatewayConfig config = { 0 };
+  g_autoptr(OddGateway) gateway = NULL;
+  g_autoptr(GError) contracts_error = NULL;
 
-  if (!app->stopping)
+  if (!odd_gateway_config_load (&config, error))
+    return FALSE;
+  gateway = odd_gateway_new (&config, &contracts_error);
+  odd_gateway_config_clear (&config);
+  if (gateway == NULL)
     {
-      app->stopping = TRUE;
-      g_message ("Stopping: no new jobs, waiting for outstanding confirms");
-      odd_gateway_shutdown_async (app->gateway, NULL, on_shutdown, app);
+      g_set_error (error, ODD_CONFIG_ERROR, 0, "cannot load the contracts: %s", contracts_error->message);
+      return FALSE;
     }
 
-  return G_SOURCE_CONTINUE;
+  if (!odd_gateway_start (gateway, error)
+      || !odd_service_serve (service, odd_gateway_get_server (gateway), error))
+    return FALSE;
+
+  odd_service_add_part (service, g_steal_pointer (&gateway), g_object_unref, &gateway_funcs);
+  return TRUE;
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  OddGatewayConfig config = { 0 };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(OddGateway) gateway = NULL;
-  App app = { 0 };
-  guint sigterm_id, sigint_id;
-
-  setlocale (LC_ALL, "");
-  odd_log_init ("gateway");
-
-  if (argc > 1)
-    {
-      g_printerr ("Usage: %s\nConfigured by PORT, ODD_BIND, RABBITMQ_URL, READ_MODEL_URL, CONTRACTS_PATH, "
-                  "ODD_MAX_OUTSTANDING and ODD_API_TOKEN.\n", argv[0]);
-      return 2;
-    }
-
-  if (!odd_gateway_config_load (&config, &error))
-    {
-      g_printerr ("odd-gateway: invalid configuration: %s\n", error->message);
-      return 2;
-    }
-
-  gateway = odd_gateway_new (&config, &error);
-  odd_gateway_config_clear (&config);
-  if (gateway == NULL)
-    {
-      g_printerr ("odd-gateway: cannot load the contracts: %s\n", error->message);
-      return 2;
-    }
-
-  if (!odd_gateway_start (gateway, &error))
-    {
-      g_printerr ("odd-gateway: cannot start: %s\n", error->message);
-      return 1;
-    }
-  g_message ("Gateway %s listening on port %u", ODD_VERSION, odd_gateway_get_port (gateway));
-
-  loop = g_main_loop_new (NULL, FALSE);
-  app.loop = loop;
-  app.gateway = gateway;
-  sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &app);
-  sigint_id = g_unix_signal_add (SIGINT, on_signal, &app);
-
-  g_main_loop_run (loop);
-
-  g_source_remove (sigterm_id);
-  g_source_remove (sigint_id);
-  g_message ("Gateway stopped");
-
-  return 0;
+  return odd_service_main ("gateway", 3000,
+                           "RABBITMQ_URL, READ_MODEL_URL, CONTRACTS_PATH, ODD_MAX_OUTSTANDING (2048), "
+                           "ODD_API_TOKEN",
+                           setup, argc, argv);
 }

@@ -34,6 +34,8 @@ struct _OddGateway
   gboolean           shutdown_draining;
   GTask             *shutdown_task;
   guint              shutdown_timeout_id;
+  GCancellable      *shutdown_cancellable;
+  gulong             shutdown_cancelled_id;
 };
 
 /* odd-gateway-handlers.c */

@@ -180,6 +180,10 @@ odd_gateway_dispose (GObject *object)
   OddGateway *self = ODD_GATEWAY (object);
 
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  if (self->shutdown_cancellable != NULL)
+    g_cancellable_disconnect (self->shutdown_cancellable, self->shutdown_cancelled_id);
+  self->shutdown_cancelled_id = 0;
+  g_clear_object (&self->shutdown_cancellable);
   g_clear_object (&self->shutdown_task);
   if (self->publisher != NULL)
     g_signal_handlers_disconnect_by_data (self->publisher, self);
@@ -375,6 +379,14 @@ odd_gateway_get_port (OddGateway *self)
   return odd_http_server_get_port (self->http);
 }
 
+OddHttpServer *
+odd_gateway_get_server (OddGateway *self)
+{
+  g_return_val_if_fail (ODD_IS_GATEWAY (self), NULL);
+
+  return self->http;
+}
+
 guint
 odd_gateway_get_outstanding (OddGateway *self)
 {
@@ -390,6 +402,10 @@ shutdown_drained_cb (gpointer user_data)
   g_autoptr(GTask) task = g_steal_pointer (&self->shutdown_task);
 
   self->shutdown_timeout_id = 0;
+  if (self->shutdown_cancellable != NULL)
+    g_cancellable_disconnect (self->shutdown_cancellable, self->shutdown_cancelled_id);
+  self->shutdown_cancelled_id = 0;
+  g_clear_object (&self->shutdown_cancellable);
   soup_server_disconnect (odd_http_server_get_soup (self->http));
   g_task_return_boolean (task, self->outstanding == 0);
 
@@ -413,11 +429,21 @@ shutdown_grace_cb (gpointer user_data)
 
   self->shutdown_timeout_id = 0;
   /* Their clients get no 202 and will resubmit; the broker may still have the message. */
-  g_warning ("Shutting down with %u publishes still unconfirmed after %d s",
-             self->outstanding, ODD_GATEWAY_SHUTDOWN_GRACE_S);
+  g_warning ("Shutting down with %u publishes still unconfirmed", self->outstanding);
   shutdown_drain (self);
 
   return G_SOURCE_REMOVE;
+}
+
+/* The caller's grace is over: the same as when ours is. */
+static void
+on_shutdown_cancelled (GCancellable *cancellable,
+                       gpointer      user_data)
+{
+  OddGateway *self = user_data;
+
+  if (self->shutdown_task != NULL && !self->shutdown_draining)
+    shutdown_grace_cb (self);
 }
 
 void
@@ -459,7 +485,14 @@ odd_gateway_shutdown_async (OddGateway          *self,
     }
 
   g_message ("Shutting down: waiting for %u outstanding confirms", self->outstanding);
-  self->shutdown_timeout_id = g_timeout_add_seconds (ODD_GATEWAY_SHUTDOWN_GRACE_S, shutdown_grace_cb, self);
+  if (cancellable != NULL)
+    {
+      self->shutdown_cancellable = g_object_ref (cancellable);
+      self->shutdown_cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_shutdown_cancelled),
+                                                           self, NULL);
+    }
+  else
+    self->shutdown_timeout_id = g_timeout_add_seconds (ODD_GATEWAY_SHUTDOWN_GRACE_S, shutdown_grace_cb, self);
 }
 
 gboolean

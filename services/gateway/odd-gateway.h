@@ -9,6 +9,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "odd-http.h"
+
 G_BEGIN_DECLS
 
 #define ODD_GATEWAY_MAX_BODY_BYTES   (1024 * 1024)
@@ -40,10 +42,12 @@ OddGateway *odd_gateway_new           (const OddGatewayConfig *config,
 gboolean    odd_gateway_start         (OddGateway             *self,
                                        GError                **error);
 guint       odd_gateway_get_port      (OddGateway             *self);
+OddHttpServer *odd_gateway_get_server (OddGateway             *self);
 /* Publishes awaiting their confirm (and so HTTP requests awaiting their answer). */
 guint       odd_gateway_get_outstanding (OddGateway           *self);
 
-/* Stops accepting jobs (503 from then on), waits for the outstanding confirms, at most
+/* Stops accepting jobs (503 from then on), waits for the outstanding confirms, until
+ * @cancellable is cancelled (the service's grace is over) or, without one, at most
  * ODD_GATEWAY_SHUTDOWN_GRACE_S seconds, then closes the listener. The result is TRUE when
  * nothing was left outstanding. */
 void        odd_gateway_shutdown_async  (OddGateway           *self,

@@ -1,67 +1,45 @@
+/* main.c: odd-metrics-engine (jobs.lifecycle → job_events → the Redis aggregates) */
 #define G_LOG_DOMAIN "odd-metrics-engine"
 
-#include <glib-unix.h>
-#include <stdlib.h>
-
-#include "odd-build-config.h"
 #include "odd-intake.h"
 #include "odd-metrics-engine.h"
 
+static const OddServicePartFuncs engine_funcs = {
+  .start = (void (*) (gpointer)) odd_metrics_engine_start,
+  .stop = (void (*) (gpointer)) odd_metrics_engine_stop,
+};
+
 static char *
-ready_cb (gpointer user_data)
+ready (gpointer engine)
 {
-  return odd_metrics_engine_dup_not_ready_reason (user_data);
+  return odd_metrics_engine_dup_not_ready_reason (engine);
 }
 
 static gboolean
-quit_cb (gpointer user_data)
+setup (OddService  *service,
+       GError     **error)
 {
-  odd_info (NULL, "stopping: finishing the current batch");
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
+  OddMetricsEngineConfig config;
+  g_autoptr(OddSchemaRegistry) registry = NULL;
+  g_autoptr(OddHttpServer) server = NULL;
+  OddMetrics *metrics = odd_service_get_metrics (service);
+  OddMetricsEngine *engine;
+
+  if (!odd_metrics_engine_config_from_env (&config, error)
+      || (registry = odd_service_load_contracts (NULL, error)) == NULL)
+    return FALSE;
+
+  engine = odd_metrics_engine_new (&config, metrics, registry);
+  odd_service_add_part (service, engine, (GDestroyNotify) odd_metrics_engine_free, &engine_funcs);
+  server = odd_http_server_new (odd_service_get_name (service), metrics, ready, engine);
+  return odd_service_serve (service, server, error);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OddMetrics) metrics = NULL;
-  g_autoptr(OddSchemaRegistry) registry = NULL;
-  g_autoptr(OddMetricsEngine) engine = NULL;
-  g_autoptr(OddHttpServer) server = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  OddMetricsEngineConfig config;
-  gint64 port;
-
-  odd_log_init (ODD_METRICS_ENGINE_SERVICE);
-
-  if (!odd_config_int ("PORT", 8001, 0, 65535, &port, &error)
-      || !odd_metrics_engine_config_from_env (&config, &error)
-      || (registry = odd_schema_registry_new_default (&error)) == NULL)
-    {
-      g_printerr ("odd-metrics-engine: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-
-  metrics = odd_metrics_new (ODD_METRICS_ENGINE_SERVICE);
-  engine = odd_metrics_engine_new (&config, metrics, registry);
-  server = odd_http_server_new (ODD_METRICS_ENGINE_SERVICE, metrics, ready_cb, engine);
-  if (!odd_http_server_listen (server, odd_config_string ("ODD_BIND", "127.0.0.1"), port, &error))
-    {
-      g_printerr ("odd-metrics-engine: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  odd_info (NULL, "odd-metrics-engine %s listening on port %u", ODD_VERSION,
-            odd_http_server_get_port (server));
-
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
-  odd_metrics_engine_start (engine);
-  g_main_loop_run (loop);
-
-  odd_metrics_engine_stop (engine);
-  odd_info (NULL, "stopped");
-  return EXIT_SUCCESS;
+  return odd_service_main (ODD_METRICS_ENGINE_SERVICE, 8001,
+                           "RABBITMQ_URL, POSTGRES_URL, REDIS_URL, ODD_PREFETCH (500)",
+                           setup, argc, argv);
 }

@@ -7,7 +7,7 @@
 #include "odd-build-config.h"
 
 void
-odd_intake_free (OddIntake *self)
+odd_me_intake_free (OddMeIntake *self)
 {
   if (self == NULL)
     return;
@@ -22,9 +22,9 @@ odd_intake_free (OddIntake *self)
 }
 
 void
-odd_intake_reject (OddIntake  *self,
-                   const char *reason,
-                   const char *error)
+odd_me_intake_reject (OddMeIntake *self,
+                      const char  *reason,
+                      const char  *error)
 {
   self->valid = FALSE;
   g_free (self->reason);
@@ -65,12 +65,12 @@ errors_to_string (GPtrArray  *errors,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-OddIntake *
-odd_intake_check (OddSchemaRegistry *registry,
-                  const void        *body,
-                  gsize              len)
+OddMeIntake *
+odd_me_intake_check (OddSchemaRegistry *registry,
+                     const void        *body,
+                     gsize              len)
 {
-  g_autoptr(OddIntake) self = g_new0 (OddIntake, 1);
+  g_autoptr(OddMeIntake) self = g_new0 (OddMeIntake, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) errors = NULL;
   JsonObject *object = NULL;
@@ -81,13 +81,13 @@ odd_intake_check (OddSchemaRegistry *registry,
   /* Invalid UTF-8 and NUL bytes cannot be stored as jsonb: refuse them up front. */
   if (len == 0 || !g_utf8_validate (body, len, NULL) || memchr (body, '\0', len) != NULL)
     {
-      odd_intake_reject (self, "unparseable", len == 0 ? "empty message" : "not UTF-8 text");
+      odd_me_intake_reject (self, "unparseable", len == 0 ? "empty message" : "not UTF-8 text");
       return g_steal_pointer (&self);
     }
   self->envelope = odd_json_parse (body, len, &error);
   if (self->envelope == NULL)
     {
-      odd_intake_reject (self, "unparseable", error->message);
+      odd_me_intake_reject (self, "unparseable", error->message);
       return g_steal_pointer (&self);
     }
 
@@ -104,7 +104,7 @@ odd_intake_check (OddSchemaRegistry *registry,
   errors = odd_schema_registry_validate (registry, "event-envelope", self->envelope, &error);
   if (errors == NULL)
     {
-      odd_intake_reject (self, "invalid", error->message);
+      odd_me_intake_reject (self, "invalid", error->message);
       return g_steal_pointer (&self);
     }
   if (errors->len > 0)
@@ -112,7 +112,7 @@ odd_intake_check (OddSchemaRegistry *registry,
       g_autofree char *text = errors_to_string (errors, "");
       g_autofree char *message = g_strconcat ("Envelope validation failed: ", text, NULL);
 
-      odd_intake_reject (self, "invalid", message);
+      odd_me_intake_reject (self, "invalid", message);
       return g_steal_pointer (&self);
     }
   g_clear_pointer (&errors, g_ptr_array_unref);
@@ -121,7 +121,7 @@ odd_intake_check (OddSchemaRegistry *registry,
   errors = odd_schema_registry_validate (registry, "job", payload_node, &error);
   if (errors == NULL)
     {
-      odd_intake_reject (self, "invalid", error->message);
+      odd_me_intake_reject (self, "invalid", error->message);
       return g_steal_pointer (&self);
     }
   if (errors->len > 0)
@@ -129,7 +129,7 @@ odd_intake_check (OddSchemaRegistry *registry,
       g_autofree char *text = errors_to_string (errors, "/payload");
       g_autofree char *message = g_strconcat ("Payload validation failed: ", text, NULL);
 
-      odd_intake_reject (self, "invalid", message);
+      odd_me_intake_reject (self, "invalid", message);
       return g_steal_pointer (&self);
     }
 
@@ -141,10 +141,10 @@ odd_intake_check (OddSchemaRegistry *registry,
 }
 
 JsonNode *
-odd_intake_dead_letter (OddIntake  *self,
-                        const void *body,
-                        gsize       len,
-                        const char *from_queue)
+odd_me_intake_dead_letter (OddMeIntake *self,
+                           const void  *body,
+                           gsize        len,
+                           const char  *from_queue)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *now = odd_time_now_rfc3339 ();

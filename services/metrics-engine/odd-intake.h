@@ -20,23 +20,23 @@ typedef struct {
   char     *error;           /* why it is not valid */
   char     *correlation_id;  /* the envelope's correlationId when it is a string, else NULL */
   char     *job_id;          /* payload.id when it is a UUID, else NULL */
-} OddIntake;
+} OddMeIntake;
 
-void       odd_intake_free         (OddIntake          *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddIntake, odd_intake_free)
+void       odd_me_intake_free      (OddMeIntake        *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddMeIntake, odd_me_intake_free)
 
-OddIntake *odd_intake_check        (OddSchemaRegistry  *registry,
+OddMeIntake *odd_me_intake_check   (OddSchemaRegistry  *registry,
                                     const void         *body,
                                     gsize               len);
 /* Marks @self not valid (e.g. the event store refused it) with @reason and @error. */
-void       odd_intake_reject       (OddIntake          *self,
+void       odd_me_intake_reject    (OddMeIntake        *self,
                                     const char         *reason,
                                     const char         *error);
 /* The dead-letter message (dead-letter.json) for a delivery that is not valid.
  * @from_queue: the queue the delivery came from. */
-JsonNode  *odd_intake_dead_letter  (OddIntake          *self,
-                                    const void         *body,
-                                    gsize               len,
-                                    const char         *from_queue);
+JsonNode  *odd_me_intake_dead_letter (OddMeIntake        *self,
+                                      const void         *body,
+                                      gsize               len,
+                                      const char         *from_queue);
 
 G_END_DECLS

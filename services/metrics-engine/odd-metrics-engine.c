@@ -31,9 +31,8 @@ struct _OddMetricsEngine
   OddQueueSampler   *sampler;
   GThread           *worker;
 
+  OddStopFlag       *stop;
   GMutex             lock;
-  GCond              cond;
-  gboolean           stopping;
   char              *not_ready;      /* NULL when ready */
   gint64             applied_seq;
   guint64            n_applied;
@@ -124,28 +123,7 @@ odd_metrics_engine_config_from_env (OddMetricsEngineConfig  *config,
 static gboolean
 is_stopping (OddMetricsEngine *self)
 {
-  gboolean stopping;
-
-  g_mutex_lock (&self->lock);
-  stopping = self->stopping;
-  g_mutex_unlock (&self->lock);
-  return stopping;
-}
-
-/* Sleeps @ms unless stopped first; FALSE when stopping. */
-static gboolean
-engine_sleep (OddMetricsEngine *self,
-              guint             ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-  gboolean stopping;
-
-  g_mutex_lock (&self->lock);
-  while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, deadline))
-    ;
-  stopping = self->stopping;
-  g_mutex_unlock (&self->lock);
-  return !stopping;
+  return odd_stop_flag_is_stopped (self->stop);
 }
 
 static void
@@ -209,7 +187,7 @@ connect_pg (Worker  *w,
           set_not_ready (self, "waiting for the event store lock (another metrics-engine is running)");
           announced = TRUE;
         }
-      if (!engine_sleep (self, 1000))
+      if (odd_stop_flag_wait (self->stop, 1000))
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopping");
           return FALSE;
@@ -386,7 +364,7 @@ publish_dead_letters (Worker     *w,
 
   for (guint i = 0; i < intakes->len; i++)
     {
-      OddIntake *intake = intakes->pdata[i];
+      OddMeIntake *intake = intakes->pdata[i];
       Delivery *d = deliveries->pdata[i];
       gsize len;
       const char *body = g_bytes_get_data (d->body, &len);
@@ -399,7 +377,7 @@ publish_dead_letters (Worker     *w,
       if (intake->valid)
         continue;
 
-      message = odd_intake_dead_letter (intake, body, len, ODD_QUEUE_LIFECYCLE);
+      message = odd_me_intake_dead_letter (intake, body, len, ODD_QUEUE_LIFECYCLE);
       text = odd_json_to_string (message);
       /* Same delivery, same id: a redelivered reject can be recognised downstream. */
       digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) body, len);
@@ -426,7 +404,7 @@ publish_dead_letters (Worker     *w,
 
   for (guint i = 0; i < rejected->len; i++)
     {
-      OddIntake *intake = rejected->pdata[i];
+      OddMeIntake *intake = rejected->pdata[i];
       g_autoptr(GError) local_error = NULL;
 
       if (!odd_event_store_dead_letter (w->pg, ODD_QUEUE_FAILED_VALIDATION, intake->reason,
@@ -462,8 +440,8 @@ store_events (Worker     *w,
 
   for (guint i = 0; i < valid->len; i++)
     {
-      g_ptr_array_add (texts, ((OddIntake *) valid->pdata[i])->text);
-      g_ptr_array_add (ids, ((OddIntake *) valid->pdata[i])->event_id);
+      g_ptr_array_add (texts, ((OddMeIntake *) valid->pdata[i])->text);
+      g_ptr_array_add (ids, ((OddMeIntake *) valid->pdata[i])->event_id);
     }
 
   if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
@@ -482,7 +460,7 @@ store_events (Worker     *w,
   g_array_set_size (seqs, 0);
   for (guint i = 0; i < valid->len; i++)
     {
-      OddIntake *intake = valid->pdata[i];
+      OddMeIntake *intake = valid->pdata[i];
       g_autoptr(GPtrArray) one = g_ptr_array_new ();
       g_autoptr(GPtrArray) one_id = g_ptr_array_new ();
       g_autoptr(GError) local_error = NULL;
@@ -502,7 +480,7 @@ store_events (Worker     *w,
             }
           why = g_strdup_printf ("Event store refused the event (SQLSTATE %s): %s",
                                  odd_pg_error_get_sqlstate (local_error), local_error->message);
-          odd_intake_reject (intake, "invalid", why);
+          odd_me_intake_reject (intake, "invalid", why);
           /* Whatever the store refused must not go into dead_letters.message either: keep the
            * raw text (a JSON string) as the original event. */
           g_clear_pointer (&intake->envelope, json_node_unref);
@@ -525,7 +503,7 @@ compare_seq (gconstpointer a,
 
 typedef struct {
   gint64     seq;
-  OddIntake *intake;
+  OddMeIntake *intake;
 } NewEvent;
 
 /* The acked redelivered messages are done: their counts go. */
@@ -551,7 +529,7 @@ process_batch (Worker     *w,
 {
   OddMetricsEngine *self = w->engine;
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_intake_free);
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_me_intake_free);
   g_autoptr(GPtrArray) valid = g_ptr_array_new ();
   g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) fresh = g_array_new (FALSE, FALSE, sizeof (NewEvent));
@@ -563,7 +541,7 @@ process_batch (Worker     *w,
       Delivery *d = deliveries->pdata[i];
       gsize len;
       const void *body = g_bytes_get_data (d->body, &len);
-      OddIntake *intake;
+      OddMeIntake *intake;
 
       /* Outside any transaction: the count survives whatever happens next. */
       if (d->redelivered)
@@ -573,7 +551,7 @@ process_batch (Worker     *w,
             return FALSE;
         }
 
-      intake = odd_intake_check (self->registry, body, len);
+      intake = odd_me_intake_check (self->registry, body, len);
       if (intake->valid && d->deliveries > (gint64) self->max_redeliveries)
         {
           g_autofree char *why = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without "
@@ -581,7 +559,7 @@ process_batch (Worker     *w,
                                                   "(ODD_MAX_REDELIVERIES is %u)",
                                                   d->deliveries, self->max_redeliveries);
 
-          odd_intake_reject (intake, "redelivered_too_often", why);
+          odd_me_intake_reject (intake, "redelivered_too_often", why);
         }
       g_ptr_array_add (intakes, intake);
       if (intake->valid)
@@ -593,7 +571,7 @@ process_batch (Worker     *w,
     return FALSE;
   for (guint i = 0; i < valid->len; i++)
     {
-      OddIntake *intake = valid->pdata[i];
+      OddMeIntake *intake = valid->pdata[i];
       gint64 seq = g_array_index (seqs, gint64, i);
 
       if (!intake->valid)
@@ -891,7 +869,7 @@ worker_thread (gpointer data)
         g_free (last_warning);
         last_warning = g_steal_pointer (&reason);
       }
-      if (!engine_sleep (self, backoff))
+      if (odd_stop_flag_wait (self->stop, backoff))
         break;
       backoff = MIN (backoff * 2, MAX_BACKOFF_MS);
     }
@@ -925,7 +903,7 @@ odd_metrics_engine_new (const OddMetricsEngineConfig *config,
   self->applied_seq = -1;
   self->not_ready = g_strdup ("starting");
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->stop = odd_stop_flag_new ();
 
   for (guint i = 0; i < odd_aggregates_n_latency_bounds; i++)
     latency_buckets[i] = odd_aggregates_latency_bounds_ms[i] / 1000.0;
@@ -966,7 +944,7 @@ odd_metrics_engine_start (OddMetricsEngine *self)
 {
   g_return_if_fail (self->worker == NULL);
 
-  self->stopping = FALSE;
+  odd_stop_flag_reset (self->stop);
   self->worker = g_thread_new ("metrics-worker", worker_thread, self);
   if (self->sampler != NULL)
     odd_queue_sampler_start (self->sampler);
@@ -975,11 +953,7 @@ odd_metrics_engine_start (OddMetricsEngine *self)
 void
 odd_metrics_engine_stop (OddMetricsEngine *self)
 {
-  g_mutex_lock (&self->lock);
-  self->stopping = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
+  odd_stop_flag_stop (self->stop);
   if (self->worker != NULL)
     g_thread_join (g_steal_pointer (&self->worker));
   if (self->sampler != NULL)
@@ -995,7 +969,7 @@ odd_metrics_engine_free (OddMetricsEngine *self)
   g_clear_pointer (&self->sampler, odd_queue_sampler_free);
   g_object_unref (self->registry);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  odd_stop_flag_free (self->stop);
   g_free (self->not_ready);
   g_free (self->rabbitmq_url);
   g_free (self->postgres_url);

@@ -6,6 +6,7 @@
 #include "odd-amqp.h"
 #include "odd-log.h"
 #include "odd-redis.h"
+#include "odd-stop-flag.h"
 
 const char *const odd_queue_sampler_queues[] = {
   ODD_QUEUE_JOBS_CREATED,
@@ -26,9 +27,8 @@ struct _OddQueueSampler
   OddGauge     *messages_gauge;
   OddGauge     *consumers_gauge;
   GThread      *thread;
+  OddStopFlag  *stop;
   GMutex        lock;
-  GCond         cond;
-  gboolean      stopping;
   guint64       n_samples;
 };
 
@@ -48,35 +48,8 @@ odd_queue_sampler_new (const char *rabbitmq_url,
   self->consumers_gauge = odd_metrics_gauge (metrics, "odd_queue_consumers",
                                              "Consumers of a RabbitMQ queue", "queue");
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->stop = odd_stop_flag_new ();
   return self;
-}
-
-/* Sleeps @ms unless stopped first; FALSE when stopping. */
-static gboolean
-sampler_sleep (OddQueueSampler *self,
-               guint            ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-  gboolean stopping;
-
-  g_mutex_lock (&self->lock);
-  while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, deadline))
-    ;
-  stopping = self->stopping;
-  g_mutex_unlock (&self->lock);
-  return !stopping;
-}
-
-static gboolean
-is_stopping (OddQueueSampler *self)
-{
-  gboolean stopping;
-
-  g_mutex_lock (&self->lock);
-  stopping = self->stopping;
-  g_mutex_unlock (&self->lock);
-  return stopping;
 }
 
 gboolean
@@ -136,7 +109,7 @@ sampler_thread (gpointer data)
   guint backoff = 100;
   g_autofree char *last_error = NULL;
 
-  while (!is_stopping (self))
+  while (!odd_stop_flag_is_stopped (self->stop))
     {
       g_autoptr(GError) error = NULL;
       guint messages[N_QUEUES] = { 0 };
@@ -175,7 +148,7 @@ sampler_thread (gpointer data)
             }
           g_clear_pointer (&conn, odd_amqp_close);
           g_clear_pointer (&redis, redisFree);
-          if (!sampler_sleep (self, backoff))
+          if (odd_stop_flag_wait (self->stop, backoff))
             break;
           backoff = MIN (backoff * 2, MAX_BACKOFF_MS);
           continue;
@@ -196,7 +169,7 @@ sampler_thread (gpointer data)
       self->n_samples++;
       g_mutex_unlock (&self->lock);
 
-      if (!sampler_sleep (self, self->interval_ms))
+      if (odd_stop_flag_wait (self->stop, self->interval_ms))
         break;
     }
 
@@ -209,7 +182,7 @@ void
 odd_queue_sampler_start (OddQueueSampler *self)
 {
   g_return_if_fail (self->thread == NULL);
-  self->stopping = FALSE;
+  odd_stop_flag_reset (self->stop);
   self->thread = g_thread_new ("queue-sampler", sampler_thread, self);
 }
 
@@ -218,10 +191,7 @@ odd_queue_sampler_stop (OddQueueSampler *self)
 {
   if (self->thread == NULL)
     return;
-  g_mutex_lock (&self->lock);
-  self->stopping = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  odd_stop_flag_stop (self->stop);
   g_thread_join (g_steal_pointer (&self->thread));
 }
 
@@ -243,7 +213,7 @@ odd_queue_sampler_free (OddQueueSampler *self)
     return;
   odd_queue_sampler_stop (self);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  odd_stop_flag_free (self->stop);
   g_free (self->rabbitmq_url);
   g_free (self->redis_url);
   g_free (self);

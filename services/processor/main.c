@@ -1,85 +1,48 @@
+/* main.c: odd-processor (jobs.created → the simulated work → PostgreSQL and jobs.lifecycle) */
 #define G_LOG_DOMAIN "odd-processor-main"
 
 #include "odd-processor.h"
-#include "odd-build-config.h"
 
-#include <glib-unix.h>
+static const char *const required_schemas[] = { "event-envelope", "job", NULL };
+
+static const OddServicePartFuncs processor_funcs = {
+  .start = (void (*) (gpointer)) odd_processor_start,
+  .stop = (void (*) (gpointer)) odd_processor_stop,
+};
 
 static char *
-ready (gpointer data)
+ready (gpointer processor)
 {
-  return odd_processor_dup_not_ready_reason (data);
+  return odd_processor_dup_not_ready_reason (processor);
 }
 
 static gboolean
-on_signal (gpointer data)
+setup (OddService  *service,
+       GError     **error)
 {
-  odd_info (NULL, "stopping on signal");
-  odd_processor_request_stop (data);
-  return G_SOURCE_CONTINUE;
-}
+  OddProcessorConfig config;
+  g_autoptr(OddSchemaRegistry) registry = NULL;
+  g_autoptr(OddHttpServer) server = NULL;
+  OddMetrics *metrics = odd_service_get_metrics (service);
+  OddProcessor *processor;
 
-static void
-on_finished (OddProcessor *processor,
-             GMainLoop    *loop)
-{
-  g_main_loop_quit (loop);
+  if (!odd_processor_config_from_env (&config, error)
+      || (registry = odd_service_load_contracts (required_schemas, error)) == NULL)
+    return FALSE;
+
+  processor = odd_processor_new (&config, registry, metrics);
+  odd_processor_config_clear (&config);
+  odd_service_add_part (service, processor, g_object_unref, &processor_funcs);
+  server = odd_http_server_new (odd_service_get_name (service), metrics, ready, processor);
+  return odd_service_serve (service, server, error);
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int   argc,
+      char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(OddMetrics) metrics = NULL;
-  g_autoptr(OddSchemaRegistry) registry = NULL;
-  g_autoptr(OddHttpServer) server = NULL;
-  g_autoptr(OddProcessor) processor = NULL;
-  OddProcessorConfig config;
-
-  odd_log_init ("processor");
-
-  if (!odd_processor_config_from_env (&config, &error))
-    {
-      g_printerr ("odd-processor: %s\n", error->message);
-      return 2;
-    }
-
-  registry = odd_schema_registry_new_default (&error);
-  if (registry == NULL || !odd_schema_registry_has (registry, "event-envelope")
-      || !odd_schema_registry_has (registry, "job"))
-    {
-      g_printerr ("odd-processor: cannot load the contract schemas: %s\n",
-                  error != NULL ? error->message : "event-envelope or job is missing");
-      odd_processor_config_clear (&config);
-      return 2;
-    }
-
-  loop = g_main_loop_new (NULL, FALSE);
-  metrics = odd_metrics_new ("processor");
-  processor = odd_processor_new (&config, registry, metrics);
-  server = odd_http_server_new ("processor", metrics, ready, processor);
-
-  if (!odd_http_server_listen (server, config.bind, config.port, &error))
-    {
-      g_printerr ("odd-processor: cannot listen on %s:%u: %s\n", config.bind, config.port,
-                  error->message);
-      odd_processor_config_clear (&config);
-      return 2;
-    }
-
-  odd_info (NULL, "odd-processor %s listening on %s:%u", ODD_VERSION, config.bind,
-            odd_http_server_get_port (server));
-  odd_processor_config_clear (&config);
-
-  g_unix_signal_add (SIGTERM, on_signal, processor);
-  g_unix_signal_add (SIGINT, on_signal, processor);
-  g_signal_connect (processor, "finished", G_CALLBACK (on_finished), loop);
-
-  odd_processor_start (processor);
-  g_main_loop_run (loop);
-  odd_processor_stop (processor);
-
-  return 0;
+  return odd_service_main ("processor", 8000,
+                           "RABBITMQ_URL, POSTGRES_URL, ODD_PREFETCH (200), ODD_MAX_ATTEMPTS (3), "
+                           "ODD_RETRY_BACKOFF_MS (100), ODD_BATCH_SIZE (100)",
+                           setup, argc, argv);
 }

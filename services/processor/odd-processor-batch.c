@@ -8,7 +8,7 @@
  * of any size costs one round trip per statement. */
 
 void
-odd_job_row_free (OddJobRow *row)
+odd_processor_job_row_free (OddProcessorJobRow *row)
 {
   if (row == NULL)
     return;
@@ -54,17 +54,17 @@ add_string_or_null (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
-/* What an OddJobRow holds, in row_from_result()'s order. */
+/* What an OddProcessorJobRow holds, in row_from_result()'s order. */
 #define ROW_COLUMNS \
   "j.id::text, j.type, j.status, j.payload::text, j.attempts, j.generation, j.last_error, " \
   "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* One row of ROW_COLUMNS plus "inserted". */
-static OddJobRow *
+static OddProcessorJobRow *
 row_from_result (PGresult *result,
                  int       r)
 {
-  OddJobRow *row = g_new0 (OddJobRow, 1);
+  OddProcessorJobRow *row = g_new0 (OddProcessorJobRow, 1);
   g_autoptr(GError) parse_error = NULL;
 
   row->id = g_strdup (PQgetvalue (result, r, 0));
@@ -107,7 +107,7 @@ odd_processor_db_upsert (PGconn     *conn,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                      (GDestroyNotify) odd_job_row_free);
+                                                      (GDestroyNotify) odd_processor_job_row_free);
   g_autoptr(PGresult) result = NULL;
   g_autofree char *param = NULL;
   const char *values[1];
@@ -115,7 +115,7 @@ odd_processor_db_upsert (PGconn     *conn,
   json_builder_begin_array (builder);
   for (guint i = 0; i < intakes->len; i++)
     {
-      OddIntake *intake = g_ptr_array_index (intakes, i);
+      OddProcessorIntake *intake = g_ptr_array_index (intakes, i);
 
       json_builder_begin_object (builder);
       add_string_or_null (builder, "id", intake->job_id);
@@ -136,7 +136,7 @@ odd_processor_db_upsert (PGconn     *conn,
 
   for (int r = 0; r < PQntuples (result); r++)
     {
-      OddJobRow *row = row_from_result (result, r);
+      OddProcessorJobRow *row = row_from_result (result, r);
 
       g_hash_table_replace (rows, row->id, row);
     }
@@ -150,7 +150,7 @@ static const char fail_sql[] =
   "WHERE j.id = $1::uuid AND j.status NOT IN ('COMPLETED', 'FAILED') "
   "RETURNING " ROW_COLUMNS ", false";
 
-OddJobRow *
+OddProcessorJobRow *
 odd_processor_db_fail (PGconn      *conn,
                        const char  *job_id,
                        const char  *last_error,

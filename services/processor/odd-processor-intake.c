@@ -9,7 +9,7 @@
 #define MAX_CREATED_USEC G_GINT64_CONSTANT (253402300799999999)
 
 void
-odd_intake_free (OddIntake *intake)
+odd_processor_intake_free (OddProcessorIntake *intake)
 {
   if (intake == NULL)
     return;
@@ -27,7 +27,7 @@ odd_intake_free (OddIntake *intake)
 }
 
 void
-odd_intake_refuse (OddIntake  *intake,
+odd_processor_intake_refuse (OddProcessorIntake  *intake,
                    const char *reason,
                    const char *error,
                    const char *sqlstate)
@@ -70,7 +70,7 @@ raw_body_node (const char *body,
   return node;
 }
 
-static OddIntake *
+static OddProcessorIntake *
 dead_letter (guint64     delivery_tag,
              const char *reason,
              char       *error,
@@ -78,7 +78,7 @@ dead_letter (guint64     delivery_tag,
              const char *correlation_id,
              const char *job_id)
 {
-  OddIntake *intake = g_new0 (OddIntake, 1);
+  OddProcessorIntake *intake = g_new0 (OddProcessorIntake, 1);
 
   intake->kind = ODD_INTAKE_DEAD_LETTER;
   intake->delivery_tag = delivery_tag;
@@ -91,8 +91,8 @@ dead_letter (guint64     delivery_tag,
   return intake;
 }
 
-OddIntake *
-odd_intake_new_unhandled (const char *body,
+OddProcessorIntake *
+odd_processor_intake_new_unhandled (const char *body,
                           gsize       len,
                           const char *amqp_correlation_id,
                           guint64     delivery_tag,
@@ -173,19 +173,19 @@ validate_into (OddSchemaRegistry *registry,
     }
 }
 
-OddIntake *
-odd_intake_parse (OddSchemaRegistry *registry,
-                  const char        *body,
-                  gsize              len,
-                  const char        *amqp_correlation_id,
-                  guint64            delivery_tag)
+OddProcessorIntake *
+odd_processor_intake_parse (OddSchemaRegistry *registry,
+                            const char        *body,
+                            gsize              len,
+                            const char        *amqp_correlation_id,
+                            guint64            delivery_tag)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GString) errors = g_string_new (NULL);
   JsonObject *envelope, *job, *payload, *metadata, *simulate;
   const char *correlation_id, *job_id, *event_type, *created_at;
-  OddIntake *intake;
+  OddProcessorIntake *intake;
   gint64 created_usec;
 
   if (memchr (body, '\0', len) != NULL)
@@ -250,7 +250,7 @@ odd_intake_parse (OddSchemaRegistry *registry,
 
   metadata = object_object (job, "metadata");
 
-  intake = g_new0 (OddIntake, 1);
+  intake = g_new0 (OddProcessorIntake, 1);
   intake->kind = ODD_INTAKE_JOB;
   intake->delivery_tag = delivery_tag;
   intake->job_id = g_ascii_strdown (job_id, -1);

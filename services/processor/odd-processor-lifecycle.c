@@ -310,8 +310,8 @@ odd_lifecycle_finish_attempt (OddLifecycle *self,
 /* @run takes what @row stores and @intake carries. */
 static void
 run_fill (OddJobRun *run,
-          OddIntake *intake,
-          OddJobRow *row)
+          OddProcessorIntake *intake,
+          OddProcessorJobRow *row)
 {
   g_autofree char *sim_error = NULL;
 
@@ -342,8 +342,8 @@ void
 odd_lifecycle_start_run (OddLifecycle *self,
                          OddIteration *it,
                          OddJobRun    *run,
-                         OddIntake    *intake,
-                         OddJobRow    *row,
+                         OddProcessorIntake    *intake,
+                         OddProcessorJobRow    *row,
                          gint64        now)
 {
   run_fill (run, intake, row);
@@ -391,8 +391,8 @@ void
 odd_lifecycle_give_up (OddLifecycle *self,
                        OddIteration *it,
                        OddJobRun    *run,
-                       OddIntake    *intake,
-                       OddJobRow    *row,
+                       OddProcessorIntake    *intake,
+                       OddProcessorJobRow    *row,
                        const char   *why)
 {
   run_fill (run, intake, row);
@@ -403,7 +403,7 @@ odd_lifecycle_give_up (OddLifecycle *self,
   emit_terminal (self, it, run);
   odd_info (run->correlation_id, "job %s failed: %s", run->id, why);
 
-  odd_intake_refuse (intake, "redelivered_too_often", why, NULL);
+  odd_processor_intake_refuse (intake, "redelivered_too_often", why, NULL);
   odd_lifecycle_reject (self, it, intake, run->delivery_tags);
   g_array_set_size (run->delivery_tags, 0);
   g_ptr_array_add (it->done, run);
@@ -412,7 +412,7 @@ odd_lifecycle_give_up (OddLifecycle *self,
 void
 odd_lifecycle_reject (OddLifecycle *self,
                       OddIteration *it,
-                      OddIntake    *intake,
+                      OddProcessorIntake    *intake,
                       GArray       *more_tags)
 {
   g_autoptr(JsonNode) message = NULL;

@@ -141,14 +141,14 @@ typedef struct {
   char          *error;
   char          *sqlstate;         /* storage_refused: PostgreSQL's SQLSTATE, nullable */
   JsonNode      *original_event;   /* parsed JSON or the raw text as a string */
-} OddIntake;
+} OddProcessorIntake;
 
-void       odd_intake_free   (OddIntake *intake);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddIntake, odd_intake_free)
+void       odd_processor_intake_free (OddProcessorIntake *intake);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddProcessorIntake, odd_processor_intake_free)
 
 /* A dead letter of the raw message, for one not even parsed (it crashed its consumer while
  * being parsed, as far as anyone knows). */
-OddIntake *odd_intake_new_unhandled (const char *body,
+OddProcessorIntake *odd_processor_intake_new_unhandled (const char *body,
                                      gsize       len,
                                      const char *amqp_correlation_id,
                                      guint64     delivery_tag,
@@ -156,18 +156,18 @@ OddIntake *odd_intake_new_unhandled (const char *body,
                                      const char *error);
 /* A valid job.created that cannot be processed after all becomes a dead letter: @reason is
  * static, @sqlstate nullable. */
-void       odd_intake_refuse (OddIntake  *intake,
+void       odd_processor_intake_refuse (OddProcessorIntake  *intake,
                               const char *reason,
                               const char *error,
                               const char *sqlstate);
 
 /* Parses and validates one message of jobs.created; never fails: what is not a valid
  * job.created becomes a dead letter. */
-OddIntake *odd_intake_parse  (OddSchemaRegistry *registry,
-                              const char        *body,
-                              gsize              len,
-                              const char        *amqp_correlation_id,
-                              guint64            delivery_tag);
+OddProcessorIntake *odd_processor_intake_parse (OddSchemaRegistry *registry,
+                                                const char        *body,
+                                                gsize              len,
+                                                const char        *amqp_correlation_id,
+                                                guint64            delivery_tag);
 
 /* ---- database batches (odd-processor-batch.c) ---- */
 
@@ -181,19 +181,19 @@ typedef struct {
   char     *last_error;
   char     *created_at;
   gboolean  inserted;
-} OddJobRow;
+} OddProcessorJobRow;
 
-void       odd_job_row_free           (OddJobRow *row);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddJobRow, odd_job_row_free)
+void       odd_processor_job_row_free (OddProcessorJobRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddProcessorJobRow, odd_processor_job_row_free)
 
 /* Inserts the new jobs (status VALIDATED) and locks and returns the rows of all of @intakes
- * (OddIntake of kind JOB, distinct ids), as a hash table id -> OddJobRow. */
+ * (OddProcessorIntake of kind JOB, distinct ids), as a hash table id -> OddProcessorJobRow. */
 GHashTable *odd_processor_db_upsert   (PGconn     *conn,
                                        GPtrArray  *intakes,
                                        GError    **error);
 /* Makes the stored job @job_id FAILED with @last_error unless it is terminal already; its row
  * as it is now, or NULL (no @error) when there is no such unfinished job. */
-OddJobRow  *odd_processor_db_fail     (PGconn     *conn,
+OddProcessorJobRow  *odd_processor_db_fail     (PGconn     *conn,
                                        const char *job_id,
                                        const char *last_error,
                                        GError    **error);
@@ -269,12 +269,12 @@ void odd_lifecycle_init           (OddLifecycle      *self,
                                    GHashTable        *runs);
 /* @run (taken) got @intake and its stored @row: starts it (into runs and the scheduler),
  * starts a retry generation, or re-emits its end (into @it->done). */
-void odd_lifecycle_start_run      (OddLifecycle      *self,
-                                   OddIteration      *it,
-                                   OddJobRun         *run,
-                                   OddIntake         *intake,
-                                   OddJobRow         *row,
-                                   gint64             now);
+void odd_lifecycle_start_run      (OddLifecycle       *self,
+                                   OddIteration       *it,
+                                   OddJobRun          *run,
+                                   OddProcessorIntake *intake,
+                                   OddProcessorJobRow *row,
+                                   gint64              now);
 /* The attempt of @run (popped from the scheduler) is due at @now. */
 void odd_lifecycle_finish_attempt (OddLifecycle      *self,
                                    OddIteration      *it,
@@ -286,15 +286,15 @@ void odd_lifecycle_finish_attempt (OddLifecycle      *self,
 void odd_lifecycle_give_up        (OddLifecycle      *self,
                                    OddIteration      *it,
                                    OddJobRun         *run,
-                                   OddIntake         *intake,
-                                   OddJobRow         *row,
+                                   OddProcessorIntake         *intake,
+                                   OddProcessorJobRow         *row,
                                    const char        *why);
 /* Dead-letters a message that is not a valid job.created, or one that cannot be processed
- * (see OddIntake.reason); acks @intake's delivery and the @more_tags (nullable: other
+ * (see OddProcessorIntake.reason); acks @intake's delivery and the @more_tags (nullable: other
  * deliveries of the same job). */
 void odd_lifecycle_reject         (OddLifecycle      *self,
                                    OddIteration      *it,
-                                   OddIntake         *intake,
+                                   OddProcessorIntake         *intake,
                                    GArray            *more_tags);
 
 G_END_DECLS

@@ -46,11 +46,10 @@ struct _OddProcessor {
 
   GThread            *thread;
   GMainContext       *owner_context;
-  gint                stop_requested;  /* atomic */
+  OddStopFlag        *stop;
   guint               in_flight;       /* atomic */
 
   GMutex              lock;
-  GCond               cond;
   char               *not_ready_reason; /* under lock */
 
   /* Worker thread only. */
@@ -83,12 +82,11 @@ gboolean
 odd_processor_config_from_env (OddProcessorConfig  *config,
                                GError             **error)
 {
-  gint64 port, prefetch, max_attempts, backoff, batch, max_redeliveries;
+  gint64 prefetch, max_attempts, backoff, batch, max_redeliveries;
 
   memset (config, 0, sizeof *config);
 
-  if (!odd_config_int ("PORT", 8000, 0, 65535, &port, error)
-      || !odd_config_int ("ODD_PREFETCH", 200, 1, 65535, &prefetch, error)
+  if (!odd_config_int ("ODD_PREFETCH", 200, 1, 65535, &prefetch, error)
       || !odd_config_int ("ODD_MAX_ATTEMPTS", 3, 1, 100, &max_attempts, error)
       || !odd_config_int ("ODD_RETRY_BACKOFF_MS", 100, 0, 30000, &backoff, error)
       || !odd_config_int ("ODD_BATCH_SIZE", 100, 1, 10000, &batch, error)
@@ -98,8 +96,6 @@ odd_processor_config_from_env (OddProcessorConfig  *config,
 
   config->rabbitmq_url = g_strdup (odd_config_string ("RABBITMQ_URL", ODD_DEFAULT_RABBITMQ_URL));
   config->postgres_url = g_strdup (odd_config_string ("POSTGRES_URL", ODD_DEFAULT_POSTGRES_URL));
-  config->bind = g_strdup (odd_config_string ("ODD_BIND", "127.0.0.1"));
-  config->port = (guint) port;
   config->prefetch = (guint) prefetch;
   config->max_attempts = (guint) max_attempts;
   config->retry_backoff_ms = (guint) backoff;
@@ -114,7 +110,6 @@ odd_processor_config_clear (OddProcessorConfig *config)
 {
   g_clear_pointer (&config->rabbitmq_url, g_free);
   g_clear_pointer (&config->postgres_url, g_free);
-  g_clear_pointer (&config->bind, g_free);
   g_clear_pointer (&config->instance_id, g_free);
 }
 
@@ -135,7 +130,7 @@ odd_processor_finalize (GObject *object)
   g_clear_pointer (&self->unacked, g_array_unref);
   g_clear_pointer (&self->redelivered, g_hash_table_unref);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  odd_stop_flag_free (self->stop);
 
   G_OBJECT_CLASS (odd_processor_parent_class)->finalize (object);
 }
@@ -157,7 +152,7 @@ static void
 odd_processor_init (OddProcessor *self)
 {
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->stop = odd_stop_flag_new ();
   self->not_ready_reason = g_strdup ("starting");
   self->scheduler = odd_scheduler_new ();
   self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -176,8 +171,6 @@ odd_processor_new (const OddProcessorConfig *config,
 
   self->config.rabbitmq_url = g_strdup (config->rabbitmq_url);
   self->config.postgres_url = g_strdup (config->postgres_url);
-  self->config.bind = g_strdup (config->bind);
-  self->config.port = config->port;
   self->config.prefetch = MAX (config->prefetch, 1);
   self->config.max_attempts = MAX (config->max_attempts, 1);
   self->config.retry_backoff_ms = config->retry_backoff_ms;
@@ -240,7 +233,7 @@ odd_processor_get_in_flight (OddProcessor *self)
 static gboolean
 stopping (OddProcessor *self)
 {
-  return g_atomic_int_get (&self->stop_requested) != 0;
+  return odd_stop_flag_is_stopped (self->stop);
 }
 
 static void
@@ -531,10 +524,10 @@ upsert_isolating (OddProcessor  *self,
     return NULL;
 
   rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                (GDestroyNotify) odd_job_row_free);
+                                (GDestroyNotify) odd_processor_job_row_free);
   for (guint i = 0; i < intakes->len;)
     {
-      OddIntake *intake = g_ptr_array_index (intakes, i);
+      OddProcessorIntake *intake = g_ptr_array_index (intakes, i);
       g_autoptr(GPtrArray) one = g_ptr_array_new ();
       g_autoptr(GHashTable) one_row = NULL;
       g_autoptr(GError) one_error = NULL;
@@ -554,7 +547,7 @@ upsert_isolating (OddProcessor  *self,
           g_hash_table_iter_init (&iter, one_row);
           while (g_hash_table_iter_next (&iter, NULL, &value))
             {
-              OddJobRow *row = value;
+              OddProcessorJobRow *row = value;
 
               g_hash_table_iter_steal (&iter);
               g_hash_table_replace (rows, row->id, row);
@@ -574,7 +567,7 @@ upsert_isolating (OddProcessor  *self,
        * letters with what PostgreSQL said, and every delivery of the job is acked. */
       why = g_strdup_printf ("PostgreSQL refused the job: %s", one_error->message);
       g_hash_table_steal_extended (pending, intake->job_id, NULL, (gpointer *) &run);
-      odd_intake_refuse (intake, "storage_refused", why, odd_pg_error_get_sqlstate (one_error));
+      odd_processor_intake_refuse (intake, "storage_refused", why, odd_pg_error_get_sqlstate (one_error));
       odd_lifecycle_reject (&self->lifecycle, it, intake,
                             run != NULL ? run->delivery_tags : NULL);
       g_ptr_array_remove_index (intakes, i);
@@ -590,12 +583,12 @@ upsert_isolating (OddProcessor  *self,
 static gboolean
 give_up (OddProcessor  *self,
          OddIteration  *it,
-         OddIntake     *intake,
+         OddProcessorIntake     *intake,
          const char    *why,
          GError       **error)
 {
   g_autoptr(GError) fail_error = NULL;
-  g_autoptr(OddJobRow) row = NULL;
+  g_autoptr(OddProcessorJobRow) row = NULL;
 
   if (!odd_pg_exec (self->pg, "SAVEPOINT give_up", error))
     return FALSE;
@@ -624,7 +617,7 @@ give_up (OddProcessor  *self,
       return TRUE;
     }
 
-  odd_intake_refuse (intake, "redelivered_too_often", why, NULL);
+  odd_processor_intake_refuse (intake, "redelivered_too_often", why, NULL);
   odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
   return TRUE;
 }
@@ -636,7 +629,7 @@ handle_deliveries (OddProcessor  *self,
                    gint64         now,
                    GError       **error)
 {
-  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_intake_free);
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_processor_intake_free);
   g_autoptr(GHashTable) pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                          (GDestroyNotify) odd_job_run_free);
   g_autoptr(GHashTable) pending_index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -647,7 +640,7 @@ handle_deliveries (OddProcessor  *self,
       Delivery *d = g_ptr_array_index (deliveries, i);
       gsize len;
       const char *body = g_bytes_get_data (d->body, &len);
-      g_autoptr(OddIntake) intake = NULL;
+      g_autoptr(OddProcessorIntake) intake = NULL;
       g_autofree char *too_often = NULL;
       OddJobRun *run;
 
@@ -661,13 +654,13 @@ handle_deliveries (OddProcessor  *self,
       /* Giving up below failed too (or parsing is what crashes): not even parsed. */
       if (d->deliveries > (gint64) self->config.max_redeliveries + 1)
         {
-          intake = odd_intake_new_unhandled (body != NULL ? body : "", len, d->correlation_id,
+          intake = odd_processor_intake_new_unhandled (body != NULL ? body : "", len, d->correlation_id,
                                              d->tag, "redelivered_too_often", too_often);
           odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
           continue;
         }
 
-      intake = odd_intake_parse (self->registry, body != NULL ? body : "", len,
+      intake = odd_processor_intake_parse (self->registry, body != NULL ? body : "", len,
                                  d->correlation_id, d->tag);
 
       if (intake->kind == ODD_INTAKE_DEAD_LETTER)
@@ -696,7 +689,7 @@ handle_deliveries (OddProcessor  *self,
       if (run != NULL)
         {
           guint index = GPOINTER_TO_UINT (g_hash_table_lookup (pending_index, intake->job_id));
-          OddIntake *first = g_ptr_array_index (intakes, index);
+          OddProcessorIntake *first = g_ptr_array_index (intakes, index);
 
           g_array_append_val (run->delivery_tags, intake->delivery_tag);
           /* After a crash the original job.created and a retry of it can come back in one
@@ -704,7 +697,7 @@ handle_deliveries (OddProcessor  *self,
           if (intake->retry_generation > first->retry_generation)
             {
               g_hash_table_replace (pending_index, intake->job_id, GUINT_TO_POINTER (index));
-              odd_intake_free (g_ptr_array_steal_index (intakes, index));
+              odd_processor_intake_free (g_ptr_array_steal_index (intakes, index));
               g_ptr_array_insert (intakes, (int) index, g_steal_pointer (&intake));
             }
           continue;
@@ -726,8 +719,8 @@ handle_deliveries (OddProcessor  *self,
 
   for (guint i = 0; i < intakes->len; i++)
     {
-      OddIntake *intake = g_ptr_array_index (intakes, i);
-      OddJobRow *row = g_hash_table_lookup (rows, intake->job_id);
+      OddProcessorIntake *intake = g_ptr_array_index (intakes, i);
+      OddProcessorJobRow *row = g_hash_table_lookup (rows, intake->job_id);
       OddJobRun *run;
 
       if (row == NULL)
@@ -970,20 +963,6 @@ out:
 
 /* ---- the worker thread ---- */
 
-/* Sleeps @ms unless a stop is requested meanwhile. */
-static void
-pause_ms (OddProcessor *self,
-          guint         ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  g_mutex_lock (&self->lock);
-  while (!stopping (self))
-    if (!g_cond_wait_until (&self->cond, &self->lock, end))
-      break;
-  g_mutex_unlock (&self->lock);
-}
-
 static gboolean
 emit_finished (gpointer data)
 {
@@ -1013,7 +992,7 @@ worker (gpointer data)
               odd_warning (NULL, "%s; retrying in %u ms", reason, backoff);
               set_not_ready (self, reason);
               disconnect (self);
-              pause_ms (self, backoff);
+              odd_stop_flag_wait (self->stop, backoff);
               backoff = MIN (backoff * 2, BACKOFF_MAX_MS);
               continue;
             }
@@ -1034,7 +1013,7 @@ worker (gpointer data)
           set_not_ready (self, reason);
           disconnect (self);
           connected = FALSE;
-          pause_ms (self, backoff);
+          odd_stop_flag_wait (self->stop, backoff);
           backoff = MIN (backoff * 2, BACKOFF_MAX_MS);
         }
     }
@@ -1075,7 +1054,7 @@ odd_processor_start (OddProcessor *self)
 
   g_clear_pointer (&self->owner_context, g_main_context_unref);
   self->owner_context = g_main_context_ref_thread_default ();
-  g_atomic_int_set (&self->stop_requested, 0);
+  odd_stop_flag_reset (self->stop);
   /* The thread owns a reference: the object outlives its worker. */
   self->thread = g_thread_new ("odd-processor", worker, g_object_ref (self));
 }
@@ -1085,10 +1064,7 @@ odd_processor_request_stop (OddProcessor *self)
 {
   g_return_if_fail (ODD_IS_PROCESSOR (self));
 
-  g_mutex_lock (&self->lock);
-  g_atomic_int_set (&self->stop_requested, 1);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  odd_stop_flag_stop (self->stop);
 }
 
 void

@@ -15,8 +15,6 @@ G_BEGIN_DECLS
 typedef struct {
   char  *rabbitmq_url;
   char  *postgres_url;
-  char  *bind;
-  guint  port;
   guint  prefetch;
   guint  max_attempts;
   guint  retry_backoff_ms;
@@ -25,8 +23,8 @@ typedef struct {
   char  *instance_id;
 } OddProcessorConfig;
 
-/* Reads PORT, ODD_BIND, RABBITMQ_URL, POSTGRES_URL, ODD_PREFETCH, ODD_MAX_ATTEMPTS,
- * ODD_RETRY_BACKOFF_MS, ODD_BATCH_SIZE. */
+/* Reads RABBITMQ_URL, POSTGRES_URL, ODD_PREFETCH, ODD_MAX_ATTEMPTS, ODD_RETRY_BACKOFF_MS,
+ * ODD_BATCH_SIZE (PORT and ODD_BIND are the service lifecycle's). */
 gboolean odd_processor_config_from_env (OddProcessorConfig *config,
                                         GError            **error);
 void     odd_processor_config_clear    (OddProcessorConfig *config);

@@ -1,55 +1,34 @@
+/* main.c: odd-read-model (the GET-only query API of the UIs) */
 #define G_LOG_DOMAIN "odd-read-model"
 
-#include <glib-unix.h>
-#include <stdlib.h>
-
-#include "odd-build-config.h"
 #include "odd-service.h"
 #include "odd-read-model.h"
 
+/* Nothing to start or stop: its checks and probes run on the main context, and the lifecycle
+ * waits for the requests in flight. */
+static const OddServicePartFuncs model_funcs = { 0 };
+
 static gboolean
-on_signal (gpointer user_data)
+setup (OddService  *service,
+       GError     **error)
 {
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
+  g_autoptr(OddReadModelConfig) config = odd_read_model_config_new_from_env ();
+  g_autoptr(OddReadModel) model = odd_read_model_new (config, error);
+
+  if (model == NULL
+      || !odd_read_model_start (model, odd_service_get_bind (service), odd_service_get_port (service), error)
+      || !odd_service_serve (service, odd_read_model_get_server (model), error))
+    return FALSE;
+
+  odd_service_add_part (service, g_steal_pointer (&model), g_object_unref, &model_funcs);
+  return TRUE;
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OddReadModelConfig) config = NULL;
-  g_autoptr(OddReadModel) model = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  gint64 port;
-
-  g_set_prgname ("odd-read-model");
-  odd_log_init ("read-model");
-
-  if (!odd_config_int ("PORT", 8080, 0, 65535, &port, &error))
-    {
-      g_printerr ("odd-read-model: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-
-  config = odd_read_model_config_new_from_env ();
-  model = odd_read_model_new (config, &error);
-  if (model == NULL ||
-      !odd_read_model_start (model, odd_config_string ("ODD_BIND", "127.0.0.1"), port, &error))
-    {
-      g_printerr ("odd-read-model: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-
-  g_message ("read-model %s (%s) listening on %s:%u", ODD_VERSION, ODD_COMMIT,
-             odd_config_string ("ODD_BIND", "127.0.0.1"), odd_read_model_get_port (model));
-
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_signal, loop);
-  g_unix_signal_add (SIGINT, on_signal, loop);
-  g_main_loop_run (loop);
-
-  g_message ("read-model stopping");
-  return EXIT_SUCCESS;
+  return odd_service_main ("read-model", 8080,
+                           "POSTGRES_URL, REDIS_URL, RABBITMQ_URL, ODD_SERVICE_URLS",
+                           setup, argc, argv);
 }

@@ -290,7 +290,8 @@ odd_read_model_query_jobs (PGconn              *pg,
                       "SELECT " JOB_SUMMARY_COLUMNS " FROM jobs "
                       "WHERE ($1::text IS NULL OR status = $1::text) "
                       "AND ($2::text IS NULL OR type = $2::text) "
-                      "AND ($3::text IS NULL OR id::text ILIKE $3::text OR type ILIKE $3::text) "
+                      "AND ($3::text IS NULL OR id::text ILIKE $3::text OR type ILIKE $3::text "
+                      "OR last_error ILIKE $3::text) "
                       "AND ($4::bigint IS NULL OR (created_at, id) < "
                       "('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) "
                       "ORDER BY created_at DESC, id DESC LIMIT $6::int",

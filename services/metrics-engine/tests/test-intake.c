@@ -15,11 +15,11 @@ static const char *const valid_event =
   "\"status\":\"COMPLETED\",\"createdAt\":\"2026-01-02T03:04:05Z\",\"attempts\":1,\"generation\":0}}";
 
 static void
-assert_dead_letter_valid (OddIntake  *intake,
-                          const char *body,
-                          gsize       len)
+assert_dead_letter_valid (OddMeIntake *intake,
+                          const char  *body,
+                          gsize        len)
 {
-  g_autoptr(JsonNode) message = odd_intake_dead_letter (intake, body, len, "jobs.lifecycle");
+  g_autoptr(JsonNode) message = odd_me_intake_dead_letter (intake, body, len, "jobs.lifecycle");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) errors = odd_schema_registry_validate (registry, "dead-letter", message, &error);
   JsonObject *object = json_node_get_object (message);
@@ -36,7 +36,7 @@ assert_dead_letter_valid (OddIntake  *intake,
 static void
 test_valid (void)
 {
-  g_autoptr(OddIntake) intake = odd_intake_check (registry, valid_event, strlen (valid_event));
+  g_autoptr(OddMeIntake) intake = odd_me_intake_check (registry, valid_event, strlen (valid_event));
   g_autoptr(JsonNode) stored = NULL;
 
   g_assert_true (intake->valid);
@@ -57,14 +57,14 @@ test_unparseable (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
     {
-      g_autoptr(OddIntake) intake = odd_intake_check (registry, bodies[i], strlen (bodies[i]));
+      g_autoptr(OddMeIntake) intake = odd_me_intake_check (registry, bodies[i], strlen (bodies[i]));
       g_autoptr(JsonNode) message = NULL;
 
       g_assert_false (intake->valid);
       g_assert_cmpstr (intake->reason, ==, "unparseable");
       g_assert_nonnull (intake->error);
       assert_dead_letter_valid (intake, bodies[i], strlen (bodies[i]));
-      message = odd_intake_dead_letter (intake, bodies[i], strlen (bodies[i]), "jobs.lifecycle");
+      message = odd_me_intake_dead_letter (intake, bodies[i], strlen (bodies[i]), "jobs.lifecycle");
       /* The raw text is kept (as valid UTF-8) so an operator can see what arrived. */
       g_assert_true (JSON_NODE_HOLDS_VALUE (json_object_get_member (json_node_get_object (message),
                                                                      "original_event")));
@@ -73,7 +73,7 @@ test_unparseable (void)
   /* A NUL byte cannot go into jsonb: refused before parsing. */
   {
     static const char body[] = "{\"a\":1}\0xyz";
-    g_autoptr(OddIntake) intake = odd_intake_check (registry, body, sizeof body - 1);
+    g_autoptr(OddMeIntake) intake = odd_me_intake_check (registry, body, sizeof body - 1);
 
     g_assert_false (intake->valid);
     g_assert_cmpstr (intake->reason, ==, "unparseable");
@@ -86,12 +86,12 @@ test_invalid_envelope (void)
 {
   g_autoptr(JsonNode) node = odd_json_parse (valid_event, -1, NULL);
   g_autofree char *text = NULL;
-  g_autoptr(OddIntake) intake = NULL;
+  g_autoptr(OddMeIntake) intake = NULL;
 
   json_object_remove_member (json_node_get_object (node), "producer");
   json_object_set_string_member (json_node_get_object (node), "eventId", "nope");
   text = odd_json_to_string (node);
-  intake = odd_intake_check (registry, text, strlen (text));
+  intake = odd_me_intake_check (registry, text, strlen (text));
 
   g_assert_false (intake->valid);
   g_assert_cmpstr (intake->reason, ==, "invalid");
@@ -109,12 +109,12 @@ test_invalid_payload (void)
   g_autoptr(JsonNode) node = odd_json_parse (valid_event, -1, NULL);
   JsonObject *payload = json_object_get_object_member (json_node_get_object (node), "payload");
   g_autofree char *text = NULL;
-  g_autoptr(OddIntake) intake = NULL;
+  g_autoptr(OddMeIntake) intake = NULL;
 
   json_object_set_string_member (payload, "status", "DONE");
   json_object_set_string_member (payload, "id", "not-a-uuid");
   text = odd_json_to_string (node);
-  intake = odd_intake_check (registry, text, strlen (text));
+  intake = odd_me_intake_check (registry, text, strlen (text));
 
   g_assert_false (intake->valid);
   g_assert_cmpstr (intake->reason, ==, "invalid");
@@ -129,7 +129,7 @@ static void
 test_not_an_object (void)
 {
   static const char body[] = "[1, 2, 3]";
-  g_autoptr(OddIntake) intake = odd_intake_check (registry, body, strlen (body));
+  g_autoptr(OddMeIntake) intake = odd_me_intake_check (registry, body, strlen (body));
 
   g_assert_false (intake->valid);
   g_assert_cmpstr (intake->reason, ==, "invalid");

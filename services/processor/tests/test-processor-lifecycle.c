@@ -60,7 +60,7 @@ next_iteration (Fixture *f)
   odd_iteration_init (&f->it);
 }
 
-static OddIntake *
+static OddProcessorIntake *
 intake_new (Fixture    *f,
             const char *job_id,
             const char *simulate,
@@ -78,21 +78,21 @@ intake_new (Fixture    *f,
   g_autoptr(JsonNode) envelope = odd_envelope_new ("job.created", NULL, NULL, &producer, NULL,
                                                    "k", job);
   g_autofree char *body = odd_json_to_string (envelope);
-  OddIntake *intake = odd_intake_parse (registry, body, strlen (body), NULL, f->next_tag++);
+  OddProcessorIntake *intake = odd_processor_intake_parse (registry, body, strlen (body), NULL, f->next_tag++);
 
   g_assert_cmpint (intake->kind, ==, ODD_INTAKE_JOB);
   return intake;
 }
 
 /* The row odd_processor_db_upsert() would return. */
-static OddJobRow *
-row_new (OddIntake  *intake,
-         const char *status,
-         int         attempts,
-         int         generation,
-         const char *last_error)
+static OddProcessorJobRow *
+row_new (OddProcessorIntake *intake,
+         const char         *status,
+         int                 attempts,
+         int                 generation,
+         const char         *last_error)
 {
-  OddJobRow *row = g_new0 (OddJobRow, 1);
+  OddProcessorJobRow *row = g_new0 (OddProcessorJobRow, 1);
 
   row->id = g_strdup (intake->job_id);
   row->type = g_strdup (intake->type);
@@ -107,10 +107,10 @@ row_new (OddIntake  *intake,
 }
 
 static OddJobRun *
-start (Fixture    *f,
-       OddIntake  *intake,
-       OddJobRow  *row,
-       gint64      now)
+start (Fixture            *f,
+       OddProcessorIntake *intake,
+       OddProcessorJobRow *row,
+       gint64              now)
 {
   OddJobRun *run = odd_job_run_new (intake->job_id);
 
@@ -198,8 +198,8 @@ test_success (Fixture       *f,
               gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"durationMs\":250}", 0);
-  g_autoptr(OddJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"durationMs\":250}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
   g_autofree char *events = NULL;
   OddJobRun *run;
   gint64 due;
@@ -239,8 +239,8 @@ test_retry_then_success (Fixture       *f,
                          gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"durationMs\":50,\"failAttempts\":1}", 0);
-  g_autoptr(OddJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"durationMs\":50,\"failAttempts\":1}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
   g_autofree char *events = NULL;
   OddJobRun *run;
   gint64 due;
@@ -276,8 +276,8 @@ test_exhausted (Fixture       *f,
                 gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"failAttempts\":5}", 0);
-  g_autoptr(OddJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"failAttempts\":5}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
   g_autofree char *events = NULL;
   OddDeadLetterRow *dead;
   OddOutgoing *letter;
@@ -323,8 +323,8 @@ test_redelivered_completed (Fixture       *f,
                             gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"failAttempts\":1}", 0);
-  g_autoptr(OddJobRow) row = row_new (intake, "COMPLETED", 2, 0, "simulated failure");
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"failAttempts\":1}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "COMPLETED", 2, 0, "simulated failure");
   g_autofree char *events = NULL;
 
   start (f, intake, row, 0);
@@ -350,8 +350,8 @@ test_redelivered_failed (Fixture       *f,
 {
   g_autofree char *id = odd_uuid_new ();
   /* A retry asking for generation 3 of a job at generation 0 is not a retry. */
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"failAttempts\":9}", 3);
-  g_autoptr(OddJobRow) row = row_new (intake, "FAILED", 3, 0, "simulated failure");
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"failAttempts\":9}", 3);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "FAILED", 3, 0, "simulated failure");
   g_autofree char *events = NULL;
 
   start (f, intake, row, 0);
@@ -371,8 +371,8 @@ test_retry_generation (Fixture       *f,
                        gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"durationMs\":10}", 2);
-  g_autoptr(OddJobRow) row = row_new (intake, "FAILED", 3, 1, "simulated failure");
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"durationMs\":10}", 2);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "FAILED", 3, 1, "simulated failure");
   g_autofree char *events = NULL;
   OddJobRun *run;
 
@@ -403,9 +403,9 @@ test_resume (Fixture       *f,
              gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"failAttempts\":1}", 0);
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"failAttempts\":1}", 0);
   /* Stored by a processor that crashed after attempt 1 failed. */
-  g_autoptr(OddJobRow) row = row_new (intake, "EXECUTING", 1, 0, "simulated failure");
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "EXECUTING", 1, 0, "simulated failure");
   g_autofree char *events = NULL;
   OddJobRun *run;
 
@@ -429,8 +429,8 @@ test_reject (Fixture       *f,
              gconstpointer  data)
 {
   const char *body = "{\"eventType\":\"job.created\"}";
-  g_autoptr(OddIntake) a = odd_intake_parse (registry, body, strlen (body), NULL, 41);
-  g_autoptr(OddIntake) b = odd_intake_parse (registry, body, strlen (body), NULL, 42);
+  g_autoptr(OddProcessorIntake) a = odd_processor_intake_parse (registry, body, strlen (body), NULL, 41);
+  g_autoptr(OddProcessorIntake) b = odd_processor_intake_parse (registry, body, strlen (body), NULL, 42);
   OddOutgoing *first, *second;
   OddDeadLetterRow *row;
 
@@ -462,7 +462,7 @@ static void
 test_refuse (Fixture       *f,
              gconstpointer  data)
 {
-  g_autoptr(OddIntake) intake = intake_new (f, "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", "{}", 0);
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", "{}", 0);
   g_autoptr(GArray) tags = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 tag = intake->delivery_tag;
   OddOutgoing *out;
@@ -474,7 +474,7 @@ test_refuse (Fixture       *f,
   tag = intake->delivery_tag + 100;
   g_array_append_val (tags, tag);
 
-  odd_intake_refuse (intake, "storage_refused", "index row size 3000 exceeds maximum 2704",
+  odd_processor_intake_refuse (intake, "storage_refused", "index row size 3000 exceeds maximum 2704",
                      "54000");
   odd_lifecycle_reject (&f->lifecycle, &f->it, intake, tags);
 
@@ -502,8 +502,8 @@ test_give_up (Fixture       *f,
               gconstpointer  data)
 {
   g_autofree char *id = odd_uuid_new ();
-  g_autoptr(OddIntake) intake = intake_new (f, id, "{\"durationMs\":100}", 0);
-  g_autoptr(OddJobRow) row = row_new (intake, "FAILED", 1, 0, "redelivered 6 times");
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"durationMs\":100}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "FAILED", 1, 0, "redelivered 6 times");
   OddJobRun *run = odd_job_run_new (intake->job_id);
   guint64 tag = intake->delivery_tag;
   g_autofree char *keys = NULL;

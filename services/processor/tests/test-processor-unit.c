@@ -350,7 +350,7 @@ static void
 test_intake_valid (void)
 {
   g_autofree char *body = created_message ("{\"durationMs\":5,\"failAttempts\":1}");
-  g_autoptr(OddIntake) intake = odd_intake_parse (registry, body, strlen (body), NULL, 7);
+  g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, body, strlen (body), NULL, 7);
 
   g_assert_cmpint (intake->kind, ==, ODD_INTAKE_JOB);
   g_assert_cmpuint (intake->delivery_tag, ==, 7);
@@ -381,8 +381,8 @@ test_intake_rejects (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(OddIntake) intake = odd_intake_parse (registry, cases[i].body,
-                                                      strlen (cases[i].body), "corr", 1);
+      g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, cases[i].body,
+                                                                         strlen (cases[i].body), "corr", 1);
 
       g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
       g_assert_cmpstr (intake->reason, ==, cases[i].reason);
@@ -411,7 +411,7 @@ test_intake_rejects (void)
         g_autofree char *message = created_message (NULL);
         g_auto(GStrv) parts = g_strsplit (message, "2026-01-02T04:04:05+01:00", 2);
         g_autofree char *dated = g_strjoinv (dates[i].created_at, parts);
-        g_autoptr(OddIntake) intake = odd_intake_parse (registry, dated, strlen (dated), NULL, 1);
+        g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, dated, strlen (dated), NULL, 1);
 
         g_assert_cmpint (intake->kind, ==, dates[i].ok ? ODD_INTAKE_JOB : ODD_INTAKE_DEAD_LETTER);
         if (!dates[i].ok)
@@ -421,7 +421,7 @@ test_intake_rejects (void)
 
   bad_sim = created_message ("{\"durationMs\":-5}");
   {
-    g_autoptr(OddIntake) intake = odd_intake_parse (registry, bad_sim, strlen (bad_sim), NULL, 1);
+    g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, bad_sim, strlen (bad_sim), NULL, 1);
 
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
     g_assert_cmpstr (intake->reason, ==, "invalid");
@@ -433,10 +433,10 @@ test_intake_rejects (void)
   {
     g_autofree char *message = created_message (NULL);
     g_auto(GStrv) parts = g_strsplit (message, "\"job.created\"", 2);
-    g_autoptr(OddIntake) intake = NULL;
+    g_autoptr(OddProcessorIntake) intake = NULL;
 
     wrong_type = g_strjoinv ("\"job.failed\"", parts);
-    intake = odd_intake_parse (registry, wrong_type, strlen (wrong_type), NULL, 1);
+    intake = odd_processor_intake_parse (registry, wrong_type, strlen (wrong_type), NULL, 1);
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
     g_assert_cmpstr (intake->reason, ==, "invalid");
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
@@ -445,7 +445,7 @@ test_intake_rejects (void)
 
   {
     const char raw[] = "{\"a\0\xff";
-    g_autoptr(OddIntake) intake = odd_intake_parse (registry, raw, sizeof raw - 1, NULL, 1);
+    g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, raw, sizeof raw - 1, NULL, 1);
 
     g_assert_cmpint (intake->kind, ==, ODD_INTAKE_DEAD_LETTER);
     g_assert_cmpstr (intake->reason, ==, "unparseable");

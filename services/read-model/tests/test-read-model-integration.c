@@ -1006,6 +1006,12 @@ test_jobs_filters (void)
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (items, 0), "id"), ==, id);
   }
 
+  /* ... or of the last error: what a user remembers of a failure. */
+  sql ("UPDATE jobs SET last_error = 'simulated failure: Disk quota exceeded' "
+       "WHERE id IN (SELECT id FROM jobs WHERE status = 'FAILED' ORDER BY id LIMIT 3)");
+  g_assert_cmpuint (count_items ("/jobs?q=disk%20QUOTA&limit=500"), ==, 3);
+  g_assert_cmpuint (count_items ("/jobs?q=disk%20QUOTA&status=COMPLETED&limit=500"), ==, 0);
+
   /* Combined filters. */
   {
     g_autoptr(Reply) r = get_ok (main_server, "/jobs?status=PENDING&type=email&limit=500", "jobs-page");
