@@ -56,6 +56,7 @@ odd_dash_free (OddDash *dash)
   odd_dash_stop_polling (dash);
   g_clear_handle_id (&dash->redraw_id, g_source_remove);
   g_clear_handle_id (&dash->animation_id, g_source_remove);
+  g_clear_handle_id (&dash->stdin_id, g_source_remove);
   for (guint i = 0; i < dash->sources->len; i++)
     g_source_remove (GPOINTER_TO_UINT (dash->sources->pdata[i]));
   g_ptr_array_unref (dash->sources);
@@ -258,7 +259,9 @@ on_stdin (int          fd,
 
   if (condition & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))
     {
-      /* The terminal went away: nobody is left to read the screen. */
+      /* The terminal went away: nobody is left to read the screen. The watch ends here, so
+       * the teardown must not remove it again. */
+      dash->stdin_id = 0;
       odd_dash_quit (dash, 1);
       return G_SOURCE_REMOVE;
     }
@@ -331,7 +334,7 @@ odd_dash_run (OddDash *dash)
       return 1;
     }
 
-  add_source (dash, g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, dash));
+  dash->stdin_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, dash);
 
   /* The first frame before anything else: the requests go out after it. */
   odd_dash_set_screen (dash, ODD_SCREEN_LOADING);

@@ -109,6 +109,7 @@ struct _OddDash
   /* terminal (odd-dashboard-term.c) */
   gboolean       term_active;
   OddGrid       *grid;
+  guint          stdin_id;    /* the terminal's input watch; 0 once the terminal is gone */
   guint          redraw_id;
   guint          animation_id;
   guint          frame;

@@ -12,3 +12,4 @@
 #include "odd-amqp.h"
 #include "odd-stop-flag.h"
 #include "odd-service-lifecycle.h"
+#include "odd-latency-histogram.h"

@@ -567,9 +567,8 @@ query_latency (redisContext  *redis,
   g_autoptr(redisReply) reply = NULL;
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
   g_autoptr(GPtrArray) values = g_ptr_array_new ();
-  GArray *buckets;
 
-  reply = odd_redis_command (redis, error, "HGETALL metrics:latency");
+  reply = odd_redis_command (redis, error, "HGETALL %s", ODD_LATENCY_HISTOGRAM_KEY);
   if (reply == NULL)
     return NULL;
 
@@ -579,11 +578,8 @@ query_latency (redisContext  *redis,
       g_ptr_array_add (values, reply->element[i + 1]->str);
     }
 
-  buckets = odd_latency_buckets_parse ((const char *const *) fields->pdata,
-                                       (const char *const *) values->pdata, fields->len);
-  odd_latency_buckets_add_bounds (buckets, odd_latency_standard_bounds_ms,
-                                  odd_latency_n_standard_bounds);
-  return buckets;
+  return odd_latency_buckets_parse ((const char *const *) fields->pdata,
+                                    (const char *const *) values->pdata, fields->len);
 }
 
 GArray *

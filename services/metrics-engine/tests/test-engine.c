@@ -498,6 +498,7 @@ test_projection_watermark (void)
   g_assert_true (odd_projection_get_applied_seq (ctx, &seq, &present, &error));
   g_assert_true (present);
   g_assert_cmpint (seq, ==, 0);
+  g_assert_cmpint (redis_int (ODD_KEY_FORMAT), ==, atoi (ODD_PROJECTION_FORMAT));
 
   /* The batch must start exactly at the watermark. */
   g_assert_true (odd_projection_apply (ctx, agg, 5, 10, &result, &error));
@@ -525,6 +526,20 @@ test_projection_watermark (void)
   g_assert_cmpint (redis_int ("other"), ==, 1);
   g_assert_cmpint (redis_int (ODD_KEY_APPLIED_SEQ), ==, 0);
   g_assert_no_error (error);
+
+  /* An older engine's key space (no metrics:format, or another one) counts as lost. */
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "DEL %s", ODD_KEY_FORMAT);
+  }
+  g_assert_true (odd_projection_get_applied_seq (ctx, &seq, &present, &error));
+  g_assert_no_error (error);
+  g_assert_false (present);
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "SET %s 1", ODD_KEY_FORMAT);
+  }
+  g_assert_true (odd_projection_get_applied_seq (ctx, &seq, &present, &error));
+  g_assert_false (present);
+  g_assert_true (odd_projection_reset (ctx, &error));
 
   /* A watermark that is not even a string counts as lost, not as an error. */
   {
@@ -766,6 +781,17 @@ rebuilt (gpointer data)
          && redis_int (ODD_KEY_JOBS_TOTAL) >= 0;
 }
 
+/* Rebuilt in this engine's format: metrics:format set, no old metrics:latency, all applied. */
+static gboolean
+format_current (gpointer data)
+{
+  g_autoptr(redisContext) ctx = redis ();
+  g_autoptr(redisReply) old = redisCommand (ctx, "EXISTS metrics:latency");
+
+  return old->integer == 0 && redis_int (ODD_KEY_FORMAT) == atoi (ODD_PROJECTION_FORMAT) &&
+         rebuilt (data);
+}
+
 static void
 test_rebuild_after_flush (void)
 {
@@ -812,6 +838,19 @@ test_rebuild_after_flush (void)
     again = snapshot ();
     /* Everything else was applied a second time: only the deleted key is right. */
     g_assert_cmpstr (g_hash_table_lookup (again, ODD_KEY_JOBS_TOTAL), ==, total);
+  }
+
+  /* The key space of an engine before metrics:format (its coarse metrics:latency buckets):
+   * rebuilt in the current format, the old histogram gone, the new one complete. */
+  {
+    g_autoptr(redisReply) r1 = redisCommand (ctx, "DEL %s", ODD_KEY_FORMAT);
+    g_autoptr(redisReply) r2 = redisCommand (ctx, "HSET metrics:latency 500 250 +Inf 50");
+    g_autoptr(GHashTable) migrated = NULL;
+
+    g_assert_true (wait_for (format_current, GSIZE_TO_POINTER (max_seq), 30));
+    migrated = snapshot ();
+    assert_same_snapshot (before, migrated);
+    assert_counts (w);
   }
   odd_metrics_engine_stop (engine);
 }
