@@ -18,6 +18,7 @@ PACKAGES=(
   build-essential pkg-config meson ninja-build
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libpq-dev libhiredis-dev librabbitmq-dev
   libncurses-dev
+  libgtk-4-dev libadwaita-1-dev libvte-2.91-gtk4-dev gettext desktop-file-utils appstream
   postgresql redis-server rabbitmq-server
   curl
 )
@@ -27,7 +28,7 @@ SANITIZE_TESTS="pipeline malformed poison gateway-handlers-broker read-model-int
 # Seconds each libFuzzer target runs in `./setup.sh test` (tests/fuzz/run.sh runs longer on demand).
 FUZZ_SECONDS=${ODD_FUZZ_SECONDS:-20}
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
+TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux xvfb xauth libxml2-utils)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -40,17 +41,20 @@ usage() {
   cat <<'EOF'
 Usage: ./setup.sh [test]
 
-  ./setup.sh        Install missing Debian packages, build into ./build and start the local
-                    stack (PostgreSQL, Redis, RabbitMQ and the four services) with
-                    `oddctl local up`, then print how to submit and watch a job.
-  ./setup.sh test   Install missing packages, build, and run the unit, data and integration
-                    test suites (the integration tests start their own stacks), then the unit
+  ./setup.sh        Install missing Debian packages and build into ./build. With a display
+                    (DISPLAY or WAYLAND_DISPLAY), open Observatory, the desktop app, which
+                    checks this computer and starts the local stack in a click; without one,
+                    start the local stack (PostgreSQL, Redis, RabbitMQ and the four services)
+                    with `oddctl local up` and open the terminal dashboard.
+  ./setup.sh test   Install missing packages, build, and run the unit, data, gui (under
+                    xvfb-run when there is no display) and integration test suites (the
+                    integration tests start their own stacks), then the unit
                     suite and the pipeline tests under ASan + UBSan (./build-sanitize) and the
                     fuzzers (./build-fuzz, ODD_FUZZ_SECONDS each, default 20). Ends with the
                     line "N passed, N failed, N skipped"; exits 1 if anything failed.
 
 Environment: ODD_PORT_BASE, ODD_STATE_DIR (see README.md), ODD_SETUP_BUILD_DIR (default build),
-ODD_SETUP_NO_UI=1 (do not open the terminal dashboard at the end).
+ODD_SETUP_NO_UI=1 (open neither the app nor the terminal dashboard at the end).
 EOF
 }
 
@@ -145,8 +149,13 @@ run_tests() {
   rm -f "$BUILD_DIR/meson-logs/testlog-servers.json"
   # --setup servers: tests that want ODD_TEST_{POSTGRES,REDIS,RABBITMQ}_URL get private
   # servers (tests/integration/fixture/odd-with-servers.c) instead of skipping.
-  meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 --setup servers \
-    --suite unit --suite data --suite integration || rc=$?
+  # The app's tests (suite gui) need a display: a private Xvfb when there is none.
+  local display=()
+  if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]] && command -v xvfb-run >/dev/null; then
+    display=(xvfb-run -a -s "-screen 0 1280x1024x24")
+  fi
+  "${display[@]}" meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 --setup servers \
+    --suite unit --suite data --suite gui --suite integration || rc=$?
 
   # The same code instrumented (ASan + UBSan), services included: the unit suite and the
   # integration tests that drive every service. A sanitizer report fails the run even when
@@ -175,6 +184,16 @@ run_tests() {
   return "$rc"
 }
 
+# With a display the app leads: it checks this computer, shows the fixes and starts the stack.
+open_app() {
+  local app=$BUILD_DIR/app/gui/odd-observatory
+
+  [[ -x $app && -z ${ODD_SETUP_NO_UI:-} ]] || return 1
+  [[ -n ${DISPLAY:-} || -n ${WAYLAND_DISPLAY:-} ]] || return 1
+  say "Opening Observatory (closing it leaves a running stack running)"
+  GSETTINGS_SCHEMA_DIR=$BUILD_DIR/data exec "$app"
+}
+
 start_stack() {
   local oddctl=$BUILD_DIR/app/oddctl/oddctl
 
@@ -196,7 +215,7 @@ case "${1:-}" in
   "")
     install_packages "${PACKAGES[@]}"
     build
-    start_stack
+    open_app || start_stack
     ;;
   test)
     # CI reads the last line: even a failed install or build ends with the counts.

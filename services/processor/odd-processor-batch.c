@@ -15,6 +15,7 @@ odd_processor_job_row_free (OddProcessorJobRow *row)
   g_free (row->id);
   g_free (row->type);
   g_clear_pointer (&row->payload, json_node_unref);
+  g_free (row->payload_text);
   g_free (row->last_error);
   g_free (row->created_at);
   g_free (row);
@@ -79,6 +80,8 @@ row_from_result (PGresult *result,
       row->payload = json_node_new (JSON_NODE_OBJECT);
       json_node_take_object (row->payload, json_object_new ());
     }
+  else
+    row->payload_text = g_strdup (PQgetvalue (result, r, 3));
   row->attempts = atoi (PQgetvalue (result, r, 4));
   row->generation = atoi (PQgetvalue (result, r, 5));
   if (!PQgetisnull (result, r, 6))

@@ -70,6 +70,44 @@ raw_body_node (const char *body,
   return node;
 }
 
+/* payload.payload of the envelope @body as it is written there: stored as written, the
+ * numbers keep every digit (json-glib would write 0.1 back as 0.10000000000000001). */
+static JsonNode *
+raw_payload (const char *body,
+             gsize       len)
+{
+  g_autoptr(GArray) envelope = odd_json_object_members (body, len);
+  g_autoptr(GArray) job = NULL;
+  const char *job_text = NULL;
+  gsize job_len = 0;
+  JsonNode *raw = NULL;
+
+  for (guint i = 0; envelope != NULL && i < envelope->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (envelope, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "payload"))
+        {
+          job_text = body + m->offset;
+          job_len = m->length;
+        }
+    }
+  if (job_text == NULL || (job = odd_json_object_members (job_text, job_len)) == NULL)
+    return NULL;
+  /* the last copy, as json-glib keeps it */
+  for (guint i = 0; i < job->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (job, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "payload") && job_text[m->offset] == '{')
+        {
+          g_clear_pointer (&raw, json_node_unref);
+          raw = odd_json_raw_new (job_text + m->offset, (gssize) m->length);
+        }
+    }
+  return raw;
+}
+
 static OddProcessorIntake *
 dead_letter (guint64     delivery_tag,
              const char *reason,
@@ -137,7 +175,14 @@ retry_generation (JsonObject *metadata)
   if (json_node_get_value_type (node) == G_TYPE_INT64)
     value = json_node_get_int (node);
   else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    value = (gint64) json_node_get_double (node);
+    {
+      double d = json_node_get_double (node);
+
+      /* Converting a double out of gint64's range is undefined behaviour (1e300). */
+      if (!(d >= 1 && d <= G_MAXINT))
+        return -1;
+      value = (gint64) d;
+    }
   else
     return -1;
   return value >= 1 && value <= G_MAXINT ? (int) value : -1;
@@ -259,8 +304,10 @@ odd_processor_intake_parse (OddSchemaRegistry *registry,
   intake->created_at = odd_time_format_rfc3339 (created_usec);
   intake->correlation_id = g_strdup (correlation_id);
   if (payload != NULL)
+    intake->payload = raw_payload (body, len);
+  if (intake->payload == NULL && payload != NULL)
     intake->payload = json_node_copy (json_object_get_member (job, "payload"));
-  else
+  if (intake->payload == NULL)
     {
       intake->payload = json_node_new (JSON_NODE_OBJECT);
       json_node_take_object (intake->payload, json_object_new ());

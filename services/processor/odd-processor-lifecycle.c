@@ -316,7 +316,9 @@ run_fill (OddJobRun *run,
   g_autofree char *sim_error = NULL;
 
   run->type = g_strdup (row->type);
-  run->payload = json_node_ref (row->payload);
+  /* Events carry the stored text: parsed, its numbers would be rewritten by json-glib. */
+  run->payload = row->payload_text != NULL ? odd_json_raw_new (row->payload_text, -1)
+                                           : json_node_ref (row->payload);
   run->created_at = g_strdup (row->created_at);
   run->correlation_id = g_strdup (intake->correlation_id);
   run->metadata = intake->metadata != NULL ? json_node_ref (intake->metadata) : NULL;

@@ -132,7 +132,7 @@ typedef struct {
   char          *type;
   char          *created_at;       /* normalised RFC 3339 */
   char          *correlation_id;
-  JsonNode      *payload;          /* the job's payload object, never NULL */
+  JsonNode      *payload;          /* the job's payload object, as its text (odd_json_raw_new), never NULL */
   JsonNode      *metadata;         /* nullable */
   int            retry_generation; /* metadata.retryGeneration, -1 when absent */
   /* ODD_INTAKE_DEAD_LETTER */
@@ -176,6 +176,7 @@ typedef struct {
   char     *type;
   const char *status;
   JsonNode *payload;
+  char     *payload_text;   /* as PostgreSQL gives it back: every digit */
   int       attempts;
   int       generation;
   char     *last_error;

@@ -140,6 +140,18 @@ parse_json_column (PGresult *res,
   return node;
 }
 
+/* A jsonb column as PostgreSQL writes it, kept as text to the answer: parsed, its numbers
+ * would come back as json-glib writes doubles (0.1 as 0.10000000000000001). */
+static JsonNode *
+raw_json_column (PGresult *res,
+                 int       row,
+                 int       col)
+{
+  if (PQgetisnull (res, row, col))
+    return json_node_new (JSON_NODE_NULL);
+  return odd_json_raw_new (PQgetvalue (res, row, col), -1);
+}
+
 static void
 add_json (JsonBuilder *builder,
           const char  *name,
@@ -232,7 +244,8 @@ odd_read_model_query_job (PGconn      *pg,
   add_text (builder, "id", job, 0, 0);
   add_text (builder, "type", job, 0, 1);
   add_text (builder, "status", job, 0, 2);
-  add_json (builder, "payload", job, 0, 3);
+  json_builder_set_member_name (builder, "payload");
+  json_builder_add_value (builder, raw_json_column (job, 0, 3));
   add_int (builder, "attempts", job, 0, 4);
   add_int (builder, "generation", job, 0, 5);
   add_text (builder, "lastError", job, 0, 6);
@@ -245,7 +258,7 @@ odd_read_model_query_job (PGconn      *pg,
   json_builder_set_member_name (builder, "events");
   json_builder_begin_array (builder);
   for (int i = 0; i < PQntuples (events); i++)
-    json_builder_add_value (builder, parse_json_column (events, i, 0));
+    json_builder_add_value (builder, raw_json_column (events, i, 0));
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 

@@ -97,7 +97,10 @@ row_new (OddProcessorIntake *intake,
   row->id = g_strdup (intake->job_id);
   row->type = g_strdup (intake->type);
   row->status = odd_job_status_intern (status);
-  row->payload = json_node_copy (intake->payload);
+  /* as the batch reads it back from PostgreSQL: parsed, and its text */
+  row->payload_text = g_strdup (odd_json_raw_get_text (intake->payload));
+  row->payload = row->payload_text != NULL ? odd_json_parse (row->payload_text, -1, NULL)
+                                           : json_node_copy (intake->payload);
   row->attempts = attempts;
   row->generation = generation;
   row->last_error = g_strdup (last_error);

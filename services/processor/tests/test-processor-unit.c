@@ -360,7 +360,31 @@ test_intake_valid (void)
   g_assert_cmpstr (intake->created_at, ==, "2026-01-02T03:04:05.000Z");
   g_assert_cmpstr (intake->correlation_id, ==, "a7c1d4e2-1111-4222-8333-944455556666");
   g_assert_cmpint (intake->retry_generation, ==, 2);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (intake->payload));
+  /* the payload as it was written in the message, to be stored digit for digit */
+  g_assert_cmpstr (odd_json_raw_get_text (intake->payload), ==, "{\"simulate\":{\"durationMs\":5,\"failAttempts\":1}}");
+}
+
+/* Numbers json-glib would rewrite reach the batch exactly as written; a retry generation no
+ * gint64 holds is ignored, not converted (undefined behaviour). */
+static void
+test_intake_exact_numbers (void)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *body = g_strdup_printf ("{\"contractVersion\":\"1.0.0\",\"eventType\":\"job.created\","
+                                           "\"eventId\":\"%s\",\"occurredAt\":\"2026-01-02T03:04:05Z\","
+                                           "\"producer\":{\"service\":\"gateway\",\"instanceId\":\"g\",\"version\":\"0.1.0\"},"
+                                           "\"correlationId\":\"a7c1d4e2-1111-4222-8333-944455556666\","
+                                           "\"idempotencyKey\":\"k\",\"payload\":{\"id\":\"%s\",\"type\":\"t\","
+                                           "\"status\":\"PENDING\",\"createdAt\":\"2026-01-02T04:04:05+01:00\","
+                                           "\"payload\":{\"n\":1e19, \"d\":0.1,\"big\":123456789012345678901234567890,"
+                                           "\"simulate\":{\"failAttempts\":5}},\"metadata\":{\"retryGeneration\":1e300}}}",
+                                           id, id);
+  g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, body, strlen (body), NULL, 8);
+
+  g_assert_cmpint (intake->kind, ==, ODD_INTAKE_JOB);
+  g_assert_cmpstr (odd_json_raw_get_text (intake->payload), ==,
+                   "{\"n\":1e19, \"d\":0.1,\"big\":123456789012345678901234567890,\"simulate\":{\"failAttempts\":5}}");
+  g_assert_cmpint (intake->retry_generation, ==, -1);
 }
 
 static void
@@ -476,6 +500,7 @@ main (int    argc,
   g_test_add_func ("/processor/scheduler/order", test_scheduler_order);
   g_test_add_func ("/processor/scheduler/fifo", test_scheduler_fifo);
   g_test_add_func ("/processor/intake/valid", test_intake_valid);
+  g_test_add_func ("/processor/intake/exact-numbers", test_intake_exact_numbers);
   g_test_add_func ("/processor/intake/rejects", test_intake_rejects);
 
   {

@@ -10,72 +10,12 @@
 #include "odd-process.h"
 #include "odd-tools.h"
 
-/* OddCluster against fake docker, kind and kubectl: shell scripts written here into a
- * temporary bin dir (found through ODD_TOOLS_DIR, as a Flatpak would bundle them). Each appends
- * its argv to calls.log and plays what files in $FAKE_STATE script: `fail` (a case pattern
- * over "tool args...") fails with `fail-output`, `slow` sleeps `slow-seconds` (a rollout
- * honours --timeout like kubectl). Files, not environment variables: the environment is set
- * once in main(), before any thread exists. */
-
-static const char fake_tool[] =
-  "#!/bin/sh\n"
-  "tool=${0##*/}\n"
-  "line=\"$tool $*\"\n"
-  "FAKE_FAIL=$(cat \"$FAKE_STATE/fail\" 2>/dev/null)\n"
-  "FAKE_FAIL_OUTPUT=$(cat \"$FAKE_STATE/fail-output\" 2>/dev/null)\n"
-  "FAKE_SLOW=$(cat \"$FAKE_STATE/slow\" 2>/dev/null)\n"
-  "FAKE_SLOW_SECONDS=$(cat \"$FAKE_STATE/slow-seconds\" 2>/dev/null)\n"
-  "printf '%s\\n' \"$line\" >> \"$FAKE_STATE/calls.log\"\n"
-  "if [ -n \"$FAKE_FAIL\" ]; then\n"
-  "  case \"$line\" in\n"
-  "    $FAKE_FAIL) printf '%s\\n' \"$FAKE_FAIL_OUTPUT\" >&2; exit \"${FAKE_FAIL_STATUS:-1}\" ;;\n"
-  "  esac\n"
-  "fi\n"
-  "timeout=\n"
-  "for a in \"$@\"; do case \"$a\" in --timeout=*) timeout=${a#--timeout=}; timeout=${timeout%s} ;; esac; done\n"
-  "if [ -n \"$FAKE_SLOW\" ]; then\n"
-  "  case \"$line\" in\n"
-  "    $FAKE_SLOW)\n"
-  "      s=${FAKE_SLOW_SECONDS:-30}\n"
-  "      if [ -n \"$timeout\" ] && [ \"$timeout\" -lt \"$s\" ]; then\n"
-  "        sleep \"$timeout\" & echo $! > \"$FAKE_STATE/sleep.pid\"\n"
-  "        echo 'Waiting for rollout to finish: 0 of 1 updated replicas are available...'\n"
-  "        wait $!\n"
-  "        echo 'error: timed out waiting for the condition' >&2; exit 1\n"
-  "      fi\n"
-  "      sleep \"$s\" & echo $! > \"$FAKE_STATE/sleep.pid\"\n"
-  "      echo 'Waiting for rollout to finish: 0 of 1 updated replicas are available...'\n"
-  "      wait $!\n"
-  "      ;;\n"
-  "  esac\n"
-  "fi\n"
-  "case \"$tool $1 $2\" in\n"
-  "  'docker info '*) echo 24.0.7 ;;\n"
-  "  'docker build -f') echo 'Step 1/12 : ARG BASE_IMAGE=debian:bookworm-slim'; echo 'Successfully built 0123456789ab' ;;\n"
-  "  'docker image inspect') echo sha256:0123 ;;\n"
-  "  'kind get clusters') if [ -s \"$FAKE_STATE/clusters\" ]; then cat \"$FAKE_STATE/clusters\"; else echo 'No kind clusters found.' >&2; fi ;;\n"
-  "  'kind create cluster') echo \"Creating cluster \\\"$4\\\" ...\"; echo ' * Ensuring node image (kindest/node:v1.30.0)'; echo \"$4\" >> \"$FAKE_STATE/clusters\" ;;\n"
-  "  'kind delete cluster') echo \"Deleting cluster \\\"$4\\\" ...\"; : > \"$FAKE_STATE/clusters\" ;;\n"
-  "  'kind load docker-image') echo \"Image: \\\"$3\\\" with ID \\\"sha256:0123\\\" not yet present on node, loading...\" ;;\n"
-  "  'kubectl --context '*)\n"
-  "    case \"$*\" in\n"
-  "      *' apply -k '*) echo 'namespace/odd created'; echo 'deployment.apps/gateway created' ;;\n"
-  "      *' rollout status '*) echo \"$7 successfully rolled out\" ;;\n"
-  "      *' get nodes '*) cat \"$FAKE_STATE/nodes.json\" ;;\n"
-  "      *' get deployments,statefulsets '*) cat \"$FAKE_STATE/workloads.json\" ;;\n"
-  "      *' get pods '*) cat \"$FAKE_STATE/pods.json\" ;;\n"
-  "      *' port-forward '*)\n"
-  "        port=${9%%:*}\n"
-  "        python3 -c 'import socket, sys, time\n"
-  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-  "s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(5); time.sleep(600)' \"$port\" &\n"
-  "        child=$!\n"
-  "        trap 'kill $child 2>/dev/null; exit 0' TERM INT\n"
-  "        echo \"Forwarding from 127.0.0.1:$port -> ${9#*:}\"\n"
-  "        wait $child ;;\n"
-  "    esac ;;\n"
-  "esac\n"
-  "exit 0\n";
+/* OddCluster against fake docker, kind and kubectl: the shell script fake-tool.sh (ODD_FAKE_TOOL,
+ * shared with the app's Stack page test), copied here into a temporary bin dir (found through
+ * ODD_TOOLS_DIR, as a Flatpak would bundle them). Each appends its argv to calls.log and plays
+ * what files in $FAKE_STATE script: `fail` (a case pattern over "tool args...") fails with
+ * `fail-output`, `slow` sleeps `slow-seconds` (a rollout honours --timeout like kubectl). Files,
+ * not environment variables: the environment is set once in main(), before any thread exists. */
 
 /* Set once in main(): bin/ (the fakes) and fake/ (their state) live there. */
 static char *test_root;
@@ -134,7 +74,7 @@ remove_tree (const char *dir)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
 }
 
-/* A setting of the fakes (see fake_tool). */
+/* A setting of the fakes (see fake-tool.sh). */
 static void
 fake_set (Fixture    *f,
           const char *name,
@@ -201,6 +141,7 @@ fixture_set_up (Fixture       *f,
   g_autofree char *base = NULL;
   g_autofree char *overlay = NULL;
   const char * const tools[] = { "docker", "kind", "kubectl", NULL };
+  g_autofree char *fake_tool = NULL;
 
   f->dir = g_build_filename (test_root, "work", NULL);
   f->bin = g_build_filename (test_root, "bin", NULL);
@@ -218,6 +159,8 @@ fixture_set_up (Fixture       *f,
   g_assert_cmpint (g_mkdir_with_parents (base, 0755), ==, 0);
   g_assert_cmpint (g_mkdir_with_parents (overlay, 0755), ==, 0);
 
+  g_file_get_contents (ODD_FAKE_TOOL, &fake_tool, NULL, &error);
+  g_assert_no_error (error);
   for (guint i = 0; tools[i] != NULL; i++)
     {
       g_autofree char *path = g_build_filename (f->bin, tools[i], NULL);

@@ -496,6 +496,133 @@ test_json_body (Fixture *f, gconstpointer data)
   assert_json_error (nul, 400, NULL);
 }
 
+/* Sends @request_text raw and reads until the server closes (or 10 s pass), serving the
+ * server's main loop meanwhile. The request may announce more body than it sends. */
+static char *
+raw_exchange (Fixture    *f,
+              const char *request_text,
+              gsize       len)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) reply = g_string_new (NULL);
+  GSocket *socket;
+  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", odd_http_server_get_port (f->server),
+                                          NULL, &error);
+  g_assert_no_error (error);
+  socket = g_socket_connection_get_socket (conn);
+  g_assert_cmpint (g_socket_send (socket, request_text, len, NULL, &error), ==, (gssize) len);
+  g_socket_set_blocking (socket, FALSE);
+
+  while (g_get_monotonic_time () < until)
+    {
+      char buf[4096];
+      g_autoptr(GError) read_error = NULL;
+      gssize n;
+
+      g_main_context_iteration (NULL, FALSE);
+      n = g_socket_receive (socket, buf, sizeof buf, NULL, &read_error);
+      if (n == 0 || (n < 0 && !g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+        return g_string_free (g_steal_pointer (&reply), FALSE);
+      if (n > 0)
+        g_string_append_len (reply, buf, n);
+      else
+        g_usleep (1000);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+assert_raw_answer (const char *reply,
+                   guint       status,
+                   const char *error_part)
+{
+  g_autofree char *status_line = g_strdup_printf ("HTTP/1.1 %u ", status);
+  const char *body = strstr (reply, "\r\n\r\n");
+  g_autoptr(JsonObject) object = NULL;
+
+  g_test_message ("%s", reply);
+  g_assert_true (g_str_has_prefix (reply, status_line));
+  g_assert_nonnull (strstr (reply, "Connection: close"));
+  g_assert_nonnull (strstr (reply, "Content-Type: application/json"));
+  g_assert_nonnull (body);
+  object = json_object_of (body + 4);
+  g_assert_nonnull (strstr (json_object_get_string_member (object, "error"), error_part));
+}
+
+/* Refused from the headers alone: the body is never read (most of it is never even sent), on
+ * built-in paths as on the service's own. */
+static void
+test_refused_unread (Fixture *f, gconstpointer data)
+{
+  const char *huge = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 300000000\r\n\r\n{\"a\":";
+  const char *huge_echo = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 300000000\r\n\r\n";
+  const char *post_health = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+  const char *get_with_body = "GET /items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+  const char *chunked_health = "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "10\r\n0123456789abcdef\r\n";
+  const char *unknown = "PUT /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+  /* curl asks first for big uploads: the refusal is the answer, no 100 Continue */
+  const char *expect = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Expect: 100-continue\r\nContent-Length: 300000000\r\n\r\n";
+  g_autofree char *a = raw_exchange (f, huge, strlen (huge));
+  g_autofree char *b = raw_exchange (f, huge_echo, strlen (huge_echo));
+  g_autofree char *c = raw_exchange (f, post_health, strlen (post_health));
+  g_autofree char *d = raw_exchange (f, get_with_body, strlen (get_with_body));
+  g_autofree char *e = raw_exchange (f, chunked_health, strlen (chunked_health));
+  g_autofree char *u = raw_exchange (f, unknown, strlen (unknown));
+  g_autofree char *x = raw_exchange (f, expect, strlen (expect));
+  g_autoptr(Response) metrics = NULL;
+  g_autoptr(Response) after = NULL;
+
+  assert_raw_answer (a, 413, "Request body is larger than 1048576 bytes");
+  assert_raw_answer (b, 413, "Request body is larger than 1048576 bytes");
+  assert_raw_answer (c, 405, "Method not allowed: POST /healthz");
+  g_assert_nonnull (strstr (c, "Allow: GET, HEAD"));
+  assert_raw_answer (d, 413, "GET /items/1 takes no request body");
+  assert_raw_answer (e, 405, "Method not allowed: POST /healthz");
+  assert_raw_answer (u, 404, "Not found: /nowhere");
+  assert_raw_answer (x, 413, "Request body is larger than 1048576 bytes");
+  g_assert_null (strstr (x, "100 Continue"));
+  g_assert_nonnull (strstr (a, "X-Correlation-Id: "));
+
+  /* counted like any other answer, and the server goes on */
+  metrics = request (f, "GET", "/metrics", NULL, NULL, 0, NULL, NULL);
+  g_assert_nonnull (strstr (metrics->body, "http_responses_total{service=\"test\",code=\"413\"} 4"));
+  g_assert_nonnull (strstr (metrics->body, "http_requests_total{service=\"test\",route=\"/healthz\"} 3"));
+  after = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+/* A chunked body is refused the moment it passes the limit, not once it ends. */
+static void
+test_chunked_refused_at_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) req = g_string_new ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                         "Transfer-Encoding: chunked\r\n\r\n");
+  g_autofree char *reply = NULL;
+  guint refused = 0;
+
+  g_signal_connect_swapped (f->server, "refused", G_CALLBACK (g_atomic_int_inc), &refused);
+  odd_http_server_set_max_body (f->server, 1000);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_string_append (req, "200\r\n");
+      for (guint k = 0; k < 0x200; k++)
+        g_string_append_c (req, ' ');
+      g_string_append (req, "\r\n");
+    }
+  /* no last chunk: the body never ends */
+  reply = raw_exchange (f, req->str, req->len);
+  assert_raw_answer (reply, 413, "Request body is larger than 1000 bytes");
+  g_assert_cmpuint (refused, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -512,6 +639,8 @@ main (int argc, char **argv)
   ADD ("defer-client-gone", test_defer_client_gone);
   ADD ("max-body", test_max_body);
   ADD ("json-body", test_json_body);
+  ADD ("refused-unread", test_refused_unread);
+  ADD ("chunked-refused-at-limit", test_chunked_refused_at_limit);
 #undef ADD
   return g_test_run ();
 }
