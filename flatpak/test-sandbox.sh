@@ -6,7 +6,8 @@
 # inside the sandbox, a job is submitted from outside and seen completed, and a screenshot of
 # the app with its running stack is kept as OUT_DIR/sandbox.png. Needs root (it installs
 # system-wide and creates the test user) and about 10 minutes the first time (the runtime),
-# a few after that.
+# a few after that. The port base is below the kernel's ephemeral range (32768-60999), where a
+# client socket of any other program could hold one of the stack's ports.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +15,7 @@ out=${1:?usage: flatpak/test-sandbox.sh OUT_DIR}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 app_id=io.github.odd.Observatory
 user=odd-flatpak-test
-port_base=${ODD_FLATPAK_TEST_PORT_BASE:-39000}
+port_base=${ODD_FLATPAK_TEST_PORT_BASE:-17000}
 gateway=http://127.0.0.1:$((port_base + 300))
 read_model=http://127.0.0.1:$((port_base + 80))
 
@@ -36,7 +37,7 @@ home=$(getent passwd "$user" | cut -d: -f6)
 data="$home/.var/app/$app_id/data"
 runtime_dir=/run/user/$uid
 install -d -o "$user" -m 700 "$runtime_dir"
-rm -rf "$home/.var/app/$app_id" && install -d -o "$user" "$home/.var/app/$app_id/data"
+rm -rf "$home/.var" && runuser -u "$user" -- mkdir -p "$data"
 
 display=:$((90 + RANDOM % 9))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -ac >/dev/null 2>&1 &
