@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -538,13 +540,21 @@ postgres_write_settings (OddComponent  *self,
                    "set ODD_STATE_DIR to a path without one", sock);
       return FALSE;
     }
-  for (const char *p = sock; *p != '\0'; p++)
+  /* A socket's path is at most 107 bytes (sun_path); a Flatpak's state dir
+   * (~/.var/app/<id>/.local/state/...) is past that. Every client of the stack connects over
+   * TCP, so then PostgreSQL gets no socket rather than refusing to start. */
+  if (strlen (sock) + strlen ("/.s.PGSQL.65535") >= sizeof ((struct sockaddr_un *) NULL)->sun_path)
+    g_string_truncate (escaped, 0);
+  else
     {
-      if (*p == '"')
-        g_string_append_c (escaped, '"');
-      g_string_append_c (escaped, *p);
+      for (const char *p = sock; *p != '\0'; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (escaped, '"');
+          g_string_append_c (escaped, *p);
+        }
+      g_string_append_c (escaped, '"');
     }
-  g_string_append_c (escaped, '"');
   sock_list = g_string_free (g_steal_pointer (&escaped), FALSE);
   sock_value = postgres_conf_quote (sock_list);
 
