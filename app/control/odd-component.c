@@ -160,14 +160,7 @@ postgres_socket_dir (OddComponent *self)
 static char *
 pid_file (OddComponent *self)
 {
-  if (self->kind == ODD_COMPONENT_POSTGRES)
-    {
-      g_autofree char *data = postgres_data_dir (self);
-
-      return g_build_filename (data, "postmaster.pid", NULL);
-    }
-
-  /* RabbitMQ writes this file itself (RABBITMQ_PID_FILE); for the others we write it. */
+  /* PostgreSQL and RabbitMQ (RABBITMQ_PID_FILE) write theirs; for the others we write it. */
   return odd_stack_paths_pid_file (self->paths, self->name);
 }
 

@@ -580,6 +580,28 @@ test_ports (Fixture       *f,
     g_unlink (pid_file);
   }
 
+  /* PostgreSQL's pid is in its own postmaster.pid (the first of its lines), not in run/. */
+  {
+    g_autoptr(OddStackPaths) paths = odd_stack_paths_new_from_env (&error);
+    const char *postgres_names[] = { "postgres", "read-model" };
+    g_autofree char *pid_file = NULL;
+    g_autofree char *pid_dir = NULL;
+    g_autofree char *postmaster = g_strdup_printf ("%d\n/data\n1700000000\n5432\n", (int) getpid ());
+    g_autoptr(OddDoctorReport) ours = NULL;
+
+    g_assert_no_error (error);
+    pid_file = odd_stack_paths_pid_file (paths, "postgres");
+    g_assert_true (g_str_has_suffix (pid_file, "/data/postmaster.pid"));
+    pid_dir = g_path_get_dirname (pid_file);
+    g_assert_cmpint (g_mkdir_with_parents (pid_dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (pid_file, postmaster, -1, NULL));
+    odd_doctor_set_ports (doctor, ports, postgres_names, 2);
+    ours = odd_doctor_run (doctor, NULL, NULL);
+    g_assert_cmpstr (find (ours, "ports")->reason, ==, "1 held by the running local stack, 1 free");
+    g_unlink (pid_file);
+    odd_doctor_set_ports (doctor, ports, names, 2);
+  }
+
   g_socket_listener_close (listener);
   free_report = odd_doctor_run (doctor, NULL, NULL);
   g_assert_cmpint (find (free_report, "ports")->status, ==, ODD_DOCTOR_OK);
