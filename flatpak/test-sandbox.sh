@@ -58,7 +58,7 @@ oddctl doctor --json > "$d/doctor.json" 2> "$d/doctor.err"
 echo $? > "$d/doctor.rc"
 oddctl local up > "$d/up.log" 2>&1
 echo $? > "$d/up.rc"
-odd-observatory > "$d/app.log" 2>&1 &
+odd-observatory --page stack > "$d/app.log" 2>&1 &
 app=$!
 touch "$d/ready"
 while [ ! -e "$d/stop" ] && kill -0 $app 2>/dev/null; do sleep 1; done
