@@ -23,12 +23,12 @@ PACKAGES=(
   curl
 )
 # Integration tests that also run instrumented (tests/sanitize.sh): between them they drive
-# all four services, the control library and the fixture.
-SANITIZE_TESTS="pipeline malformed gateway-handlers-broker read-model-integration metrics-engine-integration"
+# all four services, the control library and the fixture (poison: their error paths).
+SANITIZE_TESTS="pipeline malformed poison gateway-handlers-broker read-model-integration metrics-engine-integration"
 # Seconds each libFuzzer target runs in `./setup.sh test` (tests/fuzz/run.sh runs longer on demand).
 FUZZ_SECONDS=${ODD_FUZZ_SECONDS:-20}
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux xvfb xauth libxml2-utils)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
+TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux xvfb xauth libxml2-utils imagemagick flatpak flatpak-builder elfutils debootstrap)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -234,6 +234,19 @@ run_tests() {
       --logbase "suite-$suite" --suite "$suite" || rc=$?
   done
 
+  # The Flatpak, built from its manifest and run in a real sandbox (flatpak/README.md): minutes,
+  # so only when what goes into it changed since it last passed here.
+  local flatpak_log=$BUILD_DIR/meson-logs/flatpak-sandbox.txt flatpak_ok=0 flatpak_failed=0
+  if slow_proof_due flatpak-sandbox flatpak app services contracts data po meson.build meson_options.txt; then
+    phase "flatpak sandbox (runtime, build, run)"
+    say "Building the Flatpak and running it in its sandbox (flatpak/test-sandbox.sh)"
+    flatpak/test-sandbox.sh "$BUILD_DIR/flatpak" 2>&1 | tee "$flatpak_log" || true
+    flatpak_ok=$(grep -c '^ok ' "$flatpak_log" || true)
+    flatpak_failed=$(grep -c '^not ok ' "$flatpak_log" || true)
+    ((flatpak_ok + flatpak_failed > 0)) || flatpak_failed=1
+    ((flatpak_failed > 0)) || slow_proof_passed flatpak-sandbox
+  fi
+
   # The same code instrumented (ASan + UBSan), services included: the unit suite and the
   # integration tests that drive every service. A sanitizer report fails the run even when
   # the test itself passed.
@@ -258,7 +271,8 @@ run_tests() {
 
   echo
   print_phase_times
-  ODD_EXTRA_PASSES=$fuzz_ok ODD_EXTRA_FAILURES=$((extra + fuzz_failed)) ODD_EXTRA_SKIPS=$SLOW_PROOFS_SKIPPED \
+  ODD_EXTRA_PASSES=$((fuzz_ok + flatpak_ok)) ODD_EXTRA_FAILURES=$((extra + fuzz_failed + flatpak_failed)) \
+  ODD_EXTRA_SKIPS=$SLOW_PROOFS_SKIPPED \
     count_results "${logs[@]}" "$san_build"/meson-logs/sanitize-*.json || rc=1
   return "$rc"
 }

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -158,14 +160,7 @@ postgres_socket_dir (OddComponent *self)
 static char *
 pid_file (OddComponent *self)
 {
-  if (self->kind == ODD_COMPONENT_POSTGRES)
-    {
-      g_autofree char *data = postgres_data_dir (self);
-
-      return g_build_filename (data, "postmaster.pid", NULL);
-    }
-
-  /* RabbitMQ writes this file itself (RABBITMQ_PID_FILE); for the others we write it. */
+  /* PostgreSQL and RabbitMQ (RABBITMQ_PID_FILE) write theirs; for the others we write it. */
   return odd_stack_paths_pid_file (self->paths, self->name);
 }
 
@@ -538,13 +533,21 @@ postgres_write_settings (OddComponent  *self,
                    "set ODD_STATE_DIR to a path without one", sock);
       return FALSE;
     }
-  for (const char *p = sock; *p != '\0'; p++)
+  /* A socket's path is at most 107 bytes (sun_path); a Flatpak's state dir
+   * (~/.var/app/<id>/.local/state/...) is past that. Every client of the stack connects over
+   * TCP, so then PostgreSQL gets no socket rather than refusing to start. */
+  if (strlen (sock) + strlen ("/.s.PGSQL.65535") >= sizeof ((struct sockaddr_un *) NULL)->sun_path)
+    g_string_truncate (escaped, 0);
+  else
     {
-      if (*p == '"')
-        g_string_append_c (escaped, '"');
-      g_string_append_c (escaped, *p);
+      for (const char *p = sock; *p != '\0'; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (escaped, '"');
+          g_string_append_c (escaped, *p);
+        }
+      g_string_append_c (escaped, '"');
     }
-  g_string_append_c (escaped, '"');
   sock_list = g_string_free (g_steal_pointer (&escaped), FALSE);
   sock_value = postgres_conf_quote (sock_list);
 
@@ -1142,6 +1145,30 @@ set_died_error (OddComponent  *self,
                "%s exited while starting; end of %s:\n%s", self->name, log_file, tail);
 }
 
+static gboolean
+queue_limit_from_env (const char  *name,
+                      gint64       fallback,
+                      gint64      *out,
+                      GError     **error)
+{
+  const char *text = g_getenv (name);
+  guint64 value;
+
+  if (text == NULL || *text == '\0')
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+                   "%s=%s: expected a whole number of jobs or bytes (0 = no limit)", name, text);
+      return FALSE;
+    }
+  *out = (gint64) value;
+  return TRUE;
+}
+
 gboolean
 odd_component_wait_ready (OddComponent  *self,
                           guint          timeout_ms,
@@ -1186,11 +1213,56 @@ odd_component_wait_ready (OddComponent  *self,
       /* The AMQP port opens a little before the node has booted completely. */
       g_autofree char *pid = pid_file (self);
       const char *args[] = { "wait", pid, "--timeout", "60", NULL };
+      gint64 max_length, max_bytes;
 
-      return rabbitmqctl_run (self, args, CTL_TIMEOUT_MS, cancellable, error);
+      if (!rabbitmqctl_run (self, args, CTL_TIMEOUT_MS, cancellable, error))
+        return FALSE;
+
+      /* Backpressure instead of a silent backlog (docs/reliability.md). */
+      if (!queue_limit_from_env ("ODD_JOBS_CREATED_MAX_LENGTH", ODD_DEFAULT_JOBS_CREATED_MAX_LENGTH,
+                                 &max_length, error)
+          || !queue_limit_from_env ("ODD_JOBS_CREATED_MAX_BYTES", ODD_DEFAULT_JOBS_CREATED_MAX_BYTES,
+                                    &max_bytes, error))
+        return FALSE;
+      return odd_component_set_queue_limit (self, max_length, max_bytes, cancellable, error);
     }
 
   return TRUE;
+}
+
+gboolean
+odd_component_set_queue_limit (OddComponent  *self,
+                               gint64         max_length,
+                               gint64         max_bytes,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_autoptr(GString) definition = g_string_new ("{\"overflow\":\"reject-publish\"");
+  const char *clear[] = { "clear_policy", ODD_JOBS_CREATED_POLICY, NULL };
+  const char *set[] = { "set_policy", "--apply-to", "queues", "--priority", "10",
+                        ODD_JOBS_CREATED_POLICY, "^jobs\\.created$", NULL, NULL };
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
+  g_return_val_if_fail (self->kind == ODD_COMPONENT_RABBITMQ, FALSE);
+  g_return_val_if_fail (max_length >= 0 && max_bytes >= 0, FALSE);
+
+  if (max_length == 0 && max_bytes == 0)
+    {
+      /* Not set is as good as cleared. */
+      if (!rabbitmqctl_run (self, clear, CTL_TIMEOUT_MS, cancellable, &local_error))
+        g_debug ("rabbitmqctl clear_policy: %s", local_error->message);
+      return TRUE;
+    }
+
+  if (max_length > 0)
+    g_string_append_printf (definition, ",\"max-length\":%" G_GINT64_FORMAT, max_length);
+  if (max_bytes > 0)
+    g_string_append_printf (definition, ",\"max-length-bytes\":%" G_GINT64_FORMAT, max_bytes);
+  g_string_append_c (definition, '}');
+  set[7] = definition->str;
+
+  return rabbitmqctl_run (self, set, CTL_TIMEOUT_MS, cancellable, error);
 }
 
 gboolean

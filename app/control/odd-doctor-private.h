@@ -13,6 +13,7 @@ struct _OddDoctorReport
   char            *os;     /* "linux", "macos" */
   char            *arch;   /* uname machine */
   GPtrArray       *checks; /* OddDoctorCheck */
+  char            *sandbox; /* "flatpak" or NULL */
 };
 
 OddDoctorReport *odd_doctor_report_new (OddDistro   distro,

@@ -95,6 +95,7 @@ odd_doctor_report_unref (OddDoctorReport *report)
   g_free (report->os_name);
   g_free (report->os);
   g_free (report->arch);
+  g_free (report->sandbox);
   g_ptr_array_unref (report->checks);
   g_free (report);
 }
@@ -109,6 +110,12 @@ const char *
 odd_doctor_report_get_os_name (OddDoctorReport *report)
 {
   return report->os_name;
+}
+
+const char *
+odd_doctor_report_get_sandbox (OddDoctorReport *report)
+{
+  return report->sandbox;
 }
 
 GPtrArray *
@@ -177,6 +184,7 @@ odd_doctor_report_to_json (OddDoctorReport *report)
   json_builder_set_member_name (builder, "name");
   json_builder_add_string_value (builder, report->os_name);
   add_nullable (builder, "packageManager", manager);
+  add_nullable (builder, "sandbox", report->sandbox);
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "summary");
@@ -205,6 +213,8 @@ odd_doctor_report_to_json (OddDoctorReport *report)
       json_builder_add_string_value (builder, check->reason);
       add_nullable (builder, "version", check->version);
       add_nullable (builder, "fix", check->fix);
+      json_builder_set_member_name (builder, "fixOnHost");
+      json_builder_add_boolean_value (builder, check->fix_on_host);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

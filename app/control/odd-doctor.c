@@ -25,6 +25,8 @@ struct _OddDoctor
 
   gboolean   os_release_set;
   char      *os_release;     /* contents; NULL with os_release_set: macOS */
+  gboolean   flatpak_info_set;
+  char      *flatpak_info;   /* contents; NULL with flatpak_info_set: not in a sandbox */
   char      *docker_socket;
   char      *meminfo_path;
   gboolean   server_dirs_set;
@@ -42,6 +44,7 @@ odd_doctor_finalize (GObject *object)
   OddDoctor *self = ODD_DOCTOR (object);
 
   g_free (self->os_release);
+  g_free (self->flatpak_info);
   g_free (self->docker_socket);
   g_free (self->meminfo_path);
   g_strfreev (self->server_dirs);
@@ -77,6 +80,16 @@ odd_doctor_set_os_release (OddDoctor  *self,
   self->os_release_set = TRUE;
   g_free (self->os_release);
   self->os_release = g_strdup (contents);
+}
+
+void
+odd_doctor_set_flatpak_info (OddDoctor  *self,
+                             const char *contents)
+{
+  g_return_if_fail (ODD_IS_DOCTOR (self));
+  self->flatpak_info_set = TRUE;
+  g_free (self->flatpak_info);
+  self->flatpak_info = g_strdup (contents);
 }
 
 void
@@ -332,6 +345,7 @@ typedef struct
   const char      *arch;
   gboolean         have_docker;
   gboolean         have_kind;
+  char            *flatpak_runtime; /* in a Flatpak: its runtime ("org.gnome.Platform/x86_64/47") */
 } Checks;
 
 static char *
@@ -341,12 +355,54 @@ fix_for (Checks     *c,
   return odd_doctor_fix_command (c->report->distro, what, c->arch);
 }
 
+static gboolean
+in_sandbox (Checks *c)
+{
+  return c->report->sandbox != NULL;
+}
+
+/* In a sandbox, what concerns the host (its Docker daemon) is fixed on the host: the UIs show
+ * it to copy. Marks the check just added. */
+static void
+mark_host_fix (Checks *c)
+{
+  OddDoctorCheck *check = g_ptr_array_index (c->report->checks, c->report->checks->len - 1);
+
+  check->fix_on_host = in_sandbox (c) && check->fix != NULL;
+}
+
+/* In a Flatpak the cluster tools and the servers come with the app: nothing to install into
+ * the sandbox, so no fix; the reason says what is wrong instead. */
+static char *
+tool_fix_for (Checks     *c,
+              const char *what)
+{
+  return in_sandbox (c) ? NULL : fix_for (c, what);
+}
+
+static const char *
+missing_in_sandbox (Checks *c)
+{
+  return in_sandbox (c) ? " (this build of the app does not bundle it: install the Flatpak "
+                          "from its manifest, which does)" : "";
+}
+
 static void
 check_platform (Checks *c)
 {
   gboolean supported = g_str_equal (c->report->os, "linux") || g_str_equal (c->report->os, "macos");
   const char *manager = odd_distro_package_manager (c->report->distro);
 
+  if (in_sandbox (c))
+    {
+      odd_doctor_report_add (c->report, "platform", "Platform", ODD_DOCTOR_OK, NULL, NULL,
+                             "Flatpak sandbox (%s) on %s%s%s: the local stack runs inside the "
+                             "sandbox; host commands are shown to copy",
+                             c->flatpak_runtime, c->report->os_name,
+                             manager != NULL ? ", host package manager " : "",
+                             manager != NULL ? manager : "");
+      return;
+    }
   odd_doctor_report_add (c->report, "platform", "Platform",
                          supported ? ODD_DOCTOR_OK : ODD_DOCTOR_FAIL, NULL, NULL,
                          "%s-%s (%s%s%s)%s", c->report->os, c->arch, c->report->os_name,
@@ -360,14 +416,15 @@ check_docker_cli (Checks *c)
 {
   const char *argv[] = { "docker", "--version", NULL };
   g_auto(ToolRun) run = { 0 };
-  g_autofree char *fix = fix_for (c, "docker");
+  g_autofree char *fix = tool_fix_for (c, "docker");
   g_autofree char *line = NULL;
 
   run_tool (c->self, argv, c->cancellable, &run);
   if (!run.found)
     {
       odd_doctor_report_add (c->report, "docker-cli", "Docker CLI", ODD_DOCTOR_FAIL, NULL, fix,
-                             "not found in $PATH (the kind cluster needs Docker)");
+                             "not found in $PATH (the kind cluster needs Docker)%s",
+                             missing_in_sandbox (c));
       return;
     }
   if (run.exit_status != 0)
@@ -424,7 +481,9 @@ check_docker_daemon (Checks *c)
   else
     fix = fix_for (c, "docker-daemon");
   odd_doctor_report_add (c->report, "docker-daemon", "Docker daemon", ODD_DOCTOR_FAIL, NULL, fix,
-                         "not reachable: %s", why);
+                         "not reachable: %s%s", why,
+                         in_sandbox (c) ? " (the sandbox reaches the host's daemon through its "
+                                          "socket)" : "");
 }
 
 static char *
@@ -548,14 +607,14 @@ check_kubectl (Checks *c)
   const char *argv_json[] = { "kubectl", "version", "--client", "-o", "json", NULL };
   const char *argv_text[] = { "kubectl", "version", "--client", NULL };
   g_auto(ToolRun) run = { 0 };
-  g_autofree char *fix = fix_for (c, "kubectl");
+  g_autofree char *fix = tool_fix_for (c, "kubectl");
   g_autofree char *version = NULL;
 
   run_tool (c->self, argv_json, c->cancellable, &run);
   if (!run.found)
     {
       odd_doctor_report_add (c->report, "kubectl", "kubectl", ODD_DOCTOR_FAIL, NULL, fix,
-                             "not found in $PATH");
+                             "not found in $PATH%s", missing_in_sandbox (c));
       return;
     }
   if (run.exit_status == 0)
@@ -602,7 +661,7 @@ check_kind (Checks *c)
 {
   const char *argv[] = { "kind", "version", NULL };
   g_auto(ToolRun) run = { 0 };
-  g_autofree char *fix = fix_for (c, "kind");
+  g_autofree char *fix = tool_fix_for (c, "kind");
   g_autofree char *line = NULL;
   guint have[3], need[3];
 
@@ -610,7 +669,8 @@ check_kind (Checks *c)
   if (!run.found)
     {
       odd_doctor_report_add (c->report, "kind", "kind", ODD_DOCTOR_FAIL, NULL, fix,
-                             "not found in $PATH (needs %s or newer)", ODD_DOCTOR_MIN_KIND);
+                             "not found in $PATH (needs %s or newer)%s", ODD_DOCTOR_MIN_KIND,
+                             missing_in_sandbox (c));
       return;
     }
   if (run.exit_status != 0)
@@ -750,7 +810,7 @@ check_server (Checks     *c,
 {
   g_autofree char *path = find_server (dirs, program);
   g_autofree char *also_path = NULL;
-  g_autofree char *fix = fix_for (c, what);
+  g_autofree char *fix = tool_fix_for (c, what);
 
   if (path != NULL && also != NULL)
     {
@@ -767,7 +827,8 @@ check_server (Checks     *c,
   if (path == NULL)
     {
       odd_doctor_report_add (c->report, id, name, ODD_DOCTOR_FAIL, NULL, fix,
-                             "%s not found (the local stack runs it)", program);
+                             "%s not found (the local stack runs it)%s", program,
+                             missing_in_sandbox (c));
       return;
     }
   odd_doctor_report_add (c->report, id, name, ODD_DOCTOR_OK, NULL, NULL, "%s", path);
@@ -998,6 +1059,7 @@ run_checks (OddDoctor    *self,
             GCancellable *cancellable)
 {
   g_autofree char *os_release = NULL;
+  g_autofree char *flatpak_info = NULL;
   g_autofree char *os_name = NULL;
   g_autofree char *os = NULL;
   g_autoptr(GPtrArray) dirs = server_dirs (self);
@@ -1010,8 +1072,16 @@ run_checks (OddDoctor    *self,
     g_strlcpy (uts.machine, "unknown", sizeof uts.machine);
   macos = g_str_equal (uts.sysname, "Darwin");
 
+  if (self->flatpak_info_set)
+    flatpak_info = g_strdup (self->flatpak_info);
+  else
+    g_file_get_contents ("/.flatpak-info", &flatpak_info, NULL, NULL);
+
   if (self->os_release_set)
     os_release = g_strdup (self->os_release);
+  else if (flatpak_info != NULL &&
+           g_file_get_contents ("/run/host/os-release", &os_release, NULL, NULL))
+    ;  /* the host's: its package manager fixes the host */
   else if (g_getenv ("ODD_DOCTOR_OS_RELEASE") != NULL)
     g_file_get_contents (g_getenv ("ODD_DOCTOR_OS_RELEASE"), &os_release, NULL, NULL);
   else if (!macos && !g_file_get_contents ("/etc/os-release", &os_release, NULL, NULL))
@@ -1023,11 +1093,23 @@ run_checks (OddDoctor    *self,
   os = macos || distro == ODD_DISTRO_MACOS ? g_strdup ("macos") : g_ascii_strdown (uts.sysname, -1);
   c.report = odd_doctor_report_new (distro, os_name, os, uts.machine);
   c.arch = c.report->arch;
+  if (flatpak_info != NULL)
+    {
+      g_autoptr(GKeyFile) info = g_key_file_new ();
+
+      c.report->sandbox = g_strdup ("flatpak");
+      if (g_key_file_load_from_data (info, flatpak_info, -1, G_KEY_FILE_NONE, NULL))
+        c.flatpak_runtime = g_key_file_get_string (info, "Application", "runtime", NULL);
+      if (c.flatpak_runtime == NULL)
+        c.flatpak_runtime = g_strdup ("unknown runtime");
+    }
 
   check_platform (&c);
   check_docker_cli (&c);
   check_docker_daemon (&c);
+  mark_host_fix (&c);
   check_docker_socket (&c);
+  mark_host_fix (&c);
   check_kubectl (&c);
   check_kind (&c);
   check_kind_cluster (&c);
@@ -1038,6 +1120,7 @@ run_checks (OddDoctor    *self,
   check_disk (&c);
   check_memory (&c);
 
+  g_free (c.flatpak_runtime);
   return c.report;
 }
 

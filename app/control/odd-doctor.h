@@ -64,6 +64,7 @@ typedef struct
   char            *reason;   /* one line */
   char            *version;  /* the tool's version when it has one, else NULL */
   char            *fix;      /* the exact command, else NULL */
+  gboolean         fix_on_host; /* in a sandbox: @fix is for the host, to copy, never to run here */
 } OddDoctorCheck;
 
 void odd_doctor_check_free (OddDoctorCheck *check);
@@ -74,8 +75,10 @@ typedef struct _OddDoctorReport OddDoctorReport;
 OddDoctorReport *odd_doctor_report_ref          (OddDoctorReport *report);
 void             odd_doctor_report_unref        (OddDoctorReport *report);
 OddDistro        odd_doctor_report_get_distro   (OddDoctorReport *report);
-/* PRETTY_NAME of os-release (or "macOS"), never NULL */
+/* PRETTY_NAME of os-release (or "macOS"), never NULL; in a Flatpak, the host's */
 const char      *odd_doctor_report_get_os_name  (OddDoctorReport *report);
+/* "flatpak" when the checks ran inside a Flatpak sandbox, else NULL */
+const char      *odd_doctor_report_get_sandbox  (OddDoctorReport *report);
 /* GPtrArray of OddDoctorCheck, owned by the report */
 GPtrArray       *odd_doctor_report_get_checks   (OddDoctorReport *report);
 const OddDoctorCheck *odd_doctor_report_find    (OddDoctorReport *report,
@@ -102,6 +105,13 @@ OddDoctor       *odd_doctor_new                 (void);
 
 /* For tests and special setups. */
 void             odd_doctor_set_os_release      (OddDoctor          *self,
+                                                 const char         *contents);
+/* The contents of /.flatpak-info, or NULL for "not in a sandbox" (tests); by default the doctor
+ * reads /.flatpak-info. In a Flatpak the host's os-release is /run/host/os-release, the
+ * cluster tools and the servers are bundled (a missing one is not something the user installs
+ * into the sandbox), and fixes that concern the host (its Docker daemon) are marked
+ * fix_on_host: shown to copy, never run inside the sandbox. */
+void             odd_doctor_set_flatpak_info    (OddDoctor          *self,
                                                  const char         *contents);  /* NULL: macOS */
 void             odd_doctor_set_docker_socket   (OddDoctor          *self,
                                                  const char         *path);

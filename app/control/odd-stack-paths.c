@@ -334,8 +334,13 @@ char *
 odd_stack_paths_pid_file (OddStackPaths *self,
                           const char    *name)
 {
-  g_autofree char *base = g_strconcat (name, ".pid", NULL);
+  g_autofree char *base = NULL;
 
+  /* PostgreSQL records its own pid (first line of postmaster.pid, in its data dir). */
+  if (g_str_equal (name, "postgres"))
+    return g_build_filename (odd_stack_paths_get_postgres_dir (self), "data", "postmaster.pid",
+                             NULL);
+  base = g_strconcat (name, ".pid", NULL);
   return g_build_filename (self->state_dir, "run", base, NULL);
 }
 

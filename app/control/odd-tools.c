@@ -31,3 +31,20 @@ odd_tools_find (const char  *name,
 
   return path;
 }
+
+gboolean
+odd_tools_in_flatpak (void)
+{
+  return g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS);
+}
+
+void
+odd_tools_init_sandbox (void)
+{
+  g_autofree char *kubeconfig = NULL;
+
+  if (!odd_tools_in_flatpak () || g_getenv ("KUBECONFIG") != NULL)
+    return;
+  kubeconfig = g_build_filename (g_get_user_config_dir (), "kube", "config", NULL);
+  g_setenv ("KUBECONFIG", kubeconfig, FALSE);
+}

@@ -12,7 +12,16 @@ G_BEGIN_DECLS
 
 /* The absolute path of the executable @name, from $ODD_TOOLS_DIR, else $PATH. NULL with
  * ODD_CONTROL_ERROR_MISSING_PROGRAM when it is in neither. */
-char *odd_tools_find (const char  *name,
-                      GError     **error);
+char     *odd_tools_find            (const char  *name,
+                                     GError     **error);
+
+/* TRUE inside a Flatpak sandbox (/.flatpak-info exists). */
+gboolean  odd_tools_in_flatpak      (void);
+
+/* Call once at the start of main(), before any thread: inside a Flatpak the home directory
+ * is not the app's, so kind and kubectl keep their kubeconfig under the app's own config
+ * directory ($XDG_CONFIG_HOME/kube/config) unless KUBECONFIG says otherwise. Does nothing
+ * outside a sandbox. */
+void      odd_tools_init_sandbox    (void);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include <locale.h>
 
 #include "odd-application.h"
+#include "odd-tools.h"
 
 int
 main (int   argc,
@@ -11,6 +12,7 @@ main (int   argc,
   g_autoptr(OddApplication) app = NULL;
 
   setlocale (LC_ALL, "");
+  odd_tools_init_sandbox ();
   bindtextdomain (GETTEXT_PACKAGE, ODD_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);

@@ -118,7 +118,9 @@ set_check (OddDoctorRow         *self,
     {
       g_autofree char *fix = g_markup_escape_text (check->fix, -1);
 
-      subtitle = g_strdup_printf ("%s\n<tt>%s</tt>", reason, fix);
+      /* In a sandbox, a fix for the host is shown to copy: the terminal tab runs inside. */
+      subtitle = g_strdup_printf (check->fix_on_host ? _("%s\nOn the host (outside the app): <tt>%s</tt>")
+                                                     : "%s\n<tt>%s</tt>", reason, fix);
     }
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle != NULL ? subtitle : reason);
 
@@ -129,7 +131,8 @@ set_check (OddDoctorRow         *self,
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _(looks[check->status].label), -1);
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button), check->fix != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->run_button), odd_doctor_fix_needs_terminal (check->fix));
+  gtk_widget_set_visible (GTK_WIDGET (self->run_button),
+                          !check->fix_on_host && odd_doctor_fix_needs_terminal (check->fix));
 }
 
 GtkWidget *

@@ -3,6 +3,7 @@
 #include <locale.h>
 
 #include "odd-oddctl.h"
+#include "odd-tools.h"
 
 int
 main (int    argc,
@@ -10,6 +11,7 @@ main (int    argc,
 {
   setlocale (LC_ALL, "");
   g_set_prgname ("oddctl");
+  odd_tools_init_sandbox ();
 
   return odd_oddctl_run (argc, argv);
 }

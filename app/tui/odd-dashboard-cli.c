@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "odd-build-config.h"
+#include "odd-tools.h"
 #include "odd-dashboard.h"
 
 static void
@@ -161,6 +162,7 @@ odd_dash_main (int    argc,
 
   setlocale (LC_ALL, "");
   g_set_prgname ("odd-dashboard");
+  odd_tools_init_sandbox ();
 
   if (argc >= 2 && g_str_equal (argv[1], "doctor"))
     return run_doctor (argc - 2, argv + 2);

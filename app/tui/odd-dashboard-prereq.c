@@ -384,7 +384,9 @@ odd_dash_prereq_render (OddDash *dash,
   {
     OddDoctorCheck *check = fixable->pdata[dash->prereq_selected];
 
-    odd_grid_print (grid, y++, x, width, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, "Command:");
+    odd_grid_print (grid, y++, x, width, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                    check->fix_on_host ? "Command (run it on the host, outside the sandbox: C copies it):"
+                                       : "Command:");
     odd_grid_printf (grid, y++, x, width, ODD_COLOR_YELLOW, ODD_ATTR_BOLD, "  %s", check->fix);
   }
 
@@ -439,6 +441,6 @@ odd_dash_prereq_key (OddDash *dash,
   else if (is_char && k == 'c' && selected != NULL)
     odd_dash_copy_to_clipboard (dash, selected->fix);
   else if (((is_char && (k == '\r' || k == '\n')) || (!is_char && key == KEY_ENTER)) &&
-           selected != NULL)
+           selected != NULL && !selected->fix_on_host)  /* a host's fix never runs in the sandbox */
     run_fix (dash, selected->fix);
 }

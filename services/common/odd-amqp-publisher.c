@@ -50,6 +50,8 @@ struct _OddAmqpPublisher {
   GQueue        done;             /* (lock) completed Requests for self->context */
   GQueue        completed;        /* thread only: completed since the last flush */
   gboolean      deliver_pending;  /* (lock) an invoke for self->done is on its way */
+  gint64        rejected_at;      /* (lock) monotonic time of the last nack, 0 = none */
+  gint64        confirmed_at;     /* (lock) monotonic time of the last ack */
 
   int           wake[2];          /* pipe: publish_async and dispose wake the thread */
   GThread      *thread;
@@ -322,6 +324,13 @@ settle (OddAmqpPublisher *self,
 {
   guint64 first = multiple ? st->lowest : tag;
 
+  g_mutex_lock (&self->lock);
+  if (nacked)
+    self->rejected_at = g_get_monotonic_time ();
+  else
+    self->confirmed_at = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+
   for (guint64 t = first; t <= tag; t++)
     {
       Request *req = NULL;
@@ -329,8 +338,9 @@ settle (OddAmqpPublisher *self,
       if (!g_hash_table_steal_extended (st->inflight, GSIZE_TO_POINTER ((gsize) t), NULL, (gpointer *) &req))
         continue;
       if (nacked)
-        complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED,
-                                          "The broker refused the message"));
+        complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_REJECTED,
+                                          "The broker refused the message (queue %s full?)",
+                                          req->routing_key));
       else if (req->returned != NULL)
         complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED, "%s", req->returned));
       else
@@ -778,6 +788,21 @@ odd_amqp_publisher_is_connected (OddAmqpPublisher *self)
   connected = self->connected;
   g_mutex_unlock (&self->lock);
   return connected;
+}
+
+gboolean
+odd_amqp_publisher_is_rejecting (OddAmqpPublisher *self,
+                                 gint64            window_usec)
+{
+  gboolean rejecting;
+
+  g_return_val_if_fail (ODD_IS_AMQP_PUBLISHER (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  rejecting = self->rejected_at != 0 && self->rejected_at >= self->confirmed_at
+              && g_get_monotonic_time () - self->rejected_at < window_usec;
+  g_mutex_unlock (&self->lock);
+  return rejecting;
 }
 
 char *

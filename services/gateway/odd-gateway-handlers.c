@@ -177,6 +177,22 @@ answer_published (Pending      *pending,
           return;
         }
 
+      /* The broker said no (jobs.created at its max-length, overflow reject-publish): the
+       * job certainly does not exist, and the client should come back when the queue has
+       * drained a little. */
+      if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_REJECTED))
+        {
+          g_autofree char *retry_after = g_strdup_printf ("%d", ODD_GATEWAY_QUEUE_FULL_RETRY_AFTER_S);
+
+          reject (self, pending->msg, pending->correlation_id, "queue_full",
+                  SOUP_STATUS_SERVICE_UNAVAILABLE,
+                  "Job queue full (the processors are behind), job not accepted: retry later",
+                  details);
+          soup_message_headers_replace (soup_server_message_get_response_headers (pending->msg),
+                                        "Retry-After", retry_after);
+          return;
+        }
+
       reject (self, pending->msg, pending->correlation_id,
               full ? "overloaded" : "broker_unavailable",
               SOUP_STATUS_SERVICE_UNAVAILABLE,

@@ -6,6 +6,11 @@
 
 G_BEGIN_DECLS
 
+/* A full jobs.created (the broker nacks under its max-length policy) is answered 503 with
+ * this Retry-After, and /readyz says not ready for as long after the last nack (or until a
+ * publish is confirmed again). */
+#define ODD_GATEWAY_QUEUE_FULL_RETRY_AFTER_S 5
+
 struct _OddGateway
 {
   GObject            parent_instance;

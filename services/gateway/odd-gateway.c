@@ -238,7 +238,12 @@ odd_gateway_ready (gpointer user_data)
   if (self->publisher == NULL)
     return g_strdup ("not started");
   if (odd_amqp_publisher_is_connected (self->publisher))
-    return NULL;
+    {
+      if (odd_amqp_publisher_is_rejecting (self->publisher,
+                                           ODD_GATEWAY_QUEUE_FULL_RETRY_AFTER_S * G_USEC_PER_SEC))
+        return g_strdup ("jobs.created is full: the broker rejects new jobs (max-length policy)");
+      return NULL;
+    }
 
   last_error = odd_amqp_publisher_dup_error (self->publisher);
   if (last_error != NULL)

@@ -248,6 +248,30 @@ test_check_does_not_block (void)
   gtk_window_destroy (window);
 }
 
+/* In a Flatpak a fix for the host is shown to copy, never typed into the terminal tab (which
+ * runs inside the sandbox), even when it needs sudo. */
+static void
+test_fix_on_host (void)
+{
+  OddDoctorCheck check = {
+    .id = (char *) "docker-daemon", .name = (char *) "Docker daemon", .status = ODD_DOCTOR_FAIL,
+    .reason = (char *) "not reachable", .fix = (char *) "sudo systemctl enable --now docker",
+  };
+  GtkWidget *here = odd_doctor_row_new (&check);
+  GtkWidget *host;
+
+  g_object_ref_sink (here);
+  g_assert_true (odd_doctor_row_get_needs_terminal (ODD_DOCTOR_ROW (here)));
+
+  check.fix_on_host = TRUE;
+  host = g_object_ref_sink (odd_doctor_row_new (&check));
+  g_assert_false (odd_doctor_row_get_needs_terminal (ODD_DOCTOR_ROW (host)));
+  g_assert_cmpstr (odd_doctor_row_get_fix (ODD_DOCTOR_ROW (host)), ==, check.fix);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (host)), "On the host"));
+  g_object_unref (here);
+  g_object_unref (host);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -269,6 +293,7 @@ main (int   argc,
   g_test_add_func ("/setup/rows-every-status", test_rows_every_status);
   g_test_add_func ("/setup/needs-terminal", test_needs_terminal);
   g_test_add_func ("/setup/copy-and-run", test_copy_and_run);
+  g_test_add_func ("/setup/fix-on-host", test_fix_on_host);
   g_test_add_func ("/setup/check-does-not-block", test_check_does_not_block);
   rc = g_test_run ();
 

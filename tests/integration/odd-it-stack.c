@@ -91,7 +91,7 @@ odd_it_stack_url (OddItStack *stack,
         return odd_test_stack_get_redis_url (stack->fixture);
       if (g_str_equal (name, "rabbitmq"))
         return odd_test_stack_get_rabbitmq_url (stack->fixture);
-      g_error ("no URL for %s", name);
+      return odd_test_stack_get_url (stack->fixture, name);
     }
   {
     const char *url = g_hash_table_lookup (stack->urls, name);
@@ -152,5 +152,23 @@ odd_it_stack_up (OddItStack *stack,
 {
   if (stack->fixture != NULL)
     return odd_test_stack_up (stack->fixture, error);
+  return no_faults (error);
+}
+
+gboolean
+odd_it_stack_set_queue_limit (OddItStack *stack,
+                              gint64      max_length,
+                              GError    **error)
+{
+  if (stack->fixture != NULL)
+    {
+      OddLocalStack *local = odd_test_stack_get_local_stack (stack->fixture);
+      OddComponent *rabbitmq = odd_local_stack_get_component (local, "rabbitmq");
+
+      return odd_component_set_queue_limit (rabbitmq, max_length, max_length > 0
+                                                                  ? ODD_DEFAULT_JOBS_CREATED_MAX_BYTES
+                                                                  : 0,
+                                            NULL, error);
+    }
   return no_faults (error);
 }

@@ -303,14 +303,26 @@ test_dead_letter (void)
 {
   g_autoptr(JsonNode) original = odd_json_parse ("{\"a\":1}", -1, NULL);
   g_autoptr(JsonNode) dl = odd_processor_dead_letter_new (original, "bad", NULL, "invalid",
-                                                          "jobs.created", NULL, -1);
+                                                          "jobs.created", NULL, -1, NULL);
   g_autoptr(JsonNode) dl2 = odd_processor_dead_letter_new (original, "gone", "c", "retries_exhausted",
                                                            "jobs.created",
-                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", 3);
+                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", 3, NULL);
+  g_autoptr(JsonNode) dl3 = odd_processor_dead_letter_new (original, "index row too big", "c",
+                                                           "storage_refused", "jobs.created",
+                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f",
+                                                           -1, "54000");
+  g_autoptr(JsonNode) dl4 = odd_processor_dead_letter_new (original, "redelivered 6 times", "c",
+                                                           "redelivered_too_often", "jobs.created",
+                                                           NULL, -1, NULL);
   JsonObject *o = json_node_get_object (dl);
 
   assert_valid ("dead-letter", dl);
   assert_valid ("dead-letter", dl2);
+  assert_valid ("dead-letter", dl3);
+  assert_valid ("dead-letter", dl4);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (dl3), "sqlstate"), ==,
+                   "54000");
+  g_assert_false (json_object_has_member (o, "sqlstate"));
   g_assert_cmpstr (json_object_get_string_member (o, "correlation_id"), ==, "unknown");
   g_assert_cmpstr (json_object_get_string_member (o, "service"), ==, "processor");
   g_assert_false (json_object_has_member (o, "job_id"));
@@ -404,6 +416,32 @@ test_intake_rejects (void)
         g_assert_cmpstr (json_node_get_string (intake->original_event), ==, cases[i].body);
       g_assert_cmpstr (intake->correlation_id, ==, "corr");
     }
+
+  /* createdAt must read back as RFC 3339 once in UTC: years 0001 to 9999 */
+  {
+    static const struct {
+      const char *created_at;
+      gboolean    ok;
+    } dates[] = {
+      { "0001-01-01T00:00:00Z", TRUE },
+      { "9999-12-31T23:59:59.999Z", TRUE },
+      { "0000-01-01T00:00:00Z", FALSE },
+      { "0001-01-01T00:00:00+01:00", FALSE },
+      { "9999-12-31T23:59:59-01:00", FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+      {
+        g_autofree char *message = created_message (NULL);
+        g_auto(GStrv) parts = g_strsplit (message, "2026-01-02T04:04:05+01:00", 2);
+        g_autofree char *dated = g_strjoinv (dates[i].created_at, parts);
+        g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, dated, strlen (dated), NULL, 1);
+
+        g_assert_cmpint (intake->kind, ==, dates[i].ok ? ODD_INTAKE_JOB : ODD_INTAKE_DEAD_LETTER);
+        if (!dates[i].ok)
+          g_assert_nonnull (strstr (intake->error, "/payload/createdAt"));
+      }
+  }
 
   bad_sim = created_message ("{\"durationMs\":-5}");
   {

@@ -1433,7 +1433,7 @@ test_schema_not_ready (void)
   REQUIRE_SERVERS ();
 
   /* A fresh database: the read model migrates it itself and answers normally. */
-  sql ("DROP TABLE IF EXISTS jobs, job_events, dead_letters, schema_migrations");
+  sql ("DROP TABLE IF EXISTS jobs, job_events, dead_letters, message_deliveries, schema_migrations");
   s = server_start (pg_url, redis_url, DEAD_RABBITMQ_URL, "", FALSE);
   {
     g_autoptr(Reply) r = get_ok (s, "/jobs/recent", "jobs-recent");
@@ -1441,7 +1441,7 @@ test_schema_not_ready (void)
   }
 
   /* Tables dropped under a running read model: 503 JSON, then migrated again on the next use. */
-  sql ("DROP TABLE IF EXISTS jobs, job_events, dead_letters, schema_migrations");
+  sql ("DROP TABLE IF EXISTS jobs, job_events, dead_letters, message_deliveries, schema_migrations");
   {
     g_autoptr(Reply) r = get (s, "/jobs/recent");
 

@@ -95,6 +95,7 @@ new_doctor (Fixture    *f,
   g_autofree char *socket_path = g_build_filename (f->dir, "no-docker.sock", NULL);
 
   odd_doctor_set_os_release (doctor, os_release);
+  odd_doctor_set_flatpak_info (doctor, NULL);
   odd_doctor_set_server_dirs (doctor, dirs);
   odd_doctor_set_meminfo_path (doctor, f->meminfo);
   odd_doctor_set_docker_socket (doctor, socket_path);
@@ -378,6 +379,63 @@ test_daemon_down_and_permission (Fixture       *f,
   g_assert_cmpstr (check->fix, ==, "sudo usermod -aG docker $USER && newgrp docker");
 }
 
+/* Inside a Flatpak: the host's distribution decides the fixes, bundled tools are not installed
+ * into the sandbox, and a fix for the host is marked so that no UI runs it in the sandbox. */
+static void
+test_flatpak (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(OddDoctor) doctor = new_doctor (f, fedora_release);
+  g_autoptr(OddDoctorReport) bare = NULL;
+  g_autoptr(OddDoctorReport) daemon_down = NULL;
+  g_autoptr(OddDoctorReport) on_host = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  JsonObject *platform;
+  const OddDoctorCheck *check;
+
+  odd_doctor_set_flatpak_info (doctor, "[Application]\nname=io.github.odd.Observatory\n"
+                                       "runtime=runtime/org.gnome.Platform/x86_64/47\n");
+  bare = odd_doctor_run (doctor, NULL, NULL);
+  g_assert_cmpstr (odd_doctor_report_get_sandbox (bare), ==, "flatpak");
+  check = find (bare, "platform");
+  g_assert_cmpint (check->status, ==, ODD_DOCTOR_OK);
+  g_assert_nonnull (strstr (check->reason, "Flatpak sandbox (runtime/org.gnome.Platform/x86_64/47)"));
+  g_assert_nonnull (strstr (check->reason, "host package manager dnf"));
+  for (guint i = 0; i < 5; i++)
+    {
+      const char *id = (const char *[]) { "docker-cli", "kubectl", "kind", "postgres", "redis" }[i];
+
+      check = find (bare, id);
+      g_assert_cmpint (check->status, ==, ODD_DOCTOR_FAIL);
+      g_assert_null (check->fix);   /* nothing to apt-get into a sandbox */
+      g_assert_nonnull (strstr (check->reason, "this build of the app does not bundle it"));
+    }
+  assert_valid_json (bare);
+  json = odd_doctor_report_to_json (bare);
+  platform = json_object_get_object_member (json_node_get_object (json), "platform");
+  g_assert_cmpstr (json_object_get_string_member (platform, "sandbox"), ==, "flatpak");
+
+  /* The bundled docker CLI runs, the host's daemon does not: the fix is the host's (Fedora). */
+  install_tools (f, "v0.20.0",
+                 "echo 'Cannot connect to the Docker daemon at unix:///run/docker.sock. "
+                 "Is the docker daemon running?' >&2; exit 1", "");
+  daemon_down = odd_doctor_run (doctor, NULL, NULL);
+  check = find (daemon_down, "docker-daemon");
+  g_assert_cmpint (check->status, ==, ODD_DOCTOR_FAIL);
+  g_assert_nonnull (check->fix);
+  g_assert_true (check->fix_on_host);
+  g_assert_nonnull (strstr (check->reason, "through its socket"));
+  g_assert_false (find (daemon_down, "kubectl")->fix_on_host);
+  assert_valid_json (daemon_down);
+
+  /* Outside a sandbox nothing is marked for the host. */
+  odd_doctor_set_flatpak_info (doctor, NULL);
+  on_host = odd_doctor_run (doctor, NULL, NULL);
+  g_assert_null (odd_doctor_report_get_sandbox (on_host));
+  g_assert_nonnull (find (on_host, "docker-daemon")->fix);
+  g_assert_false (find (on_host, "docker-daemon")->fix_on_host);
+}
+
 static void
 test_tool_timeout (Fixture       *f,
                    gconstpointer  data)
@@ -522,6 +580,28 @@ test_ports (Fixture       *f,
     g_unlink (pid_file);
   }
 
+  /* PostgreSQL's pid is in its own postmaster.pid (the first of its lines), not in run/. */
+  {
+    g_autoptr(OddStackPaths) paths = odd_stack_paths_new_from_env (&error);
+    const char *postgres_names[] = { "postgres", "read-model" };
+    g_autofree char *pid_file = NULL;
+    g_autofree char *pid_dir = NULL;
+    g_autofree char *postmaster = g_strdup_printf ("%d\n/data\n1700000000\n5432\n", (int) getpid ());
+    g_autoptr(OddDoctorReport) ours = NULL;
+
+    g_assert_no_error (error);
+    pid_file = odd_stack_paths_pid_file (paths, "postgres");
+    g_assert_true (g_str_has_suffix (pid_file, "/data/postmaster.pid"));
+    pid_dir = g_path_get_dirname (pid_file);
+    g_assert_cmpint (g_mkdir_with_parents (pid_dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (pid_file, postmaster, -1, NULL));
+    odd_doctor_set_ports (doctor, ports, postgres_names, 2);
+    ours = odd_doctor_run (doctor, NULL, NULL);
+    g_assert_cmpstr (find (ours, "ports")->reason, ==, "1 held by the running local stack, 1 free");
+    g_unlink (pid_file);
+    odd_doctor_set_ports (doctor, ports, names, 2);
+  }
+
   g_socket_listener_close (listener);
   free_report = odd_doctor_run (doctor, NULL, NULL);
   g_assert_cmpint (find (free_report, "ports")->status, ==, ODD_DOCTOR_OK);
@@ -613,6 +693,7 @@ main (int    argc,
               test_daemon_down_and_permission, fixture_tear_down);
   g_test_add ("/doctor/tool-timeout", Fixture, NULL, fixture_set_up, test_tool_timeout,
               fixture_tear_down);
+  g_test_add ("/doctor/flatpak", Fixture, NULL, fixture_set_up, test_flatpak, fixture_tear_down);
   g_test_add ("/doctor/socket", Fixture, NULL, fixture_set_up, test_socket, fixture_tear_down);
   g_test_add ("/doctor/ports", Fixture, NULL, fixture_set_up, test_ports, fixture_tear_down);
   g_test_add ("/doctor/memory-and-disk", Fixture, NULL, fixture_set_up, test_memory_and_disk,
