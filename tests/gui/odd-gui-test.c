@@ -138,6 +138,19 @@ odd_gui_test_screenshot_dir (void)
   return dir;
 }
 
+void
+odd_gui_test_save_screenshot (GtkWindow  *window,
+                              const char *name)
+{
+  g_autofree char *dir = odd_gui_test_screenshot_dir ();
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(GdkTexture) texture = odd_gui_test_render (window);
+
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
 static guchar *
 texture_pixels (GdkTexture *texture)
 {

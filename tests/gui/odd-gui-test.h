@@ -48,6 +48,10 @@ void        odd_gui_test_check_screenshot (GtkWindow  *window,
                                            const char *name);
 /* Where this run's screenshots go (created). */
 char       *odd_gui_test_screenshot_dir   (void);
+/* Renders @window to the screenshot directory as @name.png, for a person to look at (live
+ * data: nothing to compare with). */
+void        odd_gui_test_save_screenshot  (GtkWindow  *window,
+                                           const char *name);
 
 /* What @terminal shows on its screen now (the alternate screen of a full-screen program too). */
 char       *odd_gui_test_terminal_text    (VteTerminal *terminal);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "odd-chart-private.h"
+#include "odd-gui-test.h"
 
 #define T0 ((gint64) 1798632000 * G_USEC_PER_SEC) /* 2026-12-30 12:00:00 UTC */
 #define SEC ((gint64) G_USEC_PER_SEC)
@@ -1004,9 +1005,7 @@ main (int   argc,
   /* Time labels in UTC whatever the machine's zone. */
   g_setenv ("TZ", "UTC", TRUE);
   tzset ();
-  g_test_init (&argc, &argv, NULL);
-  adw_init ();
-  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_LIGHT);
+  odd_gui_test_init (&argc, &argv);
 
   g_test_add_func ("/chart/axis/value", test_value_axis);
   g_test_add_func ("/chart/axis/time", test_time_axis);

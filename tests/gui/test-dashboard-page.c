@@ -14,7 +14,7 @@
 #include "odd-client.h"
 #include "odd-dashboard-page.h"
 #include "odd-ids.h"
-#include "odd-page-test.h"
+#include "odd-gui-test.h"
 #include "odd-it.h"
 
 #define N_OK     8
@@ -101,41 +101,41 @@ test_counters_charts_outage (void)
   g_usleep (2 * G_USEC_PER_SEC);
 
   g_object_set (page, "refresh-interval", 1, NULL);
-  window = odd_page_test_window (GTK_WIDGET (page), 1100, 1000);
-  ODD_PAGE_ASSERT_WITHIN (counters_match (page, &stats), 30);
+  window = odd_gui_test_window (GTK_WIDGET (page), 1100, 1000);
+  ODD_GUI_ASSERT_WITHIN (counters_match (page, &stats), 30);
   g_assert_true (odd_dashboard_page_get_reachable (page));
 
   /* The throughput chart came full from the read model's history: over the 5 minutes, its
    * completed and failed jobs are the counters' (the fixture's stack is younger than that). */
-  ODD_PAGE_ASSERT_WITHIN ((completed_sum = chart_sum (page, "throughput", "Completed")) == stats.completed, 30);
+  ODD_GUI_ASSERT_WITHIN ((completed_sum = chart_sum (page, "throughput", "Completed")) == stats.completed, 30);
   g_assert_cmpfloat (chart_sum (page, "throughput", "Failed"), ==, stats.failed);
   g_assert_cmpfloat (chart_sum (page, "throughput", "Submitted"), ==, stats.total);
 
   /* A longer window fetches the longer history at once. */
   odd_dashboard_page_set_window_minutes (page, 15);
   g_assert_cmpfloat (odd_chart_get_window (ODD_CHART (odd_dashboard_page_get_chart (page, "throughput"))), ==, 900);
-  ODD_PAGE_ASSERT_WITHIN (chart_sum (page, "throughput", "Completed") == stats.completed, 30);
+  ODD_GUI_ASSERT_WITHIN (chart_sum (page, "throughput", "Completed") == stats.completed, 30);
   odd_dashboard_page_set_window_minutes (page, 5);
 
   for (int dark = 0; dark <= 1; dark++)
     {
-      odd_page_test_set_dark (dark);
-      odd_page_test_spin (500);
-      odd_page_test_screenshot (window, dark ? "dashboard-dark" : "dashboard-light");
+      odd_gui_test_set_dark (dark);
+      odd_gui_test_spin (500);
+      odd_gui_test_save_screenshot (window, dark ? "dashboard-dark" : "dashboard-light");
     }
-  odd_page_test_set_dark (FALSE);
+  odd_gui_test_set_dark (FALSE);
 
   /* The read model goes away: the page says so, and keeps its charts. */
   if (odd_it_can_inject_faults (it))
     {
       odd_it_kill (it, ODD_IT_READ_MODEL, SIGKILL);
-      ODD_PAGE_ASSERT_WITHIN (!odd_dashboard_page_get_reachable (page), 30);
+      ODD_GUI_ASSERT_WITHIN (!odd_dashboard_page_get_reachable (page), 30);
       g_assert_cmpuint (odd_chart_get_n_points (ODD_CHART (odd_dashboard_page_get_chart (page, "throughput")), "completed"), >, 0);
-      odd_page_test_spin (500);
-      odd_page_test_screenshot (window, "dashboard-unreachable-light");
+      odd_gui_test_spin (500);
+      odd_gui_test_save_screenshot (window, "dashboard-unreachable-light");
       odd_it_restart (it, ODD_IT_READ_MODEL);
-      ODD_PAGE_ASSERT_WITHIN (odd_dashboard_page_get_reachable (page), 60);
-      ODD_PAGE_ASSERT_WITHIN (counters_match (page, &stats), 30);
+      ODD_GUI_ASSERT_WITHIN (odd_dashboard_page_get_reachable (page), 60);
+      ODD_GUI_ASSERT_WITHIN (counters_match (page, &stats), 30);
     }
   else
     g_test_message ("an external stack: no outage test");
@@ -150,7 +150,7 @@ main (int   argc,
   int status;
   g_autoptr(OddEndpoints) endpoints = NULL;
 
-  odd_page_test_init (&argc, &argv);
+  odd_gui_test_init (&argc, &argv);
   it = odd_it_start ();
   endpoints = odd_endpoints_new (odd_it_read_model_url (it), odd_it_gateway_url (it), ODD_ENDPOINTS_SOURCE_ENV);
   client = odd_client_new (endpoints);

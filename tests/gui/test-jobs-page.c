@@ -13,7 +13,7 @@
 #include "odd-ids.h"
 #include "odd-it.h"
 #include "odd-jobs-page.h"
-#include "odd-page-test.h"
+#include "odd-gui-test.h"
 
 #define N_OK     12
 #define N_DOOMED 4
@@ -84,28 +84,28 @@ test_jobs_page (void)
 
   /* Pages of 5: the view asks for the next ones itself until all are there. */
   odd_job_list_set_page_size (jobs, 5);
-  window = odd_page_test_window (GTK_WIDGET (page), 1200, 800);
-  ODD_PAGE_ASSERT_WITHIN (list_complete (jobs, N_JOBS), 60);
+  window = odd_gui_test_window (GTK_WIDGET (page), 1200, 800);
+  ODD_GUI_ASSERT_WITHIN (list_complete (jobs, N_JOBS), 60);
   g_assert_true (list_holds (jobs, ok_ids));
   g_assert_true (list_holds (jobs, doomed_ids));
 
   /* Status filter. */
   odd_jobs_page_filter_status (page, ODD_JOB_STATUS_FAILED);
-  ODD_PAGE_ASSERT_WITHIN (list_complete (jobs, N_DOOMED), 30);
+  ODD_GUI_ASSERT_WITHIN (list_complete (jobs, N_DOOMED), 30);
   g_assert_true (list_holds (jobs, doomed_ids));
   odd_jobs_page_filter_status (page, ODD_JOB_STATUS_UNKNOWN);
 
   /* By id prefix, and by error text. */
   prefix = g_strndup (ok_ids->pdata[3], 13);
   odd_jobs_page_search (page, prefix);
-  ODD_PAGE_ASSERT_WITHIN (list_complete (jobs, 1), 30);
+  ODD_GUI_ASSERT_WITHIN (list_complete (jobs, 1), 30);
   {
     g_autoptr(OddJob) job = g_list_model_get_item (G_LIST_MODEL (jobs), 0);
 
     g_assert_cmpstr (odd_job_get_id (job), ==, ok_ids->pdata[3]);
   }
   odd_jobs_page_search (page, "first 5 that fail");
-  ODD_PAGE_ASSERT_WITHIN (list_complete (jobs, N_DOOMED), 30);
+  ODD_GUI_ASSERT_WITHIN (list_complete (jobs, N_DOOMED), 30);
   g_assert_true (list_holds (jobs, doomed_ids));
 
   /* A failed job's detail: its fields and timeline. */
@@ -118,25 +118,25 @@ test_jobs_page (void)
     }
   g_assert_cmpuint (failed_position, <, N_DOOMED);
   odd_jobs_page_select (page, failed_position);
-  ODD_PAGE_ASSERT_WITHIN (detail_is (page, doomed_ids->pdata[0], 0), 30);
+  ODD_GUI_ASSERT_WITHIN (detail_is (page, doomed_ids->pdata[0], 0), 30);
   g_assert_cmpint (odd_job_get_status (odd_jobs_page_get_detail (page)), ==, ODD_JOB_STATUS_FAILED);
   g_assert_cmpuint (g_list_model_get_n_items (odd_job_get_events (odd_jobs_page_get_detail (page))), >=, 3);
 
   for (int dark = 0; dark <= 1; dark++)
     {
-      odd_page_test_set_dark (dark);
-      odd_page_test_spin (400);
-      odd_page_test_screenshot (window, dark ? "jobs-dark" : "jobs-light");
+      odd_gui_test_set_dark (dark);
+      odd_gui_test_spin (400);
+      odd_gui_test_save_screenshot (window, dark ? "jobs-dark" : "jobs-light");
     }
-  odd_page_test_set_dark (FALSE);
+  odd_gui_test_set_dark (FALSE);
 
   /* Retry: it runs again as generation 1 (and, its simulation failing, fails again). */
   odd_jobs_page_retry (page);
-  ODD_PAGE_ASSERT_WITHIN (g_strcmp0 (odd_jobs_page_get_last_message (page), "The job runs again as generation 1") == 0, 30);
-  ODD_PAGE_ASSERT_WITHIN (detail_is (page, doomed_ids->pdata[0], 1), 30);
+  ODD_GUI_ASSERT_WITHIN (g_strcmp0 (odd_jobs_page_get_last_message (page), "The job runs again as generation 1") == 0, 30);
+  ODD_GUI_ASSERT_WITHIN (detail_is (page, doomed_ids->pdata[0], 1), 30);
 
   /* Dead letters: the doomed jobs' are there; Replay All sends them back. */
-  ODD_PAGE_ASSERT_WITHIN (odd_dead_letter_list_get_total (dead) >= N_DOOMED, 30);
+  ODD_GUI_ASSERT_WITHIN (odd_dead_letter_list_get_total (dead) >= N_DOOMED, 30);
   /* New Job: the dialog with its defaults, submitted as it is. */
   {
     AdwMessageDialog *dialog = NULL;
@@ -154,20 +154,20 @@ test_jobs_page (void)
       }
     g_assert_nonnull (dialog);
     g_assert_true (adw_message_dialog_get_response_enabled (dialog, "submit"));
-    ODD_PAGE_ASSERT_WITHIN (gtk_widget_get_mapped (GTK_WIDGET (dialog)), 10);
-    odd_page_test_spin (300);
-    odd_page_test_screenshot (GTK_WINDOW (dialog), "jobs-new-job-light");
+    ODD_GUI_ASSERT_WITHIN (gtk_widget_get_mapped (GTK_WIDGET (dialog)), 10);
+    odd_gui_test_spin (300);
+    odd_gui_test_save_screenshot (GTK_WINDOW (dialog), "jobs-new-job-light");
     adw_message_dialog_response (dialog, "submit");
-    ODD_PAGE_ASSERT_WITHIN (g_strcmp0 (odd_jobs_page_get_last_message (page), "Submitted 1 job") == 0, 30);
+    ODD_GUI_ASSERT_WITHIN (g_strcmp0 (odd_jobs_page_get_last_message (page), "Submitted 1 job") == 0, 30);
     odd_it_get_stats (it, &after);
-    ODD_PAGE_ASSERT_WITHIN ((odd_it_get_stats (it, &after), after.total == before.total + 1), 30);
+    ODD_GUI_ASSERT_WITHIN ((odd_it_get_stats (it, &after), after.total == before.total + 1), 30);
   }
 
   odd_jobs_page_show_view (page, "dead-letters");
-  odd_page_test_spin (400);
-  odd_page_test_screenshot (window, "jobs-dead-letters-light");
+  odd_gui_test_spin (400);
+  odd_gui_test_save_screenshot (window, "jobs-dead-letters-light");
   odd_jobs_page_replay_all (page);
-  ODD_PAGE_ASSERT_WITHIN (g_str_has_prefix (odd_jobs_page_get_last_message (page) ?: "", "Replayed "), 30);
+  ODD_GUI_ASSERT_WITHIN (g_str_has_prefix (odd_jobs_page_get_last_message (page) ?: "", "Replayed "), 30);
   g_test_message ("%s", odd_jobs_page_get_last_message (page));
   g_assert_false (g_str_has_prefix (odd_jobs_page_get_last_message (page), "Replayed 0"));
 
@@ -181,7 +181,7 @@ main (int   argc,
   g_autoptr(OddEndpoints) endpoints = NULL;
   int status;
 
-  odd_page_test_init (&argc, &argv);
+  odd_gui_test_init (&argc, &argv);
   it = odd_it_start ();
   endpoints = odd_endpoints_new (odd_it_read_model_url (it), odd_it_gateway_url (it), ODD_ENDPOINTS_SOURCE_ENV);
   client = odd_client_new (endpoints);
