@@ -27,7 +27,7 @@ SANITIZE_TESTS="pipeline malformed gateway-handlers-broker read-model-integratio
 # Seconds each libFuzzer target runs in `./setup.sh test` (tests/fuzz/run.sh runs longer on demand).
 FUZZ_SECONDS=${ODD_FUZZ_SECONDS:-20}
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
+TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux chromium)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests; chromium: the web terminal's browser tests (tests/browser)
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -207,6 +207,7 @@ case "${1:-}" in
     fi
     command -v npm >/dev/null || install_packages npm || true  # nodesource's nodejs ships its own npm
     [[ -d $BUILD_DIR/tests/deploy/npm/node_modules/kubernetes-models ]] || npm install --prefix "$BUILD_DIR/tests/deploy/npm" --no-audit --no-fund kubernetes-models@5.1.0 yaml@2.9.1 >&2 || echo "setup.sh: npm install failed; the manifest tests will fail" >&2
+    [[ -d tests/browser/node_modules/playwright-core ]] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund >&2 || echo "setup.sh: npm ci in tests/browser failed; the browser tests will skip" >&2
     run_tests
     ;;
   -h|--help|help)

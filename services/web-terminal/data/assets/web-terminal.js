@@ -45,9 +45,23 @@
   let pingTimer = 0;
   let statsTimer = 0;
   let stopped = false;     // no automatic reconnect (auth prompt, idle end, exit)
+  let lastError = null;    // the server's word on why this connection ends
 
   // For the browser tests: what the page believes.
-  window.__oddWt = { state: 'connecting', sessionId: null, reconnects: 0 };
+  window.__oddWt = {
+    state: 'connecting',
+    sessionId: null,
+    reconnects: 0,
+    screenText: () => {
+      const buffer = term.buffer.active;
+      const lines = [];
+      for (let y = 0; y < term.rows; y++) {
+        const line = buffer.getLine(buffer.viewportY + y);
+        lines.push(line ? line.translateToString(true) : '');
+      }
+      return lines.join('\n');
+    },
+  };
 
   function setStatus (text, kind) {
     statusEl.textContent = text;
@@ -224,6 +238,7 @@
       console.warn('odd-web-terminal:', frame.message);
       break;
     default:
+      lastError = frame.message;
       failures = Math.max(failures, FAILURES_BEFORE_FALLBACK);
       setStatus(frame.message, 'bad');
       showFallback(frame.message);
@@ -242,6 +257,7 @@
     stopped = false;
     attached = false;
     gotHello = false;
+    lastError = null;
     setStatus('Connecting…');
     ws = new WebSocket(url);
     ws.onmessage = (event) => {
@@ -260,8 +276,8 @@
       if (!wasAttached)
         failures++;
       if (failures >= FAILURES_BEFORE_FALLBACK || (!gotHello && failures > 0))
-        showFallback(gotHello ? 'The terminal server refused the session.'
-                              : 'Cannot connect to the terminal server at ' + location.host + '.');
+        showFallback(lastError || (gotHello ? 'The terminal server refused the session.'
+                                            : 'Cannot connect to the terminal server at ' + location.host + '.'));
       scheduleReconnect();
     };
   }
