@@ -425,6 +425,52 @@ test_faults (void)
   g_assert_cmpuint (odd_web_terminal_n_sessions (faulty), ==, 0);
 }
 
+static void
+on_drained (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  gboolean *drained = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *drained = odd_web_terminal_drain_finish (ODD_WEB_TERMINAL (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* SIGTERM: every browser hears it, every program is hung up, then the drain is done. */
+static void
+test_drain (void)
+{
+  g_autoptr(OddWebTerminal) server = wt_test_server_new ("ODD_WEB_TERMINAL_COMMAND", "cat", NULL);
+  g_autoptr(WtTestClient) attached = wt_test_client_new (server, NULL, NULL);
+  g_autoptr(WtTestClient) detached = wt_test_client_new (server, NULL, NULL);
+  g_autoptr(WtTestClient) late = NULL;
+  g_autoptr(JsonObject) first = wt_test_client_start (attached);
+  g_autoptr(JsonObject) second = wt_test_client_start (detached);
+  g_autoptr(JsonObject) notice = NULL;
+  g_autoptr(JsonObject) hello = NULL;
+  gboolean drained = FALSE;
+
+  g_clear_pointer (&detached, wt_test_client_free);
+  late = wt_test_client_new (server, NULL, NULL);
+  hello = wt_test_client_expect (late, "hello");
+  g_assert_cmpuint (odd_web_terminal_n_sessions (server), ==, 2);
+
+  odd_web_terminal_drain_async (server, NULL, on_drained, &drained);
+  notice = wt_test_client_expect (attached, "notice");
+  g_assert_nonnull (strstr (string_of (notice, "message"), "stopping"));
+  wt_test_client_wait_closed (attached);
+  g_assert_true (wt_test_wait (is_true, &drained));
+  g_assert_cmpuint (odd_web_terminal_n_sessions (server), ==, 0);
+  wt_test_client_wait_closed (late);
+}
+
 /* A client that stops reading: a raw socket with a tiny receive buffer. */
 
 static GSocket *
@@ -544,6 +590,7 @@ main (int   argc,
   g_test_add_func ("/web-terminal/read-only", test_read_only);
   g_test_add_func ("/web-terminal/faults", test_faults);
   g_test_add_func ("/web-terminal/slow-reader", test_slow_reader);
+  g_test_add_func ("/web-terminal/drain", test_drain);
 
   return g_test_run ();
 }
