@@ -3,7 +3,7 @@
  * A local stack with a few jobs, odd-web-terminal running the real odd-dashboard against it,
  * and web-terminal.mjs (playwright-core driving /usr/bin/chromium) for each scenario: the
  * dashboard renders and takes keys, a reload finds the same session, the fallback shows the
- * read model's numbers. Screenshots go to the build directory (tests/browser/screenshots). */
+ * read model's numbers, a server with a token asks for it. Screenshots go to the build directory (tests/browser/screenshots). */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -16,6 +16,9 @@
 static OddTestStack *stack;
 static SoupSession  *http;
 static char         *page_url;
+static char         *token_page_url;
+
+#define TOKEN "browser-test-token"
 
 static JsonObject *
 get_json (const char *url,
@@ -72,8 +75,10 @@ free_port (void)
   return port;
 }
 
+/* @token: ODD_WT_TOKEN, or NULL. Sets *@url_out. */
 static GSubprocess *
-start_web_terminal (void)
+start_web_terminal (const char  *token,
+                    char       **url_out)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *program = g_build_filename (ODD_BUILD_DIR, "services", "web-terminal", "odd-web-terminal", NULL);
@@ -86,25 +91,28 @@ start_web_terminal (void)
   g_subprocess_launcher_setenv (launcher, "READ_MODEL_URL", odd_test_stack_get_read_model_url (stack), TRUE);
   g_subprocess_launcher_setenv (launcher, "GATEWAY_URL", odd_test_stack_get_gateway_url (stack), TRUE);
   g_subprocess_launcher_setenv (launcher, "ODD_WT_FAULTS", "1", TRUE);
+  if (token != NULL)
+    g_subprocess_launcher_setenv (launcher, "ODD_WT_TOKEN", token, TRUE);
   process = g_subprocess_launcher_spawn (launcher, &error, program, NULL);
   g_assert_no_error (error);
 
-  page_url = g_strdup_printf ("http://127.0.0.1:%u/", port);
+  *url_out = g_strdup_printf ("http://127.0.0.1:%u/", port);
   for (guint tries = 0; tries < 100; tries++)
     {
-      g_autofree char *url = g_strconcat (page_url, "readyz", NULL);
+      g_autofree char *url = g_strconcat (*url_out, "readyz", NULL);
       g_autoptr(JsonNode) keep = NULL;
 
       if (get_json (url, &keep) != NULL)
         return process;
       g_usleep (100 * 1000);
     }
-  g_error ("odd-web-terminal did not become ready at %s", page_url);
+  g_error ("odd-web-terminal did not become ready at %s", *url_out);
 }
 
 static void
-run_scenario (const char *scenario,
-              const char *expected_total)
+run_scenario (const char *url,
+              const char *scenario,
+              const char *argument)
 {
   g_autofree char *script = g_build_filename (ODD_SOURCE_DIR, "tests", "browser", "web-terminal.mjs", NULL);
   g_autofree char *shots = g_build_filename (ODD_BUILD_DIR, "tests", "browser", "screenshots", NULL);
@@ -115,7 +123,7 @@ run_scenario (const char *scenario,
 
   g_mkdir_with_parents (shots, 0755);
   node = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-                           "node", script, page_url, scenario, shots, expected_total, NULL);
+                           "node", script, url, scenario, shots, argument, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (node, NULL, NULL, &out, &err, &error);
   g_assert_no_error (error);
@@ -127,13 +135,13 @@ run_scenario (const char *scenario,
 static void
 test_dashboard (void)
 {
-  run_scenario ("dashboard", NULL);
+  run_scenario (page_url, "dashboard", NULL);
 }
 
 static void
 test_reload (void)
 {
-  run_scenario ("reload", NULL);
+  run_scenario (page_url, "reload", NULL);
 }
 
 static void
@@ -142,7 +150,13 @@ test_fallback (void)
   g_autofree char *total = g_strdup_printf ("%" G_GINT64_FORMAT, total_jobs ());
 
   g_assert_cmpstr (total, !=, "0");
-  run_scenario ("fallback", total);
+  run_scenario (page_url, "fallback", total);
+}
+
+static void
+test_auth (void)
+{
+  run_scenario (token_page_url, "auth", TOKEN);
 }
 
 int
@@ -153,6 +167,7 @@ main (int   argc,
                                                "playwright-core", NULL);
   g_autofree char *node = g_find_program_in_path ("node");
   g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GSubprocess) token_server = NULL;
   g_autoptr(GError) error = NULL;
   int status;
 
@@ -169,19 +184,24 @@ main (int   argc,
   g_test_add_func ("/web-terminal-browser/dashboard", test_dashboard);
   g_test_add_func ("/web-terminal-browser/reload", test_reload);
   g_test_add_func ("/web-terminal-browser/fallback", test_fallback);
+  g_test_add_func ("/web-terminal-browser/auth", test_auth);
 
   stack = odd_test_stack_start (&error);
   g_assert_no_error (error);
   http = soup_session_new_with_options ("timeout", 10, NULL);
   submit_jobs (3);
-  server = start_web_terminal ();
+  server = start_web_terminal (NULL, &page_url);
+  token_server = start_web_terminal (TOKEN, &token_page_url);
 
   status = g_test_run ();
 
   g_subprocess_send_signal (server, SIGTERM);
+  g_subprocess_send_signal (token_server, SIGTERM);
   g_subprocess_wait (server, NULL, NULL);
+  g_subprocess_wait (token_server, NULL, NULL);
   g_clear_object (&http);
   g_clear_pointer (&stack, odd_test_stack_stop);
   g_free (page_url);
+  g_free (token_page_url);
   return status;
 }

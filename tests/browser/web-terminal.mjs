@@ -1,7 +1,8 @@
 // Browser checks of odd-web-terminal's page, one scenario per run:
-//   node web-terminal.mjs <page URL> <scenario> <screenshot dir> [expected totalJobs]
+//   node web-terminal.mjs <page URL> <scenario> <screenshot dir> [expected totalJobs | token]
 // Scenarios: dashboard (the TUI renders, a key reaches it), reload (the same session comes
-// back), fallback (with ?fault=reject: the read model's real numbers). Debian's chromium
+// back), fallback (with ?fault=reject: the read model's real numbers), auth (a server with a
+// token: the page asks, refuses a wrong one, connects with the right one). Debian's chromium
 // (/usr/bin/chromium) through playwright-core; never a downloaded browser. Exit 0 = pass.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [url, scenario, shots, expectedTotal] = process.argv.slice(2);
+const token = expectedTotal;
 const TIMEOUT = 30000;
 
 function fail (message) {
@@ -76,7 +78,22 @@ async function fallback (page) {
   await page.screenshot({ path: join(shots, 'web-terminal-fallback.png') });
 }
 
-const scenarios = { dashboard, reload, fallback };
+async function auth (page) {
+  await page.goto(url);
+  await page.locator('#auth').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.fill('#auth-token', token + '-wrong');
+  await page.click('#auth button');
+  await page.locator('#auth-error').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.screenshot({ path: join(shots, 'web-terminal-auth-refused.png') });
+  await page.fill('#auth-token', token);
+  await page.click('#auth button');
+  await waitForState(page, 'Connected');
+  await waitForScreen(page, 'Recent jobs');
+  if (await page.locator('#auth').isVisible())
+    fail('the token prompt is still shown');
+}
+
+const scenarios = { dashboard, reload, fallback, auth };
 if (!scenarios[scenario])
   fail(`unknown scenario ${scenario}: ${Object.keys(scenarios).join(', ')}`);
 

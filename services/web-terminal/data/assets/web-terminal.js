@@ -152,6 +152,10 @@
     sessionStorage.removeItem(AUTH_KEY);
     authError.textContent = message || '';
     authError.hidden = !message;
+    fallback.hidden = true;
+    clearInterval(statsTimer);
+    statsTimer = 0;
+    terminalEl.classList.add('hidden');
     authForm.hidden = false;
     authInput.focus();
     setStatus('Waiting for a token', 'warn');
@@ -259,15 +263,21 @@
     gotHello = false;
     lastError = null;
     setStatus('Connecting…');
-    ws = new WebSocket(url);
-    ws.onmessage = (event) => {
+    const socket = new WebSocket(url);
+    ws = socket;
+    // A socket replaced by a newer one (a token entered, Retry) has nothing more to say.
+    socket.onmessage = (event) => {
+      if (socket !== ws)
+        return;
       try {
         onFrame(JSON.parse(event.data));
       } catch (e) {
         console.error('odd-web-terminal: bad frame', e);
       }
     };
-    ws.onclose = () => {
+    socket.onclose = () => {
+      if (socket !== ws)
+        return;
       const wasAttached = attached;
       ws = null;
       attached = false;
@@ -301,20 +311,20 @@
     sessionStorage.setItem(AUTH_KEY, authInput.value);
     authInput.value = '';
     authForm.hidden = true;
-    if (ws)
-      ws.close();
+    const previous = ws;
     connect();
+    if (previous)
+      previous.close();
   });
 
   function restart () {
     clearTimeout(retryTimer);
     retryTimer = 0;
     failures = 0;
-    if (ws) {
-      stopped = true;
-      ws.close();
-    }
+    const previous = ws;
     connect();
+    if (previous)
+      previous.close();
   }
 
   document.getElementById('retry').addEventListener('click', restart);
