@@ -696,6 +696,22 @@ fault_of (OddWebTerminal    *self,
   return params != NULL ? g_strdup (g_hash_table_lookup (params, "fault")) : NULL;
 }
 
+static guint
+count_connections (OddWebTerminal *self,
+                   const char     *client_key)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < self->clients->len; i++)
+    {
+      Client *client = g_ptr_array_index (self->clients, i);
+
+      if (client->state != CLIENT_CLOSING && strcmp (client->client_key, client_key) == 0)
+        count++;
+    }
+  return count;
+}
+
 static void
 on_websocket (SoupServer              *server,
               SoupServerMessage       *msg,
@@ -728,6 +744,18 @@ on_websocket (SoupServer              *server,
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), client);
   g_signal_connect (conn, "error", G_CALLBACK (on_error), client);
 
+  /* Connections that never attach are bounded too (each also lasts at most
+   * ODD_WT_HANDSHAKE_S): twice the session caps. */
+  if (self->clients->len > 2 * self->config->global_cap)
+    {
+      client_reject (client, "GLOBAL_CAP", "The server has as many connections as it may; try again later.");
+      return;
+    }
+  if (count_connections (self, client->client_key) > 2 * self->config->per_client_cap)
+    {
+      client_reject (client, "PER_CLIENT_CAP", "Too many connections from this address: close another tab first.");
+      return;
+    }
   if (!origin_allowed (self, msg))
     {
       client_reject (client, "ORIGIN_FORBIDDEN",

@@ -255,6 +255,7 @@ spawn (OddWtSession       *self,
   int slave = -1;
   int err_fd;
   int out_fd;
+  const char *identifier;
 
   if (openpty (&master, &slave, NULL, NULL, &size) < 0)
     {
@@ -300,7 +301,10 @@ spawn (OddWtSession       *self,
     }
 
   self->master = master;
-  self->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (self->child), NULL, 10);
+  /* NULL once the program exited and was reaped (it can be that quick): then there is nothing
+   * to signal, and pid stays 0 (kill (0, …) would hit our own process group). */
+  identifier = g_subprocess_get_identifier (self->child);
+  self->pid = identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
   g_subprocess_wait_async (self->child, NULL, on_child_exited, g_object_ref (self));
   return TRUE;
 }
@@ -345,7 +349,7 @@ odd_wt_session_dispose (GObject *object)
   g_clear_handle_id (&self->kill_id, g_source_remove);
   clear_source (&self->read_source);
   clear_source (&self->write_source);
-  if (self->child != NULL && !self->exited)
+  if (self->child != NULL && !self->exited && self->pid > 0)
     kill (-self->pid, SIGKILL);
   g_clear_object (&self->child);
 
@@ -615,7 +619,10 @@ odd_wt_session_repaint (OddWtSession *self)
   if (self->over)
     return;
   group = tcgetpgrp (self->master);
-  kill (group > 0 ? -group : -self->pid, SIGWINCH);
+  if (group > 0)
+    kill (-group, SIGWINCH);
+  else if (self->pid > 0)
+    kill (-self->pid, SIGWINCH);
 }
 
 static gboolean
@@ -625,8 +632,11 @@ on_kill_timeout (gpointer user_data)
 
   self->kill_id = 0;
   g_debug ("Session %s: the program ignored SIGHUP; killing it", self->id);
-  kill (-self->pid, SIGKILL);
-  kill (self->pid, SIGKILL);
+  if (self->pid > 0)
+    {
+      kill (-self->pid, SIGKILL);
+      kill (self->pid, SIGKILL);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -635,7 +645,7 @@ odd_wt_session_terminate (OddWtSession *self)
 {
   g_return_if_fail (ODD_IS_WT_SESSION (self));
 
-  if (self->over || self->exited || self->kill_id != 0)
+  if (self->over || self->exited || self->kill_id != 0 || self->pid <= 0)
     return;
   /* As a terminal closing would: the whole process group hears it. */
   kill (-self->pid, SIGHUP);

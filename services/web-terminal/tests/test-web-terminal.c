@@ -197,6 +197,27 @@ test_caps (void)
   g_assert_cmpuint (odd_web_terminal_n_sessions (server), ==, 3);
 }
 
+/* Connections that sit there without a session are bounded as well. */
+static void
+test_connection_cap (void)
+{
+  g_autoptr(OddWebTerminal) server = wt_test_server_new ("ODD_WEB_TERMINAL_COMMAND", "cat",
+                                                         "ODD_WT_PER_CLIENT_CAP", "1", NULL);
+  g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func ((GDestroyNotify) wt_test_client_free);
+  g_autoptr(WtTestClient) one_too_many = NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      WtTestClient *client = wt_test_client_new (server, NULL, NULL);
+      g_autoptr(JsonObject) hello = wt_test_client_expect (client, "hello");
+
+      g_ptr_array_add (idle, client);
+    }
+  one_too_many = wt_test_client_new (server, NULL, NULL);
+  expect_error (one_too_many, "PER_CLIENT_CAP");
+  wt_test_client_wait_closed (one_too_many);
+}
+
 static void
 test_untrusted_forwarded_for (void)
 {
@@ -573,6 +594,8 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  /* Before any thread: the tests never change the environment afterwards. */
+  g_setenv ("ODD_WEB_TERMINAL_COMMAND", "cat", TRUE);
 
   g_test_add_func ("/web-terminal/type-and-echo", test_type_and_echo);
   g_test_add_func ("/web-terminal/resize", test_resize);
@@ -580,6 +603,7 @@ main (int   argc,
   g_test_add_func ("/web-terminal/unknown-session", test_unknown_session);
   g_test_add_func ("/web-terminal/caps", test_caps);
   g_test_add_func ("/web-terminal/untrusted-forwarded-for", test_untrusted_forwarded_for);
+  g_test_add_func ("/web-terminal/connection-cap", test_connection_cap);
   g_test_add_func ("/web-terminal/idle-timeout", test_idle_timeout);
   g_test_add_func ("/web-terminal/grace", test_grace);
   g_test_add_func ("/web-terminal/exit", test_exit);

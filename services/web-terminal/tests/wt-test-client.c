@@ -2,6 +2,7 @@
 #include "wt-test-client.h"
 #include "odd-json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static gboolean
@@ -37,28 +38,70 @@ wt_test_spin (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* The settings a test names, applied to a configuration read from the environment: setenv()
+ * while libsoup's and GLib's threads may read the environment is a crash waiting to happen. */
+static void
+apply_setting (OddWtConfig *config,
+               const char  *name,
+               const char  *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (strcmp (name, "ODD_WEB_TERMINAL_COMMAND") == 0)
+    {
+      char *program;
+
+      g_strfreev (config->command);
+      g_assert_true (g_shell_parse_argv (value, NULL, &config->command, &error));
+      program = g_find_program_in_path (config->command[0]);
+      g_assert_nonnull (program);
+      g_free (config->command[0]);
+      config->command[0] = program;
+    }
+  else if (strcmp (name, "ODD_WT_TOKEN") == 0)
+    {
+      g_free (config->token);
+      config->token = g_strdup (value);
+    }
+  else if (strcmp (name, "ODD_WT_READ_ONLY") == 0)
+    config->read_only = strcmp (value, "1") == 0;
+  else if (strcmp (name, "ODD_WT_FAULTS") == 0)
+    config->faults = strcmp (value, "1") == 0;
+  else if (strcmp (name, "ODD_WT_PER_CLIENT_CAP") == 0)
+    config->per_client_cap = atoi (value);
+  else if (strcmp (name, "ODD_WT_GLOBAL_CAP") == 0)
+    config->global_cap = atoi (value);
+  else if (strcmp (name, "ODD_WT_IDLE_TIMEOUT_S") == 0)
+    config->idle_timeout_s = atoi (value);
+  else if (strcmp (name, "ODD_WT_GRACE_S") == 0)
+    config->grace_s = atoi (value);
+  else if (strcmp (name, "ODD_WT_QUEUE_BYTES") == 0)
+    config->queue_bytes = atoi (value);
+  else if (strcmp (name, "ODD_WT_TRUSTED_PROXIES") == 0)
+    {
+      GInetAddressMask *mask = g_inet_address_mask_new_from_string (value, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (config->trusted_proxies, mask);
+    }
+  else
+    g_error ("wt_test_server_new: no setting %s", name);
+}
+
 OddWebTerminal *
 wt_test_server_new (const char *first_name,
                     ...)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  OddWtConfig *config;
+  OddWtConfig *config = odd_wt_config_new_from_env (&error);
   OddWebTerminal *server;
   va_list args;
 
+  g_assert_no_error (error);
   va_start (args, first_name);
   for (const char *name = first_name; name != NULL; name = va_arg (args, const char *))
-    {
-      g_setenv (name, va_arg (args, const char *), TRUE);
-      g_ptr_array_add (names, (gpointer) name);
-    }
+    apply_setting (config, name, va_arg (args, const char *));
   va_end (args);
-
-  config = odd_wt_config_new_from_env (&error);
-  for (guint i = 0; i < names->len; i++)
-    g_unsetenv (g_ptr_array_index (names, i));
-  g_assert_no_error (error);
 
   server = odd_web_terminal_new (config, &error);
   g_assert_no_error (error);

@@ -19,7 +19,8 @@ typedef struct {
   gushort                  close_code;
 } WtTestClient;
 
-/* Sets the NULL-terminated name, value pairs, starts a server on a free port, unsets them. */
+/* A server on a free port with the NULL-terminated name, value pairs of settings (the names
+ * of the environment variables; the test's environment is never changed). */
 OddWebTerminal *wt_test_server_new      (const char    *first_name,
                                          ...) G_GNUC_NULL_TERMINATED;
 guint           wt_test_server_port     (OddWebTerminal *server);
