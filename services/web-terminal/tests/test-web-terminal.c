@@ -247,6 +247,21 @@ test_idle_timeout (void)
   g_assert_true (wt_test_wait (no_sessions, server));
 }
 
+/* A connection that neither starts nor resumes a session is closed. */
+static void
+test_handshake_timeout (void)
+{
+  g_autoptr(OddWebTerminal) server = wt_test_server_new ("ODD_WT_HANDSHAKE_S", "1", NULL);
+  g_autoptr(WtTestClient) client = wt_test_client_new (server, NULL, NULL);
+  g_autoptr(JsonObject) hello = wt_test_client_expect (client, "hello");
+
+  /* Pings are no session. */
+  assert_alive (client);
+  expect_error (client, "HANDSHAKE_TIMEOUT");
+  wt_test_client_wait_closed (client);
+  g_assert_cmpuint (odd_web_terminal_n_sessions (server), ==, 0);
+}
+
 static void
 test_grace (void)
 {
@@ -605,6 +620,7 @@ main (int   argc,
   g_test_add_func ("/web-terminal/untrusted-forwarded-for", test_untrusted_forwarded_for);
   g_test_add_func ("/web-terminal/connection-cap", test_connection_cap);
   g_test_add_func ("/web-terminal/idle-timeout", test_idle_timeout);
+  g_test_add_func ("/web-terminal/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/web-terminal/grace", test_grace);
   g_test_add_func ("/web-terminal/exit", test_exit);
   g_test_add_func ("/web-terminal/bad-frames", test_bad_frames);

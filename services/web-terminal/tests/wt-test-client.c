@@ -73,6 +73,8 @@ apply_setting (OddWtConfig *config,
     config->global_cap = atoi (value);
   else if (strcmp (name, "ODD_WT_IDLE_TIMEOUT_S") == 0)
     config->idle_timeout_s = atoi (value);
+  else if (strcmp (name, "ODD_WT_HANDSHAKE_S") == 0)
+    config->handshake_s = atoi (value);
   else if (strcmp (name, "ODD_WT_GRACE_S") == 0)
     config->grace_s = atoi (value);
   else if (strcmp (name, "ODD_WT_QUEUE_BYTES") == 0)
