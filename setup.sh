@@ -23,7 +23,7 @@ PACKAGES=(
 )
 # Integration tests that also run instrumented (tests/sanitize.sh): between them they drive
 # all four services, the control library and the fixture.
-SANITIZE_TESTS="pipeline malformed gateway-handlers-broker read-model-integration metrics-engine-integration"
+SANITIZE_TESTS="pipeline malformed gateway-handlers-broker read-model-integration metrics-engine-integration web-terminal"
 # Seconds each libFuzzer target runs in `./setup.sh test` (tests/fuzz/run.sh runs longer on demand).
 FUZZ_SECONDS=${ODD_FUZZ_SECONDS:-20}
 # Only the tests need these: load generator, leak checker, second compiler.
