@@ -19,6 +19,9 @@
 #define MAX_PENDING_INPUT (64 * 1024)
 #define KILL_AFTER_S      3
 #define TOKEN_BYTES       32
+/* What is read after the program exited: what it printed last, not what its leftover
+ * children may go on printing forever. */
+#define MAX_FINAL_READ    (256 * 1024)
 
 struct _OddWtSession {
   GObject       parent_instance;
@@ -143,12 +146,14 @@ deliver (OddWtSession *self,
     self->sink_funcs->output (self->sink, data, len);
 }
 
-/* Reads what is there; FALSE when the PTY is closed (EIO once the program's side is gone). */
+/* Reads one chunk, or up to @max_bytes; FALSE when the PTY is closed (EIO once the
+ * program's side is gone). */
 static gboolean
 read_pty (OddWtSession *self,
-          gboolean      until_empty)
+          gsize         max_bytes)
 {
   guint8 buffer[READ_CHUNK];
+  gsize total = 0;
 
   do
     {
@@ -157,6 +162,7 @@ read_pty (OddWtSession *self,
       if (n > 0)
         {
           deliver (self, buffer, n);
+          total += n;
           continue;
         }
       if (n < 0 && errno == EINTR)
@@ -165,7 +171,7 @@ read_pty (OddWtSession *self,
         return TRUE;
       return FALSE;
     }
-  while (until_empty && !self->over);
+  while (total < max_bytes && !self->over);
 
   return TRUE;
 }
@@ -178,7 +184,7 @@ on_pty_readable (int           fd,
   OddWtSession *self = user_data;
   g_autoptr(OddWtSession) hold = g_object_ref (self);
 
-  if (read_pty (self, FALSE))
+  if (read_pty (self, 0))
     return G_SOURCE_CONTINUE;
 
   self->pty_closed = TRUE;
@@ -223,7 +229,7 @@ on_child_exited (GObject      *source,
    * nobody will write more). Its own children may keep the PTY open: then it is over now. */
   if (!self->pty_closed)
     {
-      read_pty (self, TRUE);
+      read_pty (self, MAX_FINAL_READ);
       self->pty_closed = TRUE;
       clear_source (&self->read_source);
     }

@@ -298,6 +298,22 @@ test_exit (void)
   g_assert_true (wt_test_wait (no_sessions, server));
 }
 
+/* A program that leaves a child printing forever (deaf to SIGHUP) still ends its session. */
+static void
+test_leftover_child (void)
+{
+  g_autoptr(OddWebTerminal) server = wt_test_server_new ("ODD_WEB_TERMINAL_COMMAND",
+                                                         "sh -c 'trap \"\" HUP; yes leftover & sleep 0.3; exit 4'",
+                                                         NULL);
+  g_autoptr(WtTestClient) client = wt_test_client_new (server, NULL, NULL);
+  g_autoptr(JsonObject) session = wt_test_client_start (client);
+  g_autoptr(JsonObject) exited = wt_test_client_expect (client, "exit");
+
+  g_assert_cmpint (json_object_get_int_member (exited, "status"), ==, 4);
+  g_assert_nonnull (strstr (client->output->str, "leftover"));
+  g_assert_true (wt_test_wait (no_sessions, server));
+}
+
 static void
 test_bad_frames (void)
 {
@@ -623,6 +639,7 @@ main (int   argc,
   g_test_add_func ("/web-terminal/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/web-terminal/grace", test_grace);
   g_test_add_func ("/web-terminal/exit", test_exit);
+  g_test_add_func ("/web-terminal/leftover-child", test_leftover_child);
   g_test_add_func ("/web-terminal/bad-frames", test_bad_frames);
   g_test_add_func ("/web-terminal/auth-by-frame", test_auth_by_frame);
   g_test_add_func ("/web-terminal/auth-by-header", test_auth_by_header);
