@@ -19,6 +19,8 @@
 #define INITDB_TIMEOUT_MS        180000
 #define CTL_TIMEOUT_MS           90000
 #define RABBITMQ_LIB_BIN         "/usr/lib/rabbitmq/bin"
+/* In the data dir, included by postgresql.conf: the settings oddctl owns. */
+#define POSTGRES_SETTINGS_FILE   "odd-stack.conf"
 
 struct _OddComponent
 {
@@ -494,6 +496,87 @@ chown_to_postgres (const char  *path,
   return TRUE;
 }
 
+/* A value for postgresql.conf: single-quoted, with ' and \ escaped. */
+static char *
+postgres_conf_quote (const char *value)
+{
+  GString *out = g_string_new ("'");
+
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == '\'' || *p == '\\')
+        g_string_append_c (out, *p);
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '\'');
+
+  return g_string_free (out, FALSE);
+}
+
+/* The stack's settings (port, socket dir) go into a file of the data dir that
+ * postgresql.conf includes, rewritten at each start: the port follows the port base. */
+static gboolean
+postgres_write_settings (OddComponent  *self,
+                         const char    *data,
+                         const char    *sock,
+                         GError       **error)
+{
+  static const char include[] = "include_if_exists = '" POSTGRES_SETTINGS_FILE "'";
+  g_autofree char *conf = g_build_filename (data, "postgresql.conf", NULL);
+  g_autofree char *settings_file = g_build_filename (data, POSTGRES_SETTINGS_FILE, NULL);
+  g_autofree char *conf_text = NULL;
+  g_autofree char *sock_list = NULL;
+  g_autofree char *sock_value = NULL;
+  g_autofree char *settings = NULL;
+  g_autoptr(GString) escaped = g_string_new ("\"");
+
+  /* unix_socket_directories is a list: one element in double quotes ("" inside). */
+  if (strchr (sock, '\n') != NULL || strchr (sock, '\r') != NULL)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "The PostgreSQL socket directory %s contains a line break; "
+                   "set ODD_STATE_DIR to a path without one", sock);
+      return FALSE;
+    }
+  for (const char *p = sock; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (escaped, '"');
+      g_string_append_c (escaped, *p);
+    }
+  g_string_append_c (escaped, '"');
+  sock_list = g_string_free (g_steal_pointer (&escaped), FALSE);
+  sock_value = postgres_conf_quote (sock_list);
+
+  settings = g_strdup_printf ("# Written by oddctl at each start of the local stack.\n"
+                              "port = %u\n"
+                              "unix_socket_directories = %s\n"
+                              "listen_addresses = '127.0.0.1'\n"
+                              "max_connections = 200\n",
+                              odd_component_get_port (self), sock_value);
+  if (!g_file_set_contents (settings_file, settings, -1, error))
+    return FALSE;
+  if (running_as_root () && !chown_to_postgres (settings_file, error))
+    return FALSE;
+
+  if (!g_file_get_contents (conf, &conf_text, NULL, error))
+    return FALSE;
+  if (strstr (conf_text, include) == NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (conf);
+      g_autoptr(GFileOutputStream) out = g_file_append_to (file, G_FILE_CREATE_NONE, NULL, error);
+      g_autofree char *line = g_strconcat ("\n# The local stack's port and socket directory\n",
+                                           include, "\n", NULL);
+
+      if (out == NULL ||
+          !g_output_stream_write_all (G_OUTPUT_STREAM (out), line, strlen (line), NULL, NULL, error) ||
+          !g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 postgres_create_database (OddComponent  *self,
                           GCancellable  *cancellable,
@@ -527,7 +610,7 @@ postgres_start (OddComponent  *self,
   g_autofree char *sock = postgres_socket_dir (self);
   g_autofree char *version_file = g_build_filename (data, "PG_VERSION", NULL);
   g_autofree char *log_file = odd_component_dup_log_file (self);
-  g_autofree char *options = NULL;
+  g_auto(GStrv) envp = NULL;
   g_autoptr(GPtrArray) argv = NULL;
 
   bindir = odd_programs_find_postgres_bindir (error);
@@ -567,24 +650,20 @@ postgres_start (OddComponent  *self,
         }
     }
 
+  if (!postgres_write_settings (self, data, sock, error))
+    return FALSE;
+
+  /* pg_ctl runs the postmaster through /bin/sh with its -D and -o in the command line; with
+   * neither (PGDATA in the environment, the settings in the data dir) that line holds no
+   * path of ours. */
   argv = postgres_argv (bindir, "pg_ctl", error);
   if (argv == NULL)
     return FALSE;
-  /* pg_ctl -o hands this string to the postmaster as its options; the paths are ours and
-   * hold no spaces by construction (checked below). */
-  if (strchr (sock, ' ') != NULL)
-    {
-      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
-                   "The PostgreSQL socket directory %s contains a space; "
-                   "set ODD_STATE_DIR to a path without spaces", sock);
-      return FALSE;
-    }
-  options = g_strdup_printf ("-p %u -k %s -c listen_addresses=127.0.0.1 -c max_connections=200",
-                             odd_component_get_port (self), sock);
+  envp = g_environ_setenv (g_get_environ (), "PGDATA", data, TRUE);
   /* No -l: the postmaster inherits our log file as stdout and stderr. */
-  argv_add (argv, "-D", data, "-w", "-t", "60", "-o", options, "start", NULL);
-  if (!odd_process_run (argv_end (argv), NULL, pg_dir, log_file, CTL_TIMEOUT_MS,
-                        cancellable, error))
+  argv_add (argv, "-w", "-t", "60", "start", NULL);
+  if (!odd_process_run (argv_end (argv), (const char * const *) envp, pg_dir, log_file,
+                        CTL_TIMEOUT_MS, cancellable, error))
     return FALSE;
 
   return postgres_create_database (self, cancellable, error);
@@ -715,15 +794,87 @@ service_start (OddComponent  *self,
 /* ------------------------------------------------------------------------------------ */
 /* RabbitMQ */
 
+/* Nothing a shell reads differently: no blanks, quotes, $, `, globs, ; & | < > ( ) ... */
+static gboolean
+path_is_shell_plain (const char *path)
+{
+  for (const char *p = path; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("/._+,:@%=-", *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* RabbitMQ's disk monitor runs `df -kP <its data dir>` through /bin/sh without quoting it
+ * (rabbit_disk_monitor, RabbitMQ 3.10): a state dir holding `$(...)` ran that command, and
+ * one with a space broke the disk check. Such a data dir is handed to RabbitMQ as a symbolic
+ * link of a plain name, in a fresh private directory (mkdtemp) under the temporary dir; the
+ * data stays in the state dir. The link's path is noted in the state dir so that the next
+ * start removes the old one. */
+static char *
+rabbitmq_mnesia_base (OddComponent  *self,
+                      GError       **error)
+{
+  g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
+  g_autofree char *mnesia = g_build_filename (dir, "mnesia", NULL);
+  g_autofree char *note = g_build_filename (dir, "mnesia-link", NULL);
+  g_autofree char *old = NULL;
+  g_autofree char *link_dir = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *template = NULL;
+
+  if (!make_dir (mnesia, 0700, error))
+    return NULL;
+  if (path_is_shell_plain (mnesia))
+    return g_steal_pointer (&mnesia);
+
+  if (g_file_get_contents (note, &old, NULL, NULL) && path_is_shell_plain (old) &&
+      g_str_has_prefix (old, g_get_tmp_dir ()))
+    {
+      g_autofree char *old_dir = g_path_get_dirname (old);
+
+      g_unlink (old);
+      g_rmdir (old_dir);
+    }
+
+  if (!path_is_shell_plain (g_get_tmp_dir ()))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "RabbitMQ passes its data directory to a shell unquoted, and neither %s "
+                   "nor the temporary directory %s is a plain path (only letters, digits and "
+                   "/ . _ + , : @ %% = -); set ODD_STATE_DIR or TMPDIR to one",
+                   mnesia, g_get_tmp_dir ());
+      return NULL;
+    }
+  template = g_strdup_printf ("odd-rabbitmq-%d-XXXXXX", odd_stack_paths_get_port_base (self->paths));
+  link_dir = g_dir_make_tmp (template, error);
+  if (link_dir == NULL)
+    return NULL;
+  link = g_build_filename (link_dir, "mnesia", NULL);
+  if (symlink (mnesia, link) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot link %s to %s: %s", link, mnesia, g_strerror (saved_errno));
+      g_rmdir (link_dir);
+      return NULL;
+    }
+  if (!g_file_set_contents (note, link, -1, error))
+    return NULL;
+
+  return g_steal_pointer (&link);
+}
+
+/* @mnesia_base: RabbitMQ's data dir as the server sees it (rabbitmq_mnesia_base()). */
 static char **
-rabbitmq_environ (OddComponent *self)
+rabbitmq_environ (OddComponent *self,
+                  const char   *mnesia_base)
 {
   g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
   g_autofree char *node = odd_stack_paths_rabbitmq_node (self->paths);
   g_autofree char *port = g_strdup_printf ("%u", odd_component_get_port (self));
   g_autofree char *dist = g_strdup_printf ("%u", odd_stack_paths_get_port (self->paths,
                                                                            ODD_PORT_RABBITMQ_DIST));
-  g_autofree char *mnesia = g_build_filename (dir, "mnesia", NULL);
   g_autofree char *log_base = g_build_filename (dir, "log", NULL);
   g_autofree char *plugins = g_build_filename (dir, "enabled_plugins", NULL);
   g_autofree char *config = g_build_filename (dir, "rabbitmq", NULL);
@@ -739,7 +890,7 @@ rabbitmq_environ (OddComponent *self)
   envp = g_environ_setenv (envp, "RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1", TRUE);
   envp = g_environ_setenv (envp, "RABBITMQ_NODE_PORT", port, TRUE);
   envp = g_environ_setenv (envp, "RABBITMQ_DIST_PORT", dist, TRUE);
-  envp = g_environ_setenv (envp, "RABBITMQ_MNESIA_BASE", mnesia, TRUE);
+  envp = g_environ_setenv (envp, "RABBITMQ_MNESIA_BASE", mnesia_base, TRUE);
   envp = g_environ_setenv (envp, "RABBITMQ_LOG_BASE", log_base, TRUE);
   envp = g_environ_setenv (envp, "RABBITMQ_LOGS", log_file, TRUE);
   envp = g_environ_setenv (envp, "RABBITMQ_PID_FILE", pid, TRUE);
@@ -837,13 +988,15 @@ rabbitmqctl_run (OddComponent        *self,
   g_autofree char *ctl = find_rabbitmq ("rabbitmqctl", error);
   g_autofree char *log_file = odd_component_dup_log_file (self);
   g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
+  /* rabbitmqctl runs no shell with it: the real path does. */
+  g_autofree char *mnesia = g_build_filename (dir, "mnesia", NULL);
   g_auto(GStrv) envp = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
   if (ctl == NULL)
     return FALSE;
 
-  envp = rabbitmq_environ (self);
+  envp = rabbitmq_environ (self, mnesia);
   g_ptr_array_add (argv, g_steal_pointer (&ctl));
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (args[i]));
@@ -861,16 +1014,20 @@ rabbitmq_start (OddComponent  *self,
   g_autofree char *dir = odd_stack_paths_component_dir (self->paths, "rabbitmq");
   g_autofree char *pid = pid_file (self);
   g_autofree char *log_file = odd_component_dup_log_file (self);
+  g_autofree char *mnesia_base = NULL;
   g_auto(GStrv) envp = NULL;
   const char *argv[3] = { NULL, "-detached", NULL };
 
   if (server == NULL || !rabbitmq_prepare_dir (self, error))
     return FALSE;
+  mnesia_base = rabbitmq_mnesia_base (self, error);
+  if (mnesia_base == NULL)
+    return FALSE;
 
   /* A stale pid file would make `rabbitmqctl wait` watch a dead process. */
   g_unlink (pid);
 
-  envp = rabbitmq_environ (self);
+  envp = rabbitmq_environ (self, mnesia_base);
   argv[0] = server;
   if (!odd_process_run (argv, (const char * const *) envp, dir, log_file, CTL_TIMEOUT_MS,
                         cancellable, error))
@@ -985,6 +1142,30 @@ set_died_error (OddComponent  *self,
                "%s exited while starting; end of %s:\n%s", self->name, log_file, tail);
 }
 
+static gboolean
+queue_limit_from_env (const char  *name,
+                      gint64       fallback,
+                      gint64      *out,
+                      GError     **error)
+{
+  const char *text = g_getenv (name);
+  guint64 value;
+
+  if (text == NULL || *text == '\0')
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
+                   "%s=%s: expected a whole number of jobs or bytes (0 = no limit)", name, text);
+      return FALSE;
+    }
+  *out = (gint64) value;
+  return TRUE;
+}
+
 gboolean
 odd_component_wait_ready (OddComponent  *self,
                           guint          timeout_ms,
@@ -1029,11 +1210,56 @@ odd_component_wait_ready (OddComponent  *self,
       /* The AMQP port opens a little before the node has booted completely. */
       g_autofree char *pid = pid_file (self);
       const char *args[] = { "wait", pid, "--timeout", "60", NULL };
+      gint64 max_length, max_bytes;
 
-      return rabbitmqctl_run (self, args, CTL_TIMEOUT_MS, cancellable, error);
+      if (!rabbitmqctl_run (self, args, CTL_TIMEOUT_MS, cancellable, error))
+        return FALSE;
+
+      /* Backpressure instead of a silent backlog (docs/reliability.md). */
+      if (!queue_limit_from_env ("ODD_JOBS_CREATED_MAX_LENGTH", ODD_DEFAULT_JOBS_CREATED_MAX_LENGTH,
+                                 &max_length, error)
+          || !queue_limit_from_env ("ODD_JOBS_CREATED_MAX_BYTES", ODD_DEFAULT_JOBS_CREATED_MAX_BYTES,
+                                    &max_bytes, error))
+        return FALSE;
+      return odd_component_set_queue_limit (self, max_length, max_bytes, cancellable, error);
     }
 
   return TRUE;
+}
+
+gboolean
+odd_component_set_queue_limit (OddComponent  *self,
+                               gint64         max_length,
+                               gint64         max_bytes,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_autoptr(GString) definition = g_string_new ("{\"overflow\":\"reject-publish\"");
+  const char *clear[] = { "clear_policy", ODD_JOBS_CREATED_POLICY, NULL };
+  const char *set[] = { "set_policy", "--apply-to", "queues", "--priority", "10",
+                        ODD_JOBS_CREATED_POLICY, "^jobs\\.created$", NULL, NULL };
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), FALSE);
+  g_return_val_if_fail (self->kind == ODD_COMPONENT_RABBITMQ, FALSE);
+  g_return_val_if_fail (max_length >= 0 && max_bytes >= 0, FALSE);
+
+  if (max_length == 0 && max_bytes == 0)
+    {
+      /* Not set is as good as cleared. */
+      if (!rabbitmqctl_run (self, clear, CTL_TIMEOUT_MS, cancellable, &local_error))
+        g_debug ("rabbitmqctl clear_policy: %s", local_error->message);
+      return TRUE;
+    }
+
+  if (max_length > 0)
+    g_string_append_printf (definition, ",\"max-length\":%" G_GINT64_FORMAT, max_length);
+  if (max_bytes > 0)
+    g_string_append_printf (definition, ",\"max-length-bytes\":%" G_GINT64_FORMAT, max_bytes);
+  g_string_append_c (definition, '}');
+  set[7] = definition->str;
+
+  return rabbitmqctl_run (self, set, CTL_TIMEOUT_MS, cancellable, error);
 }
 
 gboolean

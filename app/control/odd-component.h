@@ -66,6 +66,24 @@ gboolean          odd_component_wait_ready     (OddComponent        *self,
                                                 guint                timeout_ms,
                                                 GCancellable        *cancellable,
                                                 GError             **error);
+/* The default length limits of jobs.created: jobs (max-length) and bytes (max-length-bytes).
+ * $ODD_JOBS_CREATED_MAX_LENGTH and $ODD_JOBS_CREATED_MAX_BYTES (0 = no limit) override them
+ * when the local stack starts RabbitMQ. */
+#define ODD_DEFAULT_JOBS_CREATED_MAX_LENGTH 100000
+#define ODD_DEFAULT_JOBS_CREATED_MAX_BYTES  G_GINT64_CONSTANT (1073741824)
+/* The name of the RabbitMQ policy that holds them. */
+#define ODD_JOBS_CREATED_POLICY             "odd-jobs-created-limit"
+
+/* RabbitMQ (running): sets the policy ODD_JOBS_CREATED_POLICY on jobs.created: at most
+ * @max_length ready jobs and @max_bytes bytes (0 = that bound off; both 0 clears the policy),
+ * overflow reject-publish, so that a publisher's confirm becomes a nack instead of a queue
+ * that grows without bound. A policy, unlike a queue argument, changes on a live broker. */
+gboolean          odd_component_set_queue_limit (OddComponent       *self,
+                                                 gint64              max_length,
+                                                 gint64              max_bytes,
+                                                 GCancellable       *cancellable,
+                                                 GError            **error);
+
 /* Stops the component; TRUE also when it was not running. */
 gboolean          odd_component_stop           (OddComponent        *self,
                                                 GError             **error);

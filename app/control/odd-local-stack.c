@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
-#include <pwd.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -272,72 +270,19 @@ end_exclusive (OddLocalStack *self)
 /* ------------------------------------------------------------------------------------ */
 /* up */
 
-/* Can the postgres user reach @dir, i.e. search every existing ancestor? */
-static gboolean
-postgres_user_can_reach (const char *dir)
-{
-  struct passwd *pw = getpwnam ("postgres");
-  g_autofree char *path = g_strdup (dir);
-
-  if (pw == NULL)
-    return FALSE;
-
-  while (strcmp (path, "/") != 0)
-    {
-      struct stat st;
-      char *parent;
-
-      if (g_stat (path, &st) == 0)
-        {
-          gboolean ok = (st.st_mode & S_IXOTH) ||
-                        (st.st_uid == pw->pw_uid && (st.st_mode & S_IXUSR)) ||
-                        (st.st_gid == pw->pw_gid && (st.st_mode & S_IXGRP));
-
-          if (!ok)
-            return FALSE;
-        }
-
-      parent = g_path_get_dirname (path);
-      g_free (path);
-      path = parent;
-    }
-
-  return TRUE;
-}
-
 static gboolean
 choose_postgres_dir (OddLocalStack  *self,
                      Reporter       *reporter,
                      GError        **error)
 {
-  const char *pg_dir = odd_stack_paths_get_postgres_dir (self->paths);
-  g_autofree char *version = g_build_filename (pg_dir, "data", "PG_VERSION", NULL);
-  g_autofree char *checksum = NULL;
-  g_autofree char *fallback = NULL;
+  g_autofree char *moved_from = NULL;
 
-  if (geteuid () != 0 || g_file_test (version, G_FILE_TEST_EXISTS) ||
-      postgres_user_can_reach (pg_dir))
-    return TRUE;
-
-  /* As root, PostgreSQL runs as the postgres user, which cannot enter a private home such
-   * as /root. Its cluster then lives in a directory of its own, named after the state dir
-   * so that each stack keeps its own data; stack.json records where. */
-  checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
-                                            odd_stack_paths_get_state_dir (self->paths), -1);
-  checksum[12] = '\0';
-  fallback = g_build_filename ("/var/lib/odd/local-postgres", checksum, NULL);
-  if (g_mkdir_with_parents ("/var/lib/odd/local-postgres", 0755) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "Cannot create /var/lib/odd/local-postgres: %s", g_strerror (saved_errno));
-      return FALSE;
-    }
-  odd_stack_paths_set_postgres_dir (self->paths, fallback);
-  report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0,
-          "the postgres user cannot reach %s; the PostgreSQL cluster lives in %s",
-          pg_dir, fallback);
+  if (!odd_stack_paths_ensure_postgres_reachable (self->paths, &moved_from, error))
+    return FALSE;
+  if (moved_from != NULL)
+    report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0,
+            "the postgres user cannot reach %s; the PostgreSQL cluster lives in %s",
+            moved_from, odd_stack_paths_get_postgres_dir (self->paths));
 
   return TRUE;
 }

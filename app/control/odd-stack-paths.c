@@ -1,6 +1,10 @@
 #define G_LOG_DOMAIN "odd-control"
 
 #include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "odd-control-error.h"
@@ -231,10 +235,84 @@ void
 odd_stack_paths_set_postgres_dir (OddStackPaths *self,
                                   const char    *dir)
 {
+  char *canonical;
+
   g_return_if_fail (dir != NULL && g_path_is_absolute (dir));
 
+  /* Copied before the old one is freed: @dir may be the current value. */
+  canonical = g_canonicalize_filename (dir, NULL);
   g_free (self->postgres_dir);
-  self->postgres_dir = g_canonicalize_filename (dir, NULL);
+  self->postgres_dir = canonical;
+}
+
+/* Can the postgres user reach @dir, i.e. search every existing ancestor? */
+static gboolean
+postgres_user_can_reach (const char *dir)
+{
+  struct passwd *pw = getpwnam ("postgres");
+  g_autofree char *path = g_strdup (dir);
+
+  if (pw == NULL)
+    return FALSE;
+
+  while (strcmp (path, "/") != 0)
+    {
+      struct stat st;
+      char *parent;
+
+      if (g_stat (path, &st) == 0)
+        {
+          gboolean ok = (st.st_mode & S_IXOTH) ||
+                        (st.st_uid == pw->pw_uid && (st.st_mode & S_IXUSR)) ||
+                        (st.st_gid == pw->pw_gid && (st.st_mode & S_IXGRP));
+
+          if (!ok)
+            return FALSE;
+        }
+
+      parent = g_path_get_dirname (path);
+      g_free (path);
+      path = parent;
+    }
+
+  return TRUE;
+}
+
+gboolean
+odd_stack_paths_ensure_postgres_reachable (OddStackPaths  *self,
+                                           char          **moved_from,
+                                           GError        **error)
+{
+  g_autofree char *version = NULL;
+  g_autofree char *checksum = NULL;
+  g_autofree char *fallback = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (moved_from != NULL && *moved_from == NULL, FALSE);
+
+  version = g_build_filename (self->postgres_dir, "data", "PG_VERSION", NULL);
+  if (geteuid () != 0 || g_file_test (version, G_FILE_TEST_EXISTS) ||
+      postgres_user_can_reach (self->postgres_dir))
+    return TRUE;
+
+  /* As root, PostgreSQL runs as the postgres user, which cannot enter a private home such
+   * as /root. Its cluster then lives in a directory of its own, named after the state dir
+   * so that each stack keeps its own data; stack.json records where. */
+  checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, self->state_dir, -1);
+  checksum[12] = '\0';
+  fallback = g_build_filename (ODD_STACK_ROOT_POSTGRES_DIR, checksum, NULL);
+  if (g_mkdir_with_parents (ODD_STACK_ROOT_POSTGRES_DIR, 0755) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create %s: %s", ODD_STACK_ROOT_POSTGRES_DIR, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  *moved_from = g_strdup (self->postgres_dir);
+  odd_stack_paths_set_postgres_dir (self, fallback);
+  return TRUE;
 }
 
 char *

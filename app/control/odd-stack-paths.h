@@ -60,6 +60,17 @@ const char    *odd_stack_paths_get_postgres_dir (OddStackPaths       *self);
 void           odd_stack_paths_set_postgres_dir (OddStackPaths       *self,
                                                  const char          *dir);
 
+/* Where the cluster lives as root when the postgres user cannot reach the state dir:
+ * <this>/<first 12 hex digits of the state dir's SHA-256>. */
+#define ODD_STACK_ROOT_POSTGRES_DIR "/var/lib/odd/local-postgres"
+
+/* As root (PostgreSQL then runs as the postgres user), moves the cluster directory to
+ * ODD_STACK_ROOT_POSTGRES_DIR when the postgres user cannot reach it and it holds no cluster
+ * yet; *@moved_from is then the directory it had (else it stays NULL). */
+gboolean       odd_stack_paths_ensure_postgres_reachable (OddStackPaths  *self,
+                                                          char          **moved_from,
+                                                          GError        **error);
+
 char          *odd_stack_paths_component_dir    (OddStackPaths       *self,
                                                  const char          *name);
 char          *odd_stack_paths_log_file         (OddStackPaths       *self,

@@ -333,6 +333,40 @@ local_logs (const char *name,
   return ODD_ODDCTL_EXIT_OK;
 }
 
+static int
+local_queue_limit (gint64 max_length,
+                   gint64 max_bytes)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddLocalStack) stack = odd_local_stack_new_from_env (&error);
+  OddComponent *rabbitmq;
+
+  if (stack == NULL)
+    {
+      fprintf (stderr, "oddctl: %s\n", error->message);
+      return ODD_ODDCTL_EXIT_FAILURE;
+    }
+
+  rabbitmq = odd_local_stack_get_component (stack, "rabbitmq");
+  if (odd_component_get_pid (rabbitmq) == 0)
+    {
+      fprintf (stderr, "oddctl: RabbitMQ is not running; start it with `oddctl local up`\n");
+      return ODD_ODDCTL_EXIT_FAILURE;
+    }
+  if (!odd_component_set_queue_limit (rabbitmq, max_length, max_bytes, NULL, &error))
+    {
+      fprintf (stderr, "oddctl: %s\n", error->message);
+      return ODD_ODDCTL_EXIT_FAILURE;
+    }
+
+  if (max_length == 0 && max_bytes == 0)
+    printf ("jobs.created: no length limit\n");
+  else
+    printf ("jobs.created: at most %" G_GINT64_FORMAT " jobs and %" G_GINT64_FORMAT " bytes "
+            "(0 = unbounded), then the broker refuses new jobs\n", max_length, max_bytes);
+  return ODD_ODDCTL_EXIT_OK;
+}
+
 static int usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 static int
@@ -357,7 +391,7 @@ odd_oddctl_local_run (int    argc,
   const char *command;
 
   if (argc < 1)
-    return usage_error ("%s", "local needs a command: up, down, status or logs");
+    return usage_error ("%s", "local needs a command: up, down, status, logs or queue-limit");
 
   command = argv[0];
 
@@ -407,6 +441,19 @@ odd_oddctl_local_run (int    argc,
       if (name == NULL)
         return usage_error ("%s", "logs needs a component name");
       return local_logs (name, follow);
+    }
+
+  if (g_str_equal (command, "queue-limit"))
+    {
+      guint64 max_length, max_bytes = ODD_DEFAULT_JOBS_CREATED_MAX_BYTES;
+
+      if (argc < 2 || argc > 3)
+        return usage_error ("%s", "queue-limit needs JOBS and optionally BYTES");
+      if (!g_ascii_string_to_unsigned (argv[1], 10, 0, G_MAXINT64, &max_length, NULL))
+        return usage_error ("queue-limit: “%s” is not a number of jobs (0 = no limit)", argv[1]);
+      if (argc == 3 && !g_ascii_string_to_unsigned (argv[2], 10, 0, G_MAXINT64, &max_bytes, NULL))
+        return usage_error ("queue-limit: “%s” is not a number of bytes (0 = no limit)", argv[2]);
+      return local_queue_limit ((gint64) max_length, (gint64) max_bytes);
     }
 
   return usage_error ("unknown local command “%s”", command);

@@ -19,6 +19,9 @@ odd_oddctl_print_usage (FILE *stream)
            "  local down            Stop them; the data is kept for the next `local up`\n"
            "  local status [--json] Show every component; exit status 1 unless all are healthy\n"
            "  local logs NAME [-f]  Print the log of a component (-f: keep following it)\n"
+           "  local queue-limit JOBS [BYTES]\n"
+           "                        Set the length limit of jobs.created on the running broker\n"
+           "                        (0 = none); past it the gateway answers 503 + Retry-After\n"
            "  doctor [--json]       Diagnose Docker, kubectl, kind, the servers, ports, disk and\n"
            "                        memory, with the command that fixes each problem\n"
            "  cluster up [--json]   Create the kind cluster task-observatory, build and load the\n"
@@ -38,6 +41,9 @@ odd_oddctl_print_usage (FILE *stream)
            "  ODD_PORT_BASE   first port of the stack (default 18000): postgres +432,\n"
            "                  redis +379, rabbitmq +672/+673, gateway +300, read-model +80,\n"
            "                  processor +100, metrics-engine +101\n"
+           "  ODD_JOBS_CREATED_MAX_LENGTH, ODD_JOBS_CREATED_MAX_BYTES\n"
+           "                  the limit `local up` sets on jobs.created (100000 jobs,\n"
+           "                  1073741824 bytes; 0 = none)\n"
            "\n"
            "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }

@@ -10,33 +10,11 @@
 #include <glib-unix.h>
 
 #include "odd-dashboard.h"
-#include "odd-stack-paths.h"
 
 static void
 ui_entries_free (gpointer data)
 {
   odd_ui_entry_free (data);
-}
-
-static void
-queue_row_free (gpointer data)
-{
-  OddQueueRow *row = data;
-
-  g_free (row->name);
-  g_free (row);
-}
-
-static void
-alert_row_free (gpointer data)
-{
-  OddAlertRow *row = data;
-
-  g_free (row->name);
-  g_free (row->severity);
-  g_free (row->service);
-  g_free (row->summary);
-  g_free (row);
 }
 
 OddDash *
@@ -49,10 +27,9 @@ odd_dash_new (void)
   dash->loop = g_main_loop_new (NULL, FALSE);
   dash->cancellable = g_cancellable_new ();
   dash->sources = g_ptr_array_new ();
-  dash->series = g_array_new (FALSE, TRUE, sizeof (OddSeriesPoint));
-  dash->queues = g_ptr_array_new_with_free_func (queue_row_free);
-  dash->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_job_row_free);
-  dash->alerts = g_ptr_array_new_with_free_func (alert_row_free);
+  dash->queues = g_ptr_array_new_with_free_func (g_object_unref);
+  dash->jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  dash->alerts = g_ptr_array_new_with_free_func (g_object_unref);
   dash->uis = g_ptr_array_new_with_free_func (ui_entries_free);
   dash->log = g_ptr_array_new_with_free_func (g_free);
   dash->op_remedy = g_ptr_array_new_with_free_func (g_free);
@@ -64,6 +41,7 @@ odd_dash_new (void)
   dash->no_color = g_getenv ("NO_COLOR") != NULL && *g_getenv ("NO_COLOR") != '\0';
   dash->frame_log = g_strdup (g_getenv ("ODD_DASHBOARD_FRAME_LOG"));
   odd_dash_client_init (dash);
+  odd_dash_use_endpoints (dash, odd_client_get_endpoints (dash->client));
 
   return dash;
 }
@@ -78,6 +56,7 @@ odd_dash_free (OddDash *dash)
   odd_dash_stop_polling (dash);
   g_clear_handle_id (&dash->redraw_id, g_source_remove);
   g_clear_handle_id (&dash->animation_id, g_source_remove);
+  g_clear_handle_id (&dash->stdin_id, g_source_remove);
   for (guint i = 0; i < dash->sources->len; i++)
     g_source_remove (GPOINTER_TO_UINT (dash->sources->pdata[i]));
   g_ptr_array_unref (dash->sources);
@@ -92,7 +71,7 @@ odd_dash_free (OddDash *dash)
     g_string_free (dash->new_job.fields[i], TRUE);
   odd_dash_detail_clear (dash);
 
-  g_clear_object (&dash->session);
+  g_clear_object (&dash->client);
   g_clear_object (&dash->cancellable);
   g_clear_object (&dash->op_cancellable);
   g_clear_object (&dash->stack);
@@ -101,14 +80,14 @@ odd_dash_free (OddDash *dash)
   g_clear_pointer (&dash->report, odd_doctor_report_unref);
   g_clear_pointer (&dash->grid, odd_grid_free);
   g_clear_pointer (&dash->loop, g_main_loop_unref);
-  g_array_unref (dash->series);
+  g_clear_object (&dash->stats);
+  g_clear_object (&dash->series);
   g_ptr_array_unref (dash->queues);
   g_ptr_array_unref (dash->jobs);
   g_ptr_array_unref (dash->alerts);
   g_ptr_array_unref (dash->uis);
   g_ptr_array_unref (dash->log);
   g_ptr_array_unref (dash->op_remedy);
-  g_free (dash->stats.last_event);
   g_free (dash->read_model_url);
   g_free (dash->gateway_url);
   g_free (dash->flash);
@@ -121,65 +100,37 @@ odd_dash_free (OddDash *dash)
   g_free (dash);
 }
 
-static char *
-strip_slash (const char *url)
+void
+odd_dash_use_endpoints (OddDash      *dash,
+                        OddEndpoints *endpoints)
 {
-  char *copy = g_strdup (url);
-  gsize len = strlen (copy);
-
-  /* Paths are appended as "/stats", so no trailing slash. */
-  while (len > 0 && copy[len - 1] == '/')
-    copy[--len] = '\0';
-  return copy;
+  g_object_ref (endpoints);
+  odd_client_set_endpoints (dash->client, endpoints);
+  g_free (dash->read_model_url);
+  g_free (dash->gateway_url);
+  dash->read_model_url = g_strdup (odd_endpoints_get_read_model_url (endpoints));
+  dash->gateway_url = g_strdup (odd_endpoints_get_gateway_url (endpoints));
+  dash->endpoints = odd_endpoints_get_source (endpoints);
+  g_object_unref (endpoints);
 }
 
 void
-odd_dash_set_endpoints (OddDash      *dash,
-                        const char   *read_model_url,
-                        const char   *gateway_url,
-                        OddEndpoints  source)
+odd_dash_set_endpoints (OddDash            *dash,
+                        const char         *read_model_url,
+                        const char         *gateway_url,
+                        OddEndpointsSource  source)
 {
-  g_free (dash->read_model_url);
-  g_free (dash->gateway_url);
-  dash->read_model_url = strip_slash (read_model_url);
-  dash->gateway_url = strip_slash (gateway_url);
-  dash->endpoints = source;
+  g_autoptr(OddEndpoints) endpoints = odd_endpoints_new (read_model_url, gateway_url, source);
+
+  odd_dash_use_endpoints (dash, endpoints);
 }
 
 void
 odd_dash_resolve_endpoints (OddDash *dash)
 {
-  const char *rm = g_getenv ("READ_MODEL_URL");
-  const char *gw = g_getenv ("GATEWAY_URL");
-  g_autoptr(OddStackPaths) paths = NULL;
-  g_autofree char *state_dir = NULL;
-  g_autofree char *stack_rm = NULL;
-  g_autofree char *stack_gw = NULL;
+  g_autoptr(OddEndpoints) endpoints = odd_endpoints_discover ();
 
-  if (rm != NULL && *rm == '\0')
-    rm = NULL;
-  if (gw != NULL && *gw == '\0')
-    gw = NULL;
-
-  if (rm == NULL || gw == NULL)
-    {
-      /* A stack.json means a local stack was started here: follow its ports. */
-      state_dir = odd_stack_default_state_dir ();
-      paths = odd_stack_paths_load (state_dir, NULL);
-      if (paths != NULL)
-        {
-          stack_rm = odd_stack_paths_http_url (paths, ODD_PORT_READ_MODEL);
-          stack_gw = odd_stack_paths_http_url (paths, ODD_PORT_GATEWAY);
-        }
-    }
-
-  odd_dash_set_endpoints (dash,
-                          rm != NULL ? rm : stack_rm != NULL ? stack_rm
-                          : ODD_DASH_DEFAULT_READ_MODEL_URL,
-                          gw != NULL ? gw : stack_gw != NULL ? stack_gw
-                          : ODD_DASH_DEFAULT_GATEWAY_URL,
-                          rm != NULL ? ODD_ENDPOINTS_ENV
-                          : stack_rm != NULL ? ODD_ENDPOINTS_STACK : ODD_ENDPOINTS_DEFAULT);
+  odd_dash_use_endpoints (dash, endpoints);
 }
 
 void
@@ -308,7 +259,9 @@ on_stdin (int          fd,
 
   if (condition & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))
     {
-      /* The terminal went away: nobody is left to read the screen. */
+      /* The terminal went away: nobody is left to read the screen. The watch ends here, so
+       * the teardown must not remove it again. */
+      dash->stdin_id = 0;
       odd_dash_quit (dash, 1);
       return G_SOURCE_REMOVE;
     }
@@ -381,7 +334,7 @@ odd_dash_run (OddDash *dash)
       return 1;
     }
 
-  add_source (dash, g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, dash));
+  dash->stdin_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, dash);
 
   /* The first frame before anything else: the requests go out after it. */
   odd_dash_set_screen (dash, ODD_SCREEN_LOADING);

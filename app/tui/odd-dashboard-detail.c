@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "odd-dashboard.h"
+#include "odd-ids.h"
 
 void
 odd_dash_detail_clear (OddDash *dash)
@@ -13,7 +14,7 @@ odd_dash_detail_clear (OddDash *dash)
   OddDetail *d = &dash->detail;
 
   g_clear_pointer (&d->id, g_free);
-  g_clear_pointer (&d->detail, json_node_unref);
+  g_clear_object (&d->job);
   g_clear_pointer (&d->error, g_free);
   g_clear_pointer (&d->flash, g_free);
   d->loading = FALSE;
@@ -21,33 +22,44 @@ odd_dash_detail_clear (OddDash *dash)
   d->scroll = 0;
 }
 
-static void
-on_detail (OddDash    *dash,
-           guint       status,
-           JsonNode   *body,
-           const char *error,
-           gpointer    user_data)
+typedef struct
 {
-  g_autofree char *id = user_data;
-  OddDetail *d = &dash->detail;
+  OddDash *dash;
+  char    *id;
+} DetailRequest;
+
+static void
+on_detail (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  DetailRequest *request = user_data;
+  g_autofree char *id = request->id;
+  OddDash *dash = request->dash;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddJob) job = odd_client_get_job_finish (ODD_CLIENT (source), result, &error);
+  OddDetail *d;
+
+  g_free (request);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
 
   /* An answer for a job the user already left. */
+  d = &dash->detail;
   if (g_strcmp0 (id, d->id) != 0)
     return;
 
   d->loading = FALSE;
-  if (status == 200 && body != NULL && JSON_NODE_HOLDS_OBJECT (body))
+  if (job != NULL)
     {
-      g_clear_pointer (&d->detail, json_node_unref);
-      d->detail = json_node_copy (body);
+      g_clear_object (&d->job);
+      d->job = g_steal_pointer (&job);
       g_clear_pointer (&d->error, g_free);
     }
   else
     {
-      g_autofree char *why = odd_dash_describe_http_error (status, body, error);
-
       g_free (d->error);
-      d->error = g_strdup_printf ("GET /jobs/%s: %s", id, why);
+      d->error = g_strdup_printf ("GET /jobs/%s: %s", id, odd_dash_error_reason (error));
     }
   odd_dash_queue_redraw (dash);
 }
@@ -56,13 +68,15 @@ void
 odd_dash_detail_refresh (OddDash *dash)
 {
   OddDetail *d = &dash->detail;
-  g_autofree char *url = NULL;
+  DetailRequest *request;
 
   if (d->id == NULL || d->loading)
     return;
   d->loading = TRUE;
-  url = g_strdup_printf ("%s/jobs/%s", dash->read_model_url, d->id);
-  odd_dash_http (dash, "GET", url, NULL, on_detail, g_strdup (d->id));
+  request = g_new0 (DetailRequest, 1);
+  request->dash = dash;
+  request->id = g_strdup (d->id);
+  odd_client_get_job_async (dash->client, d->id, dash->cancellable, on_detail, request);
 }
 
 void
@@ -75,48 +89,28 @@ odd_dash_detail_open (OddDash    *dash,
   odd_dash_detail_refresh (dash);
 }
 
-static JsonObject *
-job_object (OddDetail *d)
-{
-  JsonObject *root;
-
-  if (d->detail == NULL)
-    return NULL;
-  root = json_node_get_object (d->detail);
-  if (!json_object_has_member (root, "job") ||
-      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "job")))
-    return NULL;
-  return json_object_get_object_member (root, "job");
-}
-
-static const char *
-str_or (JsonObject *object,
-        const char *name,
-        const char *fallback)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return fallback;
-  return json_node_get_string (node);
-}
-
 static void
-on_retried (OddDash    *dash,
-            guint       status,
-            JsonNode   *body,
-            const char *error,
-            gpointer    user_data)
+on_retried (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
-  g_autofree char *id = user_data;
-  OddDetail *d = &dash->detail;
+  DetailRequest *request = user_data;
+  g_autofree char *id = request->id;
+  OddDash *dash = request->dash;
+  g_autoptr(GError) error = NULL;
+  gboolean accepted = odd_client_retry_job_finish (ODD_CLIENT (source), result, NULL, &error);
+  OddDetail *d;
 
+  g_free (request);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  d = &dash->detail;
   if (g_strcmp0 (id, d->id) != 0)
     return;
   d->retrying = FALSE;
   g_clear_pointer (&d->flash, g_free);
-  if (status >= 200 && status < 300)
+  if (accepted)
     {
       d->flash = g_strdup ("Retry accepted: the job runs again as its next generation");
       d->flash_error = FALSE;
@@ -125,9 +119,7 @@ on_retried (OddDash    *dash,
     }
   else
     {
-      g_autofree char *why = odd_dash_describe_http_error (status, body, error);
-
-      d->flash = g_strdup_printf ("Retry refused: %s", why);
+      d->flash = g_strdup_printf ("Retry refused: %s", odd_dash_error_reason (error));
       d->flash_error = TRUE;
     }
   odd_dash_queue_redraw (dash);
@@ -137,9 +129,8 @@ static void
 retry (OddDash *dash)
 {
   OddDetail *d = &dash->detail;
-  JsonObject *job = job_object (d);
-  const char *status = str_or (job, "status", NULL);
-  g_autofree char *url = NULL;
+  const char *status = d->job != NULL ? odd_job_status_to_string (odd_job_get_status (d->job)) : NULL;
+  DetailRequest *request;
 
   g_clear_pointer (&d->flash, g_free);
   if (d->retrying)
@@ -153,8 +144,10 @@ retry (OddDash *dash)
       return;
     }
   d->retrying = TRUE;
-  url = g_strdup_printf ("%s/jobs/%s/retry", dash->gateway_url, d->id);
-  odd_dash_http (dash, "POST", url, NULL, on_retried, g_strdup (d->id));
+  request = g_new0 (DetailRequest, 1);
+  request->dash = dash;
+  request->id = g_strdup (d->id);
+  odd_client_retry_job_async (dash->client, d->id, dash->cancellable, on_retried, request);
   odd_dash_queue_redraw (dash);
 }
 
@@ -186,48 +179,51 @@ odd_dash_detail_key (OddDash *dash,
     }
 }
 
-/* "03:04:05.700" of an RFC 3339 time, in local time. */
+/* "03:04:05.700" of a time, in local time. */
 static char *
-event_time (const char *rfc3339)
+event_time (GDateTime *time)
 {
-  g_autoptr(GDateTime) time = rfc3339 != NULL ? g_date_time_new_from_iso8601 (rfc3339, NULL) : NULL;
   g_autoptr(GDateTime) local = NULL;
   g_autofree char *hms = NULL;
 
   if (time == NULL)
-    return g_strdup (rfc3339 != NULL ? rfc3339 : "?");
+    return g_strdup ("?");
   local = g_date_time_to_local (time);
   hms = g_date_time_format (local, "%H:%M:%S");
   return g_strdup_printf ("%s.%03d", hms, g_date_time_get_microsecond (local) / 1000);
 }
 
-static void
-render_event (OddGrid    *grid,
-              int         row,
-              JsonObject *event)
+/* The time as the services write it (RFC 3339, UTC, milliseconds), "-" when none. */
+static char *
+rfc3339 (GDateTime *time)
 {
-  JsonObject *payload = json_object_has_member (event, "payload") &&
-                        JSON_NODE_HOLDS_OBJECT (json_object_get_member (event, "payload"))
-                        ? json_object_get_object_member (event, "payload") : NULL;
-  JsonObject *metadata = json_object_has_member (event, "metadata") &&
-                         JSON_NODE_HOLDS_OBJECT (json_object_get_member (event, "metadata"))
-                         ? json_object_get_object_member (event, "metadata") : NULL;
-  const char *status = str_or (payload, "status", "");
-  g_autofree char *when = event_time (str_or (event, "occurredAt", NULL));
+  if (time == NULL)
+    return g_strdup ("-");
+  return odd_time_format_rfc3339 (g_date_time_to_unix (time) * G_USEC_PER_SEC +
+                                  g_date_time_get_microsecond (time));
+}
+
+static void
+render_event (OddGrid     *grid,
+              int          row,
+              OddJobEvent *event)
+{
+  const char *status = odd_job_event_get_status (event);
+  g_autofree char *when = event_time (odd_job_event_get_occurred_at (event));
   g_autoptr(GString) extra = g_string_new (NULL);
+  const char *event_type = odd_job_event_get_event_type (event);
   int x = 2;
 
-  if (metadata != NULL && json_object_has_member (metadata, "attempt"))
-    g_string_append_printf (extra, "attempt %" G_GINT64_FORMAT " ",
-                            json_object_get_int_member_with_default (metadata, "attempt", 0));
-  if (metadata != NULL && str_or (metadata, "outcome", NULL) != NULL)
-    g_string_append_printf (extra, "%s ", str_or (metadata, "outcome", ""));
-  if (metadata != NULL && str_or (metadata, "error", NULL) != NULL)
-    g_string_append_printf (extra, "(%s)", str_or (metadata, "error", ""));
+  if (odd_job_event_get_attempt (event) >= 0)
+    g_string_append_printf (extra, "attempt %" G_GINT64_FORMAT " ", odd_job_event_get_attempt (event));
+  if (odd_job_event_get_outcome (event) != NULL)
+    g_string_append_printf (extra, "%s ", odd_job_event_get_outcome (event));
+  if (odd_job_event_get_error (event) != NULL)
+    g_string_append_printf (extra, "(%s)", odd_job_event_get_error (event));
 
   x += odd_grid_print (grid, row, x, -1, ODD_COLOR_DEFAULT, ODD_ATTR_DIM, when) + 2;
   odd_grid_print (grid, row, x, 16, ODD_COLOR_CYAN, ODD_ATTR_NONE,
-                  str_or (event, "eventType", "?"));
+                  event_type != NULL ? event_type : "?");
   x += 17;
   odd_grid_print (grid, row, x, 10, odd_dash_status_color (status), ODD_ATTR_BOLD, status);
   x += 11;
@@ -239,12 +235,14 @@ odd_dash_detail_render (OddDash *dash,
                         OddGrid *grid)
 {
   OddDetail *d = &dash->detail;
-  JsonObject *job = job_object (d);
-  JsonArray *events = NULL;
+  OddJob *job = d->job;
+  GListModel *events = NULL;
   g_autofree char *title = g_strdup_printf (" Job %s", d->id != NULL ? d->id : "");
-  const char *status = str_or (job, "status", "");
+  const char *status = job != NULL ? odd_job_status_to_string (odd_job_get_status (job)) : NULL;
   int row = 2;
 
+  if (status == NULL)
+    status = "";
   odd_grid_fill (grid, 0, 0, 1, grid->cols, ' ', ODD_COLOR_DEFAULT, ODD_ATTR_REVERSE);
   odd_grid_print (grid, 0, 0, -1, ODD_COLOR_DEFAULT, ODD_ATTR_REVERSE | ODD_ATTR_BOLD, title);
 
@@ -259,37 +257,38 @@ odd_dash_detail_render (OddDash *dash,
       return;
     }
 
-  odd_grid_printf (grid, row, 2, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, "Type      %s",
-                   str_or (job, "type", "?"));
-  odd_grid_print (grid, row + 1, 2, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, "Status");
-  odd_grid_print (grid, row + 1, 12, -1, odd_dash_status_color (status), ODD_ATTR_BOLD, status);
-  odd_grid_printf (grid, row + 2, 2, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
-                   "Attempts  %" G_GINT64_FORMAT "   Generation %" G_GINT64_FORMAT,
-                   json_object_get_int_member_with_default (job, "attempts", 0),
-                   json_object_get_int_member_with_default (job, "generation", 0));
-  odd_grid_printf (grid, row + 3, 2, grid->cols - 4, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
-                   "Created   %s", str_or (job, "createdAt", "-"));
-  odd_grid_printf (grid, row + 4, 2, grid->cols - 4, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
-                   "Finished  %s", str_or (job, "finishedAt", "-"));
-  if (str_or (job, "lastError", NULL) != NULL)
+  {
+    g_autofree char *created = rfc3339 (odd_job_get_created_at (job));
+    g_autofree char *finished = rfc3339 (odd_job_get_finished_at (job));
+
+    odd_grid_printf (grid, row, 2, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, "Type      %s",
+                     odd_job_get_job_type (job));
+    odd_grid_print (grid, row + 1, 2, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE, "Status");
+    odd_grid_print (grid, row + 1, 12, -1, odd_dash_status_color (status), ODD_ATTR_BOLD, status);
+    odd_grid_printf (grid, row + 2, 2, -1, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                     "Attempts  %" G_GINT64_FORMAT "   Generation %" G_GINT64_FORMAT,
+                     odd_job_get_attempts (job), odd_job_get_generation (job));
+    odd_grid_printf (grid, row + 3, 2, grid->cols - 4, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                     "Created   %s", created);
+    odd_grid_printf (grid, row + 4, 2, grid->cols - 4, ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                     "Finished  %s", finished);
+  }
+  if (odd_job_get_last_error (job) != NULL)
     odd_grid_printf (grid, row + 5, 2, grid->cols - 4, ODD_COLOR_RED, ODD_ATTR_NONE,
-                     "Error     %s", str_or (job, "lastError", ""));
-  if (json_object_has_member (job, "payload") &&
-      !JSON_NODE_HOLDS_NULL (json_object_get_member (job, "payload")))
+                     "Error     %s", odd_job_get_last_error (job));
+  if (odd_job_get_payload (job) != NULL)
     {
-      g_autofree char *payload = json_to_string (json_object_get_member (job, "payload"), FALSE);
+      g_autofree char *payload = json_to_string (odd_job_get_payload (job), FALSE);
 
       odd_grid_printf (grid, row + 6, 2, grid->cols - 4, ODD_COLOR_DEFAULT, ODD_ATTR_DIM,
                        "Payload   %s", payload);
     }
 
   row += 8;
-  if (json_object_has_member (json_node_get_object (d->detail), "events") &&
-      JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object (d->detail), "events")))
-    events = json_object_get_array_member (json_node_get_object (d->detail), "events");
+  events = odd_job_get_events (job);
   {
     g_autofree char *section = g_strdup_printf (" Timeline (%u events) ",
-                                                events != NULL ? json_array_get_length (events) : 0);
+                                                events != NULL ? g_list_model_get_n_items (events) : 0);
 
     odd_grid_hline (grid, row, 0, grid->cols, ODD_COLOR_DEFAULT);
     odd_grid_print (grid, row, 2, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, section);
@@ -298,16 +297,15 @@ odd_dash_detail_render (OddDash *dash,
 
   if (events != NULL)
     {
-      guint n = json_array_get_length (events);
+      guint n = g_list_model_get_n_items (events);
       int room = grid->rows - 2 - row;
 
       d->scroll = MIN (d->scroll, (int) MAX ((int) n - room, 0));
       for (int i = 0; i < room && (guint) (d->scroll + i) < n; i++)
         {
-          JsonNode *node = json_array_get_element (events, d->scroll + i);
+          g_autoptr(OddJobEvent) event = g_list_model_get_item (events, d->scroll + i);
 
-          if (JSON_NODE_HOLDS_OBJECT (node))
-            render_event (grid, row + i, json_node_get_object (node));
+          render_event (grid, row + i, event);
         }
     }
 

@@ -72,7 +72,7 @@ dashboard_key (OddDash *dash,
   if ((!is_char && (key == KEY_ENTER)) || (is_char && (k == '\r' || k == '\n')))
     {
       if (dash->selected >= 0 && (guint) dash->selected < dash->jobs->len)
-        odd_dash_detail_open (dash, ((OddJobRow *) dash->jobs->pdata[dash->selected])->id);
+        odd_dash_detail_open (dash, odd_job_get_id (dash->jobs->pdata[dash->selected]));
       return;
     }
 }

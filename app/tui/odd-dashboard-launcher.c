@@ -6,19 +6,7 @@
 
 #include "odd-dashboard.h"
 #include "odd-stack-paths.h"
-#ifdef ODD_HAVE_CLUSTER
 #include "odd-cluster.h"
-#endif
-
-gboolean
-odd_dash_have_cluster (void)
-{
-#ifdef ODD_HAVE_CLUSTER
-  return TRUE;
-#else
-  return FALSE;
-#endif
-}
 
 void
 odd_dash_launcher_render (OddDash *dash,
@@ -41,7 +29,6 @@ odd_dash_launcher_render (OddDash *dash,
     static const char *choices[] = {
       "L  start the local stack (PostgreSQL, Redis, RabbitMQ, 4 services)",
       "K  start a kind cluster (needs Docker, kind and kubectl)",
-      "K  kind support arrives with `oddctl cluster`",
       "D  doctor: check this machine and fix what is missing",
       "R  retry the connection",
       "Q  quit",
@@ -49,13 +36,10 @@ odd_dash_launcher_render (OddDash *dash,
     int x = MAX (0, (grid->cols - odd_text_width (choices[0])) / 2);
 
     odd_grid_print (grid, top + 10, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[0]);
-    if (odd_dash_have_cluster ())
-      odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[1]);
-    else
-      odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_DEFAULT, ODD_ATTR_DIM, choices[2]);
-    odd_grid_print (grid, top + 12, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[3]);
-    odd_grid_print (grid, top + 13, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[4]);
-    odd_grid_print (grid, top + 14, x, -1, ODD_COLOR_RED, ODD_ATTR_BOLD, choices[5]);
+    odd_grid_print (grid, top + 11, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[1]);
+    odd_grid_print (grid, top + 12, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[2]);
+    odd_grid_print (grid, top + 13, x, -1, ODD_COLOR_CYAN, ODD_ATTR_BOLD, choices[3]);
+    odd_grid_print (grid, top + 14, x, -1, ODD_COLOR_RED, ODD_ATTR_BOLD, choices[4]);
   }
 
   odd_dash_render_help_bar (dash, grid, "L Local stack  K Kind cluster  D Doctor  R Retry  Q Quit");
@@ -179,12 +163,12 @@ on_stack_up (GObject      *source,
   if (odd_local_stack_up_finish (ODD_LOCAL_STACK (source), result, &error))
     {
       OddStackPaths *paths = odd_local_stack_get_paths (ODD_LOCAL_STACK (source));
-      g_autofree char *rm = odd_stack_paths_http_url (paths, ODD_PORT_READ_MODEL);
-      g_autofree char *gw = odd_stack_paths_http_url (paths, ODD_PORT_GATEWAY);
+      g_autoptr(OddEndpoints) started = odd_endpoints_new_for_stack (paths);
+      g_autoptr(OddEndpoints) endpoints = odd_endpoints_follow (odd_client_get_endpoints (dash->client),
+                                                                started);
 
       /* Explicit READ_MODEL_URL / GATEWAY_URL still win. */
-      if (dash->endpoints != ODD_ENDPOINTS_ENV)
-        odd_dash_set_endpoints (dash, rm, gw, ODD_ENDPOINTS_STACK);
+      odd_dash_use_endpoints (dash, endpoints);
       odd_dash_log_append (dash->log, "The local stack is up.");
     }
   op_finish (dash, error);
@@ -209,7 +193,6 @@ odd_dash_start_local_stack (OddDash *dash)
                             dash);
 }
 
-#ifdef ODD_HAVE_CLUSTER
 static void
 on_cluster_up (GObject      *source,
                GAsyncResult *result,
@@ -221,13 +204,13 @@ on_cluster_up (GObject      *source,
 
   if (odd_cluster_up_finish (cluster, result, &error))
     {
-      g_autofree char *rm = g_strdup_printf ("http://127.0.0.1:%u",
-                                             odd_cluster_get_read_model_port (cluster));
-      g_autofree char *gw = g_strdup_printf ("http://127.0.0.1:%u",
-                                             odd_cluster_get_gateway_port (cluster));
+      g_autoptr(OddEndpoints) started =
+        odd_endpoints_new_for_cluster (odd_cluster_get_read_model_port (cluster),
+                                       odd_cluster_get_gateway_port (cluster));
+      g_autoptr(OddEndpoints) endpoints = odd_endpoints_follow (odd_client_get_endpoints (dash->client),
+                                                                started);
 
-      if (dash->endpoints != ODD_ENDPOINTS_ENV)
-        odd_dash_set_endpoints (dash, rm, gw, ODD_ENDPOINTS_CLUSTER);
+      odd_dash_use_endpoints (dash, endpoints);
       odd_dash_log_append (dash->log, "The kind cluster is up.");
     }
   else
@@ -256,12 +239,10 @@ on_cluster_up (GObject      *source,
     }
   op_finish (dash, error);
 }
-#endif
 
 void
 odd_dash_start_cluster (OddDash *dash)
 {
-#ifdef ODD_HAVE_CLUSTER
   g_autoptr(GError) error = NULL;
 
   if (dash->cluster == NULL)
@@ -275,9 +256,6 @@ odd_dash_start_cluster (OddDash *dash)
             "Creating the kind cluster (as `oddctl cluster up`)…");
   odd_cluster_up_async (ODD_CLUSTER (dash->cluster), dash->op_cancellable, on_progress, dash,
                         on_cluster_up, dash);
-#else
-  odd_dash_set_flash (dash, FALSE, "kind support arrives with `oddctl cluster`");
-#endif
 }
 
 static void
@@ -299,10 +277,10 @@ odd_dash_shutdown (OddDash *dash)
   g_autoptr(GError) error = NULL;
 
   /* Only what this machine runs for us can be stopped from here. */
-  if (dash->endpoints != ODD_ENDPOINTS_STACK)
+  if (dash->endpoints != ODD_ENDPOINTS_SOURCE_STACK)
     {
       odd_dash_set_flash (dash, TRUE,
-                          dash->endpoints == ODD_ENDPOINTS_ENV
+                          dash->endpoints == ODD_ENDPOINTS_SOURCE_ENV
                           ? "^Q stops the local stack; this dashboard shows READ_MODEL_URL"
                           : "^Q stops the local stack; none is running here (use `oddctl cluster down` for kind)");
       return;

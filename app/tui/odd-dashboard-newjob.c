@@ -99,34 +99,34 @@ odd_dash_parse_simulation (const char  *duration,
 }
 
 static void
-on_submitted (OddDash    *dash,
-              guint       status,
-              JsonNode   *body,
-              const char *error,
-              gpointer    user_data)
+on_submitted (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  OddNewJob *form = &dash->new_job;
+  OddDash *dash = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = odd_client_submit_jobs_finish (ODD_CLIENT (source), result, &error);
+  OddNewJob *form;
 
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  form = &dash->new_job;
   g_clear_pointer (&form->message, g_free);
-  if (status >= 200 && status < 300)
+  if (ids != NULL)
     {
-      const char *id = NULL;
-
-      if (body != NULL && JSON_NODE_HOLDS_OBJECT (body))
-        id = json_object_get_string_member_with_default (json_node_get_object (body), "jobId",
-                                                         NULL);
       form->state = ODD_FORM_SUCCESS;
-      form->message = g_strdup (id != NULL ? id : "(the gateway did not say)");
+      form->message = g_strdup (ids[0] != NULL ? ids[0] : "(the gateway did not say)");
       /* Show it in the list at once, not at the next tick. */
       odd_dash_poll (dash);
     }
   else
     {
-      g_autofree char *why = odd_dash_describe_http_error (status, body, error);
+      const char *why = odd_dash_error_reason (error);
+      guint status = odd_client_error_get_status (error);
 
       form->state = ODD_FORM_ERROR;
-      if (status == 0 && error != NULL && (strstr (error, "timed out") != NULL ||
-                                           strstr (error, "Timeout") != NULL))
+      if (g_error_matches (error, ODD_CLIENT_ERROR, ODD_CLIENT_ERROR_TIMEOUT))
         form->message = g_strdup ("Gateway timeout (2s) - the stack may be starting or unavailable");
       else if (status == 0)
         form->message = g_strdup_printf ("Cannot connect to the gateway (%s) - is the stack "
@@ -146,8 +146,7 @@ submit (OddDash *dash)
   g_autofree char *type = g_strstrip (g_strdup (form->fields[ODD_FIELD_TYPE]->str));
   const char *invalid = odd_dash_validate_job_type (type);
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autofree char *url = NULL;
+  g_autoptr(JsonNode) payload = NULL;
   gint64 duration_ms;
   double rate;
 
@@ -169,12 +168,8 @@ submit (OddDash *dash)
     }
 
   /* The short submission: the gateway fills in id, status and createdAt. */
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, type);
   if (duration_ms >= 0 || rate >= 0)
     {
-      json_builder_set_member_name (builder, "payload");
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "simulate");
       json_builder_begin_object (builder);
@@ -190,13 +185,12 @@ submit (OddDash *dash)
         }
       json_builder_end_object (builder);
       json_builder_end_object (builder);
+      payload = json_builder_get_root (builder);
     }
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
 
   form->state = ODD_FORM_SUBMITTING;
-  url = g_strconcat (dash->gateway_url, "/jobs", NULL);
-  odd_dash_http (dash, "POST", url, body, on_submitted, NULL);
+  odd_client_submit_jobs_async (dash->client, type, payload, 1, dash->cancellable, on_submitted,
+                                dash);
   odd_dash_queue_redraw (dash);
 }
 

@@ -48,32 +48,35 @@ render_stats (OddDash *dash,
               OddGrid *grid,
               int      y)
 {
-  OddStats *s = &dash->stats;
+  OddStats *s = dash->stats;
   g_autofree char *total = NULL, *completed = NULL, *failed = NULL, *in_flight = NULL;
   g_autofree char *throughput = NULL;
+  double p50, p95;
   int x = 1;
 
-  if (!s->valid)
+  if (s == NULL)
     {
       odd_grid_print (grid, y, 1, -1, ODD_COLOR_YELLOW, ODD_ATTR_NONE,
                       "No statistics yet");
       return;
     }
 
-  total = g_strdup_printf ("%" G_GINT64_FORMAT, s->total);
-  completed = g_strdup_printf ("%" G_GINT64_FORMAT, s->completed);
-  failed = g_strdup_printf ("%" G_GINT64_FORMAT, s->failed);
-  in_flight = g_strdup_printf ("%" G_GINT64_FORMAT, s->in_flight);
-  throughput = g_strdup_printf ("%.2f/s", s->throughput);
+  total = g_strdup_printf ("%" G_GINT64_FORMAT, odd_stats_get_total (s));
+  completed = g_strdup_printf ("%" G_GINT64_FORMAT, odd_stats_get_completed (s));
+  failed = g_strdup_printf ("%" G_GINT64_FORMAT, odd_stats_get_failed (s));
+  in_flight = g_strdup_printf ("%" G_GINT64_FORMAT, odd_stats_get_in_flight (s));
+  throughput = g_strdup_printf ("%.2f/s", odd_stats_get_throughput (s));
+  p50 = odd_stats_get_p50 (s);
+  p95 = odd_stats_get_p95 (s);
 
   x = render_stat (grid, y, x, "Total", ODD_COLOR_YELLOW, total);
   x = render_stat (grid, y, x, "Completed", ODD_COLOR_GREEN, completed);
   x = render_stat (grid, y, x, "Failed", ODD_COLOR_RED, failed);
   x = render_stat (grid, y, x, "In flight", ODD_COLOR_CYAN, in_flight);
   x = render_stat (grid, y, x, "Throughput", ODD_COLOR_BLUE, throughput);
-  if (grid->cols - x > 16 && (s->p50 > 0 || s->p95 > 0))
+  if (grid->cols - x > 16 && (p50 > 0 || p95 > 0))
     {
-      g_autofree char *latency = g_strdup_printf ("%.0f/%.0f ms", s->p50, s->p95);
+      g_autofree char *latency = g_strdup_printf ("%.0f/%.0f ms", p50, p95);
 
       render_stat (grid, y, x, "p50/p95", ODD_COLOR_MAGENTA, latency);
     }
@@ -87,20 +90,18 @@ render_sparkline (OddDash    *dash,
                   OddColor    color,
                   gboolean    failures)
 {
-  g_autofree double *values = g_new0 (double, MAX (dash->series->len, 1));
+  guint n = 0;
+  const OddSeriesPoint *points = dash->series != NULL ? odd_series_get_points (dash->series, &n) : NULL;
+  g_autofree double *values = g_new0 (double, MAX (n, 1));
   g_autofree char *line = NULL;
   g_autofree char *tail = NULL;
   int width = grid->cols - 14 - 12;
   double max = 0;
 
-  for (guint i = 0; i < dash->series->len; i++)
-    {
-      OddSeriesPoint *p = &g_array_index (dash->series, OddSeriesPoint, i);
-
-      values[i] = (double) (failures ? p->failed : p->completed);
-    }
+  for (guint i = 0; i < n; i++)
+    values[i] = (double) (failures ? points[i].failed : points[i].completed);
   /* The newest second is still filling: leave it out so the line does not dip at the end. */
-  line = odd_sparkline (values, dash->series->len > 0 ? dash->series->len - 1 : 0,
+  line = odd_sparkline (values, n > 0 ? n - 1 : 0,
                         (guint) MAX (width, 1), grid->unicode, &max);
   tail = g_strdup_printf (" max %.0f/s", max);
 
@@ -134,15 +135,16 @@ render_queues (OddDash *dash,
                     "no queue data");
   for (int i = 0; i < height - 1 && (guint) i < dash->queues->len; i++)
     {
-      OddQueueRow *q = dash->queues->pdata[i];
+      OddQueue *q = dash->queues->pdata[i];
       g_autofree char *numbers = g_strdup_printf ("%4" G_GINT64_FORMAT " msg %" G_GINT64_FORMAT " con",
-                                                  q->messages, q->consumers);
+                                                  odd_queue_get_messages (q),
+                                                  odd_queue_get_consumers (q));
       int nwidth = odd_text_width (numbers);
 
       odd_grid_print (grid, y + 1 + i, x + 1, width - nwidth - 2, ODD_COLOR_DEFAULT,
-                      ODD_ATTR_NONE, q->name);
+                      ODD_ATTR_NONE, odd_queue_get_name (q));
       odd_grid_print (grid, y + 1 + i, x + width - nwidth - 1, nwidth,
-                      q->messages > 0 ? ODD_COLOR_YELLOW : ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
+                      odd_queue_get_messages (q) > 0 ? ODD_COLOR_YELLOW : ODD_COLOR_DEFAULT, ODD_ATTR_NONE,
                       numbers);
     }
 }
@@ -172,11 +174,12 @@ render_alerts (OddDash *dash,
     }
   for (int i = 0; i < height - 1 && (guint) i < dash->alerts->len; i++)
     {
-      OddAlertRow *a = dash->alerts->pdata[i];
-      gboolean critical = g_strcmp0 (a->severity, "critical") == 0;
-      g_autofree char *line = g_strdup_printf ("%s [%s] %s", a->name,
-                                               *a->service != '\0' ? a->service : "-",
-                                               a->summary);
+      OddAlert *a = dash->alerts->pdata[i];
+      gboolean critical = odd_alert_is_critical (a);
+      const char *service = odd_alert_get_service (a);
+      g_autofree char *line = g_strdup_printf ("%s [%s] %s", odd_alert_get_name (a),
+                                               service != NULL && *service != '\0' ? service : "-",
+                                               odd_alert_get_summary (a));
 
       odd_grid_print (grid, y + 1 + i, x + 1, width - 2,
                       critical ? ODD_COLOR_RED : ODD_COLOR_YELLOW,
@@ -184,16 +187,15 @@ render_alerts (OddDash *dash,
     }
 }
 
-/* "2026-01-02T03:04:05.678Z" -> "03:04:05" (today's jobs), else the date too. */
+/* "03:04:05" (today's jobs), else the date too. */
 static char *
-short_time (const char *rfc3339)
+short_time (GDateTime *time)
 {
-  g_autoptr(GDateTime) time = g_date_time_new_from_iso8601 (rfc3339, NULL);
   g_autoptr(GDateTime) local = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
 
   if (time == NULL)
-    return g_strdup (rfc3339);
+    return g_strdup ("?");
   local = g_date_time_to_local (time);
   if (g_date_time_get_day_of_year (local) == g_date_time_get_day_of_year (now) &&
       g_date_time_get_year (local) == g_date_time_get_year (now))
@@ -227,11 +229,12 @@ render_jobs (OddDash *dash,
 
   for (int i = 0; i < visible && (guint) (first + i) < dash->jobs->len; i++)
     {
-      OddJobRow *job = dash->jobs->pdata[first + i];
+      OddJob *job = dash->jobs->pdata[first + i];
+      const char *status = odd_job_status_to_string (odd_job_get_status (job));
       gboolean selected = first + i == dash->selected && dash->screen == ODD_SCREEN_DASHBOARD;
       OddAttr attrs = selected ? ODD_ATTR_REVERSE : ODD_ATTR_NONE;
-      g_autofree char *when = short_time (job->created_at);
-      g_autofree char *attempts = g_strdup_printf ("%4" G_GINT64_FORMAT, job->attempts);
+      g_autofree char *when = short_time (odd_job_get_created_at (job));
+      g_autofree char *attempts = g_strdup_printf ("%4" G_GINT64_FORMAT, odd_job_get_attempts (job));
       int row = y + 2 + i;
       int x = 1;
 
@@ -239,12 +242,12 @@ render_jobs (OddDash *dash,
         odd_grid_fill (grid, row, 0, 1, grid->cols, ' ', ODD_COLOR_DEFAULT, attrs);
       odd_grid_print (grid, row, 0, 1, ODD_COLOR_CYAN, attrs | ODD_ATTR_BOLD,
                       selected ? ">" : " ");
-      odd_grid_printf (grid, row, x, 8, ODD_COLOR_DEFAULT, attrs, "%.8s", job->id);
+      odd_grid_printf (grid, row, x, 8, ODD_COLOR_DEFAULT, attrs, "%.8s", odd_job_get_id (job));
       x += 10;
-      odd_grid_print (grid, row, x, type_width, ODD_COLOR_DEFAULT, attrs, job->type);
+      odd_grid_print (grid, row, x, type_width, ODD_COLOR_DEFAULT, attrs, odd_job_get_job_type (job));
       x += type_width + 1;
-      odd_grid_print (grid, row, x, 10, odd_dash_status_color (job->status),
-                      attrs | ODD_ATTR_BOLD, job->status);
+      odd_grid_print (grid, row, x, 10, odd_dash_status_color (status),
+                      attrs | ODD_ATTR_BOLD, status != NULL ? status : "");
       x += 11;
       odd_grid_print (grid, row, x, 4, ODD_COLOR_DEFAULT, attrs, attempts);
       x += 6;

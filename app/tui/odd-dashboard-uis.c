@@ -81,7 +81,7 @@ odd_dash_uis_load (OddDash     *dash,
     }
 
   /* The local stack runs the web terminal on a port of its own. */
-  if (dash != NULL && dash->endpoints == ODD_ENDPOINTS_STACK &&
+  if (dash != NULL && dash->endpoints == ODD_ENDPOINTS_SOURCE_STACK &&
       (stack_paths = odd_stack_paths_new_from_env (NULL)) != NULL)
     web_terminal = odd_stack_paths_http_url (stack_paths, ODD_PORT_WEB_TERMINAL);
 

@@ -8,16 +8,14 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <libsoup/soup.h>
 
+#include "odd-client.h"
 #include "odd-dashboard-grid.h"
 #include "odd-doctor.h"
 #include "odd-local-stack.h"
 
 G_BEGIN_DECLS
 
-#define ODD_DASH_DEFAULT_READ_MODEL_URL "http://localhost:8080"
-#define ODD_DASH_DEFAULT_GATEWAY_URL    "http://localhost:3000"
 #define ODD_DASH_HTTP_TIMEOUT_S         2
 #define ODD_DASH_MIN_ROWS               16
 #define ODD_DASH_MIN_COLS               60
@@ -37,59 +35,6 @@ typedef enum
   ODD_SCREEN_PREREQ,
   ODD_SCREEN_SHUTDOWN,
 } OddScreen;
-
-typedef enum
-{
-  ODD_ENDPOINTS_DEFAULT,  /* the reference's localhost:8080 / :3000 */
-  ODD_ENDPOINTS_ENV,      /* READ_MODEL_URL / GATEWAY_URL */
-  ODD_ENDPOINTS_STACK,    /* the local stack's stack.json */
-  ODD_ENDPOINTS_CLUSTER,  /* the kind cluster's mapped ports */
-} OddEndpoints;
-
-typedef struct
-{
-  char   *id;
-  char   *type;
-  char   *status;
-  char   *created_at;
-  gint64  attempts;
-} OddJobRow;
-
-typedef struct
-{
-  char   *name;
-  gint64  messages;
-  gint64  consumers;
-} OddQueueRow;
-
-typedef struct
-{
-  char *name;
-  char *severity;
-  char *service;
-  char *summary;
-} OddAlertRow;
-
-typedef struct
-{
-  gint64 submitted;
-  gint64 completed;
-  gint64 failed;
-  gint64 queue_depth;
-} OddSeriesPoint;
-
-typedef struct
-{
-  gboolean  valid;
-  gint64    total;
-  gint64    completed;
-  gint64    failed;
-  gint64    in_flight;
-  double    throughput;
-  char     *last_event;
-  double    p50;
-  double    p95;
-} OddStats;
 
 typedef enum
 {
@@ -118,7 +63,7 @@ typedef struct
 typedef struct
 {
   char         *id;
-  JsonNode     *detail;       /* GET /jobs/{id} */
+  OddJob       *job;          /* GET /jobs/{id}, with its timeline */
   char         *error;
   char         *flash;        /* the retry's outcome */
   gboolean      flash_error;
@@ -164,15 +109,16 @@ struct _OddDash
   /* terminal (odd-dashboard-term.c) */
   gboolean       term_active;
   OddGrid       *grid;
+  guint          stdin_id;    /* the terminal's input watch; 0 once the terminal is gone */
   guint          redraw_id;
   guint          animation_id;
   guint          frame;
   char          *frame_log;   /* $ODD_DASHBOARD_FRAME_LOG: the bench's first-frame stamp */
 
-  /* endpoints */
+  /* endpoints: the client's, with their URLs at hand for drawing */
   char          *read_model_url;
   char          *gateway_url;
-  OddEndpoints   endpoints;
+  OddEndpointsSource endpoints;
 
   /* screen */
   OddScreen      screen;
@@ -181,18 +127,18 @@ struct _OddDash
   gboolean       flash_error;
 
   /* polling (odd-dashboard-client.c) */
-  SoupSession   *session;
+  OddClient     *client;
   guint          poll_id;
   guint          pending;
   gboolean       first_poll_done;
   gboolean       reachable;
   char          *poll_error;
   gint64         last_update;  /* g_get_real_time of the last good /stats */
-  OddStats       stats;
-  GArray        *series;       /* OddSeriesPoint */
-  GPtrArray     *queues;       /* OddQueueRow */
-  GPtrArray     *jobs;         /* OddJobRow */
-  GPtrArray     *alerts;       /* OddAlertRow */
+  OddStats      *stats;        /* NULL until the first good /stats */
+  OddSeries     *series;       /* NULL until the first good /stats/series */
+  GPtrArray     *queues;       /* OddQueue */
+  GPtrArray     *jobs;         /* OddJob */
+  GPtrArray     *alerts;       /* OddAlert */
   char          *alerts_error;
   int            selected;     /* row of jobs */
 
@@ -216,7 +162,7 @@ struct _OddDash
   char          *op_error;
   GPtrArray     *op_remedy;    /* char *, remediation lines of a failed cluster step */
   OddLocalStack *stack;
-  GObject       *cluster;      /* OddCluster when built with it */
+  GObject       *cluster;      /* OddCluster, once K was pressed */
 
   /* doctor and prerequisite setup (odd-dashboard-prereq.c) */
   OddDoctor       *doctor;
@@ -231,12 +177,15 @@ struct _OddDash
 /* odd-dashboard-app.c */
 OddDash    *odd_dash_new                (void);
 void        odd_dash_free               (OddDash        *dash);
-/* READ_MODEL_URL / GATEWAY_URL, else the running local stack, else the defaults. */
+/* READ_MODEL_URL / GATEWAY_URL, else the running local stack, else the defaults
+ * (odd_endpoints_discover()). */
 void        odd_dash_resolve_endpoints  (OddDash        *dash);
 void        odd_dash_set_endpoints      (OddDash        *dash,
                                          const char     *read_model_url,
                                          const char     *gateway_url,
-                                         OddEndpoints    source);
+                                         OddEndpointsSource source);
+void        odd_dash_use_endpoints      (OddDash        *dash,
+                                         OddEndpoints   *endpoints);
 void        odd_dash_set_screen         (OddDash        *dash,
                                          OddScreen       screen);
 void        odd_dash_set_flash          (OddDash        *dash,
@@ -323,24 +272,9 @@ void        odd_dash_client_init        (OddDash        *dash);
 void        odd_dash_poll               (OddDash        *dash);
 void        odd_dash_start_polling      (OddDash        *dash);
 void        odd_dash_stop_polling       (OddDash        *dash);
-/* GET/POST with the 2 s timeout; the callback gets the status (0: no answer), the parsed
- * JSON body (NULL when not JSON) and the transport error text. */
-typedef void (*OddDashHttpFunc) (OddDash    *dash,
-                                 guint       status,
-                                 JsonNode   *body,
-                                 const char *error,
-                                 gpointer    user_data);
-void        odd_dash_http               (OddDash        *dash,
-                                         const char     *method,
-                                         const char     *url,
-                                         JsonNode       *body,
-                                         OddDashHttpFunc callback,
-                                         gpointer        user_data);
-/* The "error" member of an error body, else the body text, else the HTTP reason. */
-char       *odd_dash_describe_http_error (guint          status,
-                                          JsonNode      *body,
-                                          const char    *error);
-void        odd_job_row_free            (OddJobRow      *row);
+/* What a failed OddClient call says in one line: the server's "error", or the transport's
+ * message. */
+const char *odd_dash_error_reason       (const GError   *error);
 
 /* odd-dashboard-newjob.c */
 void        odd_dash_new_job_open       (OddDash        *dash);
@@ -385,7 +319,6 @@ void        odd_dash_progress_render    (OddDash        *dash,
 void        odd_dash_progress_key       (OddDash        *dash,
                                          int             key,
                                          gboolean        is_char);
-gboolean    odd_dash_have_cluster       (void);
 
 /* odd-dashboard-prereq.c */
 void        odd_dash_doctor_start       (OddDash        *dash);

@@ -66,13 +66,17 @@ scan_unicode_escape (const char  *data,
   return unit;
 }
 
-/* @p is just after the opening quote; returns the offset after the closing one, or 0. */
+/* @p is just after the opening quote; returns the offset after the closing one, or 0.
+ * @ours: text we wrote (raw nodes' markers allowed). */
 static gsize
-scan_string (const char  *data,
-             gsize        len,
-             gsize        p,
-             char       **error_message)
+scan_string_full (const char  *data,
+                  gsize        len,
+                  gsize        p,
+                  gboolean     ours,
+                  char       **error_message)
 {
+  gsize start = p;
+
   while (p < len)
     {
       guchar c = (guchar) data[p];
@@ -98,6 +102,9 @@ scan_string (const char  *data,
                * invalid UTF-8 (eating what follows): refuse them rather than lose data. */
               if (unit == 0)
                 return fail (error_message, p, "\\u0000 is not allowed in a string");
+              /* odd_json_raw_new() marks its nodes so: no text from outside may forge one */
+              if (unit == 1 && p == start && !ours)
+                return fail (error_message, p, "a string may not start with \\u0001 (reserved)");
               if (unit >= 0xDC00 && unit <= 0xDFFF)
                 return fail (error_message, p, "unpaired UTF-16 surrogate in a string");
               if (unit >= 0xD800 && unit <= 0xDBFF)
@@ -127,6 +134,26 @@ scan_string (const char  *data,
 }
 
 static gsize
+scan_string (const char  *data,
+             gsize        len,
+             gsize        p,
+             char       **error_message)
+{
+  return scan_string_full (data, len, p, FALSE, error_message);
+}
+
+/* The end of a string in text that passed the check, or that we wrote. */
+static gsize
+skip_string (const char *data,
+             gsize       len,
+             gsize       p)
+{
+  gsize end = scan_string_full (data, len, p, TRUE, NULL);
+
+  return end != 0 ? end : len;
+}
+
+static gsize
 scan_digits (const char *data,
              gsize       len,
              gsize       p)
@@ -136,16 +163,28 @@ scan_digits (const char *data,
   return p;
 }
 
-/* Returns the offset after the number, or 0. */
+/* PostgreSQL's numeric (what jsonb stores numbers as) keeps at most this many digits after
+ * the decimal point; a number written with more makes the whole document unstorable. */
+#define MAX_SCALE 16383
+
+/* Returns the offset after the number, or 0. Sets @big_integer when it is an integer
+ * beyond 64 bits (json-glib would wrap it: odd_json_parse() reads it as a double). */
 static gsize
 scan_number (const char  *data,
              gsize        len,
              gsize        p,
+             gboolean    *big_integer,
              char       **error_message)
 {
   gsize start = p;
   gsize end;
-  g_autofree char *token = NULL;
+  gsize fraction_digits = 0;
+  gint64 exponent = 0;
+  gboolean exponent_negative = FALSE;
+  gboolean integer = TRUE;
+  char stack_token[64];
+  g_autofree char *heap_token = NULL;
+  char *token;
 
   if (data[p] == '-')
     p++;
@@ -166,40 +205,61 @@ scan_number (const char  *data,
       end = scan_digits (data, len, p + 1);
       if (end == p + 1)
         return fail (error_message, p, "a fraction needs digits");
+      fraction_digits = end - p - 1;
+      integer = FALSE;
       p = end;
     }
   if (p < len && (data[p] == 'e' || data[p] == 'E'))
     {
       p++;
+      integer = FALSE;
       if (p < len && (data[p] == '+' || data[p] == '-'))
-        p++;
+        exponent_negative = data[p++] == '-';
       end = scan_digits (data, len, p);
       if (end == p)
         return fail (error_message, p, "an exponent needs digits");
+      for (gsize i = p; i < end; i++)
+        exponent = MIN (exponent * 10 + (data[i] - '0'), (gint64) G_MAXINT32);
       p = end;
     }
 
+  /* The same number, written out, as PostgreSQL would store it. */
+  if (!exponent_negative && exponent > MAX_SCALE)
+    return fail (error_message, start, "number out of range (exponent beyond 16383)");
+  if ((gint64) fraction_digits + (exponent_negative ? exponent : -exponent) > MAX_SCALE)
+    return fail (error_message, start, "number has more than 16383 digits after the decimal point");
+
   /* Valid grammar, but 1e999 has no double: it would come back out as "inf". */
-  token = g_strndup (data + start, p - start);
+  if (p - start < sizeof stack_token)
+    {
+      memcpy (stack_token, data + start, p - start);
+      stack_token[p - start] = '\0';
+      token = stack_token;
+    }
+  else
+    {
+      token = heap_token = g_strndup (data + start, p - start);
+    }
   if (!isfinite (g_ascii_strtod (token, NULL)))
     return fail (error_message, start, "number out of range");
-  /* json-glib reads an integer into a gint64 without an overflow check: 2^63 comes back
-   * as -2^63 and 2^64 as -1. */
-  if (strpbrk (token, ".eE") == NULL &&
-      !g_ascii_string_to_signed (token, 10, G_MININT64, G_MAXINT64, NULL, NULL))
-    return fail (error_message, start, "integer out of range (more than 64 bits)");
+  if (integer && !g_ascii_string_to_signed (token, 10, G_MININT64, G_MAXINT64, NULL, NULL))
+    *big_integer = TRUE;
 
   return p;
 }
 
-gboolean
-odd_json_check_strict (const char  *data,
-                               gsize        len,
-                               char       **error_message)
+static gboolean
+check_strict (const char  *data,
+              gsize        len,
+              guint        max_depth,
+              gboolean    *big_integers,
+              char       **error_message)
 {
   g_autoptr(GByteArray) stack = g_byte_array_new ();
   State state = EXPECT_VALUE;
   gsize p = 0;
+
+  *big_integers = FALSE;
 
   while (TRUE)
     {
@@ -225,8 +285,12 @@ odd_json_check_strict (const char  *data,
             {
               guint8 kind = (guint8) c;
 
-              if (stack->len >= ODD_JSON_MAX_DEPTH)
-                return fail (error_message, p, "nested deeper than " G_STRINGIFY (ODD_JSON_MAX_DEPTH) " levels");
+              if (stack->len >= max_depth)
+                {
+                  g_autofree char *what = g_strdup_printf ("nested deeper than %u levels", max_depth);
+
+                  return fail (error_message, p, what);
+                }
               g_byte_array_append (stack, &kind, 1);
               state = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END;
               p++;
@@ -239,7 +303,7 @@ odd_json_check_strict (const char  *data,
             }
           else if (c == '-' || g_ascii_isdigit (c))
             {
-              if ((p = scan_number (data, len, p, error_message)) == 0)
+              if ((p = scan_number (data, len, p, big_integers, error_message)) == 0)
                 return FALSE;
               state = AFTER_VALUE;
             }
@@ -312,6 +376,29 @@ odd_json_check_strict (const char  *data,
     return fail (error_message, len, "unexpected end of the text");
 
   return TRUE;
+}
+
+gboolean
+odd_json_check_strict (const char  *data,
+                       gsize        len,
+                       char       **error_message)
+{
+  gboolean big_integers;
+
+  return check_strict (data, len, ODD_JSON_MAX_DEPTH, &big_integers, error_message);
+}
+
+gboolean
+odd_json_check_strict_depth (const char  *data,
+                             gsize        len,
+                             guint        max_depth,
+                             char       **error_message)
+{
+  gboolean big_integers;
+
+  g_return_val_if_fail (max_depth <= ODD_JSON_MAX_DEPTH, FALSE);
+
+  return check_strict (data, len, max_depth, &big_integers, error_message);
 }
 
 /* json-glib's *_with_default() getters still emit a critical when the member is an object or
@@ -393,6 +480,90 @@ fix_exponents (char *text)
   *out = '\0';
 }
 
+/* Raw JSON text in a JsonNode
+ *
+ * json-glib holds a number as a gint64 or a double, and writes a double back with 17 digits:
+ * 0.1 comes out as 0.10000000000000001, 12345678901234567890 as 1.2345678901234567e+19. Text
+ * that must stay exactly as it came (a job's payload) travels as a string node holding a
+ * marker and the text; odd_json_to_string() writes the text in its place. No string from
+ * outside can pass for one: the strict check refuses a string that starts with U+0001
+ * (scan_string()), and raw control characters are refused anyway. */
+
+#define RAW_MARKER     "\001odd-raw\001"
+#define RAW_MARKER_LEN (sizeof RAW_MARKER - 1)
+
+JsonNode *
+odd_json_raw_new (const char *json_text,
+                  gssize      len)
+{
+  g_autoptr(GString) value = g_string_new (RAW_MARKER);
+  JsonNode *node = json_node_new (JSON_NODE_VALUE);
+
+  g_return_val_if_fail (json_text != NULL, NULL);
+
+  g_string_append_len (value, json_text, len < 0 ? (gssize) strlen (json_text) : len);
+  json_node_set_string (node, value->str);
+  return node;
+}
+
+const char *
+odd_json_raw_get_text (JsonNode *node)
+{
+  const char *value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  value = json_node_get_string (node);
+  if (strncmp (value, RAW_MARKER, RAW_MARKER_LEN) != 0)
+    return NULL;
+  return value + RAW_MARKER_LEN;
+}
+
+/* Replaces each raw node's string by its text. Only a string that starts with the marker
+ * counts (json-glib wrote the marker's \001 as \u0001): the same characters inside another
+ * string are that string's content. */
+static char *
+splice_raw (char *text)
+{
+  static const char marker[] = "\\u0001odd-raw\\u0001";
+  gsize len, p = 0;
+  GString *out;
+
+  if (strstr (text, marker) == NULL)
+    return text;
+
+  len = strlen (text);
+  out = g_string_sized_new (len);
+  while (p < len)
+    {
+      gsize end;
+
+      if (text[p] != '"')
+        {
+          g_string_append_c (out, text[p++]);
+          continue;
+        }
+      end = skip_string (text, len, p + 1);
+      if (strncmp (text + p + 1, marker, sizeof marker - 1) == 0)
+        {
+          g_autofree char *literal = g_strndup (text + p, end - p);
+          g_autoptr(JsonNode) node = json_from_string (literal, NULL);
+          const char *raw = odd_json_raw_get_text (node);
+
+          /* json-glib wrote the string, so it reads back; were it not, keep it a string */
+          g_string_append (out, raw != NULL ? raw : literal);
+        }
+      else
+        {
+          g_string_append_len (out, text + p, (gssize) (end - p));
+        }
+      p = end;
+    }
+  g_free (text);
+
+  return g_string_free (out, FALSE);
+}
+
 char *
 odd_json_to_string (JsonNode *node)
 {
@@ -420,7 +591,52 @@ odd_json_to_string (JsonNode *node)
       text = g_string_free (escaped, FALSE);
     }
 
-  return text;
+  return splice_raw (text);
+}
+
+/* A copy of @data (strictly checked) where every integer beyond 64 bits has "e0" appended,
+ * so json-glib reads it as the nearest double instead of wrapping it around. The exact
+ * digits survive only as text (odd_json_raw_new()). */
+static GString *
+widen_big_integers (const char *data,
+                    gsize       len)
+{
+  GString *out = g_string_sized_new (len + 16);
+  gsize p = 0;
+
+  while (p < len)
+    {
+      char c = data[p];
+
+      if (c == '"')
+        {
+          gsize end = skip_string (data, len, p + 1);
+
+          g_string_append_len (out, data + p, (gssize) (end - p));
+          p = end;
+        }
+      else if (c == '-' || g_ascii_isdigit (c))
+        {
+          gsize end = p + 1;
+          gboolean integer = TRUE;
+          g_autofree char *token = NULL;
+
+          while (end < len && (g_ascii_isdigit (data[end]) || strchr (".eE+-", data[end]) != NULL))
+            integer &= g_ascii_isdigit (data[end++]);
+          token = g_strndup (data + p, end - p);
+          g_string_append (out, token);
+          if (integer && !g_ascii_string_to_signed (token, 10, G_MININT64, G_MAXINT64, NULL, NULL))
+            g_string_append (out, "e0");
+          p = end;
+        }
+      else
+        {
+          g_string_append_c (out, c);
+          p++;
+        }
+    }
+
+  return out;
 }
 
 JsonNode *
@@ -431,6 +647,8 @@ odd_json_parse (const char *data,
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *problem = NULL;
+  g_autoptr(GString) widened = NULL;
+  gboolean big_integers;
   JsonNode *root;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
@@ -444,10 +662,16 @@ odd_json_parse (const char *data,
                            "not valid JSON: the text is not UTF-8");
       return NULL;
     }
-  if (!odd_json_check_strict (data, (gsize) len, &problem))
+  if (!check_strict (data, (gsize) len, ODD_JSON_MAX_DEPTH, &big_integers, &problem))
     {
       g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "not valid JSON: %s", problem);
       return NULL;
+    }
+  if (big_integers)
+    {
+      widened = widen_big_integers (data, (gsize) len);
+      data = widened->str;
+      len = (gssize) widened->len;
     }
 
   /* mutable: callers edit what they parse (jobs completed, envelopes re-sent) */
@@ -467,4 +691,133 @@ odd_json_parse (const char *data,
     }
 
   return json_node_ref (root);
+}
+
+/* Where a value that starts at @p ends (the text passed odd_json_check_strict()). */
+static gsize
+skip_value (const char *data,
+            gsize       len,
+            gsize       p)
+{
+  guint depth = 0;
+
+  do
+    {
+      char c = data[p];
+
+      if (c == '"')
+        {
+          p = skip_string (data, len, p + 1);
+          continue;
+        }
+      if (c == '{' || c == '[')
+        depth++;
+      else if (c == '}' || c == ']')
+        depth--;
+      else if (depth == 0 && (c == ',' || is_ws (c)))
+        break;
+      p++;
+    }
+  while (p < len && depth > 0);
+
+  /* a scalar at the top: up to its end */
+  while (p < len && depth == 0 && data[p] != ',' && data[p] != '}' && data[p] != ']' && !is_ws (data[p]))
+    p++;
+
+  return p;
+}
+
+static gsize
+skip_ws (const char *data,
+         gsize       len,
+         gsize       p)
+{
+  while (p < len && is_ws (data[p]))
+    p++;
+  return p;
+}
+
+static void
+member_clear (gpointer data)
+{
+  OddJsonMember *member = data;
+
+  g_free (member->name);
+}
+
+GArray *
+odd_json_object_members (const char *data,
+                         gsize       len)
+{
+  g_autoptr(GArray) members = g_array_new (FALSE, FALSE, sizeof (OddJsonMember));
+  gsize p;
+
+  g_return_val_if_fail (data != NULL, NULL);
+
+  g_array_set_clear_func (members, member_clear);
+  p = skip_ws (data, len, 0);
+  if (p >= len || data[p] != '{')
+    return NULL;
+  p = skip_ws (data, len, p + 1);
+
+  while (p < len && data[p] == '"')
+    {
+      gsize name_end = skip_string (data, len, p + 1);
+      g_autofree char *literal = g_strndup (data + p, name_end - p);
+      g_autoptr(JsonNode) name = json_from_string (literal, NULL);
+      OddJsonMember member;
+
+      p = skip_ws (data, len, name_end);
+      p = skip_ws (data, len, p + 1);   /* ':' */
+      member.name = g_strdup (name != NULL ? json_node_get_string (name) : "");
+      member.offset = p;
+      p = skip_value (data, len, p);
+      member.length = p - member.offset;
+      g_array_append_val (members, member);
+      p = skip_ws (data, len, p);
+      if (p < len && data[p] == ',')
+        p = skip_ws (data, len, p + 1);
+    }
+
+  return g_steal_pointer (&members);
+}
+
+JsonNode *
+odd_json_parse_shallow (const char  *data,
+                        gsize        len,
+                        GArray      *members)
+{
+  JsonObject *object;
+  JsonNode *root;
+
+  g_return_val_if_fail (data != NULL, NULL);
+  g_return_val_if_fail (members != NULL, NULL);
+
+  object = json_object_new ();
+  for (guint i = 0; i < members->len; i++)
+    {
+      OddJsonMember *member = &g_array_index (members, OddJsonMember, i);
+      const char *value = data + member->offset;
+      JsonNode *node;
+
+      if (*value == '{')
+        {
+          node = json_node_new (JSON_NODE_OBJECT);
+          json_node_take_object (node, json_object_new ());
+        }
+      else if (*value == '[')
+        {
+          node = json_node_new (JSON_NODE_ARRAY);
+          json_node_take_array (node, json_array_new ());
+        }
+      else
+        node = odd_json_parse (value, (gssize) member->length, NULL);
+      if (node == NULL)
+        node = json_node_new (JSON_NODE_NULL);
+      json_object_set_member (object, member->name, node);
+    }
+
+  root = json_node_init_object (json_node_alloc (), object);
+  json_object_unref (object);
+  return root;
 }

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "odd-schema-compat"
 
 #include "odd-schema-compat.h"
+#include "odd-ids.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -450,8 +451,25 @@ compare_bound (Compat     *c,
   g_autofree char *ot = text_of (ov);
   g_autofree char *nt = text_of (nv);
 
+  gint64 oi, ni;
+
   if (ov == NULL && nv == NULL)
     return;
+  /* formatMinimum / formatMaximum: date-times, compared as instants */
+  if (ov != NULL && nv != NULL && !is_number (ov) && !is_number (nv) &&
+      JSON_NODE_HOLDS_VALUE (ov) && JSON_NODE_HOLDS_VALUE (nv) &&
+      json_node_get_value_type (ov) == G_TYPE_STRING && json_node_get_value_type (nv) == G_TYPE_STRING &&
+      odd_time_parse_rfc3339 (json_node_get_string (ov), &oi) &&
+      odd_time_parse_rfc3339 (json_node_get_string (nv), &ni))
+    {
+      if (oi == ni)
+        return;
+      if ((is_lower && ni < oi) || (!is_lower && ni > oi))
+        change (c, ODD_COMPAT_ADDITIVE, pointer, "%s relaxed from %s to %s", keyword, ot, nt);
+      else
+        change (c, ODD_COMPAT_BREAKING, pointer, "%s tightened from %s to %s", keyword, ot, nt);
+      return;
+    }
   if (ov != NULL && nv != NULL && is_number (ov) && is_number (nv))
     {
       double a = number_of (ov), b = number_of (nv);
@@ -496,7 +514,7 @@ compare_exact (Compat     *c,
 static const char *handled_keywords[] = {
   "type", "enum", "required", "properties", "additionalProperties", "items", "pattern", "format",
   "const", "minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum",
-  "$ref", "definitions", "$defs", "$version", NULL
+  "formatMinimum", "formatMaximum", "$ref", "definitions", "$defs", "$version", NULL
 };
 static const char *annotation_keywords[] = {
   "$schema", "$comment", "title", "description", "default", "examples", "readOnly", "writeOnly", NULL
@@ -621,6 +639,8 @@ compare (Compat     *c,
   compare_bound (c, o, n, "maxItems", FALSE, pointer);
   compare_bound (c, o, n, "minimum", TRUE, pointer);
   compare_bound (c, o, n, "maximum", FALSE, pointer);
+  compare_bound (c, o, n, "formatMinimum", TRUE, pointer);
+  compare_bound (c, o, n, "formatMaximum", FALSE, pointer);
   compare_required (c, o, n, pointer);
   compare_properties (c, o, n, pointer);
   compare_subschema (c, o, n, "additionalProperties", pointer);

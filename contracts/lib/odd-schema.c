@@ -103,6 +103,14 @@ struct _SchemaNode {
   char        *minimum_message;
   char        *maximum_message;
 
+  /* formatMinimum / formatMaximum of a date-time: instants in µs since the epoch */
+  gboolean     has_format_minimum;
+  gboolean     has_format_maximum;
+  gint64       format_minimum;
+  gint64       format_maximum;
+  char        *format_minimum_message;
+  char        *format_maximum_message;
+
   SchemaNode  *items;
 };
 
@@ -150,6 +158,8 @@ schema_node_free (SchemaNode *node)
   g_free (node->pattern_message);
   g_free (node->minimum_message);
   g_free (node->maximum_message);
+  g_free (node->format_minimum_message);
+  g_free (node->format_maximum_message);
   g_free (node);
 }
 
@@ -637,6 +647,29 @@ compile_keyword (Compiler    *compiler,
       return TRUE;
     }
 
+  /* ajv-formats' keywords: the range of a date-time, compared as instants (offsets count). */
+  if (strcmp (keyword, "formatMinimum") == 0 || strcmp (keyword, "formatMaximum") == 0)
+    {
+      gboolean is_min = keyword[6] == 'M' && keyword[7] == 'i';
+      gint64 instant;
+
+      if (vt != TYPE_STRING || !odd_time_parse_rfc3339 (json_node_get_string (value), &instant))
+        return invalid (error, compiler, pointer, "'%s' must be an RFC 3339 date-time", keyword);
+      if (is_min)
+        {
+          node->has_format_minimum = TRUE;
+          node->format_minimum = instant;
+          node->format_minimum_message = g_strdup_printf ("must not be before %s", json_node_get_string (value));
+        }
+      else
+        {
+          node->has_format_maximum = TRUE;
+          node->format_maximum = instant;
+          node->format_maximum_message = g_strdup_printf ("must not be after %s", json_node_get_string (value));
+        }
+      return TRUE;
+    }
+
   if (g_strv_contains (annotation_keywords, keyword) || g_str_has_prefix (keyword, "x-"))
     return TRUE;
 
@@ -1013,6 +1046,19 @@ validate_string (Validation *v,
 
   if (node->format != FORMAT_NONE && !format_ok (node->format, str))
     add_error (v, g_strdup (format_message (node->format)));
+  else if (node->has_format_minimum || node->has_format_maximum)
+    {
+      gint64 instant;
+
+      /* Only a date-time has a place in the range; other strings are the format's business. */
+      if (odd_time_parse_rfc3339 (str, &instant))
+        {
+          if (node->has_format_minimum && instant < node->format_minimum)
+            add_error (v, g_strdup (node->format_minimum_message));
+          if (node->has_format_maximum && instant > node->format_maximum)
+            add_error (v, g_strdup (node->format_maximum_message));
+        }
+    }
 }
 
 static void

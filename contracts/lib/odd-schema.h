@@ -2,7 +2,8 @@
  *
  * Supported keywords: type, required, properties, additionalProperties (bool or schema),
  * enum, const, pattern, format (uuid, date-time), minLength, maxLength, minimum, maximum,
- * items, minItems, maxItems, local $ref ("#/definitions/x", "#/$defs/x").
+ * items, minItems, maxItems, local $ref ("#/definitions/x", "#/$defs/x"), and ajv-formats'
+ * formatMinimum / formatMaximum for date-times (compared as instants).
  * A registry is immutable once loaded, so validation is safe from any thread.
  *
  * Loading is strict: an unsupported keyword (anyOf, uniqueItems, a typo...) or format makes
@@ -16,7 +17,8 @@
  * "must NOT have additional property 'x'", "must be equal to one of the allowed values: A, B",
  * "must be equal to constant", "must match pattern \"re\"", "must be a valid uuid",
  * "must be a valid RFC 3339 date-time", "must NOT have fewer than N characters|items",
- * "must NOT have more than N characters|items", "must be >= N", "must be <= N".
+ * "must NOT have more than N characters|items", "must be >= N", "must be <= N",
+ * "must not be before T", "must not be after T".
  * A value of the wrong type gets only its type error. Instances nested deeper than 64 levels
  * get one error, "must NOT be nested deeper than 64 levels", at the root.
  */

@@ -20,4 +20,12 @@ char     *odd_amqp_read_return        (amqp_connection_state_t   conn,
                                        amqp_frame_t             *frame,
                                        char                    **message_id);
 
+/* odd_amqp_publisher_new() with other reconnect back-offs (the tests use an hour, to show
+ * that stopping does not wait for one). */
+OddAmqpPublisher *odd_amqp_publisher_new_with_backoff (const char *url,
+                                                       const char *connection_name,
+                                                       guint       max_outstanding,
+                                                       guint       backoff_min_ms,
+                                                       guint       backoff_max_ms);
+
 G_END_DECLS

@@ -50,9 +50,13 @@ struct _OddAmqpPublisher {
   GQueue        done;             /* (lock) completed Requests for self->context */
   GQueue        completed;        /* thread only: completed since the last flush */
   gboolean      deliver_pending;  /* (lock) an invoke for self->done is on its way */
+  gint64        rejected_at;      /* (lock) monotonic time of the last nack, 0 = none */
+  gint64        confirmed_at;     /* (lock) monotonic time of the last ack */
 
   int           wake[2];          /* pipe: publish_async and dispose wake the thread */
   GThread      *thread;
+  guint         backoff_min_ms;   /* between reconnects: doubles from min to max */
+  guint         backoff_max_ms;
 };
 
 enum {
@@ -320,6 +324,13 @@ settle (OddAmqpPublisher *self,
 {
   guint64 first = multiple ? st->lowest : tag;
 
+  g_mutex_lock (&self->lock);
+  if (nacked)
+    self->rejected_at = g_get_monotonic_time ();
+  else
+    self->confirmed_at = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+
   for (guint64 t = first; t <= tag; t++)
     {
       Request *req = NULL;
@@ -327,8 +338,9 @@ settle (OddAmqpPublisher *self,
       if (!g_hash_table_steal_extended (st->inflight, GSIZE_TO_POINTER ((gsize) t), NULL, (gpointer *) &req))
         continue;
       if (nacked)
-        complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED,
-                                          "The broker refused the message"));
+        complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_REJECTED,
+                                          "The broker refused the message (queue %s full?)",
+                                          req->routing_key));
       else if (req->returned != NULL)
         complete (self, req, g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED, "%s", req->returned));
       else
@@ -575,7 +587,7 @@ publisher_thread (gpointer data)
 
               set_connected (self, FALSE, error->message, &queued);
               fail_all (self, &queued, message);
-              backoff = backoff == 0 ? BACKOFF_MIN_MS : MIN (backoff * 2, BACKOFF_MAX_MS);
+              backoff = backoff == 0 ? self->backoff_min_ms : MIN (backoff * 2, self->backoff_max_ms);
               continue;
             }
           backoff = 0;
@@ -600,7 +612,7 @@ publisher_thread (gpointer data)
       if (!publish_batch (self, &st, &error) || !read_frames (self, &st, &error))
         {
           connection_lost (self, &st, error->message);
-          backoff = BACKOFF_MIN_MS;
+          backoff = self->backoff_min_ms;
         }
     }
 
@@ -724,14 +736,29 @@ odd_amqp_publisher_new (const char *url,
                         const char *connection_name,
                         guint       max_outstanding)
 {
+  return odd_amqp_publisher_new_with_backoff (url, connection_name, max_outstanding,
+                                              BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+}
+
+OddAmqpPublisher *
+odd_amqp_publisher_new_with_backoff (const char *url,
+                                     const char *connection_name,
+                                     guint       max_outstanding,
+                                     guint       backoff_min_ms,
+                                     guint       backoff_max_ms)
+{
   OddAmqpPublisher *self;
 
   g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (backoff_min_ms > 0 && backoff_min_ms <= backoff_max_ms, NULL);
 
   self = g_object_new (ODD_TYPE_AMQP_PUBLISHER, NULL);
   self->url = g_strdup (url);
   self->connection_name = g_strdup (connection_name != NULL ? connection_name : "odd-publisher");
   self->max_outstanding = MAX (max_outstanding, 1);
+  /* Before the thread starts: it reads them without a lock. */
+  self->backoff_min_ms = backoff_min_ms;
+  self->backoff_max_ms = backoff_max_ms;
   if (!g_unix_open_pipe (self->wake, FD_CLOEXEC, NULL)
       || !g_unix_set_fd_nonblocking (self->wake[0], TRUE, NULL)
       || !g_unix_set_fd_nonblocking (self->wake[1], TRUE, NULL))
@@ -761,6 +788,21 @@ odd_amqp_publisher_is_connected (OddAmqpPublisher *self)
   connected = self->connected;
   g_mutex_unlock (&self->lock);
   return connected;
+}
+
+gboolean
+odd_amqp_publisher_is_rejecting (OddAmqpPublisher *self,
+                                 gint64            window_usec)
+{
+  gboolean rejecting;
+
+  g_return_val_if_fail (ODD_IS_AMQP_PUBLISHER (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  rejecting = self->rejected_at != 0 && self->rejected_at >= self->confirmed_at
+              && g_get_monotonic_time () - self->rejected_at < window_usec;
+  g_mutex_unlock (&self->lock);
+  return rejecting;
 }
 
 char *

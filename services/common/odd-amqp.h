@@ -26,6 +26,8 @@ typedef enum {
   ODD_AMQP_ERROR_FULL,      /* too many publishes outstanding */
   ODD_AMQP_ERROR_UNCONFIRMED, /* sent, but the connection died before the broker's confirm:
                                * the message may or may not be on the queue */
+  ODD_AMQP_ERROR_REJECTED,  /* OddAmqpPublisher: the broker nacked the message (certainly not
+                             * queued), e.g. a queue full under `overflow: reject-publish` */
 } OddAmqpError;
 
 /* Names (docs/architecture.md) */
@@ -102,7 +104,7 @@ guint            odd_amqp_confirms_pending (OddAmqpConfirms         *self);
  * topology after each connect; "connected" (read-only boolean property) notifies on the
  * creating context. It starts disconnected: wait for "connected" before the first publish.
  * Publishes are mandatory; one the broker returns as unroutable fails with
- * ODD_AMQP_ERROR_NACKED. A message without message_id gets a fresh UUID as message_id.
+ * ODD_AMQP_ERROR_NACKED, one it nacks (a full queue) with ODD_AMQP_ERROR_REJECTED. A message without message_id gets a fresh UUID as message_id.
  * On a lost connection a publish that was not sent yet fails with ODD_AMQP_ERROR_CLOSED (it
  * is certainly not on the queue), and one that was sent but not confirmed with
  * ODD_AMQP_ERROR_UNCONFIRMED (it may or may not be: the caller must neither report it as
@@ -120,6 +122,10 @@ OddAmqpPublisher *odd_amqp_publisher_new          (const char          *url,
 void              odd_amqp_publisher_set_timeout  (OddAmqpPublisher    *self,
                                                    guint                timeout_ms);
 gboolean          odd_amqp_publisher_is_connected (OddAmqpPublisher    *self);
+/* TRUE when the broker nacked a publish within the last @window_usec and has confirmed
+ * none since (a full queue refuses everything until it drains), for /readyz. */
+gboolean          odd_amqp_publisher_is_rejecting (OddAmqpPublisher    *self,
+                                                   gint64               window_usec);
 /* The last connection error, for /readyz; NULL when connected. */
 char             *odd_amqp_publisher_dup_error    (OddAmqpPublisher    *self);
 /* Completes on the thread-default context of the caller once the broker confirmed (TRUE)

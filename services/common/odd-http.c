@@ -52,10 +52,16 @@ struct _OddHttpServer {
 
 G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
 
+enum {
+  SIGNAL_REFUSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 #define DATA_CORRELATION "odd-correlation-id"
 #define DATA_ROUTE       "odd-route"
 #define DATA_START       "odd-start"
-#define DATA_TOO_LARGE   "odd-too-large"
 #define DATA_RECEIVED    "odd-received"
 #define DATA_DEADLINE    "odd-read-deadline"
 
@@ -92,20 +98,18 @@ odd_http_reply_json (SoupServerMessage *msg,
                      guint              status,
                      JsonNode          *body)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) null_node = NULL;
   char *text;
-  gsize len;
 
   g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
 
   if (body == NULL)
     body = null_node = json_node_new (JSON_NODE_NULL);
-  json_generator_set_root (generator, body);
-  text = json_generator_to_data (generator, &len);
+  /* odd_json_to_string(): raw nodes (exact payloads) keep their text, and no "1e+20.0" */
+  text = odd_json_to_string (body);
 
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
 static JsonNode *
@@ -317,6 +321,10 @@ set_cors_headers (OddHttpServer     *self,
   soup_message_headers_replace (headers, "Access-Control-Max-Age", "600");
 }
 
+static void request_done (OddHttpServer     *self,
+                          SoupServerMessage *msg,
+                          gboolean           aborted);
+
 static void
 reply_too_large (OddHttpServer     *self,
                  SoupServerMessage *msg)
@@ -325,6 +333,186 @@ reply_too_large (OddHttpServer     *self,
                                             self->max_body);
 
   odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
+}
+
+static void
+reply_not_found (SoupServerMessage *msg,
+                 const char        *path)
+{
+  g_autofree char *error = g_strdup_printf ("Not found: %s", path);
+
+  odd_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, error, NULL);
+}
+
+static void
+reply_not_allowed (OddHttpServer     *self,
+                   SoupServerMessage *msg,
+                   Route             *route,
+                   const char        *path)
+{
+  g_autofree char *error = g_strdup_printf ("Method not allowed: %s %s",
+                                            soup_server_message_get_method (msg), path);
+  g_autoptr(GString) allow = g_string_new (NULL);
+
+  for (guint i = 0; route->methods[i] != NULL; i++)
+    {
+      if (allow->len > 0)
+        g_string_append (allow, ", ");
+      g_string_append (allow, route->methods[i]);
+      if (strcmp (route->methods[i], "GET") == 0)
+        g_string_append (allow, ", HEAD");
+    }
+  if (self->cors)
+    g_string_append (allow, allow->len > 0 ? ", OPTIONS" : "OPTIONS");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow->str);
+  odd_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, error, NULL);
+}
+
+/* Answering before the body is read
+ *
+ * libsoup reads a request's whole body before it writes any answer, even one an early handler
+ * set. A refusal that does not depend on the body (too large, no such route, a method or a
+ * path that takes no body) is therefore written here, on the connection taken from libsoup,
+ * which is then closed: the body is never read, whatever its size. After the answer the
+ * input is drained for a moment (at most LINGER_BYTES, LINGER_MS): closing a socket with
+ * unread input resets the connection, and the client could lose the answer. */
+
+#define LINGER_BYTES (4 * 1024 * 1024)
+#define LINGER_MS    2000
+
+typedef struct {
+  GIOStream    *stream;
+  GBytes       *answer;
+  GCancellable *cancellable;
+  guint         timeout_id;
+  gsize         drained;
+  guint8        buffer[16 * 1024];
+} Unread;
+
+static void
+unread_close (Unread *unread)
+{
+  g_clear_handle_id (&unread->timeout_id, g_source_remove);
+  g_io_stream_close (unread->stream, NULL, NULL);
+  g_object_unref (unread->stream);
+  g_object_unref (unread->cancellable);
+  g_bytes_unref (unread->answer);
+  g_free (unread);
+}
+
+static gboolean
+on_linger_timeout (gpointer user_data)
+{
+  Unread *unread = user_data;
+
+  unread->timeout_id = 0;
+  g_cancellable_cancel (unread->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_drained (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Unread *unread = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0 || (unread->drained += (gsize) n) >= LINGER_BYTES)
+    {
+      unread_close (unread);
+      return;
+    }
+  g_input_stream_read_async (g_io_stream_get_input_stream (unread->stream), unread->buffer,
+                             sizeof unread->buffer, G_PRIORITY_LOW, unread->cancellable,
+                             on_drained, unread);
+}
+
+static void
+on_answer_written (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Unread *unread = user_data;
+  GSocket *socket = g_object_get_data (G_OBJECT (unread->stream), "GSocket");
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    {
+      unread_close (unread);
+      return;
+    }
+  /* FIN after the answer; the client sees its end while we drain what it still sends. */
+  if (socket != NULL)
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  unread->timeout_id = g_timeout_add (LINGER_MS, on_linger_timeout, unread);
+  g_input_stream_read_async (g_io_stream_get_input_stream (unread->stream), unread->buffer,
+                             sizeof unread->buffer, G_PRIORITY_LOW, unread->cancellable,
+                             on_drained, unread);
+}
+
+static GBytes *
+serialize_answer (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  guint status = soup_server_message_get_status (msg);
+  g_autoptr(GBytes) content = soup_message_body_flatten (body);
+  g_autofree char *length = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (content));
+  GString *text = g_string_new (NULL);
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+
+  soup_message_headers_replace (headers, "Connection", "close");
+  soup_message_headers_replace (headers, "Content-Length", length);
+  g_string_append_printf (text, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    g_string_append_printf (text, "%s: %s\r\n", name, value);
+  g_string_append (text, "\r\n");
+  g_string_append_len (text, g_bytes_get_data (content, NULL), (gssize) g_bytes_get_size (content));
+
+  return g_string_free_to_bytes (text);
+}
+
+/* Sends the answer set on @msg without reading its body, then closes the connection. */
+static void
+answer_unread (OddHttpServer     *self,
+               SoupServerMessage *msg)
+{
+  g_autoptr(SoupServerMessage) keep = g_object_ref (msg);
+  SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
+  Unread *unread;
+  GIOStream *stream;
+
+  g_signal_emit (self, signals[SIGNAL_REFUSED], 0, msg);
+
+  /* "Expect: 100-continue": libsoup answers without reading, and the client sends no body. */
+  if (soup_message_headers_get_expectations (request_headers) & SOUP_EXPECTATION_CONTINUE)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      return;
+    }
+
+  unread = g_new0 (Unread, 1);
+  unread->answer = serialize_answer (msg);
+  unread->cancellable = g_cancellable_new ();
+  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+  request_done (self, msg, FALSE);
+
+  /* libsoup emits no request-finished for a stolen connection: counted just above. */
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    {
+      g_object_unref (unread->cancellable);
+      g_bytes_unref (unread->answer);
+      g_free (unread);
+      return;
+    }
+  unread->stream = stream;
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (stream),
+                                   g_bytes_get_data (unread->answer, NULL),
+                                   g_bytes_get_size (unread->answer),
+                                   G_PRIORITY_DEFAULT, NULL, on_answer_written, unread);
 }
 
 static void
@@ -337,44 +525,13 @@ on_got_chunk (SoupServerMessage *msg,
 
   received += g_bytes_get_size (chunk);
   g_object_set_data (G_OBJECT (msg), DATA_RECEIVED, GSIZE_TO_POINTER (received));
-  /* A chunked body has no length up front: stop keeping it once it is too big. */
-  if (received > self->max_body && !g_object_get_data (G_OBJECT (msg), DATA_TOO_LARGE))
+  /* A chunked body has no length up front: refused the moment it is too big. */
+  if (received > self->max_body)
     {
-      g_object_set_data (G_OBJECT (msg), DATA_TOO_LARGE, GINT_TO_POINTER (TRUE));
-      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+      g_signal_handlers_disconnect_by_func (msg, on_got_chunk, self);
+      reply_too_large (self, msg);
+      answer_unread (self, msg);
     }
-}
-
-/* Runs once the headers are in, before libsoup reads the body. */
-static void
-early_callback (SoupServer        *server,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query,
-                gpointer           user_data)
-{
-  OddHttpServer *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-
-  g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
-
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
-    {
-      if (soup_message_headers_get_content_length (headers) > (goffset) self->max_body)
-        {
-          Route *route = find_route (self, path);
-
-          /* Answer now; the body is still read (keep-alive needs that) but not stored. */
-          soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-          g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
-          odd_http_correlation_id (msg);
-          if (self->cors)
-            set_cors_headers (self, msg);
-          reply_too_large (self, msg);
-        }
-    }
-  else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
-    g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
 }
 
 /* A body framed two ways (RFC 9112 section 6.3) is how requests are smuggled past a proxy
@@ -390,6 +547,106 @@ has_ambiguous_framing (SoupMessageHeaders *headers)
 
   return strchr (length, ',') != NULL ||
          soup_message_headers_get_list (headers, "Transfer-Encoding") != NULL;
+}
+
+/* GET, HEAD, OPTIONS and DELETE carry no body here. */
+static gboolean
+route_takes_body (Route *route)
+{
+  static const char *const with_body[] = { "POST", "PUT", "PATCH", NULL };
+
+  for (guint i = 0; route->methods[i] != NULL; i++)
+    if (g_strv_contains (with_body, route->methods[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Sets the answer to a request that is refused whatever its body; FALSE when it may go on. */
+static gboolean
+refuse_from_headers (OddHttpServer     *self,
+                     SoupServerMessage *msg,
+                     Route             *route,
+                     const char        *path,
+                     gboolean           has_body)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+
+  if (has_ambiguous_framing (headers))
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                            "Ambiguous request framing (Content-Length with Transfer-Encoding, or twice)",
+                            NULL);
+      /* Whatever follows on this connection may be a smuggled request: read none of it. */
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      return TRUE;
+    }
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) self->max_body)
+    {
+      reply_too_large (self, msg);
+      return TRUE;
+    }
+  /* Without a body these are answered after the (empty) read, as usual. */
+  if (!has_body)
+    return FALSE;
+  if (route == NULL)
+    {
+      reply_not_found (msg, path);
+      return TRUE;
+    }
+  if (self->cors && strcmp (method, "OPTIONS") == 0)
+    {
+      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "A preflight request takes no body", NULL);
+      return TRUE;
+    }
+  if (!route_allows (route, method))
+    {
+      reply_not_allowed (self, msg, route, path);
+      return TRUE;
+    }
+  if (!route_takes_body (route))
+    {
+      g_autofree char *error = g_strdup_printf ("%s %s takes no request body", method, path);
+
+      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Runs once the headers are in, before libsoup reads the body. */
+static void
+early_callback (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  OddHttpServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  gboolean has_body = encoding == SOUP_ENCODING_CHUNKED ||
+                      (encoding == SOUP_ENCODING_CONTENT_LENGTH && soup_message_headers_get_content_length (headers) > 0);
+  Route *route = find_route (self, path);
+
+  g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  /* The route's pattern is the metrics label: raw paths carry ids and would be unbounded. */
+  g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
+  odd_http_correlation_id (msg);
+  if (self->cors)
+    set_cors_headers (self, msg);
+
+  if (refuse_from_headers (self, msg, route, path, has_body))
+    {
+      if (has_body)
+        answer_unread (self, msg);
+      return;
+    }
+
+  if (encoding == SOUP_ENCODING_CHUNKED)
+    g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
 }
 
 static void
@@ -410,18 +667,7 @@ server_callback (SoupServer        *server,
     set_cors_headers (self, msg);
 
   route = find_route (self, path);
-  /* The route's pattern is the metrics label: raw paths carry ids and would be unbounded. */
   g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
-
-  if (has_ambiguous_framing (soup_server_message_get_request_headers (msg)))
-    {
-      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                            "Ambiguous request framing (Content-Length with Transfer-Encoding, or twice)",
-                            NULL);
-      /* Whatever follows on this connection may be a smuggled request: read none of it. */
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      return;
-    }
 
   if (self->cors && strcmp (method, "OPTIONS") == 0)
     {
@@ -429,38 +675,15 @@ server_callback (SoupServer        *server,
       return;
     }
 
-  if (g_object_get_data (G_OBJECT (msg), DATA_TOO_LARGE))
-    {
-      reply_too_large (self, msg);
-      return;
-    }
-
   if (route == NULL)
     {
-      g_autofree char *error = g_strdup_printf ("Not found: %s", path);
-
-      odd_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, error, NULL);
+      reply_not_found (msg, path);
       return;
     }
 
   if (!route_allows (route, method))
     {
-      g_autofree char *error = g_strdup_printf ("Method not allowed: %s %s", method, path);
-      g_autoptr(GString) allow = g_string_new (NULL);
-
-      for (guint i = 0; route->methods[i] != NULL; i++)
-        {
-          if (allow->len > 0)
-            g_string_append (allow, ", ");
-          g_string_append (allow, route->methods[i]);
-          if (strcmp (route->methods[i], "GET") == 0)
-            g_string_append (allow, ", HEAD");
-        }
-      if (self->cors)
-        g_string_append (allow, allow->len > 0 ? ", OPTIONS" : "OPTIONS");
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Allow", allow->str);
-      odd_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, error, NULL);
+      reply_not_allowed (self, msg, route, path);
       return;
     }
 
@@ -639,16 +862,14 @@ odd_http_details_new (const char *path,
   return json_builder_get_root (builder);
 }
 
-JsonNode *
-odd_http_read_json_body (SoupServerMessage *msg,
-                         gsize              max_bytes)
+GBytes *
+odd_http_read_body (SoupServerMessage *msg,
+                    gsize              max_bytes)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   const char *content_type = soup_message_headers_get_content_type (headers, NULL);
   g_autoptr(GBytes) bytes = NULL;
-  JsonNode *root;
-  g_autoptr(GError) error = NULL;
   const char *data;
   gsize len;
 
@@ -672,6 +893,8 @@ odd_http_read_json_body (SoupServerMessage *msg,
     }
 
   bytes = soup_message_body_flatten (body);
+  /* The caller holds the text now; the message need not keep a second copy until it ends. */
+  soup_message_body_truncate (body);
   data = g_bytes_get_data (bytes, &len);
   /* Chunked bodies have no Content-Length: check what actually arrived too. */
   if (len > max_bytes)
@@ -693,17 +916,41 @@ odd_http_read_json_body (SoupServerMessage *msg,
       odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Request body is not valid UTF-8 text", NULL);
       return NULL;
     }
+
+  return g_steal_pointer (&bytes);
+}
+
+void
+odd_http_reply_malformed (SoupServerMessage *msg,
+                          const char        *problem)
+{
+  g_autoptr(JsonNode) details = NULL;
+
+  if (g_str_has_prefix (problem, "not valid JSON: "))
+    problem += strlen ("not valid JSON: ");
+  details = odd_http_details_new ("", problem);
+  odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
+}
+
+JsonNode *
+odd_http_read_json_body (SoupServerMessage *msg,
+                         gsize              max_bytes)
+{
+  g_autoptr(GBytes) bytes = odd_http_read_body (msg, max_bytes);
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+  const char *data;
+  gsize len;
+
+  if (bytes == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (bytes, &len);
   /* odd_json_parse() also refuses what json-glib would wrongly accept (comments, 1e999...). */
   root = odd_json_parse (data, len, &error);
   if (root == NULL)
     {
-      const char *what = error->message;
-      g_autoptr(JsonNode) details = NULL;
-
-      if (g_str_has_prefix (what, "not valid JSON: "))
-        what += strlen ("not valid JSON: ");
-      details = odd_http_details_new ("", what);
-      odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed JSON", details);
+      odd_http_reply_malformed (msg, error->message);
       return NULL;
     }
 
@@ -926,6 +1173,17 @@ odd_http_server_class_init (OddHttpServerClass *klass)
 
   object_class->dispose = odd_http_server_dispose;
   object_class->finalize = odd_http_server_finalize;
+
+  /**
+   * OddHttpServer::refused:
+   * @msg: the request, its answer set
+   *
+   * A request was answered from its headers, before its body was read (too large, or a path
+   * or method that takes no body). No handler sees it.
+   */
+  signals[SIGNAL_REFUSED] = g_signal_new ("refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                          SOUP_TYPE_SERVER_MESSAGE);
 }
 
 static void

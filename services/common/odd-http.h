@@ -37,9 +37,11 @@ OddHttpServer *odd_http_server_new        (const char        *service,
 /* Also answers OPTIONS preflights and sets Access-Control-Allow-* on every answer. */
 void           odd_http_server_set_cors   (OddHttpServer     *self,
                                            gboolean           cors);
-/* Added: the largest request body kept in memory (default 1 MiB). A longer Content-Length
- * gets 413 before the body is read; a longer chunked body is dropped as it arrives, then 413.
- * odd_http_read_json_body()'s own @max_bytes still applies below this. */
+/* The largest request body read (default 1 MiB), on every path. A longer Content-Length gets
+ * 413 before any of the body is read, a chunked body 413 the moment it passes the limit; a
+ * body sent to a path or method that takes none gets 404, 405 or 413 unread. Such answers
+ * close the connection and emit OddHttpServer::refused. odd_http_read_json_body()'s own
+ * @max_bytes still applies below this. */
 void           odd_http_server_set_max_body (OddHttpServer   *self,
                                              gsize            max_bytes);
 /* @path: exact path, or a prefix when it ends in '/' ("/jobs/" matches "/jobs/123/retry").
@@ -98,6 +100,14 @@ void           odd_http_server_defer      (OddHttpServer     *self,
                                            OddHttpWorkFunc    func,
                                            gpointer           data,
                                            GDestroyNotify     destroy);
+
+/* The request body, after the checks odd_http_read_json_body() makes before parsing (415,
+ * 413, 400 for empty or not UTF-8: answered, and NULL returned). */
+GBytes        *odd_http_read_body         (SoupServerMessage *msg,
+                                           gsize              max_bytes);
+/* 400 "Malformed JSON" with @problem (odd_json_parse()'s message) as its detail. */
+void           odd_http_reply_malformed   (SoupServerMessage *msg,
+                                           const char        *problem);
 
 /* Parses the request body as JSON, answering 415 (content type), 413 (> @max_bytes) or
  * 400 (empty, not UTF-8, malformed) itself and returning NULL in those cases.

@@ -51,6 +51,17 @@ static const char *const migrations[] = {
   "CREATE INDEX dead_letters_job_idx ON dead_letters (job_id);",
   /* 2: GET /events without a job id reads the newest events of the whole store */
   "CREATE INDEX job_events_occurred_idx ON job_events (occurred_at DESC, seq DESC);",
+  /* 3: a dead letter is stored once per message (its key is the dead letter's message id,
+   * the same for every redelivery); rows from before get a key of their own. And the
+   * deliveries counted per message, to end crash loops (odd-redelivery.c). */
+  "ALTER TABLE dead_letters ADD COLUMN message_key text NOT NULL DEFAULT gen_random_uuid()::text;"
+  "CREATE UNIQUE INDEX dead_letters_message_key_idx ON dead_letters (queue, message_key);"
+  "CREATE TABLE message_deliveries ("
+  "  message_key text PRIMARY KEY,"
+  "  deliveries integer NOT NULL,"
+  "  first_at timestamptz NOT NULL DEFAULT now(),"
+  "  last_at timestamptz NOT NULL DEFAULT now()"
+  ");",
 };
 
 /* Any constant shared by every build: it serialises migrations across processes. */

@@ -4,7 +4,75 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (odd-pg-error-quark, odd_pg_error)
+#include "odd-config.h"
+
+/* The error carries what the server said: its SQLSTATE and what it means for the caller. */
+typedef struct {
+  char         sqlstate[6];
+  OddPgFailure failure;
+} OddPgErrorPrivate;
+
+static void
+odd_pg_error_private_init (OddPgErrorPrivate *priv)
+{
+  priv->sqlstate[0] = '\0';
+  priv->failure = ODD_PG_FAILURE_TRANSIENT;
+}
+
+static void
+odd_pg_error_private_copy (const OddPgErrorPrivate *src,
+                           OddPgErrorPrivate       *dest)
+{
+  *dest = *src;
+}
+
+static void
+odd_pg_error_private_clear (OddPgErrorPrivate *priv)
+{
+}
+
+G_DEFINE_EXTENDED_ERROR (OddPgError, odd_pg_error)
+
+OddPgFailure
+odd_pg_classify_sqlstate (const char *sqlstate)
+{
+  static const char *const data_classes[] = {
+    "21", "22", "23", "27", "38", "39", "42", "44", "54", "P0", NULL,
+  };
+
+  if (sqlstate == NULL || strlen (sqlstate) != 5)
+    return ODD_PG_FAILURE_CONNECTION;
+  if (strncmp (sqlstate, "08", 2) == 0 || strcmp (sqlstate, "57P01") == 0
+      || strcmp (sqlstate, "57P02") == 0 || strcmp (sqlstate, "57P03") == 0)
+    return ODD_PG_FAILURE_CONNECTION;
+  for (guint i = 0; data_classes[i] != NULL; i++)
+    if (strncmp (sqlstate, data_classes[i], 2) == 0)
+      return ODD_PG_FAILURE_DATA;
+  /* 40001 serialization, 40P01 deadlock, 53xxx resources, 57014 statement timeout, 55P03
+   * lock timeout, 58xxx system errors, XX internal errors: nothing says the data is wrong. */
+  return ODD_PG_FAILURE_TRANSIENT;
+}
+
+OddPgFailure
+odd_pg_error_get_failure (const GError *error)
+{
+  if (error == NULL || error->domain != ODD_PG_ERROR)
+    return ODD_PG_FAILURE_TRANSIENT;
+  if (error->code == ODD_PG_ERROR_CONNECT)
+    return ODD_PG_FAILURE_CONNECTION;
+  return odd_pg_error_get_private (error)->failure;
+}
+
+const char *
+odd_pg_error_get_sqlstate (const GError *error)
+{
+  OddPgErrorPrivate *priv;
+
+  if (error == NULL || error->domain != ODD_PG_ERROR)
+    return NULL;
+  priv = odd_pg_error_get_private (error);
+  return priv->sqlstate[0] != '\0' ? priv->sqlstate : NULL;
+}
 
 /* libpq messages end in a newline and may span lines; a GError is one line. */
 static char *
@@ -28,6 +96,26 @@ notice_processor (void       *arg,
   g_autofree char *line = one_line (message);
 
   g_debug ("PostgreSQL: %s", line);
+}
+
+static gboolean
+setup_session (PGconn  *conn,
+               GError **error)
+{
+  g_autofree char *timeout_sql = NULL;
+  gint64 timeout_ms;
+
+  if (!odd_config_int ("ODD_PG_STATEMENT_TIMEOUT_MS", ODD_PG_DEFAULT_STATEMENT_TIMEOUT_MS, 0,
+                       G_MAXINT32, &timeout_ms, error))
+    return FALSE;
+
+  /* Timestamps are stored and shown in UTC, whatever the server's default. */
+  if (!odd_pg_exec (conn, "SET TIME ZONE 'UTC'", error))
+    return FALSE;
+
+  /* No statement may hold a worker (and every message behind it) for ever. */
+  timeout_sql = g_strdup_printf ("SET statement_timeout = %" G_GINT64_FORMAT, timeout_ms);
+  return odd_pg_exec (conn, timeout_sql, error);
 }
 
 PGconn *
@@ -105,8 +193,7 @@ odd_pg_connect (const char  *url,
 
   PQsetNoticeProcessor (conn, notice_processor, NULL);
 
-  /* Timestamps are stored and shown in UTC, whatever the server's default. */
-  if (!odd_pg_exec (conn, "SET TIME ZONE 'UTC'", error))
+  if (!setup_session (conn, error))
     return NULL;
 
   return g_steal_pointer (&conn);
@@ -130,6 +217,16 @@ check_result (PGconn     *conn,
   g_set_error (error, ODD_PG_ERROR,
                g_strcmp0 (sqlstate, "23505") == 0 ? ODD_PG_ERROR_CONFLICT : ODD_PG_ERROR_QUERY,
                "%s", msg);
+  if (error != NULL)
+    {
+      OddPgErrorPrivate *priv = odd_pg_error_get_private (*error);
+
+      if (sqlstate != NULL && strlen (sqlstate) == 5)
+        memcpy (priv->sqlstate, sqlstate, 6);
+      /* A lost session can still hand back a SQLSTATE of its last words: the status decides. */
+      priv->failure = PQstatus (conn) != CONNECTION_OK ? ODD_PG_FAILURE_CONNECTION
+                                                       : odd_pg_classify_sqlstate (sqlstate);
+    }
   return FALSE;
 }
 
@@ -178,7 +275,7 @@ odd_pg_ensure (PGconn *conn)
   PQreset (conn);
   if (PQstatus (conn) != CONNECTION_OK)
     return FALSE;
-  return odd_pg_exec (conn, "SET TIME ZONE 'UTC'", NULL);
+  return setup_session (conn, NULL);
 }
 
 static void

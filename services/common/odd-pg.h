@@ -15,10 +15,25 @@ typedef enum {
   ODD_PG_ERROR_CONFLICT,   /* unique violation */
 } OddPgError;
 
+/* What a failed statement means for the caller; every ODD_PG_ERROR carries one. */
+typedef enum {
+  ODD_PG_FAILURE_CONNECTION, /* the session is gone (class 08, 57P0x, no SQLSTATE, connection
+                              * not OK): reconnect, the work is redone from the start */
+  ODD_PG_FAILURE_TRANSIENT,  /* the statement may pass if run again (40001, 40P01, 53xxx,
+                              * 57014 statement timeout, 55P03, 58xxx, anything unknown) */
+  ODD_PG_FAILURE_DATA,       /* the server refuses these values (classes 21, 22, 23, 27, 38,
+                              * 39, 42, 44, 54, P0 raised by a trigger): the same data fails
+                              * again, so isolate it */
+} OddPgFailure;
+
+/* Default of $ODD_PG_STATEMENT_TIMEOUT_MS, set on every connection. */
+#define ODD_PG_DEFAULT_STATEMENT_TIMEOUT_MS 30000
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGconn, PQfinish)
 
-/* Connects (10 s timeout), sets the session time zone to UTC. */
+/* Connects (10 s timeout), sets the session time zone to UTC and statement_timeout to
+ * $ODD_PG_STATEMENT_TIMEOUT_MS (default 30 s, 0 = none). */
 PGconn   *odd_pg_connect        (const char  *url,
                                  GError     **error);
 /* Applies the migrations not yet applied, under an advisory lock (safe with several services). */
@@ -37,6 +52,13 @@ PGresult *odd_pg_query          (PGconn             *conn,
                                  int                 n_params,
                                  const char *const  *values,
                                  GError            **error);
+/* The class of a SQLSTATE (five characters; NULL = none was given: CONNECTION). */
+OddPgFailure odd_pg_classify_sqlstate (const char   *sqlstate);
+/* The class of an error from this file's functions; another error is TRANSIENT. */
+OddPgFailure odd_pg_error_get_failure (const GError *error);
+/* The SQLSTATE of an ODD_PG_ERROR the server gave, else NULL. */
+const char  *odd_pg_error_get_sqlstate (const GError *error);
+
 /* TRUE when the connection is usable; else tries one reset. */
 gboolean  odd_pg_ensure         (PGconn      *conn);
 

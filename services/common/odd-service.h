@@ -8,6 +8,8 @@
 #include "odd-http.h"
 #include "odd-pg.h"
 #include "odd-redis.h"
+#include "odd-redelivery.h"
 #include "odd-amqp.h"
 #include "odd-stop-flag.h"
 #include "odd-service-lifecycle.h"
+#include "odd-latency-histogram.h"

@@ -10,12 +10,16 @@
 
 #include "odd-build-config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "odd-gateway-private.h"
 
-/* Set on a request whose chunked body went over the limit (its chunks were dropped). */
-#define DATA_OVERSIZED "odd-gateway-oversized"
+/* The nice value of the threads that check POST /jobs bodies (the main loop keeps 0). */
+#define CHECKER_NICE 10
 
 /* A request that waits for the read model and/or a publisher confirm. */
 typedef struct {
@@ -173,6 +177,22 @@ answer_published (Pending      *pending,
           return;
         }
 
+      /* The broker said no (jobs.created at its max-length, overflow reject-publish): the
+       * job certainly does not exist, and the client should come back when the queue has
+       * drained a little. */
+      if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_REJECTED))
+        {
+          g_autofree char *retry_after = g_strdup_printf ("%d", ODD_GATEWAY_QUEUE_FULL_RETRY_AFTER_S);
+
+          reject (self, pending->msg, pending->correlation_id, "queue_full",
+                  SOUP_STATUS_SERVICE_UNAVAILABLE,
+                  "Job queue full (the processors are behind), job not accepted: retry later",
+                  details);
+          soup_message_headers_replace (soup_server_message_get_response_headers (pending->msg),
+                                        "Retry-After", retry_after);
+          return;
+        }
+
       reject (self, pending->msg, pending->correlation_id,
               full ? "overloaded" : "broker_unavailable",
               SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -229,15 +249,12 @@ on_published (GObject      *source,
   odd_gateway_outstanding_done (self);
 }
 
-/* Publishes @envelope and answers from on_published(); takes @pending. */
+/* Publishes the envelope text and answers from on_published(); takes @pending. */
 static void
 publish_envelope (OddGateway *self,
                   Pending    *pending,
-                  JsonNode   *envelope)
+                  GBytes     *envelope)
 {
-  g_autofree char *text = odd_json_to_string (envelope);
-  gsize len = strlen (text);
-  g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&text), len);
   OddAmqpProps props = {
     .message_id = pending->event_id,
     .correlation_id = pending->correlation_id,
@@ -246,7 +263,7 @@ publish_envelope (OddGateway *self,
 
   self->outstanding++;
   pending->published_at = g_get_monotonic_time ();
-  odd_amqp_publisher_publish_async (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, bytes,
+  odd_amqp_publisher_publish_async (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, envelope,
                                     NULL, on_published, pending);
 }
 
@@ -291,29 +308,93 @@ reason_for_status (guint status)
     }
 }
 
-/* odd_http_read_json_body() after the early size check; NULL when answered. */
+/* odd_http_read_json_body(); NULL (and @reason) when answered. */
 static JsonNode *
-read_strict_json (OddGateway        *self,
-                  SoupServerMessage *msg,
+read_strict_json (SoupServerMessage *msg,
                   gsize              max_bytes,
                   const char       **reason)
 {
-  JsonNode *body;
+  JsonNode *body = odd_http_read_json_body (msg, max_bytes);
 
-  if (g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
-    {
-      g_autofree char *error = g_strdup_printf ("Request body is larger than %d bytes", ODD_GATEWAY_MAX_BODY_BYTES);
-
-      odd_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
-      *reason = "too_large";
-      return NULL;
-    }
-
-  body = odd_http_read_json_body (msg, max_bytes);
   if (body == NULL)
     *reason = reason_for_status (soup_server_message_get_status (msg));
 
   return body;
+}
+
+/* A submission on its way through the checks pool. */
+typedef struct {
+  Pending              *pending;
+  GBytes               *body;
+  OddGatewaySubmission *submission;
+} Check;
+
+static gboolean
+on_submission_checked (gpointer user_data)
+{
+  Check *check = user_data;
+  Pending *pending = check->pending;
+  OddGateway *self = pending->gateway;
+  g_autoptr(OddGatewaySubmission) submission = g_steal_pointer (&check->submission);
+
+  g_bytes_unref (check->body);
+  g_free (check);
+
+  if (pending->disconnected)
+    {
+      odd_info (pending->correlation_id, "Job not submitted: its client left while it was checked");
+      pending_free (pending);
+      return G_SOURCE_REMOVE;
+    }
+  if (submission->malformed != NULL)
+    {
+      odd_counter_inc (self->jobs_rejected, "malformed");
+      odd_info (pending->correlation_id, "Job rejected (malformed, 400): %s", submission->malformed);
+      odd_http_reply_malformed (pending->msg, submission->malformed);
+      pending_free (pending);
+      return G_SOURCE_REMOVE;
+    }
+  if (submission->invalid != NULL)
+    {
+      reject (self, pending->msg, pending->correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST,
+              submission->invalid, submission->details);
+      pending_free (pending);
+      return G_SOURCE_REMOVE;
+    }
+
+  odd_counter_inc (self->jobs_submitted, NULL);
+  if (pending->disconnected || !check_can_publish (self, pending->msg, pending->correlation_id))
+    {
+      pending_free (pending);
+      return G_SOURCE_REMOVE;
+    }
+
+  pending->job_id = g_steal_pointer (&submission->job_id);
+  pending->event_id = g_steal_pointer (&submission->event_id);
+  publish_envelope (self, pending, submission->envelope);
+  return G_SOURCE_REMOVE;
+}
+
+void
+odd_gateway_check_worker (gpointer data,
+                          gpointer user_data)
+{
+  Check *check = data;
+  OddGateway *self = check->pending->gateway;
+  static GPrivate niced;
+
+  /* Linux gives each thread its own nice value: the checkers yield the CPU to the main loop,
+   * which answers /healthz and the broker's confirms meanwhile. */
+  if (g_private_get (&niced) == NULL)
+    {
+      if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), CHECKER_NICE) != 0)
+        g_debug ("Cannot lower the checkers' priority: %s", g_strerror (errno));
+      g_private_set (&niced, GINT_TO_POINTER (TRUE));
+    }
+
+  check->submission = odd_gateway_submission_check (self->schemas, check->body,
+                                                    check->pending->correlation_id);
+  g_main_context_invoke (self->context, on_submission_checked, check);
 }
 
 static void
@@ -321,55 +402,29 @@ submit_job (OddGateway        *self,
             SoupServerMessage *msg)
 {
   const char *correlation_id = odd_http_correlation_id (msg);
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) job = NULL;
-  g_autoptr(GPtrArray) errors = NULL;
-  g_autoptr(JsonNode) envelope = NULL;
-  const char *reason = NULL;
-  Pending *pending;
+  g_autoptr(GBytes) body = NULL;
+  Check *check;
 
   if (!odd_gateway_check_auth (self, msg))
     return;
 
-  body = read_strict_json (self, msg, ODD_GATEWAY_MAX_BODY_BYTES, &reason);
+  body = odd_http_read_body (msg, ODD_GATEWAY_MAX_BODY_BYTES);
   if (body == NULL)
     {
+      const char *reason = reason_for_status (soup_server_message_get_status (msg));
+
       /* Already answered; only count it. */
       odd_counter_inc (self->jobs_rejected, reason);
       odd_info (correlation_id, "Job rejected (%s, %u)", reason, soup_server_message_get_status (msg));
       return;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (body))
-    {
-      g_autoptr(JsonNode) details = odd_http_details_new ("", "must be a JSON object");
-
-      reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
-      return;
-    }
-
-  /* A short submission {type, payload?} becomes a full PENDING job; a full one is unchanged. */
-  job = odd_job_complete (body);
-  errors = odd_gateway_check_job (self, job);
-  if (errors->len > 0)
-    {
-      g_autoptr(JsonNode) details = odd_validation_errors_to_json (errors);
-
-      reject (self, msg, correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST, "Invalid job data", details);
-      return;
-    }
-
-  odd_counter_inc (self->jobs_submitted, NULL);
-
-  if (!check_can_publish (self, msg, correlation_id))
-    return;
-
-  pending = pending_new (self, msg);
-  pending->job_id = g_strdup (json_object_get_string_member (json_node_get_object (job), "id"));
-  pending->event_id = odd_uuid_new ();
-  /* The job id is the idempotency key: a resubmission of the same job is recognisable. */
-  envelope = odd_gateway_new_envelope (job, pending->event_id, pending->correlation_id, pending->job_id);
-  publish_envelope (self, pending, envelope);
+  /* Checking costs time in proportion to the body: not on the main loop, which answers
+   * every other request (/healthz included) meanwhile. */
+  check = g_new0 (Check, 1);
+  check->pending = pending_new (self, msg);
+  check->body = g_steal_pointer (&body);
+  g_thread_pool_push (self->checks, check, NULL);
 }
 
 static JsonObject *
@@ -383,6 +438,42 @@ job_of_read_model_answer (JsonNode *root)
 
   /* Both {job fields...} and {"job": {...}, "events": [...]} are understood. */
   return odd_json_get_object (object, "job") ?: object;
+}
+
+/* Replaces the payload of @retry by the text of the read model's answer (@data) for it. */
+static void
+set_raw_payload (JsonNode   *retry,
+                 const char *data,
+                 gsize       len)
+{
+  g_autoptr(GArray) members = odd_json_object_members (data, len);
+  g_autoptr(GArray) job_members = NULL;
+  const char *job = data;
+  gsize job_len = len;
+
+  if (members == NULL)
+    return;
+  /* {"job": {...}, "events": [...]} or the job's fields alone */
+  for (guint i = 0; i < members->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (members, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "job") && data[m->offset] == '{')
+        {
+          job = data + m->offset;
+          job_len = m->length;
+        }
+    }
+  job_members = job == data ? g_steal_pointer (&members) : odd_json_object_members (job, job_len);
+  for (guint i = 0; i < job_members->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (job_members, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "payload") && job[m->offset] == '{' &&
+          json_object_has_member (json_node_get_object (retry), "payload"))
+        json_object_set_member (json_node_get_object (retry), "payload",
+                                odd_json_raw_new (job + m->offset, (gssize) m->length));
+    }
 }
 
 static void
@@ -401,6 +492,9 @@ on_read_model_job (GObject      *source,
   g_autoptr(JsonNode) envelope = NULL;
   g_autofree char *idempotency_key = NULL;
   g_autofree char *problem = NULL;
+  g_autofree char *envelope_text = NULL;
+  g_autoptr(GBytes) envelope_bytes = NULL;
+  gsize envelope_len;
   JsonObject *job;
   const char *status;
   gint64 generation = 0;
@@ -472,7 +566,7 @@ on_read_model_job (GObject      *source,
   retry = odd_gateway_new_retry_job (job, generation + 1, &problem);
   if (retry != NULL)
     {
-      errors = odd_gateway_check_job (self, retry);
+      errors = odd_gateway_check_job (self->schemas, retry, NULL);
       if (errors->len > 0)
         problem = odd_validation_errors_to_string (errors);
     }
@@ -491,10 +585,15 @@ on_read_model_job (GObject      *source,
   idempotency_key = g_strdup_printf ("%s/retry/%" G_GINT64_FORMAT, pending->job_id, pending->generation);
   /* A name-based id: asking twice for the same retry makes the same event. */
   pending->event_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, idempotency_key);
+  /* The payload exactly as stored, not as json-glib would write its numbers back. */
+  set_raw_payload (retry, data, len);
   envelope = odd_gateway_new_envelope (retry, pending->event_id, pending->correlation_id, idempotency_key);
+  envelope_text = odd_json_to_string (envelope);
+  envelope_len = strlen (envelope_text);
+  envelope_bytes = g_bytes_new_take (g_steal_pointer (&envelope_text), envelope_len);
   odd_info (pending->correlation_id, "Retrying job %s as generation %" G_GINT64_FORMAT,
             pending->job_id, pending->generation);
-  publish_envelope (self, g_steal_pointer (&pending), envelope);
+  publish_envelope (self, g_steal_pointer (&pending), envelope_bytes);
 }
 
 static void
@@ -589,7 +688,7 @@ on_dlq_replay (OddHttpServer     *server,
   if (request_body != NULL && request_body->length > 0)
     {
       const char *reason = NULL;
-      g_autoptr(JsonNode) body = read_strict_json (self, msg, 64 * 1024, &reason);
+      g_autoptr(JsonNode) body = read_strict_json (msg, 64 * 1024, &reason);
       JsonNode *member;
 
       if (body == NULL)
@@ -661,61 +760,27 @@ on_docs (OddHttpServer     *server,
   odd_http_reply_text (msg, SOUP_STATUS_OK, "text/html; charset=utf-8", odd_gateway_docs_html ());
 }
 
-/* A chunked body has no length up front: past the limit, its chunks are read and dropped
- * instead of kept, so memory stays bounded; the handler then answers 413. */
+/* The shared body limit of OddHttpServer answered a submission before reading it: count it. */
 static void
-on_request_chunk (SoupServerMessage *msg,
-                  GBytes            *chunk,
-                  gpointer           user_data)
-{
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  if (body->length <= ODD_GATEWAY_MAX_BODY_BYTES || g_object_get_data (G_OBJECT (msg), DATA_OVERSIZED) != NULL)
-    return;
-
-  g_object_set_data (G_OBJECT (msg), DATA_OVERSIZED, GINT_TO_POINTER (TRUE));
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_truncate (body);
-}
-
-/* Runs once the headers are in, before libsoup reads the body: a declared body over the
- * limit is refused without reading it. */
-static void
-on_early_request (SoupServer        *server,
-                  SoupServerMessage *msg,
-                  const char        *path,
-                  GHashTable        *query,
-                  gpointer           user_data)
+on_refused (OddHttpServer     *server,
+            SoupServerMessage *msg,
+            gpointer           user_data)
 {
   OddGateway *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *correlation_id;
-  g_autofree char *error = NULL;
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
 
-  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0 ||
-      (!g_str_has_prefix (path, "/jobs") && !g_str_has_prefix (path, "/dlq/")))
-    return;
-
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+  if (soup_server_message_get_status (msg) == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE &&
+      g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0 &&
+      (g_str_has_prefix (path, "/jobs") || g_str_has_prefix (path, "/dlq/")))
     {
-      g_signal_connect (msg, "got-chunk", G_CALLBACK (on_request_chunk), NULL);
-      return;
+      odd_counter_inc (self->jobs_rejected, "too_large");
+      odd_info (odd_http_correlation_id (msg), "Job rejected (too_large, 413) before its body was read");
     }
-  if (soup_message_headers_get_content_length (headers) <= ODD_GATEWAY_MAX_BODY_BYTES)
-    return;
-
-  correlation_id = odd_http_correlation_id (msg);
-  error = g_strdup_printf ("Request body is larger than %d bytes", ODD_GATEWAY_MAX_BODY_BYTES);
-  reject (self, msg, correlation_id, "too_large", SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error, NULL);
-  /* The unread body is still on the connection: it cannot carry another request. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
 }
 
 void
 odd_gateway_add_routes (OddGateway *self)
 {
-  SoupServer *soup = odd_http_server_get_soup (self->http);
-
   static const char *const post[] = { "POST", NULL };
   static const char *const get[] = { "GET", "HEAD", NULL };
 
@@ -726,7 +791,8 @@ odd_gateway_add_routes (OddGateway *self)
   odd_http_server_add_route (self->http, "/docs", get, on_docs, self);
   odd_http_server_add_route (self->http, "/docs/", get, on_docs, self);
 
-  /* On "/", the path OddHttpServer handles: libsoup keeps one handler per path, and an early
-   * handler on "/jobs" would shadow the normal one for that path. */
-  soup_server_add_early_handler (soup, "/", on_early_request, self, NULL);
+  /* No early handler of its own: libsoup keeps one per path, and one on "/" would replace
+   * OddHttpServer's, which holds the body limit on every path. */
+  odd_http_server_set_max_body (self->http, ODD_GATEWAY_MAX_BODY_BYTES);
+  g_signal_connect_object (self->http, "refused", G_CALLBACK (on_refused), self, 0);
 }

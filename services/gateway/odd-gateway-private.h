@@ -6,6 +6,11 @@
 
 G_BEGIN_DECLS
 
+/* A full jobs.created (the broker nacks under its max-length policy) is answered 503 with
+ * this Retry-After, and /readyz says not ready for as long after the last nack (or until a
+ * publish is confirmed again). */
+#define ODD_GATEWAY_QUEUE_FULL_RETRY_AFTER_S 5
+
 struct _OddGateway
 {
   GObject            parent_instance;
@@ -16,6 +21,8 @@ struct _OddGateway
   OddHttpServer     *http;
   OddAmqpPublisher  *publisher;
   SoupSession       *read_model;   /* for /jobs/{id}/retry */
+  GMainContext      *context;      /* where the service runs */
+  GThreadPool       *checks;       /* POST /jobs bodies are checked there */
 
   OddCounter        *jobs_submitted;
   OddCounter        *jobs_accepted;
@@ -38,16 +45,41 @@ void      odd_gateway_add_routes         (OddGateway        *self);
 /* Called after each publish completes, so shutdown can notice the last one. */
 void      odd_gateway_outstanding_done   (OddGateway        *self);
 
+/* The checks pool's function: checks a POST /jobs body, then answers or publishes it from
+ * the gateway's context. */
+void      odd_gateway_check_worker       (gpointer           data,
+                                          gpointer           user_data);
+
 /* Rejects (401) a POST without the right bearer token; TRUE when it may go on. */
 gboolean  odd_gateway_check_auth         (OddGateway        *self,
                                           SoupServerMessage *msg);
 
 /* odd-gateway-job.c */
 /* Checks a job (after odd_job_complete) for submission: the job schema, payload.simulate
- * against the simulation schema, status PENDING and bounded nesting. Returns every
- * problem as OddValidationError (empty when acceptable). */
-GPtrArray *odd_gateway_check_job         (OddGateway        *self,
-                                          JsonNode          *job);
+ * (@simulate, or the job's own when NULL) against the simulation schema, status PENDING and
+ * bounded nesting. Returns every problem as OddValidationError (empty when acceptable). */
+GPtrArray *odd_gateway_check_job         (OddSchemaRegistry *schemas,
+                                          JsonNode          *job,
+                                          JsonNode          *simulate);
+
+/* A POST /jobs body, checked (on any thread) and, when acceptable, made into its
+ * job.created envelope. */
+typedef struct {
+  char      *correlation_id;
+  char      *malformed;      /* not JSON: odd_json_parse()'s message */
+  char      *invalid;        /* not a job: the error, with details */
+  JsonNode  *details;
+  char      *job_id;         /* acceptable: the job, its event and the envelope's text */
+  char      *event_id;
+  GBytes    *envelope;
+} OddGatewaySubmission;
+
+/* Never expands the body: see odd-gateway-job.c. */
+OddGatewaySubmission *odd_gateway_submission_check (OddSchemaRegistry *schemas,
+                                                    GBytes            *body,
+                                                    const char        *correlation_id);
+void       odd_gateway_submission_free   (OddGatewaySubmission *submission);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddGatewaySubmission, odd_gateway_submission_free)
 
 /* The job.created envelope for @job (its payload) as the gateway produces it. */
 JsonNode  *odd_gateway_new_envelope      (JsonNode          *job,

@@ -127,7 +127,7 @@ prepare_dead (Replay     *state,
   retry = odd_gateway_new_retry_job (job, generation, &problem);
   if (retry != NULL)
     {
-      errors = odd_gateway_check_job (gateway, retry);
+      errors = odd_gateway_check_job (gateway->schemas, retry, NULL);
       if (errors->len > 0)
         problem = odd_validation_errors_to_string (errors);
     }
@@ -188,7 +188,7 @@ prepare_invalid (Replay     *state,
   if (errors != NULL && errors->len == 0 && payload != NULL)
     {
       g_clear_pointer (&errors, g_ptr_array_unref);
-      errors = odd_gateway_check_job (gateway, payload);
+      errors = odd_gateway_check_job (gateway->schemas, payload, NULL);
     }
   if (errors == NULL || errors->len > 0)
     {

@@ -192,6 +192,9 @@ odd_gateway_dispose (GObject *object)
     soup_session_abort (self->read_model);
   g_clear_object (&self->read_model);
   g_clear_object (&self->http);
+  /* Queued checks hold a reference to the gateway, so by now none is queued or running. */
+  if (self->checks != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->checks), FALSE, TRUE);
   g_clear_object (&self->schemas);
 
   G_OBJECT_CLASS (odd_gateway_parent_class)->dispose (object);
@@ -203,6 +206,7 @@ odd_gateway_finalize (GObject *object)
   OddGateway *self = ODD_GATEWAY (object);
 
   g_clear_pointer (&self->metrics, odd_metrics_free);
+  g_clear_pointer (&self->context, g_main_context_unref);
   odd_gateway_config_clear (&self->config);
 
   G_OBJECT_CLASS (odd_gateway_parent_class)->finalize (object);
@@ -234,7 +238,12 @@ odd_gateway_ready (gpointer user_data)
   if (self->publisher == NULL)
     return g_strdup ("not started");
   if (odd_amqp_publisher_is_connected (self->publisher))
-    return NULL;
+    {
+      if (odd_amqp_publisher_is_rejecting (self->publisher,
+                                           ODD_GATEWAY_QUEUE_FULL_RETRY_AFTER_S * G_USEC_PER_SEC))
+        return g_strdup ("jobs.created is full: the broker rejects new jobs (max-length policy)");
+      return NULL;
+    }
 
   last_error = odd_amqp_publisher_dup_error (self->publisher);
   if (last_error != NULL)
@@ -321,6 +330,11 @@ odd_gateway_new (const OddGatewayConfig  *config,
                                                     "user-agent", "odd-gateway/" ODD_VERSION,
                                                     NULL);
   odd_gateway_add_routes (self);
+  self->context = g_main_context_ref_thread_default ();
+  /* As many checkers as cores, no more: more would only take turns with the main loop, which
+   * answers /healthz, /readyz and the broker's confirms. */
+  self->checks = g_thread_pool_new (odd_gateway_check_worker, self, (gint) g_get_num_processors (),
+                                    FALSE, NULL);
 
   return g_steal_pointer (&self);
 }

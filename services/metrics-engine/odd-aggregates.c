@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "odd-ids.h"
+#include "odd-latency-histogram.h"
 
 G_DEFINE_QUARK (odd-aggregates-error-quark, odd_aggregates_error)
 
@@ -12,13 +13,6 @@ const guint odd_aggregates_latency_bounds_ms[ODD_AGGREGATES_N_LATENCY_BOUNDS] = 
   1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000,
 };
 const guint odd_aggregates_n_latency_bounds = G_N_ELEMENTS (odd_aggregates_latency_bounds_ms);
-
-static const char *const latency_fields[] = {
-  "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "5000", "10000",
-  "30000", "60000", "+Inf",
-};
-
-G_STATIC_ASSERT (G_N_ELEMENTS (latency_fields) == G_N_ELEMENTS (odd_aggregates_latency_bounds_ms) + 1);
 
 struct _OddAggregates
 {
@@ -32,15 +26,6 @@ struct _OddAggregates
   GArray             *ops;        /* cache, rebuilt when dirty */
   OddAggregatesStats  stats;
 };
-
-const char *
-odd_aggregates_latency_field (double latency_ms)
-{
-  for (guint i = 0; i < odd_aggregates_n_latency_bounds; i++)
-    if (latency_ms <= odd_aggregates_latency_bounds_ms[i])
-      return latency_fields[i];
-  return latency_fields[odd_aggregates_n_latency_bounds];
-}
 
 const char *
 odd_event_kind_to_string (OddEventKind kind)
@@ -323,10 +308,12 @@ odd_aggregates_add (OddAggregates  *self,
         if (created_at != NULL && odd_time_parse_rfc3339 (created_at, &created_usec))
           {
             /* Clocks of different hosts may disagree a little: never a negative latency. */
-            double latency_ms = MAX (0.0, (double) (occurred_usec - created_usec) / 1000.0);
-            double latency_s = latency_ms / 1000.0;
+            gint64 latency_usec = MAX (0, occurred_usec - created_usec);
+            double latency_s = (double) latency_usec / G_USEC_PER_SEC;
+            g_autofree char *field = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                      odd_latency_histogram_bucket (latency_usec));
 
-            hincr (self, ODD_KEY_LATENCY, odd_aggregates_latency_field (latency_ms), 1);
+            hincr (self, ODD_KEY_LATENCY, field, 1);
             g_array_append_val (self->stats.latency_seconds, latency_s);
           }
       }

@@ -9,6 +9,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "odd-latency-histogram.h"
+
 G_BEGIN_DECLS
 
 #define ODD_AGGREGATES_ERROR (odd_aggregates_error_quark ())
@@ -26,19 +28,19 @@ typedef enum {
 #define ODD_KEY_JOBS_FAILED     "metrics:jobs:failed"
 #define ODD_KEY_JOBS_INFLIGHT   "metrics:jobs:inflight"
 #define ODD_KEY_LAST_EVENT_TIME "metrics:last_event_time"
-#define ODD_KEY_LATENCY         "metrics:latency"
+#define ODD_KEY_LATENCY         ODD_LATENCY_HISTOGRAM_KEY  /* "metrics:latency_us" */
 #define ODD_KEY_APPLIED_SEQ     "metrics:applied_seq"
 #define ODD_KEY_QUEUES          "metrics:queues"
 #define ODD_KEY_TYPE_PREFIX     "metrics:type:"
 #define ODD_KEY_SEC_PREFIX      "metrics:sec:"
+/* The key space's format (odd-projection.c): an older one is rebuilt from the event store. */
+#define ODD_KEY_FORMAT          "metrics:format"
 
-/* Upper bounds (ms) of metrics:latency; the last field is "+Inf". */
+/* Upper bounds (ms) of the Prometheus histogram odd_job_latency_seconds. Redis holds a finer
+ * one (ODD_KEY_LATENCY, odd-latency-histogram.h) for the read-model's percentiles. */
 #define ODD_AGGREGATES_N_LATENCY_BOUNDS 15
 extern const guint odd_aggregates_latency_bounds_ms[ODD_AGGREGATES_N_LATENCY_BOUNDS];
 extern const guint odd_aggregates_n_latency_bounds;
-
-/* The field of metrics:latency that counts a latency of @latency_ms ("1" .. "60000", "+Inf"). */
-const char *odd_aggregates_latency_field (double latency_ms);
 
 typedef enum {
   ODD_AGG_OP_INCRBY,    /* key += delta */

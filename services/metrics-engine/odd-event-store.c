@@ -143,15 +143,18 @@ odd_event_store_dead_letter (PGconn      *conn,
                              const char  *reason,
                              const char  *job_id,
                              const char  *correlation_id,
+                             const char  *message_key,
                              const char  *message_json,
                              GError     **error)
 {
-  const char *params[] = { queue, reason, job_id, correlation_id, message_json };
+  const char *params[] = { queue, reason, job_id, correlation_id, message_key, message_json };
   g_autoptr(PGresult) res = odd_pg_query (conn,
                                           "INSERT INTO dead_letters "
-                                          "(queue, reason, job_id, correlation_id, message, dead_at) "
-                                          "VALUES ($1, $2, $3::uuid, $4, $5::jsonb, now())",
-                                          5, params, error);
+                                          "(queue, reason, job_id, correlation_id, message_key, "
+                                          " message, dead_at) "
+                                          "VALUES ($1, $2, $3::uuid, $4, $5, $6::jsonb, now()) "
+                                          "ON CONFLICT (queue, message_key) DO NOTHING",
+                                          6, params, error);
 
   return res != NULL;
 }

@@ -35,12 +35,14 @@ gboolean odd_event_store_read_after  (PGconn            *conn,
 gboolean odd_event_store_try_lock    (PGconn            *conn,
                                       gboolean          *acquired,
                                       GError           **error);
-/* One dead_letters row. @job_id must be a UUID or NULL. */
+/* One dead_letters row, stored once per @message_key (the dead letter's message id) and
+ * queue: a redelivered message adds nothing. @job_id must be a UUID or NULL. */
 gboolean odd_event_store_dead_letter (PGconn            *conn,
                                       const char        *queue,
                                       const char        *reason,
                                       const char        *job_id,
                                       const char        *correlation_id,
+                                      const char        *message_key,
                                       const char        *message_json,
                                       GError           **error);
 

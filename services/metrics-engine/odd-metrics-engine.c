@@ -25,6 +25,7 @@ struct _OddMetricsEngine
   guint              batch_wait_ms;
   guint              check_interval_ms;
   guint              replay_batch;
+  guint              max_redeliveries;
 
   OddSchemaRegistry *registry;
   OddQueueSampler   *sampler;
@@ -59,12 +60,16 @@ typedef struct {
   redisContext            *redis;
   gint64                   store_max_seq;  /* max(seq) of job_events: this worker is its only writer */
   gint64                   next_check;     /* monotonic time of the next watermark check */
+  struct _Delivery        *held;           /* a redelivery read behind others: the next batch */
 } Worker;
 
-typedef struct {
-  guint64  tag;
-  GBytes  *body;
-  char    *message_id;
+typedef struct _Delivery {
+  guint64   tag;
+  GBytes   *body;
+  char     *message_id;
+  gboolean  redelivered;
+  char     *key;         /* a redelivered one: its key in message_deliveries */
+  gint64    deliveries;  /* ... and its redeliveries counted so far */
 } Delivery;
 
 static void
@@ -72,6 +77,7 @@ delivery_free (Delivery *d)
 {
   g_bytes_unref (d->body);
   g_free (d->message_id);
+  g_free (d->key);
   g_free (d);
 }
 
@@ -89,6 +95,7 @@ odd_metrics_engine_config_init (OddMetricsEngineConfig *config)
     .check_interval_ms = 5000,
     .replay_batch = 5000,
     .sample_interval_ms = 1000,
+    .max_redeliveries = ODD_DEFAULT_MAX_REDELIVERIES,
   };
 }
 
@@ -96,15 +103,18 @@ gboolean
 odd_metrics_engine_config_from_env (OddMetricsEngineConfig  *config,
                                     GError                 **error)
 {
-  gint64 prefetch;
+  gint64 prefetch, max_redeliveries;
 
   odd_metrics_engine_config_init (config);
   config->rabbitmq_url = odd_config_string ("RABBITMQ_URL", ODD_DEFAULT_RABBITMQ_URL);
   config->postgres_url = odd_config_string ("POSTGRES_URL", ODD_DEFAULT_POSTGRES_URL);
   config->redis_url = odd_config_string ("REDIS_URL", ODD_DEFAULT_REDIS_URL);
-  if (!odd_config_int ("ODD_PREFETCH", 500, 1, 65535, &prefetch, error))
+  if (!odd_config_int ("ODD_PREFETCH", 500, 1, 65535, &prefetch, error)
+      || !odd_config_int ("ODD_MAX_REDELIVERIES", ODD_DEFAULT_MAX_REDELIVERIES, 1, 1000,
+                          &max_redeliveries, error))
     return FALSE;
   config->prefetch = (guint) prefetch;
+  config->max_redeliveries = (guint) max_redeliveries;
   return TRUE;
 }
 
@@ -142,6 +152,7 @@ static void
 worker_disconnect (Worker *w)
 {
   g_clear_pointer (&w->confirms, odd_amqp_confirms_free);
+  g_clear_pointer (&w->held, delivery_free);
   g_clear_pointer (&w->publisher, odd_amqp_close);
   g_clear_pointer (&w->consumer, odd_amqp_close);
   g_clear_pointer (&w->redis, redisFree);
@@ -348,6 +359,7 @@ publish_dead_letters (Worker     *w,
 {
   OddMetricsEngine *self = w->engine;
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) message_ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) rejected = g_ptr_array_new ();
 
   for (guint i = 0; i < intakes->len; i++)
@@ -381,6 +393,7 @@ publish_dead_letters (Worker     *w,
       odd_info (intake->correlation_id, "dead letter (%s) to %s: %s", intake->reason,
                 ODD_QUEUE_FAILED_VALIDATION, intake->error);
       g_ptr_array_add (messages, g_steal_pointer (&text));
+      g_ptr_array_add (message_ids, g_steal_pointer (&message_id));
       g_ptr_array_add (rejected, intake);
     }
 
@@ -396,10 +409,11 @@ publish_dead_letters (Worker     *w,
 
       if (!odd_event_store_dead_letter (w->pg, ODD_QUEUE_FAILED_VALIDATION, intake->reason,
                                         intake->job_id, intake->correlation_id,
-                                        messages->pdata[i], &local_error))
+                                        message_ids->pdata[i], messages->pdata[i], &local_error))
         {
-          /* The message is safely on the queue; only a broken connection is worth a retry. */
-          if (PQstatus (w->pg) != CONNECTION_OK)
+          /* The message is safely on the queue; only a broken connection is worth a retry
+           * (the row is stored once per message, so the retry adds no second one). */
+          if (odd_pg_error_get_failure (local_error) == ODD_PG_FAILURE_CONNECTION)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
@@ -432,8 +446,11 @@ store_events (Worker     *w,
 
   if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
     return TRUE;
-  /* A broken connection, or rows committed but unmatched: reconnect, the replay squares it. */
-  if (PQstatus (w->pg) != CONNECTION_OK || batch_error->domain == G_IO_ERROR)
+  /* A broken connection, a failure that may pass next time (timeout, deadlock, resources),
+   * or rows committed but unmatched: reconnect, the redelivery and the replay square it.
+   * Only the data's fault is worth isolating. */
+  if (odd_pg_error_get_failure (batch_error) != ODD_PG_FAILURE_DATA
+      || batch_error->domain == G_IO_ERROR)
     {
       g_propagate_error (error, g_steal_pointer (&batch_error));
       return FALSE;
@@ -455,12 +472,14 @@ store_events (Worker     *w,
         {
           g_autofree char *why = NULL;
 
-          if (PQstatus (w->pg) != CONNECTION_OK || local_error->domain == G_IO_ERROR)
+          if (odd_pg_error_get_failure (local_error) != ODD_PG_FAILURE_DATA
+              || local_error->domain == G_IO_ERROR)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
             }
-          why = g_strdup_printf ("Event store refused the event: %s", local_error->message);
+          why = g_strdup_printf ("Event store refused the event (SQLSTATE %s): %s",
+                                 odd_pg_error_get_sqlstate (local_error), local_error->message);
           odd_me_intake_reject (intake, "invalid", why);
           /* Whatever the store refused must not go into dead_letters.message either: keep the
            * raw text (a JSON string) as the original event. */
@@ -487,6 +506,22 @@ typedef struct {
   OddMeIntake *intake;
 } NewEvent;
 
+/* The acked redelivered messages are done: their counts go. */
+static void
+forget_redeliveries (Worker    *w,
+                     GPtrArray *deliveries)
+{
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < deliveries->len; i++)
+    if (((Delivery *) deliveries->pdata[i])->key != NULL)
+      g_ptr_array_add (keys, ((Delivery *) deliveries->pdata[i])->key);
+  /* A count left behind only makes that message's next crash loop shorter, and fades. */
+  if (keys->len > 0 && !odd_redelivery_forget (w->pg, keys, &error))
+    odd_warning (NULL, "delivery counts not cleared: %s", error->message);
+}
+
 static gboolean
 process_batch (Worker     *w,
                GPtrArray  *deliveries,
@@ -506,8 +541,26 @@ process_batch (Worker     *w,
       Delivery *d = deliveries->pdata[i];
       gsize len;
       const void *body = g_bytes_get_data (d->body, &len);
-      OddMeIntake *intake = odd_me_intake_check (self->registry, body, len);
+      OddMeIntake *intake;
 
+      /* Outside any transaction: the count survives whatever happens next. */
+      if (d->redelivered)
+        {
+          d->key = odd_redelivery_key (body != NULL ? body : "", len);
+          if (!odd_redelivery_count (w->pg, d->key, &d->deliveries, error))
+            return FALSE;
+        }
+
+      intake = odd_me_intake_check (self->registry, body, len);
+      if (intake->valid && d->deliveries > (gint64) self->max_redeliveries)
+        {
+          g_autofree char *why = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without "
+                                                  "being stored: it keeps failing its consumer "
+                                                  "(ODD_MAX_REDELIVERIES is %u)",
+                                                  d->deliveries, self->max_redeliveries);
+
+          odd_me_intake_reject (intake, "redelivered_too_often", why);
+        }
       g_ptr_array_add (intakes, intake);
       if (intake->valid)
         g_ptr_array_add (valid, intake);
@@ -597,6 +650,7 @@ process_batch (Worker     *w,
       g_set_error_literal (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED, "basic.ack failed");
       return FALSE;
     }
+  forget_redeliveries (w, deliveries);
 
   odd_histogram_observe (self->batch_seconds, (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
   return TRUE;
@@ -623,6 +677,7 @@ consume_one (Worker    *w,
       Delivery *d = g_new0 (Delivery, 1);
 
       d->tag = envelope.delivery_tag;
+      d->redelivered = envelope.redelivered != 0;
       d->body = g_bytes_new (envelope.message.body.bytes, envelope.message.body.len);
       amqp_destroy_envelope (&envelope);
       *out = d;
@@ -717,6 +772,14 @@ worker_step (Worker  *w,
           return FALSE;
     }
 
+  /* A redelivered message is handled alone, counted before (see the processor): a message
+   * that keeps failing this worker is dead-lettered instead of stopping it for good. */
+  if (w->held != NULL)
+    {
+      g_ptr_array_add (deliveries, g_steal_pointer (&w->held));
+      return process_batch (w, deliveries, error);
+    }
+
   r = consume_one (w, POLL_MS, &d, error);
   if (r <= 0)
     return r == 0;
@@ -724,7 +787,7 @@ worker_step (Worker  *w,
   bytes = g_bytes_get_size (d->body);
 
   deadline = g_get_monotonic_time () + (gint64) self->batch_wait_ms * 1000;
-  while (deliveries->len < self->prefetch && bytes < MAX_BATCH_BYTES)
+  while (!d->redelivered && deliveries->len < self->prefetch && bytes < MAX_BATCH_BYTES)
     {
       gint64 left = MAX (0, deadline - g_get_monotonic_time ());
 
@@ -733,6 +796,11 @@ worker_step (Worker  *w,
         return FALSE;
       if (r == 0)
         break;
+      if (d->redelivered)
+        {
+          w->held = d;
+          break;
+        }
       g_ptr_array_add (deliveries, d);
       bytes += g_bytes_get_size (d->body);
     }
@@ -826,6 +894,8 @@ odd_metrics_engine_new (const OddMetricsEngineConfig *config,
   self->postgres_url = g_strdup (config->postgres_url);
   self->redis_url = g_strdup (config->redis_url);
   self->prefetch = MAX (config->prefetch, 1);
+  self->max_redeliveries = config->max_redeliveries > 0 ? config->max_redeliveries
+                                                        : ODD_DEFAULT_MAX_REDELIVERIES;
   self->batch_wait_ms = config->batch_wait_ms;
   self->check_interval_ms = MAX (config->check_interval_ms, 100);
   self->replay_batch = MAX (config->replay_batch, 1);

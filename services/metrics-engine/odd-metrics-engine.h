@@ -23,11 +23,14 @@ typedef struct {
   guint       check_interval_ms;  /* how often the watermark is checked against the store (5000) */
   guint       replay_batch;       /* events per replay step (5000) */
   guint       sample_interval_ms; /* queue sampler period (1000); 0 = no sampler */
+  guint       max_redeliveries;   /* ODD_MAX_REDELIVERIES: a message redelivered more often is
+                                   * dead-lettered unapplied (5) */
 } OddMetricsEngineConfig;
 
 /* The defaults above, URLs from the architecture's defaults. */
 void odd_metrics_engine_config_init (OddMetricsEngineConfig *config);
-/* Fills @config from PORT-less env (RABBITMQ_URL, POSTGRES_URL, REDIS_URL, ODD_PREFETCH).
+/* Fills @config from PORT-less env (RABBITMQ_URL, POSTGRES_URL, REDIS_URL, ODD_PREFETCH,
+ * ODD_MAX_REDELIVERIES).
  * The strings point into the environment. */
 gboolean odd_metrics_engine_config_from_env (OddMetricsEngineConfig  *config,
                                              GError                 **error);

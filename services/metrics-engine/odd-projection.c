@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "odd-log.h"
 #include "odd-redis.h"
 
 /* KEYS: applied_seq, last_event_time. ARGV: expect_prev, new_seq, last_event_time ("" for
@@ -109,30 +110,38 @@ odd_projection_get_applied_seq (redisContext  *ctx,
                                 gboolean      *present,
                                 GError       **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(redisReply) reply = odd_redis_command (ctx, &local_error, "GET %s", ODD_KEY_APPLIED_SEQ);
+  /* MGET answers nil for a key of another type: as good as lost, the rebuild rewrites it. */
+  g_autoptr(redisReply) reply = odd_redis_command (ctx, error, "MGET %s %s", ODD_KEY_APPLIED_SEQ,
+                                                   ODD_KEY_FORMAT);
+  redisReply *applied;
+  redisReply *format;
   char *end = NULL;
 
   *seq = 0;
   *present = FALSE;
   if (reply == NULL)
+    return FALSE;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
     {
-      /* Not a string (WRONGTYPE): as good as lost, the rebuild rewrites it. */
-      if (g_error_matches (local_error, ODD_REDIS_ERROR, ODD_REDIS_ERROR_REPLY))
-        return TRUE;
-      g_propagate_error (error, g_steal_pointer (&local_error));
+      g_set_error (error, ODD_REDIS_ERROR, 0, "MGET %s %s: unexpected reply type %d",
+                   ODD_KEY_APPLIED_SEQ, ODD_KEY_FORMAT, reply->type);
       return FALSE;
     }
-  if (reply->type == REDIS_REPLY_NIL)
+  applied = reply->element[0];
+  format = reply->element[1];
+  if (applied->type != REDIS_REPLY_STRING)
     return TRUE;
-  if (reply->type != REDIS_REPLY_STRING)
+
+  /* Keys an older engine wrote (metrics:latency's coarse buckets): rebuilt, not mixed. */
+  if (format->type != REDIS_REPLY_STRING || g_strcmp0 (format->str, ODD_PROJECTION_FORMAT) != 0)
     {
-      g_set_error (error, ODD_REDIS_ERROR, 0, "GET %s: unexpected reply type %d",
-                   ODD_KEY_APPLIED_SEQ, reply->type);
-      return FALSE;
+      odd_info (NULL, "%s is %s, this engine writes %s: the aggregates are rebuilt", ODD_KEY_FORMAT,
+                format->type == REDIS_REPLY_STRING ? format->str : "missing", ODD_PROJECTION_FORMAT);
+      return TRUE;
     }
-  *seq = g_ascii_strtoll (reply->str, &end, 10);
-  if (end == reply->str || *end != '\0' || *seq < 0)
+
+  *seq = g_ascii_strtoll (applied->str, &end, 10);
+  if (end == applied->str || *end != '\0' || *seq < 0)
     {
       /* Garbage in the watermark: treat it as lost, the rebuild rewrites it. */
       *seq = 0;
@@ -147,6 +156,7 @@ odd_projection_reset (redisContext  *ctx,
                       GError       **error)
 {
   g_autofree char *cursor = g_strdup ("0");
+  g_autoptr(redisReply) format = NULL;
   g_autoptr(redisReply) set = NULL;
 
   /* The watermark goes first, so a crash during the deletes is seen as "missing". */
@@ -192,6 +202,9 @@ odd_projection_reset (redisContext  *ctx,
     }
   while (strcmp (cursor, "0") != 0);
 
+  format = odd_redis_command (ctx, error, "SET %s %s", ODD_KEY_FORMAT, ODD_PROJECTION_FORMAT);
+  if (format == NULL)
+    return FALSE;
   set = odd_redis_command (ctx, error, "SET %s 0", ODD_KEY_APPLIED_SEQ);
   return set != NULL;
 }

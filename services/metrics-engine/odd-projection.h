@@ -27,13 +27,18 @@ gboolean odd_projection_apply           (redisContext         *ctx,
                                          gint64                new_seq,
                                          OddProjectionResult  *result,
                                          GError              **error);
-/* @present FALSE when metrics:applied_seq does not exist. */
+/* The format of the key space this engine writes (metrics:format). 2: the latency histogram
+ * in ODD_KEY_LATENCY (odd-latency-histogram.h) replaced metrics:latency's 16 coarse buckets. */
+#define ODD_PROJECTION_FORMAT "2"
+
+/* @present FALSE when metrics:applied_seq does not exist, or when metrics:format is not
+ * ODD_PROJECTION_FORMAT (an older engine's keys): both call for a rebuild. */
 gboolean odd_projection_get_applied_seq (redisContext         *ctx,
                                          gint64               *seq,
                                          gboolean             *present,
                                          GError              **error);
-/* Deletes every metrics:* key, then sets the watermark to 0 (last, so a crash in between
- * leaves it missing and the next start resets again). */
+/* Deletes every metrics:* key, then sets metrics:format and the watermark to 0 (last, so a
+ * crash in between leaves it missing and the next start resets again). */
 gboolean odd_projection_reset           (redisContext         *ctx,
                                          GError              **error);
 

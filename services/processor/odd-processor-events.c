@@ -144,7 +144,8 @@ odd_processor_dead_letter_new (JsonNode   *original_event,
                                const char *reason,
                                const char *queue,
                                const char *job_id,
-                               int         generation)
+                               int         generation,
+                               const char *sqlstate)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *now = odd_time_now_rfc3339 ();
@@ -178,6 +179,11 @@ odd_processor_dead_letter_new (JsonNode   *original_event,
     {
       json_builder_set_member_name (builder, "generation");
       json_builder_add_int_value (builder, generation);
+    }
+  if (sqlstate != NULL)
+    {
+      json_builder_set_member_name (builder, "sqlstate");
+      json_builder_add_string_value (builder, sqlstate);
     }
   json_builder_end_object (builder);
 

@@ -4,6 +4,10 @@
 
 #include <string.h>
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in Unix microseconds. */
+#define MIN_CREATED_USEC G_GINT64_CONSTANT (-62135596800000000)
+#define MAX_CREATED_USEC G_GINT64_CONSTANT (253402300799999999)
+
 void
 odd_processor_intake_free (OddProcessorIntake *intake)
 {
@@ -17,8 +21,29 @@ odd_processor_intake_free (OddProcessorIntake *intake)
   g_clear_pointer (&intake->payload, json_node_unref);
   g_clear_pointer (&intake->metadata, json_node_unref);
   g_free (intake->error);
+  g_free (intake->sqlstate);
   g_clear_pointer (&intake->original_event, json_node_unref);
   g_free (intake);
+}
+
+void
+odd_processor_intake_refuse (OddProcessorIntake  *intake,
+                   const char *reason,
+                   const char *error,
+                   const char *sqlstate)
+{
+  g_return_if_fail (intake != NULL);
+
+  if (intake->kind == ODD_INTAKE_JOB)
+    {
+      intake->kind = ODD_INTAKE_DEAD_LETTER;
+      intake->original_event = g_steal_pointer (&intake->envelope);
+    }
+  intake->reason = reason;
+  g_free (intake->error);
+  intake->error = g_strdup (error);
+  g_free (intake->sqlstate);
+  intake->sqlstate = g_strdup (sqlstate);
 }
 
 /* The raw body as a JSON string: valid UTF-8 and without NUL, which PostgreSQL's jsonb
@@ -45,6 +70,44 @@ raw_body_node (const char *body,
   return node;
 }
 
+/* payload.payload of the envelope @body as it is written there: stored as written, the
+ * numbers keep every digit (json-glib would write 0.1 back as 0.10000000000000001). */
+static JsonNode *
+raw_payload (const char *body,
+             gsize       len)
+{
+  g_autoptr(GArray) envelope = odd_json_object_members (body, len);
+  g_autoptr(GArray) job = NULL;
+  const char *job_text = NULL;
+  gsize job_len = 0;
+  JsonNode *raw = NULL;
+
+  for (guint i = 0; envelope != NULL && i < envelope->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (envelope, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "payload"))
+        {
+          job_text = body + m->offset;
+          job_len = m->length;
+        }
+    }
+  if (job_text == NULL || (job = odd_json_object_members (job_text, job_len)) == NULL)
+    return NULL;
+  /* the last copy, as json-glib keeps it */
+  for (guint i = 0; i < job->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (job, OddJsonMember, i);
+
+      if (g_str_equal (m->name, "payload") && job_text[m->offset] == '{')
+        {
+          g_clear_pointer (&raw, json_node_unref);
+          raw = odd_json_raw_new (job_text + m->offset, (gssize) m->length);
+        }
+    }
+  return raw;
+}
+
 static OddProcessorIntake *
 dead_letter (guint64     delivery_tag,
              const char *reason,
@@ -64,6 +127,18 @@ dead_letter (guint64     delivery_tag,
   intake->job_id = odd_uuid_is_valid (job_id) ? g_ascii_strdown (job_id, -1) : NULL;
   intake->retry_generation = -1;
   return intake;
+}
+
+OddProcessorIntake *
+odd_processor_intake_new_unhandled (const char *body,
+                          gsize       len,
+                          const char *amqp_correlation_id,
+                          guint64     delivery_tag,
+                          const char *reason,
+                          const char *error)
+{
+  return dead_letter (delivery_tag, reason, g_strdup (error), raw_body_node (body, len),
+                      amqp_correlation_id, NULL);
 }
 
 static const char *
@@ -100,7 +175,14 @@ retry_generation (JsonObject *metadata)
   if (json_node_get_value_type (node) == G_TYPE_INT64)
     value = json_node_get_int (node);
   else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    value = (gint64) json_node_get_double (node);
+    {
+      double d = json_node_get_double (node);
+
+      /* Converting a double out of gint64's range is undefined behaviour (1e300). */
+      if (!(d >= 1 && d <= G_MAXINT))
+        return -1;
+      value = (gint64) d;
+    }
   else
     return -1;
   return value >= 1 && value <= G_MAXINT ? (int) value : -1;
@@ -199,6 +281,13 @@ odd_processor_intake_parse (OddSchemaRegistry *registry,
   created_at = object_string (job, "createdAt");
   if (errors->len == 0 && !odd_time_parse_rfc3339 (created_at, &created_usec))
     g_string_append (errors, "/payload/createdAt: not an RFC 3339 date-time");
+  /* In UTC, as it is stored and sent on: 9999-12-31T23:59:59-01:00 is year 10000, which
+   * PostgreSQL stores but no RFC 3339 reader takes back (every event of the job would be
+   * refused downstream); year 0 PostgreSQL refuses. */
+  else if (errors->len == 0
+           && (created_usec < MIN_CREATED_USEC || created_usec > MAX_CREATED_USEC))
+    g_string_append (errors, "/payload/createdAt: must be from 0001-01-01T00:00:00Z to "
+                             "9999-12-31T23:59:59.999Z once in UTC");
 
   if (errors->len > 0)
     return dead_letter (delivery_tag, "invalid", g_string_free (g_steal_pointer (&errors), FALSE),
@@ -215,8 +304,10 @@ odd_processor_intake_parse (OddSchemaRegistry *registry,
   intake->created_at = odd_time_format_rfc3339 (created_usec);
   intake->correlation_id = g_strdup (correlation_id);
   if (payload != NULL)
+    intake->payload = raw_payload (body, len);
+  if (intake->payload == NULL && payload != NULL)
     intake->payload = json_node_copy (json_object_get_member (job, "payload"));
-  else
+  if (intake->payload == NULL)
     {
       intake->payload = json_node_new (JSON_NODE_OBJECT);
       json_node_take_object (intake->payload, json_object_new ());

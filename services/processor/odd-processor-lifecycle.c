@@ -62,6 +62,10 @@ odd_lifecycle_init (OddLifecycle      *self,
                                          "Jobs that reached COMPLETED", NULL);
   self->failed = odd_metrics_counter (metrics, "processor_jobs_failed_total",
                                       "Jobs that reached FAILED (retries exhausted)", NULL);
+  self->refused = odd_metrics_counter (metrics, "processor_jobs_refused_total",
+                                       "Valid jobs dead-lettered unprocessed (the database "
+                                       "refused them, or they were redelivered too often)",
+                                       NULL);
   self->retried = odd_metrics_counter (metrics, "processor_jobs_retried_total",
                                        "Failed attempts scheduled for another attempt", NULL);
   self->validation_failed = odd_metrics_counter (metrics, "processor_jobs_validation_failed_total",
@@ -157,7 +161,7 @@ dead_letter_retries_exhausted (OddLifecycle    *self,
                                                                run->correlation_id,
                                                                "retries_exhausted",
                                                                ODD_QUEUE_JOBS_CREATED,
-                                                               run->id, run->generation);
+                                                               run->id, run->generation, NULL);
   g_autofree char *message_id = odd_processor_event_id (run->id, run->generation,
                                                         "dead-letter", 0);
 
@@ -172,6 +176,7 @@ dead_letter_retries_exhausted (OddLifecycle    *self,
       row->reason = g_strdup ("retries_exhausted");
       row->job_id = g_strdup (run->id);
       row->correlation_id = g_strdup (run->correlation_id);
+      row->message_key = g_strdup (message_id);
       row->message = g_steal_pointer (&message);
       g_ptr_array_add (it->dead_rows, row);
     }
@@ -302,19 +307,18 @@ odd_lifecycle_finish_attempt (OddLifecycle *self,
   g_ptr_array_add (it->done, run);
 }
 
-/* Decides what a job.created means given the stored row, and starts or finishes @run. */
-void
-odd_lifecycle_start_run (OddLifecycle       *self,
-                         OddIteration       *it,
-                         OddJobRun          *run,
-                         OddProcessorIntake *intake,
-                         OddProcessorJobRow *row,
-                         gint64              now)
+/* @run takes what @row stores and @intake carries. */
+static void
+run_fill (OddJobRun *run,
+          OddProcessorIntake *intake,
+          OddProcessorJobRow *row)
 {
   g_autofree char *sim_error = NULL;
 
   run->type = g_strdup (row->type);
-  run->payload = json_node_ref (row->payload);
+  /* Events carry the stored text: parsed, its numbers would be rewritten by json-glib. */
+  run->payload = row->payload_text != NULL ? odd_json_raw_new (row->payload_text, -1)
+                                           : json_node_ref (row->payload);
   run->created_at = g_strdup (row->created_at);
   run->correlation_id = g_strdup (intake->correlation_id);
   run->metadata = intake->metadata != NULL ? json_node_ref (intake->metadata) : NULL;
@@ -333,6 +337,18 @@ odd_lifecycle_start_run (OddLifecycle       *self,
     if (!odd_job_get_simulation (job, &run->simulation, &sim_error))
       memset (&run->simulation, 0, sizeof run->simulation);
   }
+}
+
+/* Decides what a job.created means given the stored row, and starts or finishes @run. */
+void
+odd_lifecycle_start_run (OddLifecycle *self,
+                         OddIteration *it,
+                         OddJobRun    *run,
+                         OddProcessorIntake    *intake,
+                         OddProcessorJobRow    *row,
+                         gint64        now)
+{
+  run_fill (run, intake, row);
 
   if (odd_job_status_is_terminal (row->status))
     {
@@ -374,40 +390,77 @@ odd_lifecycle_start_run (OddLifecycle       *self,
 }
 
 void
-odd_lifecycle_reject (OddLifecycle       *self,
-                      OddIteration       *it,
-                      OddProcessorIntake *intake)
+odd_lifecycle_give_up (OddLifecycle *self,
+                       OddIteration *it,
+                       OddJobRun    *run,
+                       OddProcessorIntake    *intake,
+                       OddProcessorJobRow    *row,
+                       const char   *why)
+{
+  run_fill (run, intake, row);
+
+  /* What it emitted before the loop, then its end: a job like any failed one, for the
+   * event store and /stats, and replayable as one (POST /jobs/{id}/retry). */
+  emit_history (self, it, run, run->attempts, FALSE);
+  emit_terminal (self, it, run);
+  odd_info (run->correlation_id, "job %s failed: %s", run->id, why);
+
+  odd_processor_intake_refuse (intake, "redelivered_too_often", why, NULL);
+  odd_lifecycle_reject (self, it, intake, run->delivery_tags);
+  g_array_set_size (run->delivery_tags, 0);
+  g_ptr_array_add (it->done, run);
+}
+
+void
+odd_lifecycle_reject (OddLifecycle *self,
+                      OddIteration *it,
+                      OddProcessorIntake    *intake,
+                      GArray       *more_tags)
 {
   g_autoptr(JsonNode) message = NULL;
   g_autofree char *body = NULL;
   g_autofree char *key = NULL;
   g_autofree char *message_id = NULL;
   OddDeadLetterRow *row;
+  /* What never was a valid job.created failed validation; a valid one that cannot be
+   * stored or keeps crashing its consumer is dead. */
+  gboolean invalid = g_str_equal (intake->reason, "invalid")
+                     || g_str_equal (intake->reason, "unparseable");
+  const char *queue = invalid ? ODD_QUEUE_FAILED_VALIDATION : ODD_QUEUE_DEAD;
 
   message = odd_processor_dead_letter_new (intake->original_event, intake->error,
                                            intake->correlation_id, intake->reason,
-                                           ODD_QUEUE_JOBS_CREATED, intake->job_id, -1);
+                                           ODD_QUEUE_JOBS_CREATED, intake->job_id, -1,
+                                           intake->sqlstate);
 
-  /* Same message, same id: a consumer of the queue can drop redelivered copies. */
+  /* Same message, same id: a consumer of the queue can drop redelivered copies, and
+   * dead_letters stores it once. */
   body = odd_json_to_string (intake->original_event);
   key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, body, -1);
   message_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, key);
 
-  odd_info (intake->correlation_id, "dead-lettering a message of %s (%s): %s",
-            ODD_QUEUE_JOBS_CREATED, intake->reason, intake->error);
-  queue_message (it, "", ODD_QUEUE_FAILED_VALIDATION, message_id,
+  odd_info (intake->correlation_id, "dead-lettering a message of %s to %s (%s%s%s): %s",
+            ODD_QUEUE_JOBS_CREATED, queue, intake->reason,
+            intake->sqlstate != NULL ? ", SQLSTATE " : "",
+            intake->sqlstate != NULL ? intake->sqlstate : "", intake->error);
+  queue_message (it, "", queue, message_id,
                  intake->correlation_id != NULL ? intake->correlation_id : "unknown",
                  "dead-letter", message);
 
   row = g_new0 (OddDeadLetterRow, 1);
-  row->queue = g_strdup (ODD_QUEUE_FAILED_VALIDATION);
+  row->queue = g_strdup (queue);
   row->reason = g_strdup (intake->reason);
   row->job_id = g_strdup (intake->job_id);
   row->correlation_id = g_strdup (intake->correlation_id != NULL ? intake->correlation_id
                                                                  : "unknown");
+  row->message_key = g_strdup (message_id);
   row->message = g_steal_pointer (&message);
   g_ptr_array_add (it->dead_rows, row);
 
   g_array_append_val (it->acks, intake->delivery_tag);
-  odd_counter_inc (self->validation_failed, NULL);
+  if (more_tags != NULL)
+    for (guint i = 0; i < more_tags->len; i++)
+      if (g_array_index (more_tags, guint64, i) != intake->delivery_tag)
+        g_array_append_val (it->acks, g_array_index (more_tags, guint64, i));
+  odd_counter_inc (invalid ? self->validation_failed : self->refused, NULL);
 }

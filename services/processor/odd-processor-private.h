@@ -105,14 +105,16 @@ JsonNode *odd_processor_event_new   (const OddJobRun       *run,
                                      const OddProducer     *producer,
                                      char                 **event_id);
 
-/* dead-letter.json; @original_event is copied; @job_id nullable, @generation < 0 = unknown. */
+/* dead-letter.json; @original_event is copied; @job_id nullable, @generation < 0 = unknown,
+ * @sqlstate nullable (what PostgreSQL said when it refused the job). */
 JsonNode *odd_processor_dead_letter_new (JsonNode   *original_event,
                                          const char *validation_error,
                                          const char *correlation_id,
                                          const char *reason,
                                          const char *queue,
                                          const char *job_id,
-                                         int         generation);
+                                         int         generation,
+                                         const char *sqlstate);
 
 /* ---- message intake (odd-processor-intake.c) ---- */
 
@@ -130,17 +132,34 @@ typedef struct {
   char          *type;
   char          *created_at;       /* normalised RFC 3339 */
   char          *correlation_id;
-  JsonNode      *payload;          /* the job's payload object, never NULL */
+  JsonNode      *payload;          /* the job's payload object, as its text (odd_json_raw_new), never NULL */
   JsonNode      *metadata;         /* nullable */
   int            retry_generation; /* metadata.retryGeneration, -1 when absent */
   /* ODD_INTAKE_DEAD_LETTER */
-  const char    *reason;           /* "invalid" / "unparseable" */
+  const char    *reason;           /* "invalid" / "unparseable" (to jobs.failed.validation),
+                                    * "storage_refused" / "redelivered_too_often" (jobs.dead) */
   char          *error;
+  char          *sqlstate;         /* storage_refused: PostgreSQL's SQLSTATE, nullable */
   JsonNode      *original_event;   /* parsed JSON or the raw text as a string */
 } OddProcessorIntake;
 
 void       odd_processor_intake_free (OddProcessorIntake *intake);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddProcessorIntake, odd_processor_intake_free)
+
+/* A dead letter of the raw message, for one not even parsed (it crashed its consumer while
+ * being parsed, as far as anyone knows). */
+OddProcessorIntake *odd_processor_intake_new_unhandled (const char *body,
+                                     gsize       len,
+                                     const char *amqp_correlation_id,
+                                     guint64     delivery_tag,
+                                     const char *reason,
+                                     const char *error);
+/* A valid job.created that cannot be processed after all becomes a dead letter: @reason is
+ * static, @sqlstate nullable. */
+void       odd_processor_intake_refuse (OddProcessorIntake  *intake,
+                              const char *reason,
+                              const char *error,
+                              const char *sqlstate);
 
 /* Parses and validates one message of jobs.created; never fails: what is not a valid
  * job.created becomes a dead letter. */
@@ -157,6 +176,7 @@ typedef struct {
   char     *type;
   const char *status;
   JsonNode *payload;
+  char     *payload_text;   /* as PostgreSQL gives it back: every digit */
   int       attempts;
   int       generation;
   char     *last_error;
@@ -172,6 +192,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddProcessorJobRow, odd_processor_job_row_free)
 GHashTable *odd_processor_db_upsert   (PGconn     *conn,
                                        GPtrArray  *intakes,
                                        GError    **error);
+/* Makes the stored job @job_id FAILED with @last_error unless it is terminal already; its row
+ * as it is now, or NULL (no @error) when there is no such unfinished job. */
+OddProcessorJobRow  *odd_processor_db_fail     (PGconn     *conn,
+                                       const char *job_id,
+                                       const char *last_error,
+                                       GError    **error);
 /* Writes the dirty state of @runs; returns the ids updated (a set). A run whose row moved on
  * (another generation) is not updated. */
 GHashTable *odd_processor_db_update   (PGconn     *conn,
@@ -183,11 +209,13 @@ typedef struct {
   char     *reason;
   char     *job_id;          /* nullable */
   char     *correlation_id;
+  char     *message_key;     /* the dead letter's message id: one row per key and queue */
   JsonNode *message;
 } OddDeadLetterRow;
 
 void       odd_dead_letter_row_free   (OddDeadLetterRow *row);
-/* Inserts dead letters, skipping ones already stored (a redelivered message). */
+/* Inserts dead letters, skipping ones already stored (a redelivered message). A message
+ * PostgreSQL refuses keeps its original event as text. Call inside a transaction. */
 gboolean    odd_processor_db_dead_letters (PGconn     *conn,
                                            GPtrArray  *rows,
                                            GError    **error);
@@ -226,6 +254,7 @@ typedef struct {
   GHashTable   *runs;        /* borrowed: id -> OddJobRun, the running jobs */
   OddCounter   *completed;
   OddCounter   *failed;
+  OddCounter   *refused;
   OddCounter   *retried;
   OddCounter   *validation_failed;
   OddHistogram *processing_seconds;
@@ -252,9 +281,21 @@ void odd_lifecycle_finish_attempt (OddLifecycle      *self,
                                    OddIteration      *it,
                                    OddJobRun         *run,
                                    gint64             now);
-/* Dead-letters a message that is not a valid job.created. */
-void odd_lifecycle_reject         (OddLifecycle       *self,
-                                   OddIteration       *it,
-                                   OddProcessorIntake *intake);
+/* @run (taken) is a job whose delivery kept failing its consumer; its stored @row has just been
+ * made FAILED with last_error @why. Emits the events of a failed job, dead-letters the
+ * delivery (redelivered_too_often) and acks it. */
+void odd_lifecycle_give_up        (OddLifecycle      *self,
+                                   OddIteration      *it,
+                                   OddJobRun         *run,
+                                   OddProcessorIntake         *intake,
+                                   OddProcessorJobRow         *row,
+                                   const char        *why);
+/* Dead-letters a message that is not a valid job.created, or one that cannot be processed
+ * (see OddProcessorIntake.reason); acks @intake's delivery and the @more_tags (nullable: other
+ * deliveries of the same job). */
+void odd_lifecycle_reject         (OddLifecycle      *self,
+                                   OddIteration      *it,
+                                   OddProcessorIntake         *intake,
+                                   GArray            *more_tags);
 
 G_END_DECLS

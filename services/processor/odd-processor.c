@@ -11,7 +11,17 @@
  *   3. only then are the deliveries whose job reached a terminal state acked.
  * A crash between any two steps leaves the delivery un-acked: the broker redelivers it,
  * the stored row says where the job was, and the deterministic event ids make every
- * re-emitted event a duplicate that the event store drops. */
+ * re-emitted event a duplicate that the event store drops.
+ *
+ * No single message may stop the others:
+ *  - a batch PostgreSQL refuses for its data (odd_pg_error_get_failure() says DATA: a type
+ *    too long for its index, a date it cannot hold, a trigger that raises) is written again
+ *    one message at a time; a message refused on its own is dead-lettered to jobs.dead with
+ *    the reason and the SQLSTATE, and acked;
+ *  - a redelivered message (the consumer crashed or lost a connection while holding it) is
+ *    handled alone, its delivery counted in PostgreSQL before it is handled
+ *    (odd-redelivery.h); past ODD_MAX_REDELIVERIES it is given up: dead-lettered to jobs.dead
+ *    (redelivered_too_often) and acked, and a stored unfinished job is made FAILED. */
 
 #define GATHER_USEC         (5 * 1000)
 #define MAX_WAIT_USEC       (20 * 1000)
@@ -53,6 +63,8 @@ struct _OddProcessor {
   GHashTable         *runs;             /* id -> OddJobRun */
   GArray             *unacked;          /* guint64: published, waiting for confirms */
   gint64              publisher_polled;
+  struct _Delivery   *held;             /* a redelivery read behind others: the next batch */
+  GHashTable         *redelivered;      /* delivery tag -> its counted key, until acked */
 };
 
 G_DEFINE_FINAL_TYPE (OddProcessor, odd_processor, G_TYPE_OBJECT)
@@ -70,14 +82,16 @@ gboolean
 odd_processor_config_from_env (OddProcessorConfig  *config,
                                GError             **error)
 {
-  gint64 prefetch, max_attempts, backoff, batch;
+  gint64 prefetch, max_attempts, backoff, batch, max_redeliveries;
 
   memset (config, 0, sizeof *config);
 
   if (!odd_config_int ("ODD_PREFETCH", 200, 1, 65535, &prefetch, error)
       || !odd_config_int ("ODD_MAX_ATTEMPTS", 3, 1, 100, &max_attempts, error)
       || !odd_config_int ("ODD_RETRY_BACKOFF_MS", 100, 0, 30000, &backoff, error)
-      || !odd_config_int ("ODD_BATCH_SIZE", 100, 1, 10000, &batch, error))
+      || !odd_config_int ("ODD_BATCH_SIZE", 100, 1, 10000, &batch, error)
+      || !odd_config_int ("ODD_MAX_REDELIVERIES", ODD_DEFAULT_MAX_REDELIVERIES, 1, 1000,
+                          &max_redeliveries, error))
     return FALSE;
 
   config->rabbitmq_url = g_strdup (odd_config_string ("RABBITMQ_URL", ODD_DEFAULT_RABBITMQ_URL));
@@ -86,6 +100,7 @@ odd_processor_config_from_env (OddProcessorConfig  *config,
   config->max_attempts = (guint) max_attempts;
   config->retry_backoff_ms = (guint) backoff;
   config->batch_size = (guint) batch;
+  config->max_redeliveries = (guint) max_redeliveries;
   config->instance_id = g_strdup (odd_config_instance_id ());
   return TRUE;
 }
@@ -113,6 +128,7 @@ odd_processor_finalize (GObject *object)
   g_clear_pointer (&self->scheduler, odd_scheduler_free);
   g_clear_pointer (&self->runs, g_hash_table_unref);
   g_clear_pointer (&self->unacked, g_array_unref);
+  g_clear_pointer (&self->redelivered, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   odd_stop_flag_free (self->stop);
 
@@ -142,6 +158,7 @@ odd_processor_init (OddProcessor *self)
   self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) odd_job_run_free);
   self->unacked = g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->redelivered = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 }
 
 OddProcessor *
@@ -158,6 +175,8 @@ odd_processor_new (const OddProcessorConfig *config,
   self->config.max_attempts = MAX (config->max_attempts, 1);
   self->config.retry_backoff_ms = config->retry_backoff_ms;
   self->config.batch_size = MAX (config->batch_size, 1);
+  self->config.max_redeliveries = config->max_redeliveries > 0 ? config->max_redeliveries
+                                                               : ODD_DEFAULT_MAX_REDELIVERIES;
   self->config.instance_id = g_strdup (config->instance_id != NULL ? config->instance_id
                                                                    : odd_config_instance_id ());
   self->registry = g_object_ref (registry);
@@ -226,6 +245,22 @@ update_in_flight (OddProcessor *self)
   odd_gauge_set (self->in_flight_gauge, NULL, n);
 }
 
+typedef struct _Delivery {
+  guint64   tag;
+  GBytes   *body;
+  char     *correlation_id;
+  gboolean  redelivered;
+  gint64    deliveries;   /* counted deliveries of a redelivered message, else 0 */
+} Delivery;
+
+static void
+delivery_free (Delivery *d)
+{
+  g_bytes_unref (d->body);
+  g_free (d->correlation_id);
+  g_free (d);
+}
+
 /* ---- connections ---- */
 
 static void
@@ -241,6 +276,8 @@ disconnect (OddProcessor *self)
   odd_scheduler_clear (self->scheduler);
   g_hash_table_remove_all (self->runs);
   g_array_set_size (self->unacked, 0);
+  g_clear_pointer (&self->held, delivery_free);
+  g_hash_table_remove_all (self->redelivered);
   update_in_flight (self);
 }
 
@@ -341,20 +378,6 @@ poll_publisher (OddProcessor  *self,
 
 /* ---- deliveries ---- */
 
-typedef struct {
-  guint64  tag;
-  GBytes  *body;
-  char    *correlation_id;
-} Delivery;
-
-static void
-delivery_free (Delivery *d)
-{
-  g_bytes_unref (d->body);
-  g_free (d->correlation_id);
-  g_free (d);
-}
-
 /* A frame that is not a delivery arrived on the consumer channel. */
 static gboolean
 handle_consumer_frame (OddProcessor  *self,
@@ -401,6 +424,13 @@ read_deliveries (OddProcessor  *self,
 {
   gint64 gather_deadline = 0;
 
+  if (self->held != NULL)
+    {
+      /* A redelivery handled alone (see the top of the file). */
+      g_ptr_array_add (deliveries, g_steal_pointer (&self->held));
+      return TRUE;
+    }
+
   while (deliveries->len < self->config.batch_size)
     {
       amqp_envelope_t envelope;
@@ -425,10 +455,21 @@ read_deliveries (OddProcessor  *self,
           amqp_basic_properties_t *props = &envelope.message.properties;
 
           d->tag = envelope.delivery_tag;
+          d->redelivered = envelope.redelivered != 0;
           d->body = g_bytes_new (envelope.message.body.bytes, envelope.message.body.len);
           if (props->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
             d->correlation_id = g_strndup (props->correlation_id.bytes, props->correlation_id.len);
           amqp_destroy_envelope (&envelope);
+
+          if (d->redelivered)
+            {
+              /* Alone in its batch: if it is what crashes us, only it is counted. */
+              if (deliveries->len > 0)
+                self->held = d;
+              else
+                g_ptr_array_add (deliveries, d);
+              return TRUE;
+            }
           g_ptr_array_add (deliveries, d);
 
           if (deliveries->len == 1)
@@ -454,6 +495,133 @@ read_deliveries (OddProcessor  *self,
   return TRUE;
 }
 
+/* Upserts @intakes. When PostgreSQL refuses the batch for its data, the transaction (which
+ * holds nothing else yet) starts over and the jobs are upserted one at a time: each one
+ * refused on its own is dead-lettered, and leaves @intakes and @pending. */
+static GHashTable *
+upsert_isolating (OddProcessor  *self,
+                  OddIteration  *it,
+                  GPtrArray     *intakes,
+                  GHashTable    *pending,
+                  GError       **error)
+{
+  g_autoptr(GError) batch_error = NULL;
+  g_autoptr(GHashTable) rows = NULL;
+
+  rows = odd_processor_db_upsert (self->pg, intakes, &batch_error);
+  if (rows != NULL)
+    return g_steal_pointer (&rows);
+  if (odd_pg_error_get_failure (batch_error) != ODD_PG_FAILURE_DATA)
+    {
+      g_propagate_error (error, g_steal_pointer (&batch_error));
+      return NULL;
+    }
+
+  odd_info (NULL, "PostgreSQL refused a batch of %u job(s) (SQLSTATE %s: %s); writing them one "
+            "at a time", intakes->len, odd_pg_error_get_sqlstate (batch_error),
+            batch_error->message);
+  if (!odd_pg_exec (self->pg, "ROLLBACK", error) || !odd_pg_exec (self->pg, "BEGIN", error))
+    return NULL;
+
+  rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                (GDestroyNotify) odd_processor_job_row_free);
+  for (guint i = 0; i < intakes->len;)
+    {
+      OddProcessorIntake *intake = g_ptr_array_index (intakes, i);
+      g_autoptr(GPtrArray) one = g_ptr_array_new ();
+      g_autoptr(GHashTable) one_row = NULL;
+      g_autoptr(GError) one_error = NULL;
+      g_autoptr(OddJobRun) run = NULL;
+      g_autofree char *why = NULL;
+      GHashTableIter iter;
+      gpointer value;
+
+      g_ptr_array_add (one, intake);
+      if (!odd_pg_exec (self->pg, "SAVEPOINT one_job", error))
+        return NULL;
+      one_row = odd_processor_db_upsert (self->pg, one, &one_error);
+      if (one_row != NULL)
+        {
+          if (!odd_pg_exec (self->pg, "RELEASE SAVEPOINT one_job", error))
+            return NULL;
+          g_hash_table_iter_init (&iter, one_row);
+          while (g_hash_table_iter_next (&iter, NULL, &value))
+            {
+              OddProcessorJobRow *row = value;
+
+              g_hash_table_iter_steal (&iter);
+              g_hash_table_replace (rows, row->id, row);
+            }
+          i++;
+          continue;
+        }
+
+      if (odd_pg_error_get_failure (one_error) != ODD_PG_FAILURE_DATA
+          || !odd_pg_exec (self->pg, "ROLLBACK TO SAVEPOINT one_job", NULL))
+        {
+          g_propagate_error (error, g_steal_pointer (&one_error));
+          return NULL;
+        }
+
+      /* The same data would be refused again on every redelivery: it goes to the dead
+       * letters with what PostgreSQL said, and every delivery of the job is acked. */
+      why = g_strdup_printf ("PostgreSQL refused the job: %s", one_error->message);
+      g_hash_table_steal_extended (pending, intake->job_id, NULL, (gpointer *) &run);
+      odd_processor_intake_refuse (intake, "storage_refused", why, odd_pg_error_get_sqlstate (one_error));
+      odd_lifecycle_reject (&self->lifecycle, it, intake,
+                            run != NULL ? run->delivery_tags : NULL);
+      g_ptr_array_remove_index (intakes, i);
+    }
+
+  return g_steal_pointer (&rows);
+}
+
+/* @intake (a valid job) kept failing its consumer. A stored, unfinished job is made FAILED
+ * (events of a failed job, replayable by POST /jobs/{id}/retry); either way the delivery is
+ * dead-lettered (redelivered_too_often) and acked. A redelivery is alone in its batch
+ * (read_deliveries()), so nothing else shares this transaction. */
+static gboolean
+give_up (OddProcessor  *self,
+         OddIteration  *it,
+         OddProcessorIntake     *intake,
+         const char    *why,
+         GError       **error)
+{
+  g_autoptr(GError) fail_error = NULL;
+  g_autoptr(OddProcessorJobRow) row = NULL;
+
+  if (!odd_pg_exec (self->pg, "SAVEPOINT give_up", error))
+    return FALSE;
+  row = odd_processor_db_fail (self->pg, intake->job_id, why, &fail_error);
+  if (fail_error != NULL)
+    {
+      /* Whatever keeps failing may be what refuses this too: the dead letter still goes. */
+      if (odd_pg_error_get_failure (fail_error) == ODD_PG_FAILURE_CONNECTION
+          || !odd_pg_exec (self->pg, "ROLLBACK TO SAVEPOINT give_up", NULL))
+        {
+          g_propagate_error (error, g_steal_pointer (&fail_error));
+          return FALSE;
+        }
+      odd_warning (intake->correlation_id, "job %s not marked FAILED: %s", intake->job_id,
+                   fail_error->message);
+    }
+  else if (!odd_pg_exec (self->pg, "RELEASE SAVEPOINT give_up", error))
+    return FALSE;
+
+  if (row != NULL)
+    {
+      OddJobRun *run = odd_job_run_new (intake->job_id);
+
+      g_array_append_val (run->delivery_tags, intake->delivery_tag);
+      odd_lifecycle_give_up (&self->lifecycle, it, run, intake, row, why);
+      return TRUE;
+    }
+
+  odd_processor_intake_refuse (intake, "redelivered_too_often", why, NULL);
+  odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
+  return TRUE;
+}
+
 static gboolean
 handle_deliveries (OddProcessor  *self,
                    OddIteration  *it,
@@ -473,15 +641,31 @@ handle_deliveries (OddProcessor  *self,
       gsize len;
       const char *body = g_bytes_get_data (d->body, &len);
       g_autoptr(OddProcessorIntake) intake = NULL;
+      g_autofree char *too_often = NULL;
       OddJobRun *run;
 
-      intake = odd_processor_intake_parse (self->registry, body != NULL ? body : "", len,
-                                           d->correlation_id, d->tag);
       odd_counter_inc (self->processed, NULL);
+      if (d->deliveries > (gint64) self->config.max_redeliveries)
+        too_often = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without being "
+                                     "processed: it keeps failing its consumer "
+                                     "(ODD_MAX_REDELIVERIES is %u)",
+                                     d->deliveries, self->config.max_redeliveries);
+
+      /* Giving up below failed too (or parsing is what crashes): not even parsed. */
+      if (d->deliveries > (gint64) self->config.max_redeliveries + 1)
+        {
+          intake = odd_processor_intake_new_unhandled (body != NULL ? body : "", len, d->correlation_id,
+                                             d->tag, "redelivered_too_often", too_often);
+          odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
+          continue;
+        }
+
+      intake = odd_processor_intake_parse (self->registry, body != NULL ? body : "", len,
+                                 d->correlation_id, d->tag);
 
       if (intake->kind == ODD_INTAKE_DEAD_LETTER)
         {
-          odd_lifecycle_reject (&self->lifecycle, it, intake);
+          odd_lifecycle_reject (&self->lifecycle, it, intake, NULL);
           continue;
         }
 
@@ -490,6 +674,14 @@ handle_deliveries (OddProcessor  *self,
       if (run != NULL)
         {
           g_array_append_val (run->delivery_tags, intake->delivery_tag);
+          continue;
+        }
+
+      /* A crash loop ends here: the job is not handled again. */
+      if (too_often != NULL)
+        {
+          if (!give_up (self, it, intake, too_often, error))
+            return FALSE;
           continue;
         }
 
@@ -521,7 +713,7 @@ handle_deliveries (OddProcessor  *self,
   if (intakes->len == 0)
     return TRUE;
 
-  rows = odd_processor_db_upsert (self->pg, intakes, error);
+  rows = upsert_isolating (self, it, intakes, pending, error);
   if (rows == NULL)
     return FALSE;
 
@@ -545,6 +737,30 @@ handle_deliveries (OddProcessor  *self,
   return TRUE;
 }
 
+/* Counts the delivery of a redelivered message, committed before it is handled. */
+static gboolean
+count_redelivery (OddProcessor  *self,
+                  Delivery      *d,
+                  GError       **error)
+{
+  gsize len;
+  const void *body = g_bytes_get_data (d->body, &len);
+  g_autofree char *key = odd_redelivery_key (body != NULL ? body : "", len);
+  gint64 *tag;
+
+  if (!odd_redelivery_count (self->pg, key, &d->deliveries, error))
+    return FALSE;
+  if (d->deliveries > 1)
+    odd_info (d->correlation_id, "message %.12s… redelivered %" G_GINT64_FORMAT " times "
+              "(limit ODD_MAX_REDELIVERIES=%u)", key, d->deliveries,
+              self->config.max_redeliveries);
+
+  tag = g_new (gint64, 1);
+  *tag = (gint64) d->tag;
+  g_hash_table_replace (self->redelivered, tag, g_steal_pointer (&key));
+  return TRUE;
+}
+
 /* ---- one iteration ---- */
 
 static gboolean
@@ -562,6 +778,33 @@ publish_all (OddProcessor  *self,
         return FALSE;
     }
   return TRUE;
+}
+
+/* The redelivered messages among the acked ones are done: their counts go. */
+static void
+forget_redeliveries (OddProcessor *self)
+{
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_hash_table_size (self->redelivered) == 0)
+    return;
+
+  keys = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < self->unacked->len; i++)
+    {
+      gint64 tag = (gint64) g_array_index (self->unacked, guint64, i);
+      const char *key = g_hash_table_lookup (self->redelivered, &tag);
+
+      if (key != NULL)
+        {
+          g_ptr_array_add (keys, g_strdup (key));
+          g_hash_table_remove (self->redelivered, &tag);
+        }
+    }
+  /* A count left behind only makes that message's next crash loop shorter, and fades. */
+  if (keys->len > 0 && !odd_redelivery_forget (self->pg, keys, &error))
+    odd_warning (NULL, "delivery counts not cleared: %s", error->message);
 }
 
 /* Waits for the confirms of everything published so far, then acks the deliveries that
@@ -589,6 +832,7 @@ flush_acks (OddProcessor  *self,
           return FALSE;
         }
     }
+  forget_redeliveries (self);
   g_array_set_size (self->unacked, 0);
   self->publisher_polled = g_get_monotonic_time ();
   return TRUE;
@@ -662,6 +906,12 @@ iterate (OddProcessor  *self,
 
   if (deliveries->len > 0)
     odd_histogram_observe (self->batch_size, deliveries->len);
+
+  /* Outside the transaction, so that the count survives whatever happens next. */
+  if (deliveries->len == 1
+      && ((Delivery *) g_ptr_array_index (deliveries, 0))->redelivered
+      && !count_redelivery (self, g_ptr_array_index (deliveries, 0), error))
+    return FALSE;
 
   odd_iteration_init (&it);
   tx_start = g_get_monotonic_time ();

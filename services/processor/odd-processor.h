@@ -19,6 +19,7 @@ typedef struct {
   guint  max_attempts;
   guint  retry_backoff_ms;
   guint  batch_size;
+  guint  max_redeliveries;   /* a message delivered more often is dead-lettered unhandled */
   char  *instance_id;
 } OddProcessorConfig;
 

@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "odd-latency-histogram.h"
 #include "odd-latency.h"
 
 static int
@@ -11,7 +12,7 @@ compare_buckets (gconstpointer a,
   const OddLatencyBucket *x = a;
   const OddLatencyBucket *y = b;
 
-  return (x->upper_ms > y->upper_ms) - (x->upper_ms < y->upper_ms);
+  return (x->lower_usec > y->lower_usec) - (x->lower_usec < y->lower_usec);
 }
 
 GArray *
@@ -24,20 +25,18 @@ odd_latency_buckets_parse (const char *const *fields,
   for (guint i = 0; i < n; i++)
     {
       OddLatencyBucket bucket;
-      char *end = NULL;
-      double bound;
+      gint64 lower;
       guint64 count;
 
       if (fields[i] == NULL || values[i] == NULL)
         continue;
-
-      bound = g_ascii_strtod (fields[i], &end);
-      if (end == fields[i] || *end != '\0' || isnan (bound) || bound < 0)
+      if (!g_ascii_string_to_signed (fields[i], 10, 0, G_MAXINT64, &lower, NULL) ||
+          !odd_latency_histogram_is_bucket (lower))
         continue;
       if (!g_ascii_string_to_unsigned (values[i], 10, 0, G_MAXUINT64, &count, NULL))
         continue;
 
-      bucket.upper_ms = bound;
+      bucket.lower_usec = lower;
       bucket.count = count;
       g_array_append_val (buckets, bucket);
     }
@@ -46,75 +45,39 @@ odd_latency_buckets_parse (const char *const *fields,
   return buckets;
 }
 
-const double odd_latency_standard_bounds_ms[] = {
-  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000,
-};
-const guint odd_latency_n_standard_bounds = G_N_ELEMENTS (odd_latency_standard_bounds_ms);
-
-void
-odd_latency_buckets_add_bounds (GArray       *buckets,
-                                const double *bounds,
-                                guint         n_bounds)
-{
-  guint n_present = buckets->len;
-
-  for (guint i = 0; i < n_bounds; i++)
-    {
-      gboolean present = FALSE;
-
-      for (guint j = 0; j < n_present && !present; j++)
-        present = g_array_index (buckets, OddLatencyBucket, j).upper_ms == bounds[i];
-      if (!present)
-        {
-          OddLatencyBucket empty = { bounds[i], 0 };
-          g_array_append_val (buckets, empty);
-        }
-    }
-
-  g_array_sort (buckets, compare_buckets);
-}
-
 double
 odd_latency_percentile (const OddLatencyBucket *buckets,
                         guint                   n,
-                        double                  quantile)
+                        guint                   permille)
 {
   guint64 total = 0;
-  double rank;
-  double below = 0;
-  double lower = 0;
+  guint64 rank;
+  guint64 below = 0;
 
   for (guint i = 0; i < n; i++)
-    total += buckets[i].count;
+    total = buckets[i].count > G_MAXUINT64 - total ? G_MAXUINT64 : total + buckets[i].count;
   if (total == 0)
     return 0;
 
-  quantile = CLAMP (quantile, 0.0, 1.0);
-  rank = quantile * (double) total;
+  /* In integers: 0.95 × 100 in doubles is a little above 95, and its ceiling 96. */
+  permille = MIN (permille, 1000);
+  rank = total / 1000 * permille + ((total % 1000) * permille + 999) / 1000;
+  rank = MAX (rank, 1);
 
   for (guint i = 0; i < n; i++)
     {
-      double count = (double) buckets[i].count;
-
-      if (count > 0 && below + count >= rank)
-        {
-          if (isinf (buckets[i].upper_ms))
-            return lower;
-          return lower + (buckets[i].upper_ms - lower) * (rank - below) / count;
-        }
-
-      below += count;
-      if (!isinf (buckets[i].upper_ms))
-        lower = buckets[i].upper_ms;
+      below += buckets[i].count;
+      if (buckets[i].count > 0 && below >= rank)
+        return odd_latency_histogram_bucket_value_ms (buckets[i].lower_usec);
     }
 
-  return lower;
+  return odd_latency_histogram_bucket_value_ms (buckets[n - 1].lower_usec);
 }
 
 static double
 round_ms (double ms)
 {
-  /* Microsecond resolution is more than the histogram can claim. */
+  /* Microseconds: the unit the histogram counts in. */
   return round (ms * 1000.0) / 1000.0;
 }
 
@@ -127,11 +90,11 @@ odd_latency_summary (GArray *buckets)
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "p50");
-  json_builder_add_double_value (builder, round_ms (odd_latency_percentile (data, n, 0.50)));
+  json_builder_add_double_value (builder, round_ms (odd_latency_percentile (data, n, 500)));
   json_builder_set_member_name (builder, "p95");
-  json_builder_add_double_value (builder, round_ms (odd_latency_percentile (data, n, 0.95)));
+  json_builder_add_double_value (builder, round_ms (odd_latency_percentile (data, n, 950)));
   json_builder_set_member_name (builder, "p99");
-  json_builder_add_double_value (builder, round_ms (odd_latency_percentile (data, n, 0.99)));
+  json_builder_add_double_value (builder, round_ms (odd_latency_percentile (data, n, 990)));
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);

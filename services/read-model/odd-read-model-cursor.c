@@ -9,6 +9,11 @@
 /* Long enough for any int64 and a UUID, short enough to refuse junk early. */
 #define MAX_CURSOR_LEN 128
 
+/* The times a job can have (RFC 3339 years 0001..9999): PostgreSQL's arithmetic on anything
+ * further failed as a 500. */
+#define MIN_CURSOR_USEC G_GINT64_CONSTANT (-62135596800000000)  /* 0001-01-01T00:00:00Z */
+#define MAX_CURSOR_USEC G_GINT64_CONSTANT (253402300799999999)  /* 9999-12-31T23:59:59.999999Z */
+
 char *
 odd_jobs_cursor_encode (gint64      created_usec,
                         const char *job_id)
@@ -81,6 +86,14 @@ odd_jobs_cursor_decode (const char  *cursor,
     goto invalid;
   if (!odd_uuid_is_valid (parts[1]))
     goto invalid;
+  if (usec < MIN_CURSOR_USEC || usec > MAX_CURSOR_USEC)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "cursor is out of range: its time must lie between "
+                           "0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z "
+                           "(pass nextCursor unchanged)");
+      return FALSE;
+    }
 
   *created_usec = usec;
   *job_id = g_ascii_strdown (parts[1], -1);

@@ -526,8 +526,10 @@ queues_work (gpointer       data,
   body = odd_read_model_query_queues_amqp (self->config.rabbitmq_url, &amqp_error);
   if (body == NULL)
     {
+      /* The broker's text (host, user, its reply) is for the log only. */
+      g_message ("queue statistics unavailable: %s", amqp_error->message);
       result->status = SOUP_STATUS_SERVICE_UNAVAILABLE;
-      result->error = g_strdup_printf ("Queue statistics unavailable: %s", amqp_error->message);
+      result->error = g_strdup ("Queue statistics unavailable: RabbitMQ unreachable");
       return;
     }
   set_body (result, body);

@@ -66,6 +66,10 @@ void           odd_read_model_redis_failed      (OddReadModel   *self,
                                                  const GError   *error,
                                                  OddHttpResult  *result);
 
+/* A one-line phrase for a client ("cannot connect", "connection lost", ...) in place of a
+ * dependency's own error text, which only the log gets. NULL for NULL. */
+const char    *odd_read_model_dependency_reason (const GError   *error);
+
 /* Records the outcome of using a dependency (NULL error = it worked). Any thread. */
 void           odd_read_model_note_pg           (OddReadModel   *self,
                                                  const GError   *error);

@@ -140,6 +140,18 @@ parse_json_column (PGresult *res,
   return node;
 }
 
+/* A jsonb column as PostgreSQL writes it, kept as text to the answer: parsed, its numbers
+ * would come back as json-glib writes doubles (0.1 as 0.10000000000000001). */
+static JsonNode *
+raw_json_column (PGresult *res,
+                 int       row,
+                 int       col)
+{
+  if (PQgetisnull (res, row, col))
+    return json_node_new (JSON_NODE_NULL);
+  return odd_json_raw_new (PQgetvalue (res, row, col), -1);
+}
+
 static void
 add_json (JsonBuilder *builder,
           const char  *name,
@@ -232,7 +244,8 @@ odd_read_model_query_job (PGconn      *pg,
   add_text (builder, "id", job, 0, 0);
   add_text (builder, "type", job, 0, 1);
   add_text (builder, "status", job, 0, 2);
-  add_json (builder, "payload", job, 0, 3);
+  json_builder_set_member_name (builder, "payload");
+  json_builder_add_value (builder, raw_json_column (job, 0, 3));
   add_int (builder, "attempts", job, 0, 4);
   add_int (builder, "generation", job, 0, 5);
   add_text (builder, "lastError", job, 0, 6);
@@ -245,7 +258,7 @@ odd_read_model_query_job (PGconn      *pg,
   json_builder_set_member_name (builder, "events");
   json_builder_begin_array (builder);
   for (int i = 0; i < PQntuples (events); i++)
-    json_builder_add_value (builder, parse_json_column (events, i, 0));
+    json_builder_add_value (builder, raw_json_column (events, i, 0));
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
@@ -290,7 +303,8 @@ odd_read_model_query_jobs (PGconn              *pg,
                       "SELECT " JOB_SUMMARY_COLUMNS " FROM jobs "
                       "WHERE ($1::text IS NULL OR status = $1::text) "
                       "AND ($2::text IS NULL OR type = $2::text) "
-                      "AND ($3::text IS NULL OR id::text ILIKE $3::text OR type ILIKE $3::text) "
+                      "AND ($3::text IS NULL OR id::text ILIKE $3::text OR type ILIKE $3::text "
+                      "OR last_error ILIKE $3::text) "
                       "AND ($4::bigint IS NULL OR (created_at, id) < "
                       "('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) "
                       "ORDER BY created_at DESC, id DESC LIMIT $6::int",
@@ -566,9 +580,8 @@ query_latency (redisContext  *redis,
   g_autoptr(redisReply) reply = NULL;
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
   g_autoptr(GPtrArray) values = g_ptr_array_new ();
-  GArray *buckets;
 
-  reply = odd_redis_command (redis, error, "HGETALL metrics:latency");
+  reply = odd_redis_command (redis, error, "HGETALL %s", ODD_LATENCY_HISTOGRAM_KEY);
   if (reply == NULL)
     return NULL;
 
@@ -578,11 +591,8 @@ query_latency (redisContext  *redis,
       g_ptr_array_add (values, reply->element[i + 1]->str);
     }
 
-  buckets = odd_latency_buckets_parse ((const char *const *) fields->pdata,
-                                       (const char *const *) values->pdata, fields->len);
-  odd_latency_buckets_add_bounds (buckets, odd_latency_standard_bounds_ms,
-                                  odd_latency_n_standard_bounds);
-  return buckets;
+  return odd_latency_buckets_parse ((const char *const *) fields->pdata,
+                                    (const char *const *) values->pdata, fields->len);
 }
 
 GArray *

@@ -28,7 +28,7 @@ char     *odd_like_escape (const char *text);
 typedef struct {
   const char *status;       /* nullable: any */
   const char *type;         /* nullable: any */
-  const char *q;            /* nullable: case-insensitive substring of id or type */
+  const char *q;            /* nullable: case-insensitive substring of id, type or last error */
   gboolean    has_cursor;
   gint64      cursor_usec;  /* created_at of the last row already seen */
   const char *cursor_id;

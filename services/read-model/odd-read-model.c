@@ -7,6 +7,9 @@
 
 G_DEFINE_TYPE (OddReadModel, odd_read_model, G_TYPE_OBJECT)
 
+/* The longest reason of another service's /readyz that /alerts repeats. */
+#define PROBE_REASON_MAX_CHARS 160
+
 /* ---- configuration ---- */
 
 OddReadModelConfig *
@@ -107,6 +110,29 @@ parse_service_urls (const char  *text,
 
 /* ---- dependency state ---- */
 
+/* What a client may read about a failed dependency: a short phrase, never the server's text
+ * (it names hosts, users and tables, and PostgreSQL's DETAIL and HINT run over several
+ * lines). The full text goes to the log. */
+const char *
+odd_read_model_dependency_reason (const GError *error)
+{
+  if (error == NULL)
+    return NULL;
+  if (error->domain == ODD_PG_ERROR)
+    return error->code == ODD_PG_ERROR_CONNECT ? "cannot connect" : "query failed";
+  if (error->domain == ODD_REDIS_ERROR)
+    switch (error->code)
+      {
+      case ODD_REDIS_ERROR_CONNECT: return "cannot connect";
+      case ODD_REDIS_ERROR_IO:      return "connection lost";
+      case ODD_REDIS_ERROR_REPLY:   return "command refused";
+      default:                      break;
+      }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return "timed out";
+  return "unavailable";
+}
+
 static void
 note_dependency (OddReadModel       *self,
                  OddDependencyState *state,
@@ -124,7 +150,7 @@ note_dependency (OddReadModel       *self,
   g_clear_pointer (&state->error, g_free);
   if (error != NULL)
     {
-      state->error = g_strdup (error->message);
+      state->error = g_strdup (odd_read_model_dependency_reason (error));
       if (state->down_since_usec == 0)
         state->down_since_usec = g_get_real_time ();
     }
@@ -214,7 +240,8 @@ odd_read_model_pg_conn (OddReadModel  *self,
     {
       odd_read_model_note_pg (self, error);
       set_result_error (result, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                        g_strdup_printf ("Database unavailable: %s", error->message));
+                        g_strdup_printf ("Database unavailable: %s",
+                                         odd_read_model_dependency_reason (error)));
       return NULL;
     }
 
@@ -224,7 +251,8 @@ odd_read_model_pg_conn (OddReadModel  *self,
         {
           odd_read_model_note_pg (self, error);
           set_result_error (result, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                            g_strdup_printf ("Database unavailable: %s", error->message));
+                            g_strdup_printf ("Database unavailable: %s",
+                                             odd_read_model_dependency_reason (error)));
         }
       else
         set_result_error (result, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -246,7 +274,7 @@ odd_read_model_pg_failed (OddReadModel  *self,
     {
       odd_read_model_note_pg (self, error);
       set_result_error (result, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                        g_strdup_printf ("Database unavailable: %s", error->message));
+                        g_strdup ("Database unavailable: connection lost"));
       return;
     }
 
@@ -275,7 +303,8 @@ odd_read_model_redis_conn (OddReadModel  *self,
     {
       odd_read_model_note_redis (self, error);
       set_result_error (result, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                        g_strdup_printf ("Redis unavailable: %s", error->message));
+                        g_strdup_printf ("Redis unavailable: %s",
+                                         odd_read_model_dependency_reason (error)));
       return NULL;
     }
 
@@ -292,7 +321,8 @@ odd_read_model_redis_failed (OddReadModel  *self,
     {
       odd_read_model_note_redis (self, error);
       set_result_error (result, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                        g_strdup_printf ("Redis unavailable: %s", error->message));
+                        g_strdup_printf ("Redis unavailable: %s",
+                                         odd_read_model_dependency_reason (error)));
       return;
     }
 
@@ -501,7 +531,17 @@ reason_from_answer (SoupMessage *msg,
       const char *reason = json_object_get_string_member_with_default (object, "reason", NULL);
 
       if (reason != NULL)
-        return g_strdup_printf ("HTTP %u: %s", soup_message_get_status (msg), reason);
+        {
+          /* Shown in /alerts: one line of bounded length, whatever the service said. */
+          g_autofree char *line = g_strndup (reason, strcspn (reason, "\r\n"));
+          gboolean cut = g_utf8_validate (line, -1, NULL) &&
+                         g_utf8_strlen (line, -1) > PROBE_REASON_MAX_CHARS;
+
+          if (cut)
+            *g_utf8_offset_to_pointer (line, PROBE_REASON_MAX_CHARS) = '\0';
+          return g_strdup_printf ("HTTP %u: %s%s", soup_message_get_status (msg), line,
+                                  cut ? "…" : "");
+        }
     }
 
   return g_strdup_printf ("HTTP %u", soup_message_get_status (msg));

@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
 # test-manifests.sh: renders services/deploy (base and the kind overlay) with `kubectl kustomize`
 # from a scratch copy holding a freshly generated secrets.env, and validates every object offline
-# (validate-manifests.mjs, TAP on stdout).
+# (validate-manifests.mjs, TAP on stdout). meson runs it through tests/odd-run-tool.sh, which
+# finds kubectl and node on PATH when the test runs (a skip, with the install command, without).
 #
 #   test-manifests.sh SOURCE_DIR NPM_DIR VERSION [MUTATION]
 #
 # MUTATION breaks the rendered kind overlay on purpose (latest-tag, string-replicas,
-# wrong-version, no-limits), so that a test can show the validator rejects it: meson runs those
-# with should_fail, so this script then exits 1 only when checks failed ("not ok"), and 0 when
-# the validator accepted the broken render or could not run at all.
+# wrong-version, no-limits): then the one TAP case is that the validator rejects the render.
 set -euo pipefail
 
 src=$1 npm_dir=$2 version=$3 mutation=${4:-}
 
 bail() {
   echo "Bail out! $*"
-  [[ -z $mutation ]] || exit 0
   exit 1
 }
 
-command -v kubectl >/dev/null || bail "kubectl is not installed (it renders the kustomizations)"
-command -v node >/dev/null || bail "node is not installed: apt-get install nodejs npm"
-[[ -d $npm_dir/node_modules/kubernetes-models ]] ||
-  bail "run: npm install --prefix $npm_dir kubernetes-models@5.1.0 yaml@2.9.1"
+# ./setup.sh test installs them; when it could not (no npm registry), say how.
+[[ -d $npm_dir/node_modules/kubernetes-models ]] || {
+  echo "1..0 # SKIP the validator's npm modules are missing: npm install --prefix $npm_dir kubernetes-models@5.1.0 yaml@2.9.1"
+  exit 0
+}
 
 # The credentials are never committed: only a generated, git-ignored secrets.env.
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
@@ -62,10 +61,12 @@ if [[ -z $mutation ]]; then
   exec "${validate[@]}"
 fi
 out=$("${validate[@]}" 2>&1 || true)
+echo "1..1"
 if grep -q '^not ok' <<<"$out" && ! grep -q '^Bail out' <<<"$out"; then
-  grep '^not ok' <<<"$out" | head -5
-  exit 1
+  grep -m5 '^not ok' <<<"$out" | sed 's/^/# /'
+  echo "ok 1 - the validator rejects the $mutation render"
+  exit 0
 fi
-echo "the validator did not reject the $mutation render:"
-echo "$out" | tail -5
-exit 0
+echo "$out" | tail -5 | sed 's/^/# /'
+echo "not ok 1 - the validator did not reject the $mutation render"
+exit 1

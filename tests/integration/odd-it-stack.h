@@ -31,5 +31,9 @@ gboolean    odd_it_stack_restart (OddItStack *stack,
                                   GError    **error);
 gboolean    odd_it_stack_up      (OddItStack *stack,
                                   GError    **error);
+/* The length limit of jobs.created (RabbitMQ policy; 0 = none); needs the fixture. */
+gboolean    odd_it_stack_set_queue_limit (OddItStack *stack,
+                                          gint64      max_length,
+                                          GError    **error);
 
 G_END_DECLS

@@ -2,6 +2,9 @@
 
 #include "odd-it.h"
 
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
 #include <string.h>
 #include <libsoup/soup.h>
 #include <hiredis/hiredis.h>
@@ -38,6 +41,75 @@ odd_it_stop (OddIt *it)
     return;
   odd_it_stack_stop (it->stack);
   g_free (it);
+}
+
+const char *
+odd_it_service_url (OddIt      *it,
+                    const char *name)
+{
+  return odd_it_stack_url (it->stack, name);
+}
+
+void
+odd_it_set_queue_limit (OddIt  *it,
+                        gint64  max_length)
+{
+  g_autoptr (GError) error = NULL;
+
+  odd_it_stack_set_queue_limit (it->stack, max_length, &error);
+  g_assert_no_error (error);
+}
+
+/* ---- RabbitMQ ---- */
+
+static void
+assert_amqp_reply (amqp_rpc_reply_t  reply,
+                   const char       *what)
+{
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL)
+    g_error ("RabbitMQ %s failed (reply type %d, library error %d)", what,
+             (int) reply.reply_type, reply.library_error);
+}
+
+void
+odd_it_publish_raw (OddIt      *it,
+                    const char *queue,
+                    const void *body,
+                    gsize       len)
+{
+  const char *url = odd_it_stack_url (it->stack, "rabbitmq");
+  g_autofree char *copy = g_strdup (url);
+  struct amqp_connection_info info;
+  amqp_connection_state_t conn = amqp_new_connection ();
+  amqp_socket_t *socket = amqp_tcp_socket_new (conn);
+  amqp_basic_properties_t props = { 0 };
+  amqp_frame_t frame;
+
+  g_assert_cmpint (amqp_parse_url (copy, &info), ==, AMQP_STATUS_OK);
+  g_assert_cmpint (amqp_socket_open (socket, info.host, info.port), ==, AMQP_STATUS_OK);
+  /* "amqp://host:port/" names the vhost "" for librabbitmq; RabbitMQ's default is "/". */
+  assert_amqp_reply (amqp_login (conn, info.vhost[0] != '\0' ? info.vhost : "/", 0, 131072, 0,
+                                 AMQP_SASL_METHOD_PLAIN,
+                                 info.user, info.password), "login");
+  amqp_channel_open (conn, 1);
+  assert_amqp_reply (amqp_get_rpc_reply (conn), "channel.open");
+  amqp_confirm_select (conn, 1);
+  assert_amqp_reply (amqp_get_rpc_reply (conn), "confirm.select");
+
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
+  props.delivery_mode = 2;
+  props.content_type = amqp_cstring_bytes ("application/json");
+  g_assert_cmpint (amqp_basic_publish (conn, 1, amqp_cstring_bytes (""), amqp_cstring_bytes (queue),
+                                       1, 0, &props, (amqp_bytes_t) { len, (void *) body }),
+                   ==, AMQP_STATUS_OK);
+  /* The broker has it once it confirms. */
+  g_assert_cmpint (amqp_simple_wait_frame (conn, &frame), ==, AMQP_STATUS_OK);
+  g_assert_cmpint (frame.frame_type, ==, AMQP_FRAME_METHOD);
+  g_assert_cmpuint (frame.payload.method.id, ==, AMQP_BASIC_ACK_METHOD);
+
+  amqp_channel_close (conn, 1, AMQP_REPLY_SUCCESS);
+  amqp_connection_close (conn, AMQP_REPLY_SUCCESS);
+  amqp_destroy_connection (conn);
 }
 
 const char *
@@ -129,6 +201,7 @@ odd_it_response_free (OddItResponse *response)
     return;
   g_free (response->transport_error);
   g_free (response->content_type);
+  g_free (response->retry_after);
   g_clear_pointer (&response->body, g_bytes_unref);
   g_clear_pointer (&response->json, json_node_unref);
   g_free (response);
@@ -187,6 +260,8 @@ odd_it_request (const char *method,
   response->status = soup_message_get_status (msg);
   ctype = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
   response->content_type = g_strdup (ctype);
+  response->retry_after = g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                                  "Retry-After"));
   response->body = g_steal_pointer (&bytes);
 
   if (g_bytes_get_size (response->body) > 0)

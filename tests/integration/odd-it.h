@@ -28,6 +28,9 @@ OddIt      *odd_it_start            (void);
 void        odd_it_stop             (OddIt *it);
 
 const char *odd_it_gateway_url      (OddIt *it);
+/* Any component's URL by its name (ODD_IT_PROCESSOR, ODD_IT_RABBITMQ, ...). */
+const char *odd_it_service_url      (OddIt      *it,
+                                     const char *name);
 const char *odd_it_read_model_url   (OddIt *it);
 const char *odd_it_postgres_url     (OddIt *it);
 const char *odd_it_redis_url        (OddIt *it);
@@ -42,6 +45,15 @@ gboolean    odd_it_can_inject_faults (OddIt *it);
 /* Open file descriptors of a component (/proc/PID/fd), -1 when it is not known. */
 int         odd_it_count_fds        (OddIt      *it,
                                      const char *name);
+/* Sets the length limit of jobs.created on the running broker (the policy the local stack
+ * sets; 0 = none). */
+void        odd_it_set_queue_limit  (OddIt      *it,
+                                     gint64      max_length);
+/* Publishes @body straight to @queue (persistent, confirmed): what no gateway would send. */
+void        odd_it_publish_raw      (OddIt      *it,
+                                     const char *queue,
+                                     const void *body,
+                                     gsize       len);
 /* Starts whatever of the stack is not running and waits until it is ready. */
 void        odd_it_up               (OddIt      *it);
 
@@ -51,6 +63,7 @@ typedef struct {
   guint     status;        /* 0 when the request failed at transport level */
   char     *transport_error;
   char     *content_type;
+  char     *retry_after;   /* the Retry-After header, NULL when absent */
   GBytes   *body;
   JsonNode *json;          /* NULL unless the body parsed as JSON */
 } OddItResponse;

@@ -284,7 +284,8 @@ test_slowloris (void)
   for (guint p = 0; p < G_N_ELEMENTS (ports); p++)
     slow[p] = connect_to (ports[p]);
 
-  /* a byte a second, and meanwhile normal clients are served at once */
+  /* a byte a second, and meanwhile normal clients are served: each answer comes while the
+   * slow request is still pending (neither answered nor closed) */
   for (guint i = 0; i < 6; i++)
     {
       for (guint p = 0; p < G_N_ELEMENTS (ports); p++)
@@ -301,11 +302,11 @@ test_slowloris (void)
             g_assert_cmpuint (r->status, ==, 200);
           }
           worst = MAX (worst, g_get_monotonic_time () - start);
+          g_assert_cmpuint (g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR), ==, 0);
         }
       g_usleep (G_USEC_PER_SEC);
     }
   g_test_message ("slowloris: slowest normal request meanwhile %.1f ms", worst / 1000.0);
-  g_assert_cmpint (worst, <, G_USEC_PER_SEC);
 
   /* the slow connections are closed by the server once the deadline passes */
   for (guint p = 0; p < G_N_ELEMENTS (ports); p++)
@@ -395,13 +396,21 @@ test_numbers_out_of_range (void)
       g_assert_cmpuint (first_status (ex), ==, 400);
     }
 
-  /* and elsewhere in a job, where no schema bounds them: still refused, not mangled */
+  /* Elsewhere in a payload, where no schema bounds them, an integer beyond 64 bits is kept
+   * digit for digit (test-malformed's exact-payload); what no double or no PostgreSQL
+   * numeric holds is refused, never mangled. */
   {
-    g_autoptr(Exchange) ex = NULL;
-    g_autofree char *request = post_job ("{\"type\":\"hostile\",\"payload\":{\"n\":18446744073709551616}}", TRUE);
+    static const char *const unstorable[] = { "1e999", "-1e400", "1e-16384", "0.5e-16383", "0e99999" };
 
-    ex = raw_string (gateway_port, request);
-    g_assert_cmpuint (first_status (ex), ==, 400);
+    for (guint i = 0; i < G_N_ELEMENTS (unstorable); i++)
+      {
+        g_autofree char *body = g_strdup_printf ("{\"type\":\"hostile\",\"payload\":{\"n\":%s}}", unstorable[i]);
+        g_autofree char *request = post_job (body, TRUE);
+        g_autoptr(Exchange) ex = raw_string (gateway_port, request);
+
+        g_test_message ("payload.n %s: %u", unstorable[i], first_status (ex));
+        g_assert_cmpuint (first_status (ex), ==, 400);
+      }
   }
 }
 
@@ -525,6 +534,73 @@ test_chunked_too_large (void)
   ex = raw_exchange (gateway_port, request->str, request->len, FALSE, 20);
   g_string_free (request, TRUE);
   g_assert_cmpuint (first_status (ex), ==, 413);
+}
+
+/* A body on a path that takes none, or over the limit, is refused from its headers: the 413
+ * or 405 comes while the client still has almost all of it to send (a 300 MB POST /healthz
+ * was once read whole, RSS 18 -> 503 MB). The connection is then closed. */
+static void
+test_refused_before_the_body (void)
+{
+  const guint ports[] = { gateway_port, read_model_port };
+
+  for (guint p = 0; p < G_N_ELEMENTS (ports); p++)
+    {
+      const char *huge = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 300000000\r\n\r\n{\"type\":";
+      const char *huge_jobs = "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 300000000\r\n\r\n{\"type\":";
+      const char *chunked = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n100000\r\n{\"type\":";
+      const char *get_body = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+      /* the body never comes: only an answer from the headers can arrive within 10 s */
+      g_autoptr(Exchange) a = raw_exchange (ports[p], huge, strlen (huge), FALSE, 10);
+      g_autoptr(Exchange) b = raw_exchange (ports[p], huge_jobs, strlen (huge_jobs), FALSE, 10);
+      g_autoptr(Exchange) c = raw_exchange (ports[p], chunked, strlen (chunked), FALSE, 10);
+      g_autoptr(Exchange) d = raw_exchange (ports[p], get_body, strlen (get_body), FALSE, 10);
+      Exchange *all[] = { a, b, c, d };
+      const guint expected[] = { 413, 413, 405, 413 };
+
+      for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+        {
+          g_autofree char *reply = g_strndup ((const char *) all[i]->reply->data, all[i]->reply->len);
+          const char *body = strstr (reply, "\r\n\r\n");
+          g_autoptr(JsonNode) json = NULL;
+
+          g_test_message ("port %u case %u: %s", ports[p], i, reply);
+          g_assert_cmpuint (first_status (all[i]), ==, expected[i]);
+          g_assert_false (all[i]->timed_out);
+          g_assert_nonnull (body);
+          json = json_from_string (body + 4, NULL);
+          odd_it_assert_valid ("error", json);
+        }
+    }
+  assert_healthy (gateway_port);
+  assert_healthy (read_model_port);
+}
+
+/* A chunked body past 1 MiB is refused as it passes the limit, not read to its end. */
+static void
+test_chunked_refused_at_limit (void)
+{
+  GString *request = g_string_new ("POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   "Transfer-Encoding: chunked\r\n\r\n");
+  g_autofree char *chunk = g_malloc (64 * 1024);
+  g_autoptr(Exchange) ex = NULL;
+
+  memset (chunk, ' ', 64 * 1024);
+  chunk[0] = '{';
+  for (guint i = 0; i < 20; i++)  /* 1.25 MiB, and no last chunk */
+    {
+      g_string_append_printf (request, "%x\r\n", 64 * 1024);
+      g_string_append_len (request, chunk, 64 * 1024);
+      g_string_append (request, "\r\n");
+    }
+
+  ex = raw_exchange (gateway_port, request->str, request->len, FALSE, 10);
+  g_string_free (request, TRUE);
+  g_assert_cmpuint (first_status (ex), ==, 413);
+  g_assert_false (ex->timed_out);
 }
 
 static void
@@ -681,6 +757,8 @@ main (int   argc,
   g_test_add_func ("/hostile/pipelined", test_pipelined);
   g_test_add_func ("/hostile/content-length-mismatch", test_content_length_mismatch);
   g_test_add_func ("/hostile/chunked-2-mib", test_chunked_too_large);
+  g_test_add_func ("/hostile/refused-before-the-body", test_refused_before_the_body);
+  g_test_add_func ("/hostile/chunked-refused-at-limit", test_chunked_refused_at_limit);
   g_test_add_func ("/hostile/smuggling", test_smuggling);
   g_test_add_func ("/hostile/slowloris", test_slowloris);
   g_test_add_func ("/hostile/client-closes-keep-alive", test_client_closes_keep_alive);

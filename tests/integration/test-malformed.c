@@ -112,6 +112,16 @@ body_huge_type (gsize *len)
   return g_string_free (s, FALSE);
 }
 
+static char *
+body_type_201 (gsize *len)
+{
+  g_autofree char *type = g_strnfill (201, 't');
+  char *body = g_strdup_printf ("{\"type\":\"%s\",\"payload\":{}}", type);
+
+  *len = strlen (body);
+  return body;
+}
+
 /* A full job, each field given */
 #define FULL(id, type, status, created, payload) \
   "{\"id\":" id ",\"type\":" type ",\"status\":" status ",\"createdAt\":" created ",\"payload\":" payload "}"
@@ -167,6 +177,19 @@ static const Case cases[] = {
   { "10,000-deep objects", GW, "POST", "/jobs", "application/json", body_deep_objects, NULL, 400 },
   { "invalid UTF-8", GW, "POST", "/jobs", "application/json", body_bad_utf8, NULL, 400 },
   { "NUL byte in a string", GW, "POST", "/jobs", "application/json", body_nul, NULL, 400 },
+  { "type of 201 characters", GW, "POST", "/jobs", "application/json", body_type_201, NULL, 400 },
+  { "createdAt in year 0000", GW, "POST", "/jobs", "application/json", NULL,
+    FULL (ID, "\"t\"", "\"PENDING\"", "\"0000-12-31T23:59:59Z\"", "{}"), 400 },
+  { "createdAt past 9999 in UTC", GW, "POST", "/jobs", "application/json", NULL,
+    FULL (ID, "\"t\"", "\"PENDING\"", "\"9999-12-31T23:30:00-01:00\"", "{}"), 400 },
+  { "simulate durationMs 1e300", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":1e300}}}", 400 },
+  { "number PostgreSQL cannot store", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"payload\":{\"n\":1e-16384}}", 400 },
+  { "member given twice", GW, "POST", "/jobs", "application/json", NULL,
+    "{\"type\":\"t\",\"type\":\"u\"}", 400 },
+  { "POST /healthz with a body", GW, "POST", "/healthz", "application/json", NULL, "{\"type\":\"t\"}", 405 },
+  { "GET /healthz with a body", GW, "GET", "/healthz", "application/json", NULL, "{}", 413 },
   /* ---- gateway: routes and methods ---- */
   { "GET /jobs on the gateway", GW, "GET", "/jobs", NULL, NULL, NULL, 405 },
   { "PUT /jobs", GW, "PUT", "/jobs", "application/json", NULL, "{\"type\":\"t\"}", 405 },
@@ -264,8 +287,10 @@ test_case (gconstpointer data)
     assert_error_body (c, r);
 }
 
+/* Jobs the tests below had accepted on purpose (the rest must have accepted none). */
+static gint64 accepted_jobs;
+
 /* job.json decides whether a 100 KB type is valid: accepted if it sets no maxLength. */
-static gint64 huge_type_jobs;
 
 static void
 test_huge_type (void)
@@ -295,10 +320,182 @@ test_huge_type (void)
   if (expected == 202)
     {
       odd_it_assert_valid ("job-accepted", r->json);
-      huge_type_jobs = 1;
+      accepted_jobs++;
     }
   else
     odd_it_assert_valid ("error", r->json);
+}
+
+/* Each 400 names the limit it enforces. */
+static void
+test_limits_named (void)
+{
+  static const struct {
+    const char *body;
+    const char *path;
+    const char *message;
+  } limits[] = {
+    { NULL, "/type", "must NOT have more than 200 characters" },
+    { "{\"type\":\"t\",\"createdAt\":\"0000-06-01T00:00:00Z\"}", "/createdAt", "must not be before 0001-01-01T00:00:00Z" },
+    { "{\"type\":\"t\",\"createdAt\":\"9999-12-31T23:59:60Z\"}", "/createdAt", "must not be after 9999-12-31T23:59:59.999999Z" },
+    { "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":1e300}}}", "/payload/simulate/durationMs", "must be <= 600000" },
+    { "{\"type\":\"t\",\"payload\":{\"simulate\":{\"failAttempts\":-1e300}}}", "/payload/simulate/failAttempts", "must be >= 0" },
+    { "{\"type\":\"t\",\"payload\":{\"x\":0.5e-16383}}", "", "more than 16383 digits after the decimal point" },
+    { "{\"type\":\"t\",\"payload\":{\"x\":1e999}}", "", "number out of range" },
+  };
+  g_autofree char *url = g_strconcat (odd_it_gateway_url (it), "/jobs", NULL);
+  g_autofree char *long_type = g_strnfill (201, 'y');
+
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
+    {
+      g_autofree char *body = limits[i].body != NULL ? g_strdup (limits[i].body)
+                                                     : g_strdup_printf ("{\"type\":\"%s\"}", long_type);
+      g_autoptr (OddItResponse) r = odd_it_request ("POST", url, "application/json", body, strlen (body));
+      JsonObject *detail;
+
+      g_test_message ("%s", body);
+      g_assert_cmpuint (r->status, ==, 400);
+      odd_it_assert_valid ("error", r->json);
+      detail = json_array_get_object_element (json_object_get_array_member (json_node_get_object (r->json), "details"), 0);
+      g_assert_cmpstr (json_object_get_string_member (detail, "path"), ==, limits[i].path);
+      if (strstr (json_object_get_string_member (detail, "message"), limits[i].message) == NULL)
+        g_error ("%s: \"%s\" does not say \"%s\"", body, json_object_get_string_member (detail, "message"),
+                 limits[i].message);
+    }
+}
+
+typedef struct {
+  const char *id;
+  const char *status;
+} Terminal;
+
+static gboolean
+job_is (OddIt    *self,
+        gpointer  data)
+{
+  const Terminal *t = data;
+  g_autofree char *url = odd_it_url (odd_it_read_model_url (self), "/jobs/%s", t->id);
+  g_autoptr (OddItResponse) r = odd_it_request ("GET", url, NULL, NULL, 0);
+  JsonObject *job;
+
+  if (r->status != 200 || r->json == NULL)
+    return FALSE;
+  job = json_object_get_object_member (json_node_get_object (r->json), "job");
+  return g_strcmp0 (json_object_get_string_member (job, "status"), t->status) == 0;
+}
+
+/* The text of member @name of the object written in @text (NULL when absent). */
+static char *
+member_text (const char *text,
+             gsize       len,
+             const char *name)
+{
+  g_autoptr (GArray) members = odd_json_object_members (text, len);
+
+  for (guint i = 0; members != NULL && i < members->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (members, OddJsonMember, i);
+
+      if (g_str_equal (m->name, name))
+        return g_strndup (text + m->offset, m->length);
+    }
+  return NULL;
+}
+
+/* Numbers json-glib cannot hold (1e19 once came back as {} and lost payload.simulate, the
+ * job completing at once) reach the database and come back from GET /jobs/{id} exactly. */
+static void
+test_exact_payload (void)
+{
+  const char *payload = "{\"n\":1e19,\"d\":0.1,\"big\":123456789012345678901234567890,"
+                        "\"tiny\":1e-400,\"neg\":-9223372036854775809,\"s\":\"\\u00e9\",\"nested\":[{\"x\":1.10}],"
+                        "\"simulate\":{\"failAttempts\":5,\"durationMs\":1}}";
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *body = g_strdup_printf ("{\"id\":\"%s\",\"type\":\"exact\",\"payload\":%s}", id, payload);
+  g_autofree char *url = g_strconcat (odd_it_gateway_url (it), "/jobs", NULL);
+  g_autofree char *job_url = odd_it_url (odd_it_read_model_url (it), "/jobs/%s", id);
+  g_autoptr (OddItResponse) accepted = odd_it_request ("POST", url, "application/json", body, strlen (body));
+  g_autoptr (OddItResponse) detail = NULL;
+  g_autofree char *job_text = NULL;
+  g_autofree char *answered = NULL;
+  Terminal failed = { id, "FAILED" };
+  const char *text;
+  gsize len;
+  PGconn *conn;
+  const char *params[2];
+  PGresult *res;
+  JsonObject *job;
+
+  g_assert_cmpuint (accepted->status, ==, 202);
+  accepted_jobs++;
+  /* payload.simulate kept: all three attempts fail */
+  g_assert_true (odd_it_wait (it, job_is, &failed, 120, 200));
+
+  detail = odd_it_request ("GET", job_url, NULL, NULL, 0);
+  g_assert_cmpuint (detail->status, ==, 200);
+  job = json_object_get_object_member (json_node_get_object (detail->json), "job");
+  g_assert_cmpint (json_object_get_int_member (job, "attempts"), ==, 3);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (job, "payload")));
+
+  /* the answer's payload, as text, next to the stored one and the one sent */
+  text = g_bytes_get_data (detail->body, &len);
+  job_text = member_text (text, len, "job");
+  answered = member_text (job_text, strlen (job_text), "payload");
+  g_test_message ("sent %s, answered %s", payload, answered);
+  conn = odd_it_pg (it);
+  params[0] = id;
+  params[1] = answered;
+  res = PQexecParams (conn,
+                      "SELECT payload = (SELECT (envelope->'payload'->'payload') FROM job_events "
+                      "WHERE job_id = $1::uuid AND event_type = 'job.failed'), "
+                      "payload::text = $2, payload = $2::jsonb FROM jobs WHERE id = $1::uuid",
+                      2, NULL, params, NULL, NULL, 0);
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
+  g_assert_cmpint (PQntuples (res), ==, 1);
+  g_assert_cmpstr (PQgetvalue (res, 0, 0), ==, "t");   /* the events carry it exactly too */
+  g_assert_cmpstr (PQgetvalue (res, 0, 1), ==, "t");   /* answered as stored */
+  PQclear (res);
+  params[1] = payload;
+  res = PQexecParams (conn, "SELECT payload = $2::jsonb FROM jobs WHERE id = $1::uuid",
+                      2, NULL, params, NULL, NULL, 0);
+  g_assert_cmpstr (PQgetvalue (res, 0, 0), ==, "t");   /* stored as sent, digit for digit */
+  PQclear (res);
+  PQfinish (conn);
+}
+
+/* The first and the last instant job.json allows are stored, processed and read back. */
+static void
+test_created_at_edges (void)
+{
+  static const struct {
+    const char *sent;
+    const char *read;
+  } edges[] = {
+    { "0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z" },
+    { "0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00.000Z" },
+    { "9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z" },
+    { "9999-12-31T22:59:59.999-01:00", "9999-12-31T23:59:59.999Z" },
+  };
+  g_autofree char *url = g_strconcat (odd_it_gateway_url (it), "/jobs", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (edges); i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      g_autofree char *body = g_strdup_printf ("{\"id\":\"%s\",\"type\":\"edge\",\"status\":\"PENDING\","
+                                               "\"createdAt\":\"%s\",\"payload\":{}}", id, edges[i].sent);
+      g_autoptr (OddItResponse) r = odd_it_request ("POST", url, "application/json", body, strlen (body));
+      Terminal completed = { id, "COMPLETED" };
+      JsonObject *job;
+      JsonArray *timeline;
+      g_autoptr (JsonNode) detail = NULL;
+
+      g_test_message ("%s", edges[i].sent);
+      g_assert_cmpuint (r->status, ==, 202);
+      accepted_jobs++;
+      g_assert_true (odd_it_wait (it, job_is, &completed, 120, 200));
+      detail = odd_it_get_job (it, id, &job, &timeline);
+      g_assert_cmpstr (json_object_get_string_member (job, "createdAt"), ==, edges[i].read);
+    }
 }
 
 static void
@@ -318,11 +515,11 @@ test_still_healthy (void)
     }
 
   /* none of the malformed requests became a job (give a stray one time to be processed) */
-  for (guint i = 0; i < 50 && jobs_in_table () < huge_type_jobs; i++)
+  for (guint i = 0; i < 50 && jobs_in_table () < accepted_jobs; i++)
     g_usleep (100 * 1000);
   g_usleep (2 * G_USEC_PER_SEC);
   before = jobs_in_table ();
-  g_assert_cmpint (before, ==, huge_type_jobs);
+  g_assert_cmpint (before, ==, accepted_jobs);
 
   /* and the check above can see a job when one is accepted */
   g_assert_cmpuint (odd_it_submit (it, id, "it-control", NULL), ==, 202);
@@ -419,6 +616,9 @@ main (int   argc,
       g_test_add_data_func (name, &cases[i], test_case);
     }
   g_test_add_func ("/malformed/huge-type", test_huge_type);
+  g_test_add_func ("/malformed/limits-named", test_limits_named);
+  g_test_add_func ("/malformed/exact-payload", test_exact_payload);
+  g_test_add_func ("/malformed/created-at-edges", test_created_at_edges);
   g_test_add_func ("/malformed/still-healthy", test_still_healthy);
   /* last: a server that fails these may have few descriptors left */
   g_test_add_func ("/malformed/connection-churn/gateway", test_churn_gateway);

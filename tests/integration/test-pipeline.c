@@ -7,6 +7,7 @@
  */
 #define G_LOG_DOMAIN "test-pipeline"
 
+#include <math.h>
 #include <string.h>
 
 #include "odd-it.h"
@@ -162,6 +163,48 @@ test_agreement (void)
                                       " AND event_type = 'job.validated'", expected), ==, 1);
     }
   PQfinish (conn);
+}
+
+/* /stats' percentiles against the exact ones (nearest rank) of every completed job's
+ * submit-to-completed latency as the metrics-engine measures it (job.completed occurredAt −
+ * payload.createdAt, from the event store): within the 5 % the API states. Before, one
+ * 509 ms job read as p50 750 ms. */
+static void
+test_latency (void)
+{
+  static const guint permilles[] = { 500, 950, 990 };
+  static const char *const names[] = { "p50", "p95", "p99" };
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *latency;
+  PGconn *conn;
+
+  require_submitted ();
+  if (g_test_failed () || !submitted)
+    return;
+
+  conn = odd_it_pg (it);
+  rows = odd_it_pg_column (conn,
+                           "SELECT greatest (0, round ((extract (epoch FROM (envelope->>'occurredAt')::timestamptz)"
+                           " - extract (epoch FROM (envelope->'payload'->>'createdAt')::timestamptz))"
+                           " * 1000000))::bigint FROM job_events WHERE event_type = 'job.completed'"
+                           " ORDER BY 1",
+                           NULL);
+  PQfinish (conn);
+  g_assert_cmpuint (rows->len, ==, N_JOBS - N_JOBS / 10);
+
+  stats = odd_it_get_json (odd_it_read_model_url (it), "/stats");
+  latency = json_object_get_object_member (json_node_get_object (stats), "latencyMs");
+  for (guint i = 0; i < G_N_ELEMENTS (permilles); i++)
+    {
+      guint rank = MAX (1, (rows->len * permilles[i] + 999) / 1000);
+      double exact = g_ascii_strtod (rows->pdata[rank - 1], NULL) / 1000.0;
+      double reported = json_object_get_double_member (latency, names[i]);
+
+      g_test_message ("%s: reported %.3f ms, exact %.3f ms", names[i], reported, exact);
+      /* 0.0005: the answer is rounded to the microsecond. */
+      g_assert_cmpfloat (fabs (reported - exact), <=, exact * 0.05 + 0.0005);
+    }
 }
 
 static void
@@ -444,6 +487,7 @@ main (int   argc,
   it = odd_it_start ();
   g_test_add_func ("/pipeline/submit", test_submit);
   g_test_add_func ("/pipeline/agreement", test_agreement);
+  g_test_add_func ("/pipeline/latency", test_latency);
   g_test_add_func ("/pipeline/lists", test_lists);
   g_test_add_func ("/pipeline/timelines", test_timelines);
   g_test_add_func ("/pipeline/dead-letters", test_dead_letters);

@@ -19,6 +19,7 @@
 #include "odd-service.h"
 #include "odd-gateway.h"
 #include "odd-gateway-private.h"
+#include "odd-test-util.h"
 
 static const char *broker_url;        /* NULL: no broker, cases that need one skip */
 static SoupSession *session;
@@ -337,26 +338,6 @@ static OddGateway *
 offline_gateway_new (void)
 {
   return gateway_new_full (closed_url, NULL, NULL, 64);
-}
-
-/* A TCP port that was free a moment ago and that nobody listens on. */
-static guint
-closed_port (void)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
 /* ---- helpers: broker ---- */
@@ -823,6 +804,31 @@ body_nul (gsize *len)
   return g_memdup2 (body, *len);
 }
 
+static char *
+body_type_201 (gsize *len)
+{
+  g_autofree char *type = g_strnfill (201, 't');
+  char *body = g_strdup_printf ("{\"type\":\"%s\"}", type);
+
+  *len = strlen (body);
+  return body;
+}
+
+static char *
+body_nested_65 (gsize *len)
+{
+  /* the job, its payload and 63 arrays: 65 levels */
+  GString *s = g_string_new ("{\"type\":\"t\",\"payload\":{\"a\":");
+
+  for (guint i = 0; i < 63; i++)
+    g_string_append (s, "[");
+  for (guint i = 0; i < 63; i++)
+    g_string_append (s, "]");
+  g_string_append (s, "}}");
+  *len = s->len;
+  return g_string_free (s, FALSE);
+}
+
 #define JSON "application/json"
 #define ID   "\"0d7c2a6e-5f1b-4c1e-9a7e-3c1f2b4d5e6f\""
 #define AT   "\"2026-01-01T00:00:00.000Z\""
@@ -858,6 +864,26 @@ static const Case cases[] = {
   { "bad-uuid", "POST", "/jobs", JSON, "{\"id\":\"not-a-uuid\",\"type\":\"t\"}", NULL, 400, INVALID, "/id" },
   { "uuid-too-short", "POST", "/jobs", JSON, "{\"id\":\"0d7c2a6e-5f1b-4c1e-9a7e-3c1f2b4d5e6\",\"type\":\"t\"}", NULL, 400, INVALID, "/id" },
   { "id-number", "POST", "/jobs", JSON, "{\"id\":12,\"type\":\"t\"}", NULL, 400, INVALID, "/id" },
+  /* what reaches the database is storable (job.json 2.0.0), and each 400 names its limit */
+  { "type-201-characters", "POST", "/jobs", JSON, NULL, body_type_201, 400, INVALID, "must NOT have more than 200 characters" },
+  { "created-year-0000", "POST", "/jobs", JSON, "{\"type\":\"t\",\"createdAt\":\"0000-12-31T23:59:59Z\"}", NULL, 400, INVALID,
+    "must not be before 0001-01-01T00:00:00Z" },
+  { "created-after-9999-in-utc", "POST", "/jobs", JSON, "{\"type\":\"t\",\"createdAt\":\"9999-12-31T23:30:00-01:00\"}", NULL, 400,
+    INVALID, "must not be after 9999-12-31T23:59:59.999999Z" },
+  { "duration-1e300", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":1e300}}}", NULL, 400,
+    INVALID, "must be <= 600000" },
+  { "fail-attempts-2-pow-64", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"simulate\":{\"failAttempts\":18446744073709551616}}}",
+    NULL, 400, INVALID, "must be <= 100" },
+  { "simulate-nested-big", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"simulate\":{\"durationMs\":[0,0,0]}}}", NULL, 400,
+    INVALID, "must be integer" },
+  { "number-unstorable", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{\"n\":1e-16384}}", NULL, 400, "Malformed JSON",
+    "more than 16383 digits after the decimal point" },
+  { "member-twice", "POST", "/jobs", JSON, "{\"type\":\"t\",\"payload\":{},\"payload\":{\"simulate\":5}}", NULL, 400, INVALID,
+    "must appear only once" },
+  { "nested-65", "POST", "/jobs", JSON, NULL, body_nested_65, 400, "Malformed JSON", "nested deeper than 64 levels" },
+  /* a body where none is taken: refused before it is read */
+  { "post-healthz", "POST", "/healthz", JSON, "{\"type\":\"t\"}", NULL, 405 },
+  { "get-healthz-with-body", "GET", "/healthz", JSON, "{}", NULL, 413, "GET /healthz takes no request body" },
   { "bad-date", "POST", "/jobs", JSON, "{\"type\":\"t\",\"createdAt\":\"yesterday\"}", NULL, 400, INVALID, "/createdAt" },
   { "date-without-offset", "POST", "/jobs", JSON, "{\"type\":\"t\",\"createdAt\":\"2026-01-01T00:00:00\"}", NULL, 400, INVALID, "/createdAt" },
   { "date-impossible", "POST", "/jobs", JSON, "{\"type\":\"t\",\"createdAt\":\"2026-13-45T00:00:00Z\"}", NULL, 400, INVALID, "/createdAt" },
@@ -1904,6 +1930,54 @@ test_binary (void)
   }
 }
 
+/* An accepted submission is sent as written: its payload's text unchanged, whatever json-glib
+ * would make of its numbers, and the members odd_job_complete() adds. A 1 MiB body of zeros
+ * is checked without being expanded. */
+static void
+test_submission_exact (void)
+{
+  g_autoptr(GError) error = NULL;
+  OddSchemaRegistry *schemas = registry;
+  const char *payload = "{\"n\":1e19,\"d\":0.1,\"big\":123456789012345678901234567890, \"s\":\"\\u00e9\",\"simulate\":{\"failAttempts\":5}}";
+  g_autofree char *text = g_strdup_printf ("{\"type\":\"exact\",\"payload\":%s}", payload);
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(OddGatewaySubmission) submission = NULL;
+  g_autoptr(JsonNode) envelope = NULL;
+  g_autofree char *expected = NULL;
+  const char *envelope_text;
+  JsonObject *job;
+  GString *zeros = g_string_new ("{\"type\":\"zeros\",\"payload\":{\"z\":[0");
+  g_autoptr(GBytes) zeros_body = NULL;
+  g_autoptr(OddGatewaySubmission) zeros_submission = NULL;
+
+  g_assert_no_error (error);
+  submission = odd_gateway_submission_check (schemas, body, "3f2b8c1e-9a4d-4e7b-8c21-5d6e7f809a1b");
+  g_assert_null (submission->malformed);
+  g_assert_null (submission->invalid);
+  envelope_text = g_bytes_get_data (submission->envelope, NULL);
+  expected = g_strdup_printf ("\"payload\":{\"type\":\"exact\",\"payload\":%s,\"id\":\"%s\",\"status\":\"PENDING\",\"createdAt\":",
+                              payload, submission->job_id);
+  g_assert_nonnull (strstr (envelope_text, expected));
+  envelope = odd_json_parse (envelope_text, (gssize) g_bytes_get_size (submission->envelope), &error);
+  g_assert_no_error (error);
+  assert_valid ("event-envelope", envelope);
+  assert_valid ("job", json_object_get_member (json_node_get_object (envelope), "payload"));
+  job = json_object_get_object_member (json_node_get_object (envelope), "payload");
+  g_assert_cmpstr (json_object_get_string_member (job, "id"), ==, submission->job_id);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (envelope), "eventId"), ==, submission->event_id);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (envelope), "idempotencyKey"), ==, submission->job_id);
+
+  while (zeros->len < ODD_GATEWAY_MAX_BODY_BYTES - 16)
+    g_string_append (zeros, ",0");
+  g_string_append (zeros, "]}}");
+  zeros_body = g_bytes_new_take (zeros->str, zeros->len);
+  g_string_free (zeros, FALSE);
+  zeros_submission = odd_gateway_submission_check (schemas, zeros_body, "3f2b8c1e-9a4d-4e7b-8c21-5d6e7f809a1b");
+  g_assert_null (zeros_submission->malformed);
+  g_assert_null (zeros_submission->invalid);
+  g_assert_cmpuint (g_bytes_get_size (zeros_submission->envelope), >, ODD_GATEWAY_MAX_BODY_BYTES - 16);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1934,8 +2008,8 @@ main (int   argc,
   g_assert_no_error (error);
   /* Many connections at once: the gateway raises its listen backlog for such bursts. */
   session = soup_session_new_with_options ("timeout", 30, "max-conns", 200, "max-conns-per-host", 200, NULL);
-  closed_url = g_strdup_printf ("amqp://guest:guest@127.0.0.1:%u/", closed_port ());
-  closed_http_url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  closed_url = g_strdup_printf ("amqp://guest:guest@127.0.0.1:%u/", odd_test_free_port ());
+  closed_http_url = g_strdup_printf ("http://127.0.0.1:%u", odd_test_free_port ());
 
   g_test_add_func ("/gateway/config/defaults", test_config_defaults);
   g_test_add_func ("/gateway/config/invalid", test_config_invalid);
@@ -1947,6 +2021,7 @@ main (int   argc,
       g_test_add_data_func (name, &cases[i], test_malformed);
     }
   g_test_add_func ("/gateway/too-large-chunked", test_too_large_chunked);
+  g_test_add_func ("/gateway/submission-exact", test_submission_exact);
   g_test_add_func ("/gateway/correlation-id", test_correlation_id);
   g_test_add_func ("/gateway/auth", test_auth);
   g_test_add_func ("/gateway/broker-down", test_broker_down);

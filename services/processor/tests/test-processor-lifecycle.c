@@ -97,7 +97,10 @@ row_new (OddProcessorIntake *intake,
   row->id = g_strdup (intake->job_id);
   row->type = g_strdup (intake->type);
   row->status = odd_job_status_intern (status);
-  row->payload = json_node_copy (intake->payload);
+  /* as the batch reads it back from PostgreSQL: parsed, and its text */
+  row->payload_text = g_strdup (odd_json_raw_get_text (intake->payload));
+  row->payload = row->payload_text != NULL ? odd_json_parse (row->payload_text, -1, NULL)
+                                           : json_node_copy (intake->payload);
   row->attempts = attempts;
   row->generation = generation;
   row->last_error = g_strdup (last_error);
@@ -434,8 +437,8 @@ test_reject (Fixture       *f,
   OddOutgoing *first, *second;
   OddDeadLetterRow *row;
 
-  odd_lifecycle_reject (&f->lifecycle, &f->it, a);
-  odd_lifecycle_reject (&f->lifecycle, &f->it, b);
+  odd_lifecycle_reject (&f->lifecycle, &f->it, a, NULL);
+  odd_lifecycle_reject (&f->lifecycle, &f->it, b, NULL);
 
   g_assert_cmpuint (f->it.outgoing->len, ==, 2);
   first = g_ptr_array_index (f->it.outgoing, 0);
@@ -451,7 +454,80 @@ test_reject (Fixture       *f,
   g_assert_cmpstr (row->queue, ==, ODD_QUEUE_FAILED_VALIDATION);
   g_assert_cmpstr (row->reason, ==, "invalid");
   g_assert_null (row->job_id);
+  /* Stored once whatever the number of copies: the key is the message id. */
+  g_assert_cmpstr (row->message_key, ==, first->message_id);
   g_assert_cmpfloat (odd_counter_get (f->lifecycle.validation_failed, NULL), ==, 2);
+}
+
+/* A valid job the database refuses goes to jobs.dead with the SQLSTATE, and every delivery
+ * of it is acked. */
+static void
+test_refuse (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", "{}", 0);
+  g_autoptr(GArray) tags = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 tag = intake->delivery_tag;
+  OddOutgoing *out;
+  OddDeadLetterRow *row;
+  JsonObject *message;
+
+  g_assert_cmpint (intake->kind, ==, ODD_INTAKE_JOB);
+  g_array_append_val (tags, tag);
+  tag = intake->delivery_tag + 100;
+  g_array_append_val (tags, tag);
+
+  odd_processor_intake_refuse (intake, "storage_refused", "index row size 3000 exceeds maximum 2704",
+                     "54000");
+  odd_lifecycle_reject (&f->lifecycle, &f->it, intake, tags);
+
+  out = g_ptr_array_index (f->it.outgoing, 0);
+  g_assert_cmpstr (out->routing_key, ==, ODD_QUEUE_DEAD);
+  row = g_ptr_array_index (f->it.dead_rows, 0);
+  g_assert_cmpstr (row->queue, ==, ODD_QUEUE_DEAD);
+  g_assert_cmpstr (row->reason, ==, "storage_refused");
+  g_assert_nonnull (row->job_id);
+  message = json_node_get_object (row->message);
+  g_assert_cmpstr (json_object_get_string_member (message, "sqlstate"), ==, "54000");
+  /* The original event is the job.created itself, as sent. */
+  g_assert_cmpstr (odd_json_get_string (json_object_get_object_member (message, "original_event"),
+                                        "eventType"), ==, "job.created");
+  g_assert_true (acked (f, intake->delivery_tag) && acked (f, intake->delivery_tag + 100));
+  g_assert_cmpuint (f->it.acks->len, ==, 2);
+  g_assert_cmpfloat (odd_counter_get (f->lifecycle.refused, NULL), ==, 1);
+  g_assert_cmpfloat (odd_counter_get (f->lifecycle.validation_failed, NULL), ==, 0);
+}
+
+/* A stored job whose delivery kept crashing the processor (its row just made FAILED): the
+ * events of a failed job with the attempts it had, one dead letter, the delivery acked. */
+static void
+test_give_up (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"durationMs\":100}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "FAILED", 1, 0, "redelivered 6 times");
+  OddJobRun *run = odd_job_run_new (intake->job_id);
+  guint64 tag = intake->delivery_tag;
+  g_autofree char *keys = NULL;
+  OddDeadLetterRow *dead;
+
+  g_array_append_val (run->delivery_tags, tag);
+  odd_lifecycle_give_up (&f->lifecycle, &f->it, run, intake, row, "redelivered 6 times");
+
+  keys = published (f);
+  g_assert_cmpstr (keys, ==, "job.validated job.executed job.failed " ODD_QUEUE_DEAD);
+  assert_event (f, 2, id, 0, "job.failed", 0, "FAILED");
+  g_assert_true (acked (f, tag));
+  g_assert_cmpuint (f->it.acks->len, ==, 1);
+  g_assert_cmpuint (f->it.dead_rows->len, ==, 1);
+  dead = g_ptr_array_index (f->it.dead_rows, 0);
+  g_assert_cmpstr (dead->reason, ==, "redelivered_too_often");
+  g_assert_cmpstr (dead->job_id, ==, id);
+  /* the run is done with this iteration, not left running */
+  g_assert_cmpuint (f->it.done->len, ==, 1);
+  g_assert_cmpuint (g_hash_table_size (f->runs), ==, 0);
+  g_assert_cmpfloat (odd_counter_get (f->lifecycle.refused, NULL), ==, 1);
 }
 
 int
@@ -475,6 +551,8 @@ main (int    argc,
   ADD ("/processor/lifecycle/retry-generation", test_retry_generation);
   ADD ("/processor/lifecycle/resume", test_resume);
   ADD ("/processor/lifecycle/reject", test_reject);
+  ADD ("/processor/lifecycle/refuse", test_refuse);
+  ADD ("/processor/lifecycle/give-up", test_give_up);
 #undef ADD
 
   ret = g_test_run ();

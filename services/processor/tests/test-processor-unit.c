@@ -303,14 +303,26 @@ test_dead_letter (void)
 {
   g_autoptr(JsonNode) original = odd_json_parse ("{\"a\":1}", -1, NULL);
   g_autoptr(JsonNode) dl = odd_processor_dead_letter_new (original, "bad", NULL, "invalid",
-                                                          "jobs.created", NULL, -1);
+                                                          "jobs.created", NULL, -1, NULL);
   g_autoptr(JsonNode) dl2 = odd_processor_dead_letter_new (original, "gone", "c", "retries_exhausted",
                                                            "jobs.created",
-                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", 3);
+                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f", 3, NULL);
+  g_autoptr(JsonNode) dl3 = odd_processor_dead_letter_new (original, "index row too big", "c",
+                                                           "storage_refused", "jobs.created",
+                                                           "0b1e4c5e-6a51-4a43-9d0f-5b2a1c3d4e5f",
+                                                           -1, "54000");
+  g_autoptr(JsonNode) dl4 = odd_processor_dead_letter_new (original, "redelivered 6 times", "c",
+                                                           "redelivered_too_often", "jobs.created",
+                                                           NULL, -1, NULL);
   JsonObject *o = json_node_get_object (dl);
 
   assert_valid ("dead-letter", dl);
   assert_valid ("dead-letter", dl2);
+  assert_valid ("dead-letter", dl3);
+  assert_valid ("dead-letter", dl4);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (dl3), "sqlstate"), ==,
+                   "54000");
+  g_assert_false (json_object_has_member (o, "sqlstate"));
   g_assert_cmpstr (json_object_get_string_member (o, "correlation_id"), ==, "unknown");
   g_assert_cmpstr (json_object_get_string_member (o, "service"), ==, "processor");
   g_assert_false (json_object_has_member (o, "job_id"));
@@ -348,7 +360,31 @@ test_intake_valid (void)
   g_assert_cmpstr (intake->created_at, ==, "2026-01-02T03:04:05.000Z");
   g_assert_cmpstr (intake->correlation_id, ==, "a7c1d4e2-1111-4222-8333-944455556666");
   g_assert_cmpint (intake->retry_generation, ==, 2);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (intake->payload));
+  /* the payload as it was written in the message, to be stored digit for digit */
+  g_assert_cmpstr (odd_json_raw_get_text (intake->payload), ==, "{\"simulate\":{\"durationMs\":5,\"failAttempts\":1}}");
+}
+
+/* Numbers json-glib would rewrite reach the batch exactly as written; a retry generation no
+ * gint64 holds is ignored, not converted (undefined behaviour). */
+static void
+test_intake_exact_numbers (void)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *body = g_strdup_printf ("{\"contractVersion\":\"1.0.0\",\"eventType\":\"job.created\","
+                                           "\"eventId\":\"%s\",\"occurredAt\":\"2026-01-02T03:04:05Z\","
+                                           "\"producer\":{\"service\":\"gateway\",\"instanceId\":\"g\",\"version\":\"0.1.0\"},"
+                                           "\"correlationId\":\"a7c1d4e2-1111-4222-8333-944455556666\","
+                                           "\"idempotencyKey\":\"k\",\"payload\":{\"id\":\"%s\",\"type\":\"t\","
+                                           "\"status\":\"PENDING\",\"createdAt\":\"2026-01-02T04:04:05+01:00\","
+                                           "\"payload\":{\"n\":1e19, \"d\":0.1,\"big\":123456789012345678901234567890,"
+                                           "\"simulate\":{\"failAttempts\":5}},\"metadata\":{\"retryGeneration\":1e300}}}",
+                                           id, id);
+  g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, body, strlen (body), NULL, 8);
+
+  g_assert_cmpint (intake->kind, ==, ODD_INTAKE_JOB);
+  g_assert_cmpstr (odd_json_raw_get_text (intake->payload), ==,
+                   "{\"n\":1e19, \"d\":0.1,\"big\":123456789012345678901234567890,\"simulate\":{\"failAttempts\":5}}");
+  g_assert_cmpint (intake->retry_generation, ==, -1);
 }
 
 static void
@@ -380,6 +416,32 @@ test_intake_rejects (void)
         g_assert_cmpstr (json_node_get_string (intake->original_event), ==, cases[i].body);
       g_assert_cmpstr (intake->correlation_id, ==, "corr");
     }
+
+  /* createdAt must read back as RFC 3339 once in UTC: years 0001 to 9999 */
+  {
+    static const struct {
+      const char *created_at;
+      gboolean    ok;
+    } dates[] = {
+      { "0001-01-01T00:00:00Z", TRUE },
+      { "9999-12-31T23:59:59.999Z", TRUE },
+      { "0000-01-01T00:00:00Z", FALSE },
+      { "0001-01-01T00:00:00+01:00", FALSE },
+      { "9999-12-31T23:59:59-01:00", FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+      {
+        g_autofree char *message = created_message (NULL);
+        g_auto(GStrv) parts = g_strsplit (message, "2026-01-02T04:04:05+01:00", 2);
+        g_autofree char *dated = g_strjoinv (dates[i].created_at, parts);
+        g_autoptr(OddProcessorIntake) intake = odd_processor_intake_parse (registry, dated, strlen (dated), NULL, 1);
+
+        g_assert_cmpint (intake->kind, ==, dates[i].ok ? ODD_INTAKE_JOB : ODD_INTAKE_DEAD_LETTER);
+        if (!dates[i].ok)
+          g_assert_nonnull (strstr (intake->error, "/payload/createdAt"));
+      }
+  }
 
   bad_sim = created_message ("{\"durationMs\":-5}");
   {
@@ -438,6 +500,7 @@ main (int    argc,
   g_test_add_func ("/processor/scheduler/order", test_scheduler_order);
   g_test_add_func ("/processor/scheduler/fifo", test_scheduler_fifo);
   g_test_add_func ("/processor/intake/valid", test_intake_valid);
+  g_test_add_func ("/processor/intake/exact-numbers", test_intake_exact_numbers);
   g_test_add_func ("/processor/intake/rejects", test_intake_rejects);
 
   {

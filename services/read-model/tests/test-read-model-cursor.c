@@ -8,7 +8,9 @@
 static void
 test_round_trip (void)
 {
-  const gint64 times[] = { 0, 1, 1767225600123456, -1000000, G_MAXINT64 };
+  /* The edges: 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
+  const gint64 times[] = { 0, 1, 1767225600123456, -1000000, G_GINT64_CONSTANT (-62135596800000000),
+                           G_GINT64_CONSTANT (253402300799999999) };
   const char *id = "0b7f4d0e-3a8c-4d55-9a9e-2f0c1e5b7a11";
 
   for (guint i = 0; i < G_N_ELEMENTS (times); i++)
@@ -75,6 +77,28 @@ test_invalid (void)
     }
 }
 
+/* Well formed, but a time no job can have: PostgreSQL's arithmetic on it failed as a 500. */
+static void
+test_out_of_range (void)
+{
+  const gint64 times[] = { G_MAXINT64, G_MININT64, G_GINT64_CONSTANT (253402300800000000),
+                           G_GINT64_CONSTANT (-62135596800000001) };
+
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autofree char *cursor = odd_jobs_cursor_encode (times[i], "0b7f4d0e-3a8c-4d55-9a9e-2f0c1e5b7a11");
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = NULL;
+      gint64 t = 42;
+
+      g_assert_false (odd_jobs_cursor_decode (cursor, &t, &id, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "9999-12-31T23:59:59.999999Z"));
+      g_assert_null (id);
+      g_assert_cmpint (t, ==, 42);
+    }
+}
+
 static void
 test_like_escape (void)
 {
@@ -116,6 +140,7 @@ main (int   argc,
   g_test_add_func ("/read-model/cursor/round-trip", test_round_trip);
   g_test_add_func ("/read-model/cursor/upper-case-id", test_upper_case_id);
   g_test_add_func ("/read-model/cursor/invalid", test_invalid);
+  g_test_add_func ("/read-model/cursor/out-of-range", test_out_of_range);
   g_test_add_func ("/read-model/cursor/like-escape", test_like_escape);
   g_test_add_func ("/read-model/cursor/statuses", test_statuses);
 

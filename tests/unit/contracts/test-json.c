@@ -10,15 +10,20 @@ test_json_strict (void)
     "{}", "[]", " {\"a\" : [1, -0.5e+3, 0, 1E2, true, false, null, \"\\u00e9\\n\\\"\"]}\n",
     "\"s\"", "0", "-1", "{\"a\":{\"b\":[[],{}]}}", "\"\xc3\xa9\"", "1.5e-400",
     "9223372036854775807", "-9223372036854775808", "18446744073709551616.0", "1e20",
-    "\"\\ud83d\\ude00\"", "\"\\u0001\"",
+    "\"\\ud83d\\ude00\"", "\"a\\u0001\"",
+    /* integers beyond 64 bits: odd_json_parse() reads them as doubles, never wrapped */
+    "9223372036854775808", "-9223372036854775809", "18446744073709551616",
+    /* the most digits after the point PostgreSQL's numeric keeps */
+    "1e-16383", "0.5e-16382", "0e16383",
   };
   static const char *const bad[] = {
     "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{a:1}", "01", "1.", ".5", "+1", "0x10",
     "1e", "1e+", "-", "tru", "nul", "True", "NaN", "\"a", "\"\\x41\"", "\"\\u12\"", "\"a\tb\"",
     "{\"a\" 1}", "{\"a\":1 /* c */}", "1 2", "{}{}", "[1]]", "1e999", "-1e999", "{\"a\"}",
+    /* finite doubles PostgreSQL cannot store: a document with one would never be saved */
+    "1e-16384", "0.5e-16383", "10e-16384", "0e16384", "0e-99999999999999999999",
     /* json-glib would read these as other values (found by tests/fuzz) */
-    "9223372036854775808", "-9223372036854775809", "18446744073709551616",
-    "\"\\ud800\"", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "\"a\\u0000b\"",
+    "\"\\ud800\"", "\"\\u0001odd-raw\\u0001[1]\"", "[\"\\u0001\"]", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "\"a\\u0000b\"",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
@@ -55,6 +60,99 @@ test_parse (void)
   g_assert_null (refused);
   g_assert_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE);
   g_assert_true (g_str_has_prefix (error->message, "not valid JSON: at byte "));
+}
+
+/* Integers beyond 64 bits are read as the nearest double, not wrapped around. */
+static void
+test_parse_big_integers (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = odd_json_parse ("{\"a\":[18446744073709551616,-9223372036854775809,1],"
+                                             "\"s\":\"18446744073709551616\"}", -1, &error);
+  JsonArray *a;
+
+  g_assert_no_error (error);
+  a = json_object_get_array_member (json_node_get_object (node), "a");
+  g_assert_cmpint (json_node_get_value_type (json_array_get_element (a, 0)), ==, G_TYPE_DOUBLE);
+  g_assert_cmpfloat (json_array_get_double_element (a, 0), ==, 18446744073709551616.0);
+  g_assert_cmpfloat (json_array_get_double_element (a, 1), ==, -9223372036854775809.0);
+  g_assert_cmpint (json_array_get_int_element (a, 2), ==, 1);
+  /* strings are left alone */
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "s"), ==, "18446744073709551616");
+}
+
+/* A raw node is written as its text, digit for digit, wherever it sits. */
+static void
+test_raw (void)
+{
+  const char *payload = "{\"n\":1e19,\"d\":0.1,\"big\":12345678901234567890123,\"s\":\"\\u00e9\\\"\"}";
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonNode) forged = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *expected = NULL;
+
+  json_node_take_object (root, json_object_new ());
+  json_object_set_member (json_node_get_object (root), "payload", odd_json_raw_new (payload, -1));
+  json_object_set_member (json_node_get_object (root), "again", odd_json_raw_new ("[0.1]xyz", 5));
+  json_object_set_string_member (json_node_get_object (root), "after", "\x01odd-raw:0000\x01[1]");
+  /* the marker inside another string is that string's content (found by tests/fuzz) */
+  json_object_set_string_member (json_node_get_object (root), "inside", "x\"\x01odd-raw\x01[2]");
+  g_assert_cmpstr (odd_json_raw_get_text (json_object_get_member (json_node_get_object (root), "payload")), ==, payload);
+  g_assert_null (odd_json_raw_get_text (json_object_get_member (json_node_get_object (root), "after")));
+
+  text = odd_json_to_string (root);
+  expected = g_strdup_printf ("{\"payload\":%s,\"again\":[0.1],\"after\":\"\\u0001odd-raw:0000\\u0001[1]\","
+                              "\"inside\":\"x\\\"\\u0001odd-raw\\u0001[2]\"}", payload);
+  g_assert_cmpstr (text, ==, expected);
+  /* a copy is raw too */
+  forged = json_node_copy (json_object_get_member (json_node_get_object (root), "payload"));
+  g_assert_cmpstr (odd_json_raw_get_text (forged), ==, payload);
+}
+
+static void
+test_members_and_shallow (void)
+{
+  const char *text = " { \"type\" : \"t\\u00e9\", \"payload\":{\"a\":[1,{\"b\":\"}\"}]} ,\"n\":-1.5e3,"
+                     "\"l\":[[]],\"z\":null,\"\\u0041\":true }";
+  g_autoptr(GArray) members = odd_json_object_members (text, strlen (text));
+  g_autoptr(JsonNode) shallow = NULL;
+  g_autoptr(GArray) none = odd_json_object_members ("[1]", 3);
+  g_autoptr(GArray) empty = odd_json_object_members ("{ }", 3);
+  static const char *const names[] = { "type", "payload", "n", "l", "z", "A" };
+  static const char *const values[] = { "\"t\\u00e9\"", "{\"a\":[1,{\"b\":\"}\"}]}", "-1.5e3", "[[]]", "null", "true" };
+  JsonObject *object;
+
+  g_assert_nonnull (members);
+  g_assert_cmpuint (members->len, ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < members->len; i++)
+    {
+      OddJsonMember *m = &g_array_index (members, OddJsonMember, i);
+      g_autofree char *value = g_strndup (text + m->offset, m->length);
+
+      g_assert_cmpstr (m->name, ==, names[i]);
+      g_assert_cmpstr (value, ==, values[i]);
+    }
+  g_assert_null (none);
+  g_assert_cmpuint (empty->len, ==, 0);
+
+  shallow = odd_json_parse_shallow (text, strlen (text), members);
+  object = json_node_get_object (shallow);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "t\xc3\xa9");
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (object, "payload")), ==, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "l")), ==, 0);
+  g_assert_cmpfloat (json_object_get_double_member (object, "n"), ==, -1500);
+  g_assert_true (json_object_get_null_member (object, "z"));
+  g_assert_true (json_object_get_boolean_member (object, "A"));
+}
+
+static void
+test_depth (void)
+{
+  g_autofree char *problem = NULL;
+
+  g_assert_true (odd_json_check_strict_depth ("[[1]]", 5, 2, NULL));
+  g_assert_false (odd_json_check_strict_depth ("{\"a\":[[1]]}", 11, 2, &problem));
+  g_assert_cmpstr (problem, ==, "at byte 6: nested deeper than 2 levels");
 }
 
 /* json-glib 1.6 writes 1e20 as "1e+20.0"; what we write must parse again (found by tests/fuzz). */
@@ -148,6 +246,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/json/strict", test_json_strict);
   g_test_add_func ("/json/parse", test_parse);
   g_test_add_func ("/json/parse-hostile", test_parse_hostile);
+  g_test_add_func ("/json/parse-big-integers", test_parse_big_integers);
+  g_test_add_func ("/json/raw", test_raw);
+  g_test_add_func ("/json/members-and-shallow", test_members_and_shallow);
+  g_test_add_func ("/json/depth", test_depth);
   g_test_add_func ("/json/to-string-exponent", test_to_string_exponent);
   g_test_add_func ("/json/to-string-unit-separator", test_to_string_unit_separator);
   g_test_add_func ("/json/getters", test_getters);

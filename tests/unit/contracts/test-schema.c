@@ -218,6 +218,27 @@ test_strings (Fixture       *f,
   assert_valid (f, "fmt", "{\"u\":5,\"t\":null}");   /* formats apply to strings only */
 }
 
+/* formatMinimum / formatMaximum compare instants: the offset counts, the text does not. */
+static void
+test_date_range (Fixture       *f,
+                 gconstpointer  data)
+{
+  load (f, "range", "{\"format\":\"date-time\",\"formatMinimum\":\"0001-01-01T00:00:00Z\","
+        "\"formatMaximum\":\"9999-12-31T23:59:59.999999Z\"}");
+
+  assert_valid (f, "range", "\"0001-01-01T00:00:00Z\"");
+  assert_valid (f, "range", "\"0001-01-01T01:00:00+01:00\"");
+  assert_valid (f, "range", "\"9999-12-31T23:59:59.999999Z\"");
+  assert_valid (f, "range", "\"9999-12-31T22:59:59-01:00\"");
+  assert_errors (f, "range", "\"0000-12-31T23:59:59.999999Z\"", "|must not be before 0001-01-01T00:00:00Z\n");
+  assert_errors (f, "range", "\"0001-01-01T00:59:59+01:00\"", "|must not be before 0001-01-01T00:00:00Z\n");
+  assert_errors (f, "range", "\"9999-12-31T23:00:00-01:00\"", "|must not be after 9999-12-31T23:59:59.999999Z\n");
+  assert_errors (f, "range", "\"9999-12-31T23:59:60Z\"", "|must not be after 9999-12-31T23:59:59.999999Z\n");
+  /* not a date-time: the format says so, once */
+  assert_errors (f, "range", "\"10000-01-01T00:00:00Z\"", "|must be a valid RFC 3339 date-time\n");
+  assert_valid (f, "range", "7");
+}
+
 static void
 test_numbers (Fixture       *f,
               gconstpointer  data)
@@ -427,6 +448,8 @@ test_invalid_schemas (Fixture       *f,
   expect_invalid (f, "{\"definitions\":{\"a\":{\"$ref\":\"#/definitions/b\"},\"b\":{\"$ref\":\"#/definitions/a\"}},"
                   "\"$ref\":\"#/definitions/a\"}", "loops");
   expect_invalid (f, "{\"format\":\"email\"}", "unsupported format 'email'");
+  expect_invalid (f, "{\"formatMinimum\":\"yesterday\"}", "'formatMinimum' must be an RFC 3339 date-time");
+  expect_invalid (f, "{\"formatMaximum\":3}", "'formatMaximum' must be an RFC 3339 date-time");
   expect_invalid (f, "{\"type\":\"text\"}", "unknown type 'text'");
   expect_invalid (f, "{\"type\":[]}", "'type' must be");
   expect_invalid (f, "{\"minLength\":-1}", "non-negative integer");
@@ -603,6 +626,7 @@ main (int    argc,
   ADD ("additional-properties", test_additional_properties);
   ADD ("enum-and-const", test_enum_and_const);
   ADD ("strings", test_strings);
+  ADD ("date-range", test_date_range);
   ADD ("numbers", test_numbers);
   ADD ("arrays", test_arrays);
   ADD ("refs", test_refs);

@@ -8,74 +8,15 @@
 #include "odd-build-config.h"
 #include "odd-cluster.h"
 #include "odd-process.h"
+#include "odd-test-util.h"
 #include "odd-tools.h"
 
-/* OddCluster against fake docker, kind and kubectl: shell scripts written here into a
- * temporary bin dir (found through ODD_TOOLS_DIR, as a Flatpak would bundle them). Each appends
- * its argv to calls.log and plays what files in $FAKE_STATE script: `fail` (a case pattern
- * over "tool args...") fails with `fail-output`, `slow` sleeps `slow-seconds` (a rollout
- * honours --timeout like kubectl). Files, not environment variables: the environment is set
- * once in main(), before any thread exists. */
-
-static const char fake_tool[] =
-  "#!/bin/sh\n"
-  "tool=${0##*/}\n"
-  "line=\"$tool $*\"\n"
-  "FAKE_FAIL=$(cat \"$FAKE_STATE/fail\" 2>/dev/null)\n"
-  "FAKE_FAIL_OUTPUT=$(cat \"$FAKE_STATE/fail-output\" 2>/dev/null)\n"
-  "FAKE_SLOW=$(cat \"$FAKE_STATE/slow\" 2>/dev/null)\n"
-  "FAKE_SLOW_SECONDS=$(cat \"$FAKE_STATE/slow-seconds\" 2>/dev/null)\n"
-  "printf '%s\\n' \"$line\" >> \"$FAKE_STATE/calls.log\"\n"
-  "if [ -n \"$FAKE_FAIL\" ]; then\n"
-  "  case \"$line\" in\n"
-  "    $FAKE_FAIL) printf '%s\\n' \"$FAKE_FAIL_OUTPUT\" >&2; exit \"${FAKE_FAIL_STATUS:-1}\" ;;\n"
-  "  esac\n"
-  "fi\n"
-  "timeout=\n"
-  "for a in \"$@\"; do case \"$a\" in --timeout=*) timeout=${a#--timeout=}; timeout=${timeout%s} ;; esac; done\n"
-  "if [ -n \"$FAKE_SLOW\" ]; then\n"
-  "  case \"$line\" in\n"
-  "    $FAKE_SLOW)\n"
-  "      s=${FAKE_SLOW_SECONDS:-30}\n"
-  "      if [ -n \"$timeout\" ] && [ \"$timeout\" -lt \"$s\" ]; then\n"
-  "        sleep \"$timeout\" & echo $! > \"$FAKE_STATE/sleep.pid\"\n"
-  "        echo 'Waiting for rollout to finish: 0 of 1 updated replicas are available...'\n"
-  "        wait $!\n"
-  "        echo 'error: timed out waiting for the condition' >&2; exit 1\n"
-  "      fi\n"
-  "      sleep \"$s\" & echo $! > \"$FAKE_STATE/sleep.pid\"\n"
-  "      echo 'Waiting for rollout to finish: 0 of 1 updated replicas are available...'\n"
-  "      wait $!\n"
-  "      ;;\n"
-  "  esac\n"
-  "fi\n"
-  "case \"$tool $1 $2\" in\n"
-  "  'docker info '*) echo 24.0.7 ;;\n"
-  "  'docker build -f') echo 'Step 1/12 : ARG BASE_IMAGE=debian:bookworm-slim'; echo 'Successfully built 0123456789ab' ;;\n"
-  "  'docker image inspect') echo sha256:0123 ;;\n"
-  "  'kind get clusters') if [ -s \"$FAKE_STATE/clusters\" ]; then cat \"$FAKE_STATE/clusters\"; else echo 'No kind clusters found.' >&2; fi ;;\n"
-  "  'kind create cluster') echo \"Creating cluster \\\"$4\\\" ...\"; echo ' * Ensuring node image (kindest/node:v1.30.0)'; echo \"$4\" >> \"$FAKE_STATE/clusters\" ;;\n"
-  "  'kind delete cluster') echo \"Deleting cluster \\\"$4\\\" ...\"; : > \"$FAKE_STATE/clusters\" ;;\n"
-  "  'kind load docker-image') echo \"Image: \\\"$3\\\" with ID \\\"sha256:0123\\\" not yet present on node, loading...\" ;;\n"
-  "  'kubectl --context '*)\n"
-  "    case \"$*\" in\n"
-  "      *' apply -k '*) echo 'namespace/odd created'; echo 'deployment.apps/gateway created' ;;\n"
-  "      *' rollout status '*) echo \"$7 successfully rolled out\" ;;\n"
-  "      *' get nodes '*) cat \"$FAKE_STATE/nodes.json\" ;;\n"
-  "      *' get deployments,statefulsets '*) cat \"$FAKE_STATE/workloads.json\" ;;\n"
-  "      *' get pods '*) cat \"$FAKE_STATE/pods.json\" ;;\n"
-  "      *' port-forward '*)\n"
-  "        port=${9%%:*}\n"
-  "        python3 -c 'import socket, sys, time\n"
-  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-  "s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(5); time.sleep(600)' \"$port\" &\n"
-  "        child=$!\n"
-  "        trap 'kill $child 2>/dev/null; exit 0' TERM INT\n"
-  "        echo \"Forwarding from 127.0.0.1:$port -> ${9#*:}\"\n"
-  "        wait $child ;;\n"
-  "    esac ;;\n"
-  "esac\n"
-  "exit 0\n";
+/* OddCluster against fake docker, kind and kubectl: the shell script fake-tool.sh (ODD_FAKE_TOOL,
+ * shared with the app's Stack page test), copied here into a temporary bin dir (found through
+ * ODD_TOOLS_DIR, as a Flatpak would bundle them). Each appends its argv to calls.log and plays
+ * what files in $FAKE_STATE script: `fail` (a case pattern over "tool args...") fails with
+ * `fail-output`, `slow` sleeps `slow-seconds` (a rollout honours --timeout like kubectl). Files,
+ * not environment variables: the environment is set once in main(), before any thread exists. */
 
 /* Set once in main(): bin/ (the fakes) and fake/ (their state) live there. */
 static char *test_root;
@@ -134,7 +75,7 @@ remove_tree (const char *dir)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
 }
 
-/* A setting of the fakes (see fake_tool). */
+/* A setting of the fakes (see fake-tool.sh). */
 static void
 fake_set (Fixture    *f,
           const char *name,
@@ -150,18 +91,6 @@ write_file (const char *path,
   g_file_set_contents (path, text, -1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
-}
-
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-
-  g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  return port;
 }
 
 static void
@@ -201,6 +130,7 @@ fixture_set_up (Fixture       *f,
   g_autofree char *base = NULL;
   g_autofree char *overlay = NULL;
   const char * const tools[] = { "docker", "kind", "kubectl", NULL };
+  g_autofree char *fake_tool = NULL;
 
   f->dir = g_build_filename (test_root, "work", NULL);
   f->bin = g_build_filename (test_root, "bin", NULL);
@@ -218,6 +148,8 @@ fixture_set_up (Fixture       *f,
   g_assert_cmpint (g_mkdir_with_parents (base, 0755), ==, 0);
   g_assert_cmpint (g_mkdir_with_parents (overlay, 0755), ==, 0);
 
+  g_file_get_contents (ODD_FAKE_TOOL, &fake_tool, NULL, &error);
+  g_assert_no_error (error);
   for (guint i = 0; tools[i] != NULL; i++)
     {
       g_autofree char *path = g_build_filename (f->bin, tools[i], NULL);
@@ -241,10 +173,10 @@ fixture_set_up (Fixture       *f,
    * cluster step is done (as kind's port mappings appear with the cluster). */
   f->http = g_socket_service_new ();
   g_signal_connect (f->http, "incoming", G_CALLBACK (on_http), f);
-  f->gateway_port = free_port ();
-  f->read_model_port = free_port ();
+  f->gateway_port = odd_test_free_port ();
+  f->read_model_port = odd_test_free_port ();
   while (f->read_model_port == f->gateway_port)
-    f->read_model_port = free_port ();
+    f->read_model_port = odd_test_free_port ();
   odd_cluster_set_ports (f->cluster, f->gateway_port, f->read_model_port);
 
   f->events = g_ptr_array_new_with_free_func (event_free);
@@ -773,18 +705,16 @@ test_up_cancel_during_rollout (Fixture       *f,
 {
   g_autofree char *sleep_pid_file = g_build_filename (f->state, "sleep.pid", NULL);
   g_auto(GStrv) got = NULL;
-  gint64 started;
   GPid sleep_pid;
 
+  /* An hour: only the cancellation ends it (or meson's timeout, should it not). */
   fake_set (f, "slow", "kubectl*rollout status deployment/processor*");
-  fake_set (f, "slow-seconds", "60");
+  fake_set (f, "slow-seconds", "3600");
   /* Cancel once the slow rollout streamed its first line. */
   f->cancel_on = g_strdup ("Waiting for rollout to finish");
-  started = g_get_monotonic_time ();
   run_up (f);
 
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (g_get_monotonic_time () - started, <, 20 * G_USEC_PER_SEC);
   /* The child's process group was killed: its sleep is gone too. */
   sleep_pid = odd_process_read_pid_file (sleep_pid_file);
   g_assert_cmpint (sleep_pid, >, 0);
@@ -808,7 +738,7 @@ test_up_verify_fails (Fixture       *f,
    * cluster exists, so no port check comes before the verify step. */
   start_http (f);
   write_file (clusters, "task-observatory\n", 0644);
-  closed = free_port ();
+  closed = odd_test_free_port ();
   odd_cluster_set_ports (f->cluster, closed, f->read_model_port);
   odd_cluster_set_verify_timeout (f->cluster, 1);
   run_up (f);
@@ -963,7 +893,7 @@ test_forwards (Fixture       *f,
   g_autofree char *file = g_build_filename (f->xdg, "forwards.json", NULL);
   g_autofree char *text = NULL;
   g_autofree char *url = NULL;
-  guint16 port = free_port ();
+  guint16 port = odd_test_free_port ();
   JsonNode *record;
   GPid pid, again;
 
@@ -1037,7 +967,7 @@ test_forward_failures (Fixture       *f,
   g_assert_error (f->error, ODD_CLUSTER_ERROR, ODD_CLUSTER_ERROR_PORT_IN_USE);
 
   /* kubectl exits at once: no such cluster. Nothing stays recorded. */
-  odd_cluster_set_forward_port (f->cluster, "rabbitmq", free_port ());
+  odd_cluster_set_forward_port (f->cluster, "rabbitmq", odd_test_free_port ());
   fake_set (f, "fail", "kubectl*port-forward*");
   fake_set (f, "fail-output", "error: context \"kind-task-observatory\" does not exist");
   forward_start (f, "rabbitmq");
@@ -1068,7 +998,7 @@ test_down_stops_forwards (Fixture       *f,
       return;
     }
 
-  odd_cluster_set_forward_port (f->cluster, "alertmanager", free_port ());
+  odd_cluster_set_forward_port (f->cluster, "alertmanager", odd_test_free_port ());
   record = forward_start (f, "alertmanager");
   g_assert_no_error (f->error);
   pid = (GPid) json_object_get_int_member (json_node_get_object (record), "pid");

@@ -384,15 +384,14 @@ test_tool_timeout (Fixture       *f,
 {
   g_autoptr(OddDoctor) doctor = new_doctor (f, debian_release);
   g_autoptr(OddDoctorReport) report = NULL;
-  gint64 start = g_get_monotonic_time ();
 
-  /* A daemon that never answers must not hang the doctor. exec: the kill reaches sleep. */
-  install_tools (f, "v0.20.0", "exec /bin/sleep 30", "");
+  /* A daemon that never answers must not hang the doctor: an hour, so that only the doctor's
+   * timeout ends it (or meson's, should it not). exec: the kill reaches sleep. */
+  install_tools (f, "v0.20.0", "exec /bin/sleep 3600", "");
   odd_doctor_set_tool_timeout (doctor, 1);
   report = odd_doctor_run (doctor, NULL, NULL);
   g_assert_cmpint (find (report, "docker-daemon")->status, ==, ODD_DOCTOR_FAIL);
   g_assert_nonnull (strstr (find (report, "docker-daemon")->reason, "did not answer within 1 s"));
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
 }
 
 static int

@@ -1,13 +1,21 @@
 #define G_LOG_DOMAIN "odd-test"
 
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <hiredis.h>
 #include <libpq-fe.h>
 
 #include "odd-test-stack.h"
 
-/* One stack for the whole program: starting RabbitMQ alone takes seconds. */
+/* One stack for the whole program: starting RabbitMQ alone takes seconds. Its state dir's
+ * name is what a shell would run (the file named by $ODD_PWN) and holds quotes and
+ * blanks: every test below runs with it, and nothing may run it. */
 static OddTestStack *stack;
+static char *pwned;
+
+#define HOSTILE_PREFIX "odd $(touch \"$ODD_PWN\") `touch \"$ODD_PWN\"` 'q' \"dq\" "
 
 static JsonObject *
 find_status (JsonNode   *status,
@@ -252,6 +260,34 @@ test_start_failed (gconstpointer data)
   g_test_fail_printf ("cannot start the local stack: %s", (const char *) data);
 }
 
+/* pg_ctl -o ran the state dir through /bin/sh, and so does RabbitMQ's disk monitor (`df`):
+ * a state dir of that name once ran its command. The same name through a shell does. */
+static void
+test_hostile_state_dir_runs_nothing (void)
+{
+  const char *state_dir = odd_test_stack_get_state_dir (stack);
+  g_autofree char *quoted = NULL;
+  g_autofree char *command = NULL;
+  const char *data = odd_stack_paths_get_postgres_dir (
+                       odd_local_stack_get_paths (odd_test_stack_get_local_stack (stack)));
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_nonnull (strstr (state_dir, "$(touch"));
+  /* Nothing did, while all started and answered (a disk check ran at RabbitMQ's start). */
+  assert_all (TRUE);
+  g_assert_false (g_file_test (pwned, G_FILE_TEST_EXISTS));
+  /* As root PostgreSQL saw the name too (the state dir is open to it). */
+  g_assert_true (g_str_has_prefix (data, state_dir));
+
+  /* The check can fail: the same name, unquoted in a shell, makes the file. */
+  command = g_strdup_printf ("/bin/sh -c 'true %s'", "$(touch \"$ODD_PWN\")");
+  g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (pwned, G_FILE_TEST_EXISTS));
+  g_unlink (pwned);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -261,7 +297,10 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  stack = odd_test_stack_start (&error);
+  pwned = g_strdup_printf ("%s/odd-test-pwned-%d", g_get_tmp_dir (), (int) getpid ());
+  g_unlink (pwned);
+  g_setenv ("ODD_PWN", pwned, TRUE);
+  stack = odd_test_stack_start_named (HOSTILE_PREFIX, &error);
   if (stack == NULL)
     {
       /* Nothing to run against: one failing test that says why (a missing service binary
@@ -270,6 +309,8 @@ main (int    argc,
       return g_test_run ();
     }
 
+  g_test_add_func ("/control/local-stack/hostile-state-dir-runs-nothing",
+                   test_hostile_state_dir_runs_nothing);
   g_test_add_func ("/control/local-stack/up-all-healthy", test_up_all_healthy);
   g_test_add_func ("/control/local-stack/crash-restarts-only-the-dead",
                    test_crash_restarts_only_the_dead);
@@ -280,5 +321,7 @@ main (int    argc,
 
   ret = g_test_run ();
   odd_test_stack_stop (stack);
+  g_assert_false (g_file_test (pwned, G_FILE_TEST_EXISTS));
+  g_free (pwned);
   return ret;
 }

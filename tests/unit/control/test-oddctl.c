@@ -103,6 +103,9 @@ test_usage (Fixture       *f,
     { "local", "status", "--yaml" },
     { "local", "logs", NULL },
     { "local", "logs", "nginx" },
+    { "local", "queue-limit", NULL },
+    { "local", "queue-limit", "lots" },
+    { "local", "queue-limit", "-5" },
   };
 
   g_assert_cmpint (help->status, ==, 0);
@@ -166,6 +169,18 @@ test_bad_port_base (Fixture       *f,
 }
 
 static void
+test_queue_limit_stopped (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(Result) r = run (f, "24100", "local", "queue-limit", "500", NULL);
+
+  /* the policy lives on a running broker: say how to get one */
+  g_assert_cmpint (r->status, ==, 1);
+  g_assert_nonnull (strstr (r->err, "RabbitMQ is not running"));
+  g_assert_nonnull (strstr (r->err, "oddctl local up"));
+}
+
+static void
 test_logs (Fixture       *f,
            gconstpointer  data)
 {
@@ -195,6 +210,8 @@ main (int    argc,
   oddctl = argv[1];
 
   g_test_add ("/oddctl/usage", Fixture, NULL, fixture_set_up, test_usage, fixture_tear_down);
+  g_test_add ("/oddctl/queue-limit-stopped", Fixture, NULL, fixture_set_up,
+              test_queue_limit_stopped, fixture_tear_down);
   g_test_add ("/oddctl/status-stopped", Fixture, NULL,
               fixture_set_up, test_status_stopped, fixture_tear_down);
   g_test_add ("/oddctl/bad-port-base", Fixture, NULL,

@@ -1,5 +1,7 @@
 #define G_LOG_DOMAIN "odd-test"
 
+#include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "odd-control-error.h"
@@ -243,6 +245,60 @@ test_stack_json_invalid (Fixture       *f,
     }
 }
 
+/* Setting the cluster dir to the value it has must copy before it frees. */
+static void
+test_postgres_dir_set_to_itself (void)
+{
+  g_autoptr(OddStackPaths) paths = odd_stack_paths_new ("/tmp/odd-x", ODD_STACK_DEFAULT_PORT_BASE);
+
+  odd_stack_paths_set_postgres_dir (paths, odd_stack_paths_get_postgres_dir (paths));
+  g_assert_cmpstr (odd_stack_paths_get_postgres_dir (paths), ==, "/tmp/odd-x/postgres");
+}
+
+/* As root (CI runs as root), a state dir the postgres user cannot enter moves the cluster to
+ * /var/lib/odd/local-postgres/<hash>, and the caller learns where it was: the path that once
+ * printed freed memory. As another user nothing moves. */
+static void
+test_postgres_dir_unreachable (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = g_build_filename (f->tmp, "state $(touch pwned) 'q' \"dq\"", NULL);
+  g_autofree char *inside = g_build_filename (state, "postgres", NULL);
+  g_autoptr(OddStackPaths) paths = odd_stack_paths_new (state, ODD_STACK_DEFAULT_PORT_BASE);
+  g_autoptr(OddStackPaths) again = NULL;
+  g_autofree char *moved_from = NULL;
+  g_autofree char *moved_again = NULL;
+
+  g_assert_cmpint (g_chmod (f->tmp, 0700), ==, 0);
+  g_assert_true (odd_stack_paths_ensure_postgres_reachable (paths, &moved_from, &error));
+  g_assert_no_error (error);
+
+  if (geteuid () != 0)
+    {
+      g_assert_null (moved_from);
+      g_assert_cmpstr (odd_stack_paths_get_postgres_dir (paths), ==, inside);
+      g_test_skip ("the cluster moves only as root");
+      return;
+    }
+
+  g_assert_cmpstr (moved_from, ==, inside);
+  g_assert_true (g_str_has_prefix (odd_stack_paths_get_postgres_dir (paths),
+                                   ODD_STACK_ROOT_POSTGRES_DIR "/"));
+  g_assert_cmpuint (strlen (odd_stack_paths_get_postgres_dir (paths)), ==,
+                    strlen (ODD_STACK_ROOT_POSTGRES_DIR "/") + 12);
+
+  /* The same state dir, the same place; once there, it stays. */
+  again = odd_stack_paths_new (state, ODD_STACK_DEFAULT_PORT_BASE);
+  g_assert_true (odd_stack_paths_ensure_postgres_reachable (again, &moved_again, &error));
+  g_assert_cmpstr (odd_stack_paths_get_postgres_dir (again), ==,
+                   odd_stack_paths_get_postgres_dir (paths));
+  g_clear_pointer (&moved_again, g_free);
+  g_assert_true (odd_stack_paths_ensure_postgres_reachable (again, &moved_again, &error));
+  g_assert_no_error (error);
+  g_assert_null (moved_again);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -259,6 +315,9 @@ main (int    argc,
               fixture_set_up, test_stack_json_round_trip, fixture_tear_down);
   g_test_add ("/control/paths/stack-json-invalid", Fixture, NULL,
               fixture_set_up, test_stack_json_invalid, fixture_tear_down);
+  g_test_add_func ("/control/paths/postgres-dir-set-to-itself", test_postgres_dir_set_to_itself);
+  g_test_add ("/control/paths/postgres-dir-unreachable", Fixture, NULL,
+              fixture_set_up, test_postgres_dir_unreachable, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -9,6 +9,12 @@ typedef struct {
   SoupSession   *session;
   char          *ready_reason;
   GThread       *main_thread;
+  /* Handlers of /slow?together in flight now, and the most at once. */
+  GMutex         lock;
+  GCond          cond;
+  guint          in_flight;
+  guint          most_in_flight;
+  gboolean       gave_up;
 } Fixture;
 
 typedef struct {
@@ -72,7 +78,26 @@ handle_item (OddHttpServer     *server,
 typedef struct {
   Fixture *fixture;
   gboolean fail;
+  gboolean together;
 } WorkData;
+
+/* Counts the handlers in flight. Each waits until it has seen two run at once: a pool that
+ * runs one handler at a time never gets there (the 10 s only stop such a test). */
+static void
+meet_another_handler (Fixture *f)
+{
+  gint64 give_up = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&f->lock);
+  f->in_flight++;
+  f->most_in_flight = MAX (f->most_in_flight, f->in_flight);
+  g_cond_broadcast (&f->cond);
+  while (f->most_in_flight < 2 && !f->gave_up)
+    if (!g_cond_wait_until (&f->cond, &f->lock, give_up))
+      f->gave_up = TRUE;
+  f->in_flight--;
+  g_mutex_unlock (&f->lock);
+}
 
 static void
 work (gpointer       data,
@@ -81,7 +106,10 @@ work (gpointer       data,
   WorkData *w = data;
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
-  g_usleep (20000);
+  if (w->together)
+    meet_another_handler (w->fixture);
+  else
+    g_usleep (20000);
   if (w->fail)
     {
       result->status = 503;
@@ -107,6 +135,7 @@ handle_deferred (OddHttpServer     *server,
 
   w->fixture = user_data;
   w->fail = query != NULL && g_hash_table_contains (query, "fail");
+  w->together = query != NULL && g_hash_table_contains (query, "together");
   odd_http_server_defer (server, msg, work, w, g_free);
 }
 
@@ -119,6 +148,8 @@ fixture_setup (Fixture       *f,
   static const char *const get[] = { "GET", NULL };
 
   f->main_thread = g_thread_self ();
+  g_mutex_init (&f->lock);
+  g_cond_init (&f->cond);
   f->metrics = odd_metrics_new ("test");
   f->server = odd_http_server_new ("test", f->metrics, ready_func, f);
   odd_http_server_add_route (f->server, "/echo", post, handle_echo, f);
@@ -141,6 +172,8 @@ fixture_teardown (Fixture       *f,
   /* let libsoup finish closing its sockets */
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  g_mutex_clear (&f->lock);
+  g_cond_clear (&f->cond);
 }
 
 static void
@@ -374,19 +407,20 @@ on_sent_count (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  guint *done = user_data;
+  guint *answered = user_data;
+  g_autoptr(SoupMessage) msg = g_object_ref (soup_session_get_async_result_message (SOUP_SESSION (source), result));
   g_autoptr(GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
 
   g_assert_nonnull (bytes);
-  (*done)++;
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  (*answered)++;
 }
 
 static void
 test_defer_many (Fixture *f, gconstpointer data)
 {
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/slow", odd_http_server_get_port (f->server));
-  guint done = 0;
-  gint64 start = g_get_monotonic_time ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/slow?together=1", odd_http_server_get_port (f->server));
+  guint answered = 0;
 
   g_clear_object (&f->session);
   f->session = soup_session_new_with_options ("max-conns", 32, "max-conns-per-host", 32, NULL);
@@ -394,12 +428,15 @@ test_defer_many (Fixture *f, gconstpointer data)
     {
       g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
 
-      soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent_count, &done);
+      soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent_count, &answered);
     }
-  while (done < 32)
+  while (answered < 32)
     g_main_context_iteration (NULL, TRUE);
-  /* 32 jobs of 20 ms on 8 threads: ~80 ms, far less than 32 × 20 ms in series */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 600000);
+  /* Handlers ran side by side, and never more than the pool's threads. */
+  g_test_message ("at most %u handlers in flight at once", f->most_in_flight);
+  g_assert_false (f->gave_up);
+  g_assert_cmpuint (f->most_in_flight, >=, 2);
+  g_assert_cmpuint (f->most_in_flight, <=, 8);
 }
 
 static void
@@ -496,6 +533,133 @@ test_json_body (Fixture *f, gconstpointer data)
   assert_json_error (nul, 400, NULL);
 }
 
+/* Sends @request_text raw and reads until the server closes (or 10 s pass), serving the
+ * server's main loop meanwhile. The request may announce more body than it sends. */
+static char *
+raw_exchange (Fixture    *f,
+              const char *request_text,
+              gsize       len)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) reply = g_string_new (NULL);
+  GSocket *socket;
+  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", odd_http_server_get_port (f->server),
+                                          NULL, &error);
+  g_assert_no_error (error);
+  socket = g_socket_connection_get_socket (conn);
+  g_assert_cmpint (g_socket_send (socket, request_text, len, NULL, &error), ==, (gssize) len);
+  g_socket_set_blocking (socket, FALSE);
+
+  while (g_get_monotonic_time () < until)
+    {
+      char buf[4096];
+      g_autoptr(GError) read_error = NULL;
+      gssize n;
+
+      g_main_context_iteration (NULL, FALSE);
+      n = g_socket_receive (socket, buf, sizeof buf, NULL, &read_error);
+      if (n == 0 || (n < 0 && !g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+        return g_string_free (g_steal_pointer (&reply), FALSE);
+      if (n > 0)
+        g_string_append_len (reply, buf, n);
+      else
+        g_usleep (1000);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+assert_raw_answer (const char *reply,
+                   guint       status,
+                   const char *error_part)
+{
+  g_autofree char *status_line = g_strdup_printf ("HTTP/1.1 %u ", status);
+  const char *body = strstr (reply, "\r\n\r\n");
+  g_autoptr(JsonObject) object = NULL;
+
+  g_test_message ("%s", reply);
+  g_assert_true (g_str_has_prefix (reply, status_line));
+  g_assert_nonnull (strstr (reply, "Connection: close"));
+  g_assert_nonnull (strstr (reply, "Content-Type: application/json"));
+  g_assert_nonnull (body);
+  object = json_object_of (body + 4);
+  g_assert_nonnull (strstr (json_object_get_string_member (object, "error"), error_part));
+}
+
+/* Refused from the headers alone: the body is never read (most of it is never even sent), on
+ * built-in paths as on the service's own. */
+static void
+test_refused_unread (Fixture *f, gconstpointer data)
+{
+  const char *huge = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 300000000\r\n\r\n{\"a\":";
+  const char *huge_echo = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 300000000\r\n\r\n";
+  const char *post_health = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+  const char *get_with_body = "GET /items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+  const char *chunked_health = "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "10\r\n0123456789abcdef\r\n";
+  const char *unknown = "PUT /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+  /* curl asks first for big uploads: the refusal is the answer, no 100 Continue */
+  const char *expect = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Expect: 100-continue\r\nContent-Length: 300000000\r\n\r\n";
+  g_autofree char *a = raw_exchange (f, huge, strlen (huge));
+  g_autofree char *b = raw_exchange (f, huge_echo, strlen (huge_echo));
+  g_autofree char *c = raw_exchange (f, post_health, strlen (post_health));
+  g_autofree char *d = raw_exchange (f, get_with_body, strlen (get_with_body));
+  g_autofree char *e = raw_exchange (f, chunked_health, strlen (chunked_health));
+  g_autofree char *u = raw_exchange (f, unknown, strlen (unknown));
+  g_autofree char *x = raw_exchange (f, expect, strlen (expect));
+  g_autoptr(Response) metrics = NULL;
+  g_autoptr(Response) after = NULL;
+
+  assert_raw_answer (a, 413, "Request body is larger than 1048576 bytes");
+  assert_raw_answer (b, 413, "Request body is larger than 1048576 bytes");
+  assert_raw_answer (c, 405, "Method not allowed: POST /healthz");
+  g_assert_nonnull (strstr (c, "Allow: GET, HEAD"));
+  assert_raw_answer (d, 413, "GET /items/1 takes no request body");
+  assert_raw_answer (e, 405, "Method not allowed: POST /healthz");
+  assert_raw_answer (u, 404, "Not found: /nowhere");
+  assert_raw_answer (x, 413, "Request body is larger than 1048576 bytes");
+  g_assert_null (strstr (x, "100 Continue"));
+  g_assert_nonnull (strstr (a, "X-Correlation-Id: "));
+
+  /* counted like any other answer, and the server goes on */
+  metrics = request (f, "GET", "/metrics", NULL, NULL, 0, NULL, NULL);
+  g_assert_nonnull (strstr (metrics->body, "http_responses_total{service=\"test\",code=\"413\"} 4"));
+  g_assert_nonnull (strstr (metrics->body, "http_requests_total{service=\"test\",route=\"/healthz\"} 3"));
+  after = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+/* A chunked body is refused the moment it passes the limit, not once it ends. */
+static void
+test_chunked_refused_at_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) req = g_string_new ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                         "Transfer-Encoding: chunked\r\n\r\n");
+  g_autofree char *reply = NULL;
+  guint refused = 0;
+
+  g_signal_connect_swapped (f->server, "refused", G_CALLBACK (g_atomic_int_inc), &refused);
+  odd_http_server_set_max_body (f->server, 1000);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_string_append (req, "200\r\n");
+      for (guint k = 0; k < 0x200; k++)
+        g_string_append_c (req, ' ');
+      g_string_append (req, "\r\n");
+    }
+  /* no last chunk: the body never ends */
+  reply = raw_exchange (f, req->str, req->len);
+  assert_raw_answer (reply, 413, "Request body is larger than 1000 bytes");
+  g_assert_cmpuint (refused, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -512,6 +676,8 @@ main (int argc, char **argv)
   ADD ("defer-client-gone", test_defer_client_gone);
   ADD ("max-body", test_max_body);
   ADD ("json-body", test_json_body);
+  ADD ("refused-unread", test_refused_unread);
+  ADD ("chunked-refused-at-limit", test_chunked_refused_at_limit);
 #undef ADD
   return g_test_run ();
 }

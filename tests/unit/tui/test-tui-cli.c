@@ -138,16 +138,22 @@ serve_file (SoupServerMessage *msg,
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, length);
 }
 
-/* Answers of the right status with the wrong shapes: the dashboard shows what it can and
- * never trips (G_DEBUG=fatal-warnings makes a critical fatal in the child too). */
+/* Answers of the right status with the wrong shapes: OddClient refuses each against its
+ * contract, the dashboard shows the rest and the reason, and never trips (G_DEBUG=fatal-warnings
+ * makes a critical fatal in the child too). The jobs are of the right shape but hostile. */
 static const struct { const char *path; const char *body; } garbage[] = {
-  { "/stats", "{\"totalJobs\":\"many\",\"completedJobs\":null,\"failedJobs\":2.5,"
-              "\"latencyMs\":5,\"lastEventTime\":{}}" },
+  { "/stats", "{\"totalJobs\":0,\"completedJobs\":0,\"failedJobs\":2,\"inFlightJobs\":0,"
+              "\"lastEventTime\":\"\",\"latencyMs\":{\"p50\":1,\"p95\":2,\"p99\":3}}" },
   { "/stats/series", "{\"points\":[1,\"x\",{\"completed\":\"y\",\"failed\":3}]}" },
   { "/queues", "{\"queues\":{\"a\":1}}" },
-  { "/jobs/recent", "[{\"id\":5,\"status\":[]},null,\"x\",{\"id\":\"abcdef12\",\"type\":\"\\u001b]52;c;eA==\\u0007x\"}]" },
+  { "/jobs/recent", "[{\"id\":\"abcdef12-0000-4000-8000-000000000000\",\"status\":\"FAILED\","
+                    "\"createdAt\":\"2026-01-02T03:04:05Z\",\"type\":\"\\u001b]52;c;eA==\\u0007x\"}]" },
   { "/alerts", "{\"alerts\":[{\"name\":null},7]}" },
 };
+
+/* A /stats of the wrong shape: the launcher says why the read model cannot be used. */
+static const char bad_stats[] = "{\"totalJobs\":\"many\",\"completedJobs\":null,\"failedJobs\":2.5,"
+                                 "\"latencyMs\":5,\"lastEventTime\":{}}";
 
 static void
 on_request (SoupServer        *server,
@@ -156,6 +162,13 @@ on_request (SoupServer        *server,
             GHashTable        *query,
             gpointer           user_data)
 {
+  if (GPOINTER_TO_INT (user_data) == 2 && g_str_equal (path, "/stats"))
+    {
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                        bad_stats, strlen (bad_stats));
+      return;
+    }
   if (user_data != NULL)
     {
       for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
@@ -186,14 +199,14 @@ on_request (SoupServer        *server,
 
 static char *
 fake_read_model_full (SoupServer **out,
-                      gboolean     broken)
+                      int          broken)
 {
   g_autoptr(GError) error = NULL;
   SoupServer *server = soup_server_new (NULL, NULL);
   GSList *uris;
   char *url;
 
-  soup_server_add_handler (server, NULL, on_request, broken ? GINT_TO_POINTER (1) : NULL, NULL);
+  soup_server_add_handler (server, NULL, on_request, broken ? GINT_TO_POINTER (broken) : NULL, NULL);
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
   g_assert_no_error (error);
   uris = soup_server_get_uris (server);
@@ -206,7 +219,7 @@ fake_read_model_full (SoupServer **out,
 static char *
 fake_read_model (SoupServer **out)
 {
-  return fake_read_model_full (out, FALSE);
+  return fake_read_model_full (out, 0);
 }
 
 static JsonObject *
@@ -280,7 +293,7 @@ static void
 test_once_garbage (void)
 {
   g_autoptr(SoupServer) server = NULL;
-  g_autofree char *url = fake_read_model_full (&server, TRUE);
+  g_autofree char *url = fake_read_model_full (&server, 1);
   g_autofree char *rm = g_strdup_printf ("READ_MODEL_URL=%s", url);
   Run run;
 
@@ -292,7 +305,22 @@ test_once_garbage (void)
   /* A job type carrying a terminal escape (here OSC 52) is shown, not obeyed. */
   g_assert_nonnull (strstr (run.out, "?]52;c;eA==?x"));
   g_assert_null (strchr (run.out, '\033'));
-  g_assert_nonnull (strstr (run.out, "Alerts (1)"));
+  /* The alerts broke their contract: none shown, the reason instead. */
+  g_assert_nonnull (strstr (run.out, "Alerts (0)"));
+  g_assert_nonnull (strstr (run.out, "alerts unavailable: the answer"));
+  run_clear (&run);
+
+  /* A /stats of the wrong shape: the read model is not usable, the launcher says why. */
+  g_clear_object (&server);
+  g_free (url);
+  g_free (rm);
+  url = fake_read_model_full (&server, 2);
+  rm = g_strdup_printf ("READ_MODEL_URL=%s", url);
+  run_dashboard (ARGS ("--once"), ARGS (rm, "GATEWAY_URL=http://127.0.0.1:1"), &run);
+  g_test_message ("%s\n%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_nonnull (strstr (run.out, "read model: the answer breaks stats.json"));
   run_clear (&run);
 }
 
