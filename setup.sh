@@ -24,11 +24,11 @@ PACKAGES=(
 )
 # Integration tests that also run instrumented (tests/sanitize.sh): between them they drive
 # all four services, the control library and the fixture (poison: their error paths).
-SANITIZE_TESTS="pipeline malformed poison gateway-handlers-broker read-model-integration metrics-engine-integration"
+SANITIZE_TESTS="pipeline malformed poison gateway-handlers-broker read-model-integration metrics-engine-integration web-terminal"
 # Seconds each libFuzzer target runs in `./setup.sh test` (tests/fuzz/run.sh runs longer on demand).
 FUZZ_SECONDS=${ODD_FUZZ_SECONDS:-20}
 # Only the tests need these: load generator, leak checker, second compiler.
-TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux xvfb xauth libxml2-utils imagemagick flatpak flatpak-builder elfutils debootstrap)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests
+TEST_PACKAGES=(wrk valgrind clang libclang-rt-14-dev prometheus prometheus-alertmanager nodejs tmux xvfb xauth libxml2-utils imagemagick flatpak flatpak-builder elfutils debootstrap chromium)  # libclang-rt: the fuzzer and sanitizer runtimes (a Recommends of clang); prometheus(-alertmanager): promtool, amtool (tests/deploy); tmux: the dashboard's terminal tests; flatpak*, elfutils, debootstrap: the Flatpak proof (flatpak/); chromium: the web terminal's browser tests (tests/browser)
 
 if [[ -t 2 ]]; then
   say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -329,6 +329,7 @@ case "${1:-}" in
     fi
     phase "npm modules of the manifest tests"
     [[ -d $BUILD_DIR/tests/deploy/npm/node_modules/kubernetes-models ]] || npm install --prefix "$BUILD_DIR/tests/deploy/npm" --no-audit --no-fund kubernetes-models@5.1.0 yaml@2.9.1 >&2 || echo "setup.sh: npm install failed; the manifest tests will skip (they say how to install)" >&2
+    [[ -d tests/browser/node_modules/playwright-core ]] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund >&2 || echo "setup.sh: npm ci in tests/browser failed; the browser tests will skip" >&2
     run_tests
     ;;
   -h|--help|help)

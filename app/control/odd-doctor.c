@@ -884,6 +884,7 @@ port_component (OddPort port)
     case ODD_PORT_READ_MODEL: return "read-model";
     case ODD_PORT_PROCESSOR: return "processor";
     case ODD_PORT_METRICS_ENGINE: return "metrics-engine";
+    case ODD_PORT_WEB_TERMINAL: return "web-terminal";
     case ODD_PORT_LAST:
     default: return "?";
     }

@@ -37,10 +37,13 @@ static const struct
   { "metrics-engine", ODD_COMPONENT_SERVICE, ODD_PORT_METRICS_ENGINE },
   { "read-model", ODD_COMPONENT_SERVICE, ODD_PORT_READ_MODEL },
   { "gateway", ODD_COMPONENT_SERVICE, ODD_PORT_GATEWAY },
+  /* The dashboard in a browser: it runs odd-dashboard against the two above. */
+  { "web-terminal", ODD_COMPONENT_SERVICE, ODD_PORT_WEB_TERMINAL },
 };
 
 static const char * const component_names[] = {
-  "rabbitmq", "postgres", "redis", "processor", "metrics-engine", "read-model", "gateway", NULL,
+  "rabbitmq", "postgres", "redis", "processor", "metrics-engine", "read-model", "gateway",
+  "web-terminal", NULL,
 };
 
 const char * const *
@@ -90,6 +93,7 @@ configure_services (OddLocalStack *self)
   g_autofree char *pg_env = g_strconcat ("POSTGRES_URL=", pg, NULL);
   g_autofree char *redis_env = g_strconcat ("REDIS_URL=", redis, NULL);
   g_autofree char *read_model_env = g_strconcat ("READ_MODEL_URL=", read_model, NULL);
+  g_autofree char *gateway_env = g_strconcat ("GATEWAY_URL=", gateway, NULL);
   g_autofree char *service_urls_env = g_strconcat ("ODD_SERVICE_URLS=", service_urls, NULL);
 
   for (guint i = 0; i < self->components->len; i++)
@@ -112,6 +116,7 @@ configure_services (OddLocalStack *self)
       g_strv_builder_add (builder, pg_env);
       g_strv_builder_add (builder, redis_env);
       g_strv_builder_add (builder, read_model_env);
+      g_strv_builder_add (builder, gateway_env);
       g_strv_builder_add (builder, service_urls_env);
       env = g_strv_builder_end (builder);
       odd_component_set_env (component, (const char * const *) env);
@@ -471,7 +476,8 @@ stack_down_locked (OddLocalStack  *self,
   /* Services first (they hold connections to the servers), then the broker, Redis and
    * PostgreSQL last. */
   static const char * const order[] = {
-    "gateway", "read-model", "metrics-engine", "processor", "rabbitmq", "redis", "postgres", NULL,
+    "web-terminal", "gateway", "read-model", "metrics-engine", "processor", "rabbitmq", "redis",
+    "postgres", NULL,
   };
 
   for (guint i = 0; order[i] != NULL; i++)

@@ -31,6 +31,7 @@ static const struct
   [ODD_PORT_READ_MODEL]     = { "read-model", 80 },
   [ODD_PORT_PROCESSOR]      = { "processor", 100 },
   [ODD_PORT_METRICS_ENGINE] = { "metrics-engine", 101 },
+  [ODD_PORT_WEB_TERMINAL]   = { "web-terminal", 90 },
 };
 
 int

@@ -35,6 +35,8 @@ odd_dash_uis_load (OddDash     *dash,
   JsonObject *root;
   JsonArray *items;
   const char *base;
+  g_autoptr(OddStackPaths) stack_paths = NULL;
+  g_autofree char *web_terminal = NULL;
 
   if (!json_parser_load_from_file (parser, path, &local_error))
     {
@@ -78,6 +80,11 @@ odd_dash_uis_load (OddDash     *dash,
       return NULL;
     }
 
+  /* The local stack runs the web terminal on a port of its own. */
+  if (dash != NULL && dash->endpoints == ODD_ENDPOINTS_SOURCE_STACK &&
+      (stack_paths = odd_stack_paths_new_from_env (NULL)) != NULL)
+    web_terminal = odd_stack_paths_http_url (stack_paths, ODD_PORT_WEB_TERMINAL);
+
   for (guint i = 0; i < json_array_get_length (items); i++)
     {
       JsonNode *node = json_array_get_element (items, i);
@@ -103,6 +110,8 @@ odd_dash_uis_load (OddDash     *dash,
         entry->url = g_strconcat (dash->gateway_url, ui_path, NULL);
       else if (port == 8080 && dash != NULL)
         entry->url = g_strconcat (dash->read_model_url, ui_path, NULL);
+      else if (port == 9000 && web_terminal != NULL)
+        entry->url = g_strconcat (web_terminal, ui_path, NULL);
       else
         entry->url = g_strdup_printf ("%s:%" G_GINT64_FORMAT "%s", base, port, ui_path);
       g_ptr_array_add (entries, entry);

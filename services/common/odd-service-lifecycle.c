@@ -281,14 +281,6 @@ on_got_headers (SoupServerMessage *msg,
 }
 
 static void
-on_request_started (SoupServer        *server,
-                    SoupServerMessage *msg,
-                    gpointer           user_data)
-{
-  g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), user_data, 0);
-}
-
-static void
 on_request_done (SoupServer        *server,
                  SoupServerMessage *msg,
                  gpointer           user_data)
@@ -298,6 +290,25 @@ on_request_done (SoupServer        *server,
   if (g_object_steal_data (G_OBJECT (msg), DATA_IN_FLIGHT) != NULL && self->in_flight > 0)
     self->in_flight--;
   maybe_finish (self);
+}
+
+/* A WebSocket upgrade is answered with its 101: libsoup then hands the connection over and
+ * never finishes the request (the web terminal's sessions drain on their own). */
+static void
+on_wrote_informational (SoupServerMessage *msg,
+                        gpointer           user_data)
+{
+  if (soup_server_message_get_status (msg) == SOUP_STATUS_SWITCHING_PROTOCOLS)
+    on_request_done (NULL, msg, user_data);
+}
+
+static void
+on_request_started (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), user_data, 0);
+  g_signal_connect_object (msg, "wrote-informational", G_CALLBACK (on_wrote_informational), user_data, 0);
 }
 
 gboolean

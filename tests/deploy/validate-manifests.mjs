@@ -60,7 +60,7 @@ function ok(cond, name, detail) {
   }
 }
 
-const OUR_SERVICES = { gateway: 3000, processor: 8000, 'metrics-engine': 8001, 'read-model': 8080 };
+const OUR_SERVICES = { gateway: 3000, processor: 8000, 'metrics-engine': 8001, 'read-model': 8080, 'web-terminal': 9000 };
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 
 async function schemaErrors(obj) {

@@ -147,8 +147,8 @@ test_status_stopped (Fixture       *f,
   root = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpint (json_object_get_int_member (root, "portBase"), ==, 24100);
   components = json_object_get_array_member (root, "components");
-  g_assert_cmpuint (json_array_get_length (components), ==, 7);
-  for (guint i = 0; i < 7; i++)
+  g_assert_cmpuint (json_array_get_length (components), ==, 8);
+  for (guint i = 0; i < 8; i++)
     {
       JsonObject *c = json_array_get_object_element (components, i);
 

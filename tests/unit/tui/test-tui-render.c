@@ -338,7 +338,7 @@ test_screens (void)
 static void
 test_ui_registry (void)
 {
-  OddDash *dash = odd_dash_new ();
+  OddDash *dash;
   g_autofree char *dir = g_build_filename (g_getenv ("CONTRACTS_PATH"), NULL);
   g_autofree char *path = g_build_filename (dir, "ui-registry.json", NULL);
   g_autoptr(GError) error = NULL;
@@ -346,6 +346,9 @@ test_ui_registry (void)
   g_autofree char *bad = NULL;
   g_autofree char *restricted = NULL;
 
+  /* The local stack's ports (the web terminal: base + 90), set before any thread. */
+  g_setenv ("ODD_PORT_BASE", "18000", TRUE);
+  dash = odd_dash_new ();
   odd_dash_set_endpoints (dash, "http://127.0.0.1:18080", "http://127.0.0.1:18300",
                           ODD_ENDPOINTS_SOURCE_STACK);
   entries = odd_dash_uis_load (dash, path, &error);
@@ -362,7 +365,10 @@ test_ui_registry (void)
         g_assert_cmpstr (entry->url, ==, "http://127.0.0.1:18080/docs");
       if (g_str_equal (entry->id, "grafana"))
         g_assert_cmpstr (entry->url, ==, "http://localhost:3002/");
+      if (g_str_equal (entry->id, "web-terminal"))
+        g_assert_cmpstr (entry->url, ==, "http://127.0.0.1:18090/");
     }
+  g_unsetenv ("ODD_PORT_BASE");
 
   /* A registry that breaks its schema is refused with the reason. */
   bad = g_build_filename (g_get_tmp_dir (), "test-tui-bad-registry.json", NULL);
