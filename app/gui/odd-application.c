@@ -228,7 +228,7 @@ odd_application_init (OddApplication *self)
 {
   const GOptionEntry options[] = {
     { "page", 'p', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
-      N_("Open on PAGE: setup, stack or terminal"), N_("PAGE") },
+      N_("Open on PAGE: setup, stack, dashboard, jobs or terminal"), N_("PAGE") },
     { NULL },
   };
 
