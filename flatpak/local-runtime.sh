@@ -16,11 +16,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 RUNTIME_VERSION=$ODD_LOCAL_RUNTIME_VERSION
 SDK_ID=$ODD_LOCAL_SDK
 PLATFORM_ID=$ODD_LOCAL_PLATFORM
+# librsvg2-common: GTK draws the app's symbolic SVG icons through its gdk-pixbuf loader (the
+# GNOME runtime has it; without it an icon shows as a blank).
 PACKAGES=(
   gcc libc6-dev pkg-config meson ninja-build gettext desktop-file-utils appstream
   libglib2.0-dev libgtk-4-dev libvte-2.91-gtk4-dev libadwaita-1-dev libsoup-3.0-dev
   libjson-glib-dev libpq-dev libhiredis-dev librabbitmq-dev libncurses-dev
-  fonts-dejavu-core fonts-cantarell
+  fonts-dejavu-core fonts-cantarell librsvg2-common
   postgresql-15 postgresql-client-15 redis-server rabbitmq-server procps curl
 )
 

@@ -84,7 +84,7 @@ else
 fi
 
 if [[ $(cat "$data/up.rc") == 0 ]]; then
-  ok "oddctl local up starts PostgreSQL, Redis, RabbitMQ and the four services in the sandbox"
+  ok "oddctl local up starts PostgreSQL, Redis, RabbitMQ and the services in the sandbox"
 else
   not_ok "oddctl local up in the sandbox"; tail -20 "$data/up.log" | sed 's/^/# /'
 fi
