@@ -236,3 +236,21 @@ odd_gui_test_process_ended (GPid pid)
   state = strrchr (stat, ')');
   return state != NULL && state[1] == ' ' && state[2] == 'Z';
 }
+
+GtkWidget *
+odd_gui_test_find_button (GtkWidget  *widget,
+                          const char *action)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) &&
+          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
+        return child;
+      if ((found = odd_gui_test_find_button (child, action)) != NULL)
+        return found;
+    }
+  return NULL;
+}

@@ -61,5 +61,8 @@ gboolean    odd_gui_test_process_ended    (GPid        pid);
 
 /* Light or dark, as the system would ask. */
 void        odd_gui_test_set_dark         (gboolean    dark);
+/* The first button below @widget (depth first) whose action is @action, or NULL. */
+GtkWidget  *odd_gui_test_find_button      (GtkWidget  *widget,
+                                           const char *action);
 
 G_END_DECLS

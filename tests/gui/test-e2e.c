@@ -19,24 +19,6 @@
 
 static OddTestStack *stack;
 
-static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *action)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (GTK_IS_BUTTON (child) &&
-          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
-        return child;
-      if ((found = find_button (child, action)) != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 click (GtkWidget *button)
 {
@@ -131,14 +113,14 @@ test_first_run_to_running_stack (void)
   save_screenshot (window, "e2e-setup");
 
   /* Run in Terminal: a shell tab with the command typed, waiting for Enter. */
-  click (find_button (GTK_WIDGET (kind_row), "row.run-in-terminal"));
+  click (odd_gui_test_find_button (GTK_WIDGET (kind_row), "row.run-in-terminal"));
   g_assert_cmpstr (odd_window_get_page_name (window), ==, "terminal");
   tab = odd_terminal_page_get_current (odd_window_get_terminal_page (window));
   ODD_GUI_ASSERT_WITHIN (tab_shows (tab, "sudo install -m 0755 kind"), 30);
 
   /* Back to Setup: one click starts the local stack. */
   odd_window_show_page (window, "setup");
-  click (find_button (GTK_WIDGET (setup), "win.start-local-stack"));
+  click (odd_gui_test_find_button (GTK_WIDGET (setup), "win.start-local-stack"));
   g_assert_cmpstr (odd_window_get_page_name (window), ==, "stack");
   g_assert_true (odd_stack_monitor_get_busy (monitor));
   odd_gui_test_spin (2000);

@@ -39,24 +39,6 @@ report_with_every_status (gboolean local_ok)
   return report;
 }
 
-static GtkWidget *
-find_child_button (GtkWidget  *widget,
-                   const char *action)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (GTK_IS_BUTTON (child) &&
-          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
-        return child;
-      if ((found = find_child_button (child, action)) != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 test_rows_every_status (void)
 {
@@ -86,8 +68,8 @@ test_rows_every_status (void)
   for (guint i = 0; i < rows->len; i++)
     {
       OddDoctorRow *row = g_ptr_array_index (rows, i);
-      GtkWidget *copy = find_child_button (GTK_WIDGET (row), "row.copy-fix");
-      GtkWidget *run = find_child_button (GTK_WIDGET (row), "row.run-in-terminal");
+      GtkWidget *copy = odd_gui_test_find_button (GTK_WIDGET (row), "row.copy-fix");
+      GtkWidget *run = odd_gui_test_find_button (GTK_WIDGET (row), "row.run-in-terminal");
 
       g_assert_cmpstr (odd_doctor_row_get_check_id (row), ==, expected[i].id);
       g_assert_cmpint (odd_doctor_row_get_status (row), ==, expected[i].status);
@@ -103,7 +85,7 @@ test_rows_every_status (void)
   odd_gui_test_spin (200);
   /* PostgreSQL is missing: the local stack cannot start yet. */
   g_assert_false (odd_setup_page_get_local_ready (page));
-  g_assert_false (gtk_widget_get_visible (find_child_button (GTK_WIDGET (page), "win.start-local-stack")));
+  g_assert_false (gtk_widget_get_visible (odd_gui_test_find_button (GTK_WIDGET (page), "win.start-local-stack")));
 
   /* Once only cluster checks fail, the first-run button leads on to the local stack. */
   {
@@ -112,7 +94,7 @@ test_rows_every_status (void)
     odd_setup_page_set_report (page, fixed);
     g_assert_cmpuint (odd_setup_page_get_rows (page)->len, ==, G_N_ELEMENTS (expected));
     g_assert_true (odd_setup_page_get_local_ready (page));
-    g_assert_true (gtk_widget_get_visible (find_child_button (GTK_WIDGET (page), "win.start-local-stack")));
+    g_assert_true (gtk_widget_get_visible (odd_gui_test_find_button (GTK_WIDGET (page), "win.start-local-stack")));
   }
 
   gtk_window_destroy (window);
@@ -178,7 +160,7 @@ test_copy_and_run (void)
   socket_row = g_ptr_array_index (odd_setup_page_get_rows (page), 4);
 
   /* Copy: the exact command on the clipboard, and a toast says so. */
-  g_signal_emit_by_name (find_child_button (GTK_WIDGET (socket_row), "row.copy-fix"), "clicked");
+  g_signal_emit_by_name (odd_gui_test_find_button (GTK_WIDGET (socket_row), "row.copy-fix"), "clicked");
   {
     GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (GTK_WIDGET (socket_row)));
     g_auto(GValue) value = G_VALUE_INIT;
@@ -191,7 +173,7 @@ test_copy_and_run (void)
   g_assert_nonnull (c.toast);
 
   /* Run in Terminal hands the window the command. */
-  g_signal_emit_by_name (find_child_button (GTK_WIDGET (socket_row), "row.run-in-terminal"), "clicked");
+  g_signal_emit_by_name (odd_gui_test_find_button (GTK_WIDGET (socket_row), "row.run-in-terminal"), "clicked");
   g_assert_cmpstr (c.ran, ==, "sudo usermod -aG docker $USER && newgrp docker");
 
   gtk_window_destroy (window);
@@ -219,7 +201,7 @@ test_check_does_not_block (void)
 {
   OddSetupPage *page = ODD_SETUP_PAGE (odd_setup_page_new (NULL));
   GtkWindow *window = odd_gui_test_window (GTK_WIDGET (page), 800, 600);
-  GtkWidget *check = find_child_button (GTK_WIDGET (page), "setup.check");
+  GtkWidget *check = odd_gui_test_find_button (GTK_WIDGET (page), "setup.check");
   const OddDoctorCheck *docker;
   guint ticks = 0;
   guint source;
