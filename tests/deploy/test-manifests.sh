@@ -7,7 +7,8 @@
 #   test-manifests.sh SOURCE_DIR NPM_DIR VERSION [MUTATION]
 #
 # MUTATION breaks the rendered kind overlay on purpose (latest-tag, string-replicas,
-# wrong-version, no-limits): then the one TAP case is that the validator rejects the render.
+# wrong-version, no-limits, no-pdb, short-grace, hpa-missing-target, anti-affinity-all-pods):
+# then the one TAP case is that the validator rejects the render.
 set -euo pipefail
 
 src=$1 npm_dir=$2 version=$3 mutation=${4:-}
@@ -50,6 +51,16 @@ case $mutation in
   string-replicas) sed -i 's/replicas: 1$/replicas: one/' "$work/kind.yaml" ;;
   wrong-version) sed -i "s/app.kubernetes.io\/version: $version\$/app.kubernetes.io\/version: 0.0.0-old/" "$work/kind.yaml" ;;
   no-limits) sed -i '/^ *limits:$/,/^ *memory:/d' "$work/kind.yaml" ;;
+  # The processor without its PodDisruptionBudget.
+  no-pdb)
+    awk 'BEGIN { RS = "\n---\n"; ORS = "\n---\n" } !(/kind: PodDisruptionBudget/ && /\n  name: processor\n/)' \
+      "$work/kind.yaml" > "$work/kind.mutated" && mv "$work/kind.mutated" "$work/kind.yaml" ;;
+  # A grace period shorter than the preStop sleep and the processor's drain.
+  short-grace) sed -i 's/terminationGracePeriodSeconds: 75$/terminationGracePeriodSeconds: 30/' "$work/kind.yaml" ;;
+  # The processor's autoscaler aimed at a Deployment that does not exist.
+  hpa-missing-target) sed -i 's/^    name: processor$/    name: processor-v0/' "$work/kind.yaml" ;;
+  # The gateway's anti-affinity counting every pod of the project, not its own.
+  anti-affinity-all-pods) sed -i '/^                  app.kubernetes.io\/name: gateway$/d' "$work/kind.yaml" ;;
   *) bail "unknown mutation $mutation" ;;
 esac
 [[ -z $mutation ]] || ! cmp -s "$work/kind.yaml" <(kubectl kustomize "$work/deploy/overlays/kind") ||

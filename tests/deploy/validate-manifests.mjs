@@ -9,7 +9,10 @@
 // Every object is validated against the Kubernetes 1.27 schemas bundled in the npm package
 // kubernetes-models (no cluster, no network), then against the project's own rules: labels,
 // probes, resources, security context, pinned images, selectors, scrape targets, alert runbooks
-// and the metric names the dashboards and rules use. The arguments after the options are
+// and the metric names the dashboards and rules use; and the replicas: a PodDisruptionBudget
+// for every service that lets a node drain proceed, autoscalers that target an existing
+// Deployment with CPU requests (and only metrics something provides), anti-affinity that
+// selects the service's own pods, and a termination grace period above the drain's bound. The arguments after the options are
 // `kubectl kustomize` outputs; the one named by --overlay is the kind overlay.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -85,11 +88,31 @@ function labelsMatch(selector, labels) {
 
 function metricNamesIn(expr) {
   // Identifiers that look like our metrics (histogram suffixes folded onto the family).
+  // Recording rules' names (level:metric:operations) are checked by recordedNamesIn.
   const names = new Set();
+  expr = expr.replace(/[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]*/g, ' ');
   for (const m of expr.matchAll(/\b((?:gateway|processor|metrics_engine|read_model|odd|http|process)_[a-z0-9_]+)\b/g)) {
     names.add(m[1].replace(/_(bucket|sum|count)$/, ''));
   }
   return names;
+}
+
+function recordedNamesIn(expr) {
+  return new Set([...expr.matchAll(/\b[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]*/g)].map((m) => m[0]));
+}
+
+// The pods a workload can have at least: an autoscaler's minReplicas, else spec.replicas.
+function minimumReplicas(deployment, hpas) {
+  const hpa = hpas.find((h) => h.spec.scaleTargetRef.kind === 'Deployment' &&
+                               h.spec.scaleTargetRef.name === deployment.metadata.name);
+  return hpa ? (hpa.spec.minReplicas ?? 1) : (deployment.spec.replicas ?? 1);
+}
+
+// A PodDisruptionBudget's number (an integer or a percentage of @replicas, rounded as the
+// disruption controller does: up for minAvailable and maxUnavailable alike).
+function budgetCount(value, replicas) {
+  if (typeof value === 'string' && value.endsWith('%')) return Math.ceil((parseInt(value, 10) * replicas) / 100);
+  return value;
 }
 
 function sourcesText(dir) {
@@ -237,14 +260,26 @@ for (const file of opts.files) {
   // 8. Prometheus scrapes every service; rules carry severity and runbooks; names exist.
   const promConfigMap = byKind('ConfigMap').find((c) => c.metadata.name.startsWith('prometheus-config-'));
   const prom = parseYaml(promConfigMap.data['prometheus.yml']);
-  const targets = prom.scrape_configs.flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets.map((t) => [j.job_name, t])));
+  // Every replica is a target: DNS discovery of a headless Service that lists every pod of
+  // the service, ready or not (a Service address would reach one pod at random).
   for (const [name, port] of Object.entries(OUR_SERVICES)) {
-    ok(targets.some(([job, t]) => job === name && t === `${name}:${port}`), `${label}: Prometheus scrapes ${name}:${port} as job ${name}`);
+    const job = prom.scrape_configs.find((j) => j.job_name === name);
+    const names = (job?.dns_sd_configs ?? []).flatMap((d) => (d.port === port && (d.type ?? 'SRV') === 'A') ? d.names : []);
+    ok(names.length === 1, `${label}: Prometheus job ${name} discovers every pod on port ${port} by DNS`,
+       JSON.stringify(job));
+    const headless = svc(names[0]);
+    const d = byKind('Deployment').find((o) => o.metadata.name === name);
+    ok(headless?.spec.clusterIP === 'None' && headless.spec.publishNotReadyAddresses === true &&
+       d && labelsMatch(headless.spec.selector, d.spec.template.metadata.labels) &&
+       headless.spec.ports.some((p) => p.port === port),
+       `${label}: ${names[0]} is a headless Service of every ${name} pod, ready or not, on port ${port}`);
   }
   const rulesConfigMap = byKind('ConfigMap').find((c) => c.metadata.name.startsWith('prometheus-rules-'));
-  const rules = parseYaml(rulesConfigMap.data['rules.yml']).groups.flatMap((g) => g.rules);
+  const allRules = parseYaml(rulesConfigMap.data['rules.yml']).groups.flatMap((g) => g.rules);
+  const rules = allRules.filter((r) => r.alert);
+  const records = new Set(allRules.filter((r) => r.record).map((r) => r.record));
   const alertNames = new Set(rules.map((r) => r.alert));
-  for (const required of ['ServiceDown', 'JobFailureRateHigh', 'QueueBacklogGrowing', 'DatabaseDown', 'DeadLettersGrowing', 'GatewayHighLatency']) {
+  for (const required of ['ServiceDown', 'ServiceReplicaDown', 'JobFailureRateHigh', 'QueueBacklogGrowing', 'DatabaseDown', 'DeadLettersGrowing', 'GatewayHighLatency']) {
     ok(alertNames.has(required), `${label}: alert ${required} exists`);
   }
   for (const r of rules) {
@@ -252,11 +287,19 @@ for (const file of opts.files) {
     const anchor = /^docs\/runbooks\.md#([a-z0-9-]+)$/.exec(r.annotations?.runbook_url ?? '');
     ok(anchor && runbookAnchors.has(anchor[1]), `${label}: ${r.alert} runbook ${r.annotations?.runbook_url} exists`);
   }
+  // ServiceDown is "every replica down", or no target at all, for every service.
+  const serviceDown = rules.find((r) => r.alert === 'ServiceDown');
+  for (const name of Object.keys(OUR_SERVICES)) {
+    ok(serviceDown?.expr.includes(`absent(up{job="${name}"})`), `${label}: ServiceDown covers ${name} with no target at all`);
+  }
   const dashboards = byKind('ConfigMap').find((c) => c.metadata.name.startsWith('grafana-dashboards-'));
   const dashboard = JSON.parse(dashboards.data['pipeline-dashboard.json']);
-  const exprs = [...rules.map((r) => [`rule ${r.alert}`, r.expr]),
+  const exprs = [...allRules.map((r) => [`rule ${r.alert ?? r.record}`, r.expr]),
                  ...dashboard.panels.flatMap((p) => p.targets.map((t) => [`panel "${p.title}"`, t.expr]))];
   for (const [where, expr] of exprs) {
+    for (const recorded of recordedNamesIn(expr)) {
+      ok(records.has(recorded), `${label}: ${where} uses ${recorded}, which a recording rule makes`);
+    }
     for (const metric of metricNamesIn(expr)) {
       ok(servicesSource.includes(`"${metric}"`) || servicesSource.includes(`"${metric}_bucket"`),
          `${label}: ${where} uses ${metric}, which a service exports`);
@@ -273,6 +316,98 @@ for (const file of opts.files) {
   const grafanaDs = byKind('ConfigMap').find((c) => c.metadata.name.startsWith('grafana-datasources-'));
   const dsUid = parseYaml(grafanaDs.data['datasources.yaml']).datasources[0].uid;
   ok(dashboard.panels.every((p) => p.datasource?.uid === dsUid), `${label}: every panel uses the provisioned datasource ${dsUid}`);
+
+  // 9. Replicas: budgets, autoscalers, anti-affinity, the drain.
+  const hpas = byKind('HorizontalPodAutoscaler');
+  const pdbs = byKind('PodDisruptionBudget');
+  const shutdownGrace = Number(config?.data?.ODD_SHUTDOWN_GRACE_S);
+  const statementTimeout = Number(config?.data?.ODD_PG_STATEMENT_TIMEOUT_MS) / 1000;
+  ok(Number.isInteger(shutdownGrace) && shutdownGrace > 0, `${label}: odd-config sets ODD_SHUTDOWN_GRACE_S`,
+     config?.data?.ODD_SHUTDOWN_GRACE_S);
+  for (const name of ['gateway', 'processor']) {
+    ok(hpas.some((h) => h.spec.scaleTargetRef.name === name), `${label}: ${name} has a HorizontalPodAutoscaler`);
+  }
+  for (const h of hpas) {
+    const name = `HorizontalPodAutoscaler/${h.metadata.name}`;
+    const ref = h.spec.scaleTargetRef;
+    const target = byKind(ref.kind).find((o) => o.metadata.name === ref.name);
+    ok(ref.kind === 'Deployment' && ref.apiVersion === 'apps/v1' && target !== undefined,
+       `${label}: ${name} targets the existing Deployment ${ref.name}`);
+    ok(h.spec.minReplicas >= 2 && h.spec.maxReplicas >= h.spec.minReplicas,
+       `${label}: ${name} keeps 2 to ${h.spec.maxReplicas} replicas`, `${h.spec.minReplicas}..${h.spec.maxReplicas}`);
+    // An applied replica count would undo the autoscaler's at every `kubectl apply`.
+    ok(target?.spec.replicas === undefined, `${label}: ${name}'s Deployment leaves the replica count to it`);
+    for (const m of h.spec.metrics ?? []) {
+      if (m.type === 'Resource') {
+        const resource = m.resource.name;
+        const missing = (target?.spec.template.spec.containers ?? []).filter((c) => !c.resources?.requests?.[resource]);
+        ok(target && missing.length === 0 && m.resource.target.type === 'Utilization',
+           `${label}: ${name} scales on ${resource} utilization of containers that request ${resource}`,
+           missing.map((c) => c.name).join(', '));
+      } else if (m.type === 'External') {
+        // Something must serve the metric: prometheus-adapter's rules in this render.
+        const metric = m.external.metric.name;
+        const adapter = byKind('ConfigMap').find((c) => c.metadata.name.startsWith('prometheus-adapter-config'));
+        const adapterRules = adapter ? parseYaml(adapter.data['config.yaml']).externalRules ?? [] : [];
+        const rule = adapterRules.find((r) => r.name?.as === metric);
+        ok(rule !== undefined, `${label}: ${name}'s external metric ${metric} is served by prometheus-adapter`,
+           adapter ? `the adapter serves ${adapterRules.map((r) => r.name?.as).join(', ')}` : 'no prometheus-adapter in this render');
+        for (const series of rule ? metricNamesIn(rule.seriesQuery + ' ' + rule.metricsQuery) : []) {
+          ok(servicesSource.includes(`"${series}"`), `${label}: ${metric} comes from ${series}, which a service exports`);
+        }
+        const selector = m.external.metric.selector?.matchLabels ?? {};
+        ok(rule && Object.entries(selector).every(([k, v]) => rule.seriesQuery.includes(`${k}="${v}"`)),
+           `${label}: ${name}'s selector ${JSON.stringify(selector)} picks series the adapter queries`);
+      } else {
+        ok(false, `${label}: ${name} uses a ${m.type} metric, which nothing here provides`);
+      }
+    }
+  }
+  for (const svcName of Object.keys(OUR_SERVICES)) {
+    const d = byKind('Deployment').find((o) => o.metadata.name === svcName);
+    if (!d) continue;
+    const pod = d.spec.template.spec;
+    const podLabels = d.spec.template.metadata.labels;
+    const replicas = minimumReplicas(d, hpas);
+    ok(replicas >= 2, `${label}: ${svcName} runs at least 2 replicas`, replicas);
+
+    // A budget that a drain can satisfy: at the least replica count, one pod may go.
+    const budgets = pdbs.filter((b) => labelsMatch(b.spec.selector.matchLabels ?? {}, podLabels));
+    ok(budgets.length === 1, `${label}: ${svcName} has one PodDisruptionBudget`, budgets.map((b) => b.metadata.name).join(', '));
+    for (const b of budgets) {
+      const allowed = b.spec.maxUnavailable !== undefined
+        ? budgetCount(b.spec.maxUnavailable, replicas)
+        : replicas - budgetCount(b.spec.minAvailable, replicas);
+      ok(allowed >= 1, `${label}: PodDisruptionBudget ${b.metadata.name} lets a drain evict a ${svcName} pod at ${replicas} replicas`,
+         `${allowed} disruptions allowed`);
+      ok(labelsMatch(b.spec.selector.matchLabels, podLabels) &&
+         byKind('Deployment').filter((o) => labelsMatch(b.spec.selector.matchLabels, o.spec.template.metadata.labels)).length === 1,
+         `${label}: PodDisruptionBudget ${b.metadata.name} selects the ${svcName} pods only`);
+    }
+
+    // Replicas apart: a preferred anti-affinity by node, on the service's own pods.
+    const terms = pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+    const own = (sel) => sel?.matchLabels && labelsMatch(sel.matchLabels, podLabels) &&
+      byKind('Deployment').filter((o) => labelsMatch(sel.matchLabels, o.spec.template.metadata.labels)).length === 1;
+    ok(terms.some((t) => t.podAffinityTerm.topologyKey === 'kubernetes.io/hostname' && own(t.podAffinityTerm.labelSelector)),
+       `${label}: ${svcName} prefers its replicas on different nodes (anti-affinity on its own pods)`);
+    ok((pod.topologySpreadConstraints ?? []).every((c) => own(c.labelSelector) && c.whenUnsatisfiable === 'ScheduleAnyway'),
+       `${label}: ${svcName}'s topology spread counts its own pods and never blocks scheduling`);
+
+    // The drain: preStop sleep, then SIGTERM and at most the drain bound, inside the grace.
+    const c = pod.containers[0];
+    const sleep = c.lifecycle?.preStop?.exec?.command;
+    const sleepSeconds = sleep?.[0] === 'sleep' ? Number(sleep[1]) : NaN;
+    ok(sleepSeconds > 0, `${label}: ${svcName} sleeps before SIGTERM so the endpoints stop routing to it first`, JSON.stringify(sleep));
+    const bound = Number(d.spec.template.metadata.annotations?.['odd.dev/drain-bound-seconds']);
+    ok(bound >= shutdownGrace, `${label}: ${svcName}'s drain bound (${bound} s) covers ODD_SHUTDOWN_GRACE_S (${shutdownGrace} s)`);
+    if ((c.env ?? []).some((e) => e.name === 'POSTGRES_URL')) {
+      ok(bound >= statementTimeout, `${label}: ${svcName}'s drain bound (${bound} s) covers a PostgreSQL statement (${statementTimeout} s)`);
+    }
+    ok(pod.terminationGracePeriodSeconds >= sleepSeconds + bound,
+       `${label}: ${svcName}'s grace period (${pod.terminationGracePeriodSeconds} s) covers the preStop sleep and the drain (${sleepSeconds} + ${bound} s)`);
+    ok(d.spec.strategy?.rollingUpdate?.maxUnavailable === 0, `${label}: ${svcName} rolls out without going below its count`);
+  }
 }
 
 console.log(`1..${n}`);
