@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test-manifests.sh: renders services/deploy (base and the kind overlay) with `kubectl kustomize`
+# test-manifests.sh: renders services/deploy (base, the kind overlay and the queue-autoscaling
+# overlay) with `kubectl kustomize`
 # from a scratch copy holding a freshly generated secrets.env, and validates every object offline
 # (validate-manifests.mjs, TAP on stdout). meson runs it through tests/odd-run-tool.sh, which
 # finds kubectl and node on PATH when the test runs (a skip, with the install command, without).
@@ -7,7 +8,8 @@
 #   test-manifests.sh SOURCE_DIR NPM_DIR VERSION [MUTATION]
 #
 # MUTATION breaks the rendered kind overlay on purpose (latest-tag, string-replicas,
-# wrong-version, no-limits, no-pdb, short-grace, hpa-missing-target, anti-affinity-all-pods):
+# wrong-version, no-limits, no-pdb, short-grace, hpa-missing-target, anti-affinity-all-pods,
+# unserved-metric):
 # then the one TAP case is that the validator rejects the render.
 set -euo pipefail
 
@@ -44,6 +46,8 @@ rand() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 
 kubectl kustomize "$work/deploy/base" > "$work/base.yaml" || bail "kubectl kustomize base failed"
 kubectl kustomize "$work/deploy/overlays/kind" > "$work/kind.yaml" || bail "kubectl kustomize overlays/kind failed"
+kubectl kustomize "$work/deploy/overlays/queue-autoscaling" > "$work/queue-autoscaling.yaml" ||
+  bail "kubectl kustomize overlays/queue-autoscaling failed"
 
 case $mutation in
   '') ;;
@@ -59,15 +63,20 @@ case $mutation in
   short-grace) sed -i 's/terminationGracePeriodSeconds: 75$/terminationGracePeriodSeconds: 30/' "$work/kind.yaml" ;;
   # The processor's autoscaler aimed at a Deployment that does not exist.
   hpa-missing-target) sed -i 's/^    name: processor$/    name: processor-v0/' "$work/kind.yaml" ;;
+  # The processor's autoscaler asking for a queue metric that prometheus-adapter does not serve
+  # (this one breaks the queue-autoscaling render).
+  unserved-metric) sed -i 's/^        name: odd_jobs_created_messages$/        name: odd_jobs_created_depth/' "$work/queue-autoscaling.yaml" ;;
   # The gateway's anti-affinity counting every pod of the project, not its own.
   anti-affinity-all-pods) sed -i '/^                  app.kubernetes.io\/name: gateway$/d' "$work/kind.yaml" ;;
   *) bail "unknown mutation $mutation" ;;
 esac
-[[ -z $mutation ]] || ! cmp -s "$work/kind.yaml" <(kubectl kustomize "$work/deploy/overlays/kind") ||
+[[ -z $mutation ]] || ! { cmp -s "$work/kind.yaml" <(kubectl kustomize "$work/deploy/overlays/kind") &&
+  cmp -s "$work/queue-autoscaling.yaml" <(kubectl kustomize "$work/deploy/overlays/queue-autoscaling"); } ||
   bail "mutation $mutation changed nothing"
 
 validate=(node "$src/tests/deploy/validate-manifests.mjs" --modules "$npm_dir" --version "$version"
-          --source-dir "$src" --overlay "$work/kind.yaml" "$work/base.yaml" "$work/kind.yaml")
+          --source-dir "$src" --overlay "$work/kind.yaml" "$work/base.yaml" "$work/kind.yaml"
+          "$work/queue-autoscaling.yaml")
 if [[ -z $mutation ]]; then
   exec "${validate[@]}"
 fi

@@ -65,6 +65,15 @@ function ok(cond, name, detail) {
 
 const OUR_SERVICES = { gateway: 3000, processor: 8000, 'metrics-engine': 8001, 'read-model': 8080, 'web-terminal': 9000 };
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
+// Cluster-wide objects (prometheus-adapter's API registration and roles) have no namespace.
+const CLUSTER_KINDS = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'APIService'];
+
+// The one object allowed outside namespace odd: an aggregated API server's right to read the
+// authentication configuration, which lives in kube-system.
+function isAuthReaderBinding(obj) {
+  return obj.kind === 'RoleBinding' && obj.metadata.namespace === 'kube-system' &&
+    obj.roleRef?.kind === 'Role' && obj.roleRef?.name === 'extension-apiserver-authentication-reader';
+}
 
 async function schemaErrors(obj) {
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : [null, obj.apiVersion];
@@ -152,7 +161,12 @@ for (const file of opts.files) {
   // 2. Namespace and labels of everything.
   for (const obj of objects) {
     const name = `${obj.kind}/${obj.metadata.name}`;
-    if (obj.kind !== 'Namespace') ok(obj.metadata.namespace === 'odd', `${label}: ${name} is in namespace odd`);
+    if (!CLUSTER_KINDS.includes(obj.kind) && !isAuthReaderBinding(obj)) {
+      ok(obj.metadata.namespace === 'odd', `${label}: ${name} is in namespace odd`);
+    }
+    if (CLUSTER_KINDS.includes(obj.kind)) {
+      ok(obj.metadata.namespace === undefined, `${label}: ${name} is cluster-wide`);
+    }
     ok(obj.metadata.labels?.['app.kubernetes.io/part-of'] === 'odd', `${label}: ${name} is labelled part-of=odd`);
   }
 
