@@ -31,6 +31,7 @@ struct _OddHttpServer {
   OddMetrics       *owned_metrics;
   OddHttpReadyFunc  ready;
   gpointer          ready_data;
+  gboolean          draining;     /* main context only, as /readyz */
   gboolean          cors;
   gsize             max_body;
 
@@ -210,7 +211,8 @@ handle_readyz (OddHttpServer     *self,
                GHashTable        *query,
                gpointer           user_data)
 {
-  g_autofree char *reason = self->ready != NULL ? self->ready (self->ready_data) : NULL;
+  g_autofree char *reason = self->draining ? g_strdup ("draining")
+                           : self->ready != NULL ? self->ready (self->ready_data) : NULL;
   g_autoptr(JsonNode) body = status_node (reason == NULL ? "ok" : "not_ready", reason);
 
   odd_http_reply_json (msg, reason == NULL ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, body);
@@ -1243,6 +1245,20 @@ odd_http_server_new (const char       *service,
   odd_http_server_add_route (self, "/metrics", get, handle_metrics, NULL);
 
   return self;
+}
+
+void
+odd_http_server_set_draining (OddHttpServer *self)
+{
+  g_return_if_fail (ODD_IS_HTTP_SERVER (self));
+  self->draining = TRUE;
+}
+
+gboolean
+odd_http_server_is_draining (OddHttpServer *self)
+{
+  g_return_val_if_fail (ODD_IS_HTTP_SERVER (self), FALSE);
+  return self->draining;
 }
 
 void

@@ -34,6 +34,11 @@ OddHttpServer *odd_http_server_new        (const char        *service,
                                            OddMetrics        *metrics,
                                            OddHttpReadyFunc   ready,
                                            gpointer           ready_data);
+/* From now on /readyz answers 503 with the reason "draining", whatever the ready function says:
+ * the service is stopping (odd-service-lifecycle.c calls it on SIGTERM), so clients that still
+ * hold a connection, and load balancers probing over one, stop sending it work. */
+void           odd_http_server_set_draining (OddHttpServer   *self);
+gboolean       odd_http_server_is_draining  (OddHttpServer   *self);
 /* Also answers OPTIONS preflights and sets Access-Control-Allow-* on every answer. */
 void           odd_http_server_set_cors   (OddHttpServer     *self,
                                            gboolean           cors);

@@ -461,8 +461,11 @@ odd_service_stop (OddService *self)
     return;
 
   self->state = STATE_DRAINING;
-  g_message ("%s: stopping: no new connections, finishing the work in flight (at most %u s)",
+  g_message ("%s: stopping: not ready, no new connections, finishing the work in flight (at most %u s)",
              self->name, self->grace_s);
+  /* Not ready first: a connection kept alive may still ask. */
+  if (self->server != NULL)
+    odd_http_server_set_draining (self->server);
   stop_accepting (self);
 
   for (guint i = 0; i < self->parts->len; i++)

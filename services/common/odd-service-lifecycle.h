@@ -4,7 +4,8 @@
  * common configuration (PORT, ODD_BIND, ODD_SHUTDOWN_GRACE_S), calls the service's setup
  * (its own configuration, its objects, its HTTP server), starts the parts and runs the main
  * loop. On SIGTERM or SIGINT it drains:
- *   1. the HTTP server stops accepting connections (the listening sockets are shut down);
+ *   1. /readyz answers 503 "draining" (on connections still open) and the HTTP server stops
+ *      accepting connections (the listening sockets are shut down);
  *   2. every part is asked to stop at once: parts with a drain (the gateway's outstanding
  *      confirms) run it on the main context, parts with worker threads are stopped and joined
  *      off the main thread, so requests in flight are still answered meanwhile;

@@ -329,6 +329,31 @@ test_health_ready_metrics (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (metrics->body, "process_resident_memory_bytes{service=\"test\"}"));
 }
 
+/* A draining server is not ready, whatever its ready function says, and says why. */
+static void
+test_draining_not_ready (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) before = request (f, "GET", "/readyz", NULL, NULL, 0, NULL, NULL);
+  g_autoptr(Response) after = NULL;
+  g_autoptr(Response) health = NULL;
+  g_autoptr(JsonObject) obj = NULL;
+
+  g_assert_cmpuint (before->status, ==, 200);
+  g_assert_false (odd_http_server_is_draining (f->server));
+
+  odd_http_server_set_draining (f->server);
+  g_assert_true (odd_http_server_is_draining (f->server));
+  after = request (f, "GET", "/readyz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (after->status, ==, 503);
+  obj = json_object_of (after->body);
+  g_assert_cmpstr (json_object_get_string_member (obj, "status"), ==, "not_ready");
+  g_assert_cmpstr (json_object_get_string_member (obj, "reason"), ==, "draining");
+
+  /* Alive all the same: liveness must not restart a pod that is draining. */
+  health = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  g_assert_cmpuint (health->status, ==, 200);
+}
+
 static void
 test_route_label_bounded (Fixture *f, gconstpointer data)
 {
@@ -668,6 +693,7 @@ main (int argc, char **argv)
   ADD ("not-found-and-method", test_not_found_and_method);
   ADD ("prefix-routes", test_prefix_routes);
   ADD ("health-ready-metrics", test_health_ready_metrics);
+  ADD ("draining-not-ready", test_draining_not_ready);
   ADD ("route-label-bounded", test_route_label_bounded);
   ADD ("correlation", test_correlation);
   ADD ("cors", test_cors);

@@ -272,6 +272,11 @@ typedef struct {
   gboolean           woken;        /* the worker had woken while the request was in flight */
   guint              status;       /* the client's answer */
   gboolean           client_done;
+  SoupSession       *probe;        /* asks /readyz over a connection it keeps alive */
+  guint              ready_before; /* /readyz's status before the signal */
+  guint              ready_after;  /* and during the drain, on the same connection */
+  char              *ready_reason; /* the reason of the latter */
+  gboolean           probe_done;
 } Drive;
 
 static void
@@ -302,6 +307,42 @@ on_client_done (GObject      *source,
   d->client_done = TRUE;
 }
 
+static void
+on_probe_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Drive *d = user_data;
+  g_autoptr(GBytes) body = NULL;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  guint status;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  status = body != NULL ? soup_message_get_status (msg) : 0;
+  if (d->step == 0)
+    d->ready_before = status;
+  else
+    {
+      g_autoptr(JsonNode) node = body != NULL ? json_from_string (g_bytes_get_data (body, NULL), NULL) : NULL;
+
+      d->ready_after = status;
+      if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+        d->ready_reason = g_strdup (json_object_get_string_member_with_default (json_node_get_object (node),
+                                                                                "reason", ""));
+    }
+  d->probe_done = TRUE;
+}
+
+static void
+probe_ready (Drive *d)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/readyz", odd_service_get_port (d->service));
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+  d->probe_done = FALSE;
+  soup_session_send_and_read_async (d->probe, msg, G_PRIORITY_DEFAULT, NULL, on_probe_done, d);
+}
+
 static gboolean
 connect_refused (guint port)
 {
@@ -322,9 +363,18 @@ drive (gpointer user_data)
   switch (d->step)
     {
     case 0:
-      /* The worker sleeps in its wait and the request is in flight: now the signal. */
+      /* The worker sleeps in its wait and the request is in flight: the probe connects
+       * (and keeps its connection), then the signal. */
       if (d->held == NULL || odd_stop_flag_get_n_waiting (d->worker.stop) == 0)
         return G_SOURCE_CONTINUE;
+      if (d->probe == NULL)
+        {
+          d->probe = soup_session_new ();
+          probe_ready (d);
+        }
+      if (!d->probe_done)
+        return G_SOURCE_CONTINUE;
+      g_assert_cmpuint (d->ready_before, ==, SOUP_STATUS_OK);
       g_assert_false (odd_service_is_stopping (d->service));
       raise (SIGTERM);
       d->step++;
@@ -334,13 +384,17 @@ drive (gpointer user_data)
       if (!odd_service_is_stopping (d->service))
         return G_SOURCE_CONTINUE;
       d->refused = connect_refused (odd_service_get_port (d->service));
+      /* Over the connection kept alive: not ready any more. Only when the drain waits for
+       * the held request: a 1 s grace could end the drain before the answer. */
+      if (d->answer_held)
+        probe_ready (d);
       d->step++;
       return G_SOURCE_CONTINUE;
 
     case 2:
       /* The stop woke the worker while the request was still in flight, and the drain
        * waits for the request: this loop still runs. */
-      if (!g_atomic_int_get (&d->worker.woken_by_stop))
+      if (!g_atomic_int_get (&d->worker.woken_by_stop) || (d->answer_held && !d->probe_done))
         return G_SOURCE_CONTINUE;
       d->woken = TRUE;
       g_assert_false (d->client_done);
@@ -397,6 +451,12 @@ run_drain (gboolean answer_held,
 
   g_assert_cmpuint (d.step, ==, 3);
   g_assert_true (d.refused);
+  g_assert_cmpuint (d.ready_before, ==, SOUP_STATUS_OK);
+  if (answer_held)
+    {
+      g_assert_cmpuint (d.ready_after, ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+      g_assert_cmpstr (d.ready_reason, ==, "draining");
+    }
   g_assert_true (d.woken);
   /* The worker is joined by the time run() returns. */
   g_assert_null (d.worker.thread);
@@ -408,6 +468,8 @@ run_drain (gboolean answer_held,
     g_assert_cmpuint (d.status, !=, SOUP_STATUS_OK);     /* cut when the grace was over */
 
   g_clear_object (&d.held);
+  g_clear_object (&d.probe);
+  g_free (d.ready_reason);
   g_clear_object (&d.service);
   odd_stop_flag_free (d.worker.stop);
   unset_service_env ();
