@@ -1162,13 +1162,78 @@ restarts_by_app (JsonNode *pods)
   return restarts;
 }
 
+static gboolean
+labels_select (JsonObject *selector,
+               JsonObject *labels)
+{
+  g_autoptr(GList) keys = NULL;
+
+  if (selector == NULL || labels == NULL || json_object_get_size (selector) == 0)
+    return FALSE;
+  keys = json_object_get_members (selector);
+  for (GList *k = keys; k != NULL; k = k->next)
+    if (!json_object_has_member (labels, k->data)
+        || g_strcmp0 (json_object_get_string_member_with_default (labels, k->data, ""),
+                      json_object_get_string_member_with_default (selector, k->data, "")) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* The autoscaler of a workload: {"min","max","current","desired"}, else NULL. */
+static JsonObject *
+autoscaler_of (JsonArray  *scaling,
+               const char *kind,
+               const char *name)
+{
+  for (guint i = 0; scaling != NULL && i < json_array_get_length (scaling); i++)
+    {
+      JsonObject *item = json_array_get_object_element (scaling, i);
+      JsonObject *spec = member_object (item, "spec");
+      JsonObject *status = member_object (item, "status");
+      JsonObject *target = member_object (spec, "scaleTargetRef");
+      JsonObject *out;
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (item, "kind", ""), "HorizontalPodAutoscaler") != 0
+          || g_strcmp0 (json_object_get_string_member_with_default (target, "kind", ""), kind) != 0
+          || g_strcmp0 (json_object_get_string_member_with_default (target, "name", ""), name) != 0)
+        continue;
+      out = json_object_new ();
+      json_object_set_int_member (out, "min", spec != NULL && json_object_has_member (spec, "minReplicas")
+                                              ? json_object_get_int_member (spec, "minReplicas") : 1);
+      json_object_set_int_member (out, "max", member_int (spec, "maxReplicas"));
+      json_object_set_int_member (out, "current", member_int (status, "currentReplicas"));
+      json_object_set_int_member (out, "desired", member_int (status, "desiredReplicas"));
+      return out;
+    }
+  return NULL;
+}
+
+/* The PodDisruptionBudget that selects @pod_labels: how many pods may be evicted now (-1: none). */
+static gint64
+disruptions_allowed (JsonArray  *scaling,
+                     JsonObject *pod_labels)
+{
+  for (guint i = 0; scaling != NULL && i < json_array_get_length (scaling); i++)
+    {
+      JsonObject *item = json_array_get_object_element (scaling, i);
+      JsonObject *selector = member_object (member_object (item, "spec"), "selector");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (item, "kind", ""), "PodDisruptionBudget") == 0
+          && labels_select (member_object (selector, "matchLabels"), pod_labels))
+        return member_int (member_object (item, "status"), "disruptionsAllowed");
+    }
+  return -1;
+}
+
 static JsonArray *
 workloads_summary (JsonNode *workloads,
-                   JsonNode *pods)
+                   JsonNode *pods,
+                   JsonNode *scaling)
 {
   g_autoptr(GHashTable) restarts = restarts_by_app (pods);
   JsonArray *out = json_array_new ();
   JsonArray *items = items_of (workloads);
+  JsonArray *scalers = items_of (scaling);
 
   for (guint i = 0; items != NULL && i < json_array_get_length (items); i++)
     {
@@ -1176,17 +1241,25 @@ workloads_summary (JsonNode *workloads,
       JsonObject *metadata = member_object (w, "metadata");
       JsonObject *spec = member_object (w, "spec");
       JsonObject *status = member_object (w, "status");
+      JsonObject *pod_labels = member_object (member_object (member_object (spec, "template"), "metadata"), "labels");
       const char *name = json_object_get_string_member_with_default (metadata, "name", "");
+      const char *kind = json_object_get_string_member_with_default (w, "kind", "");
       JsonObject *entry = json_object_new ();
+      JsonObject *autoscaler = autoscaler_of (scalers, kind, name);
       gint64 desired = spec != NULL && json_object_has_member (spec, "replicas")
                        ? json_object_get_int_member (spec, "replicas") : 1;
+      gint64 allowed = disruptions_allowed (scalers, pod_labels);
 
-      json_object_set_string_member (entry, "kind", json_object_get_string_member_with_default (w, "kind", ""));
+      json_object_set_string_member (entry, "kind", kind);
       json_object_set_string_member (entry, "name", name);
       json_object_set_int_member (entry, "ready", member_int (status, "readyReplicas"));
       json_object_set_int_member (entry, "desired", desired);
       json_object_set_int_member (entry, "restarts",
                                   (gint64) GPOINTER_TO_SIZE (g_hash_table_lookup (restarts, name)));
+      if (autoscaler != NULL)
+        json_object_set_object_member (entry, "autoscaler", autoscaler);
+      if (allowed >= 0)
+        json_object_set_int_member (entry, "disruptionsAllowed", allowed);
       json_array_add_object_element (out, entry);
     }
 
@@ -1223,17 +1296,21 @@ status_run (OddClusterOp  *op,
                                              "deployments,statefulsets", "-n", "odd", "-o", "json", NULL };
       const char * const pod_args[] = { "--context", self->context, "get", "pods", "-n", "odd",
                                         "-o", "json", NULL };
+      const char * const scaling_args[] = { "--context", self->context, "get",
+                                            "horizontalpodautoscalers,poddisruptionbudgets", "-n", "odd",
+                                            "-o", "json", NULL };
       g_autoptr(JsonNode) nodes = kubectl_json (op, node_args, error);
       g_autoptr(JsonNode) workloads = nodes != NULL ? kubectl_json (op, workload_args, error) : NULL;
       g_autoptr(JsonNode) pods = workloads != NULL ? kubectl_json (op, pod_args, error) : NULL;
+      g_autoptr(JsonNode) scaling = pods != NULL ? kubectl_json (op, scaling_args, error) : NULL;
 
-      if (pods == NULL)
+      if (scaling == NULL)
         {
           json_node_unref (node);
           return NULL;
         }
       json_object_set_array_member (root, "nodes", nodes_summary (nodes));
-      json_object_set_array_member (root, "workloads", workloads_summary (workloads, pods));
+      json_object_set_array_member (root, "workloads", workloads_summary (workloads, pods, scaling));
     }
   else
     {

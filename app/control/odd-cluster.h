@@ -120,7 +120,10 @@ gboolean       odd_cluster_down_finish           (OddCluster          *self,
                                                   GError             **error);
 
 /* {"cluster","context","exists","nodes":[{"name","ready"}],"workloads":[{"kind","name",
- * "ready","desired","restarts"}],"forwards":[...],"urls":{"gateway","readModel"}} */
+ * "ready","desired","restarts","autoscaler"?:{"min","max","current","desired"},
+ * "disruptionsAllowed"?}],"forwards":[...],"urls":{"gateway","readModel"}}: "autoscaler" when a
+ * HorizontalPodAutoscaler scales the workload, "disruptionsAllowed" (pods a node drain may evict
+ * now) when a PodDisruptionBudget selects its pods. */
 void           odd_cluster_status_async          (OddCluster          *self,
                                                   GCancellable        *cancellable,
                                                   OddProgressFunc      progress,

@@ -331,17 +331,30 @@ cluster_status (gboolean json)
           printf ("%-28s %s\n", json_object_get_string_member (n, "name"),
                   json_object_get_boolean_member (n, "ready") ? "yes" : "NO");
         }
-      printf ("\n%-28s %-7s %s\n", "WORKLOAD", "READY", "RESTARTS");
+      /* AUTOSCALED: the replica range of its HorizontalPodAutoscaler; EVICTABLE: the pods a
+       * node drain may evict now under its PodDisruptionBudget. */
+      printf ("\n%-28s %-7s %-9s %-11s %s\n", "WORKLOAD", "READY", "RESTARTS", "AUTOSCALED", "EVICTABLE");
       for (guint i = 0; i < json_array_get_length (workloads); i++)
         {
           JsonObject *w = json_array_get_object_element (workloads, i);
+          JsonObject *autoscaler = json_object_has_member (w, "autoscaler")
+                                   ? json_object_get_object_member (w, "autoscaler") : NULL;
           g_autofree char *name = g_strdup_printf ("%s/%s", json_object_get_string_member (w, "kind"),
                                                    json_object_get_string_member (w, "name"));
           g_autofree char *ready = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
                                                     json_object_get_int_member (w, "ready"),
                                                     json_object_get_int_member (w, "desired"));
+          g_autofree char *range = autoscaler != NULL
+            ? g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
+                               json_object_get_int_member (autoscaler, "min"),
+                               json_object_get_int_member (autoscaler, "max"))
+            : g_strdup ("-");
+          g_autofree char *evictable = json_object_has_member (w, "disruptionsAllowed")
+            ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (w, "disruptionsAllowed"))
+            : g_strdup ("-");
 
-          printf ("%-28s %-7s %" G_GINT64_FORMAT "\n", name, ready, json_object_get_int_member (w, "restarts"));
+          printf ("%-28s %-7s %-9" G_GINT64_FORMAT " %-11s %s\n", name, ready,
+                  json_object_get_int_member (w, "restarts"), range, evictable);
         }
       printf ("\ngateway     %s\nread-model  %s\n\n", json_object_get_string_member (urls, "gateway"),
               json_object_get_string_member (urls, "readModel"));

@@ -44,6 +44,8 @@ case "$tool $1 $2" in
       *' get nodes '*) cat "$FAKE_STATE/nodes.json" ;;
       *' get deployments,statefulsets '*) cat "$FAKE_STATE/workloads.json" ;;
       *' get pods '*) cat "$FAKE_STATE/pods.json" ;;
+      *' get horizontalpodautoscalers,poddisruptionbudgets '*)
+        if [ -f "$FAKE_STATE/scaling.json" ]; then cat "$FAKE_STATE/scaling.json"; else echo '{"items":[]}'; fi ;;
       *' port-forward '*)
         port=${9%%:*}
         python3 -c 'import socket, sys, time

@@ -796,6 +796,10 @@ test_down (Fixture       *f,
   g_assert_cmpstr (steps, ==, "forwards:skipped cluster:skipped");
 }
 
+static GStrv run_oddctl (Fixture    *f,
+                        const char *args,
+                        int        *status);
+
 static void
 test_status (Fixture       *f,
              gconstpointer  data)
@@ -804,9 +808,11 @@ test_status (Fixture       *f,
   g_autofree char *nodes = g_build_filename (f->state, "nodes.json", NULL);
   g_autofree char *workloads = g_build_filename (f->state, "workloads.json", NULL);
   g_autofree char *pods = g_build_filename (f->state, "pods.json", NULL);
+  g_autofree char *scaling = g_build_filename (f->state, "scaling.json", NULL);
   JsonObject *root;
   JsonArray *list;
   JsonObject *w;
+  JsonObject *autoscaler;
 
   /* No cluster: only `kind get clusters`. */
   f->done = FALSE;
@@ -821,7 +827,9 @@ test_status (Fixture       *f,
                      "\"status\":{\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
                      "{\"type\":\"Ready\",\"status\":\"True\"}]}}]}", 0644);
   write_file (workloads, "{\"items\":["
-                         "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"gateway\"},\"spec\":{\"replicas\":2},"
+                         "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"gateway\"},\"spec\":{\"replicas\":2,"
+                         "\"template\":{\"metadata\":{\"labels\":{\"app.kubernetes.io/name\":\"gateway\","
+                         "\"app.kubernetes.io/part-of\":\"odd\"}}}},"
                          "\"status\":{\"readyReplicas\":1}},"
                          "{\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"postgres\"},\"spec\":{\"replicas\":1},"
                          "\"status\":{}}]}", 0644);
@@ -831,6 +839,21 @@ test_status (Fixture       *f,
                     "{\"metadata\":{\"labels\":{\"app.kubernetes.io/name\":\"gateway\"}},"
                     "\"status\":{\"containerStatuses\":[{\"restartCount\":3}]}},"
                     "{\"metadata\":{\"labels\":{\"app.kubernetes.io/name\":\"postgres\"}},\"status\":{}}]}", 0644);
+
+  /* The gateway's autoscaler and budget; a budget of other pods and an autoscaler of another
+   * workload say nothing about it. */
+  write_file (scaling, "{\"items\":["
+                       "{\"kind\":\"HorizontalPodAutoscaler\",\"metadata\":{\"name\":\"gateway\"},"
+                       "\"spec\":{\"scaleTargetRef\":{\"kind\":\"Deployment\",\"name\":\"gateway\"},"
+                       "\"minReplicas\":2,\"maxReplicas\":6},\"status\":{\"currentReplicas\":2,\"desiredReplicas\":3}},"
+                       "{\"kind\":\"HorizontalPodAutoscaler\",\"metadata\":{\"name\":\"postgres\"},"
+                       "\"spec\":{\"scaleTargetRef\":{\"kind\":\"Deployment\",\"name\":\"postgres\"},\"maxReplicas\":3}},"
+                       "{\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"processor\"},"
+                       "\"spec\":{\"selector\":{\"matchLabels\":{\"app.kubernetes.io/name\":\"processor\"}}},"
+                       "\"status\":{\"disruptionsAllowed\":2}},"
+                       "{\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"gateway\"},"
+                       "\"spec\":{\"selector\":{\"matchLabels\":{\"app.kubernetes.io/name\":\"gateway\","
+                       "\"app.kubernetes.io/part-of\":\"odd\"}}},\"status\":{\"disruptionsAllowed\":0}}]}", 0644);
 
   f->done = FALSE;
   odd_cluster_status_async (f->cluster, NULL, NULL, NULL, on_done, f);
@@ -849,10 +872,55 @@ test_status (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (w, "ready"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (w, "desired"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (w, "restarts"), ==, 5);
+  autoscaler = json_object_get_object_member (w, "autoscaler");
+  g_assert_nonnull (autoscaler);
+  g_assert_cmpint (json_object_get_int_member (autoscaler, "min"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (autoscaler, "max"), ==, 6);
+  g_assert_cmpint (json_object_get_int_member (autoscaler, "current"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (autoscaler, "desired"), ==, 3);
+  /* Its budget allows no eviction now (one of two ready): not the processor's 2. */
+  g_assert_true (json_object_has_member (w, "disruptionsAllowed"));
+  g_assert_cmpint (json_object_get_int_member (w, "disruptionsAllowed"), ==, 0);
   w = json_array_get_object_element (list, 1);
   g_assert_cmpstr (json_object_get_string_member (w, "kind"), ==, "StatefulSet");
   g_assert_cmpint (json_object_get_int_member (w, "ready"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (w, "restarts"), ==, 0);
+  /* postgres is a StatefulSet: the Deployment's autoscaler of that name is not its own. */
+  g_assert_false (json_object_has_member (w, "autoscaler"));
+  g_assert_false (json_object_has_member (w, "disruptionsAllowed"));
+
+  /* `oddctl cluster status`: the same as a table; 1/2 ready is unhealthy, exit status 1. */
+  if (g_getenv ("ODD_BUILD_DIR") != NULL)
+    {
+      g_auto(GStrv) lines = NULL;
+      gboolean header = FALSE, gateway = FALSE, postgres = FALSE;
+      int status;
+
+      lines = run_oddctl (f, "cluster status", &status);
+      g_assert_cmpint (status, ==, 1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) cols = g_strsplit_set (lines[i], " ", -1);
+          g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+          g_auto(GStrv) words = NULL;
+
+          for (guint j = 0; cols[j] != NULL; j++)
+            if (*cols[j] != '\0')
+              g_strv_builder_add (builder, cols[j]);
+          words = g_strv_builder_end (builder);
+          if (g_strv_length (words) != 5)
+            continue;
+          header |= g_strv_equal ((const char * const *) words,
+                                  (const char * const[]) { "WORKLOAD", "READY", "RESTARTS", "AUTOSCALED", "EVICTABLE", NULL });
+          gateway |= g_strv_equal ((const char * const *) words,
+                                   (const char * const[]) { "Deployment/gateway", "1/2", "5", "2-6", "0", NULL });
+          postgres |= g_strv_equal ((const char * const *) words,
+                                    (const char * const[]) { "StatefulSet/postgres", "0/1", "0", "-", "-", NULL });
+        }
+      g_assert_true (header);
+      g_assert_true (gateway);
+      g_assert_true (postgres);
+    }
 
   /* Garbage instead of JSON is an error, not a crash. */
   g_clear_pointer (&f->result, json_node_unref);
