@@ -763,13 +763,21 @@ odd_json_object_members (const char *data,
   while (p < len && data[p] == '"')
     {
       gsize name_end = skip_string (data, len, p + 1);
-      g_autofree char *literal = g_strndup (data + p, name_end - p);
-      g_autoptr(JsonNode) name = json_from_string (literal, NULL);
       OddJsonMember member;
 
+      /* A name without escapes is its text (a checked string holds no raw control
+       * characters); only an escaped one goes through a parser. */
+      if (name_end >= p + 2 && memchr (data + p + 1, '\\', name_end - p - 2) == NULL)
+        member.name = g_strndup (data + p + 1, name_end - p - 2);
+      else
+        {
+          g_autofree char *literal = g_strndup (data + p, name_end - p);
+          g_autoptr(JsonNode) name = json_from_string (literal, NULL);
+
+          member.name = g_strdup (name != NULL ? json_node_get_string (name) : "");
+        }
       p = skip_ws (data, len, name_end);
       p = skip_ws (data, len, p + 1);   /* ':' */
-      member.name = g_strdup (name != NULL ? json_node_get_string (name) : "");
       member.offset = p;
       p = skip_value (data, len, p);
       member.length = p - member.offset;
@@ -809,6 +817,14 @@ odd_json_parse_shallow (const char  *data,
         {
           node = json_node_new (JSON_NODE_ARRAY);
           json_node_take_array (node, json_array_new ());
+        }
+      else if (*value == '"' && memchr (value + 1, '\\', member->length - 2) == NULL)
+        {
+          /* A string without escapes is its text: no parser (a GObject, and a signal per
+           * value) for the common case. */
+          g_autofree char *text = g_strndup (value + 1, member->length - 2);
+
+          node = json_node_init_string (json_node_alloc (), text);
         }
       else
         node = odd_json_parse (value, (gssize) member->length, NULL);

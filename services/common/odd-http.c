@@ -44,6 +44,11 @@ struct _OddHttpServer {
   OddCounter       *requests_total;
   OddCounter       *responses_total;
   OddHistogram     *duration;
+
+  char             *cors_methods;  /* Access-Control-Allow-Methods, made once from the routes */
+  gboolean          cors_writes;   /* a route takes more than GET */
+  GHashTable       *connections;   /* GSocket → Connection, see "Connection hygiene" */
+  guint             sweep_id;
 };
 
 #define LISTEN_BACKLOG 1024
@@ -60,11 +65,39 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-#define DATA_CORRELATION "odd-correlation-id"
-#define DATA_ROUTE       "odd-route"
-#define DATA_START       "odd-start"
-#define DATA_RECEIVED    "odd-received"
-#define DATA_DEADLINE    "odd-read-deadline"
+/* What the server keeps of one request: one qdata entry under a quark looked up once (a
+ * string key takes GLib's global quark lock on every get and set). */
+typedef struct {
+  gint64      start;            /* monotonic µs when its headers were in; 0 = unknown */
+  Route      *route;            /* its pattern is the metrics label; NULL = unmatched */
+  gboolean    routed;           /* route is set: the early handler ran */
+  gsize       received;         /* bytes of a chunked body so far */
+  char        correlation_id[36 + 1];   /* a UUID's text, "" until asked */
+} RequestState;
+
+static GQuark
+request_state_quark (void)
+{
+  static GQuark quark;
+
+  /* A race only stores the same value twice. */
+  if (G_UNLIKELY (quark == 0))
+    quark = g_quark_from_static_string ("odd-http-request");
+  return quark;
+}
+
+static RequestState *
+request_state (SoupServerMessage *msg)
+{
+  RequestState *state = g_object_get_qdata (G_OBJECT (msg), request_state_quark ());
+
+  if (state == NULL)
+    {
+      state = g_new0 (RequestState, 1);
+      g_object_set_qdata_full (G_OBJECT (msg), request_state_quark (), state, g_free);
+    }
+  return state;
+}
 
 static void
 route_free (gpointer data)
@@ -147,27 +180,29 @@ odd_http_reply_error (SoupServerMessage *msg,
 const char *
 odd_http_correlation_id (SoupServerMessage *msg)
 {
-  const char *id;
+  RequestState *state;
   const char *header;
-  char *fresh;
 
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
 
-  id = g_object_get_data (G_OBJECT (msg), DATA_CORRELATION);
-  if (id != NULL)
-    return id;
+  state = request_state (msg);
+  if (state->correlation_id[0] != '\0')
+    return state->correlation_id;
 
   /* Only a UUID is passed on: the id ends up in envelopes whose schema requires one. */
   header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                          "X-Correlation-Id");
   if (header != NULL && odd_uuid_is_valid (header))
-    fresh = g_strdup (header);
+    g_strlcpy (state->correlation_id, header, sizeof state->correlation_id);
   else
-    fresh = odd_uuid_new ();
-  g_object_set_data_full (G_OBJECT (msg), DATA_CORRELATION, fresh, g_free);
+    {
+      g_autofree char *fresh = odd_uuid_new ();
+
+      g_strlcpy (state->correlation_id, fresh, sizeof state->correlation_id);
+    }
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "X-Correlation-Id", fresh);
-  return fresh;
+                                "X-Correlation-Id", state->correlation_id);
+  return state->correlation_id;
 }
 
 /* Built-in routes */
@@ -291,41 +326,48 @@ set_cors_headers (OddHttpServer     *self,
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
-  static const char *const known[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
-  g_autoptr(GString) methods = g_string_new (NULL);
-  gboolean writes = FALSE;
-
   /* Advertise what the routes really take: a read-only service says "GET, OPTIONS" and
-   * "Content-Type", exactly as the reference read model did, so its clients see no change. */
-  for (guint k = 0; k < G_N_ELEMENTS (known); k++)
+   * "Content-Type", exactly as the reference read model did, so its clients see no change.
+   * Made once; adding a route clears it. */
+  if (self->cors_methods == NULL)
     {
-      gboolean used = FALSE;
+      static const char *const known[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
+      GString *methods = g_string_new (NULL);
 
-      for (guint i = 0; i < self->routes->len && !used; i++)
+      self->cors_writes = FALSE;
+      for (guint k = 0; k < G_N_ELEMENTS (known); k++)
         {
-          Route *route = g_ptr_array_index (self->routes, i);
+          gboolean used = FALSE;
 
-          used = g_strv_contains ((const char *const *) route->methods, known[k]);
+          for (guint i = 0; i < self->routes->len && !used; i++)
+            {
+              Route *route = g_ptr_array_index (self->routes, i);
+
+              used = g_strv_contains ((const char *const *) route->methods, known[k]);
+            }
+          if (!used)
+            continue;
+          g_string_append_printf (methods, "%s, ", known[k]);
+          self->cors_writes |= strcmp (known[k], "GET") != 0;
         }
-      if (!used)
-        continue;
-      g_string_append_printf (methods, "%s, ", known[k]);
-      writes |= strcmp (known[k], "GET") != 0;
+      g_string_append (methods, "OPTIONS");
+      self->cors_methods = g_string_free (methods, FALSE);
     }
-  g_string_append (methods, "OPTIONS");
 
   soup_message_headers_replace (headers, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (headers, "Access-Control-Allow-Methods", methods->str);
+  soup_message_headers_replace (headers, "Access-Control-Allow-Methods", self->cors_methods);
   soup_message_headers_replace (headers, "Access-Control-Allow-Headers",
-                                writes ? "Content-Type, X-Correlation-Id, Authorization"
-                                       : "Content-Type");
+                                self->cors_writes ? "Content-Type, X-Correlation-Id, Authorization"
+                                                  : "Content-Type");
   soup_message_headers_replace (headers, "Access-Control-Expose-Headers", "X-Correlation-Id");
   soup_message_headers_replace (headers, "Access-Control-Max-Age", "600");
 }
 
-static void request_done (OddHttpServer     *self,
-                          SoupServerMessage *msg,
-                          gboolean           aborted);
+static void request_done      (OddHttpServer     *self,
+                               SoupServerMessage *msg,
+                               gboolean           aborted);
+static void forget_connection (OddHttpServer     *self,
+                               GSocket           *socket);
 
 static void
 reply_too_large (OddHttpServer     *self,
@@ -498,7 +540,8 @@ answer_unread (OddHttpServer     *self,
   unread = g_new0 (Unread, 1);
   unread->answer = serialize_answer (msg);
   unread->cancellable = g_cancellable_new ();
-  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+  /* The Unread below owns the connection from now on, and closes it. */
+  forget_connection (self, soup_server_message_get_socket (msg));
   request_done (self, msg, FALSE);
 
   /* libsoup emits no request-finished for a stolen connection: counted just above. */
@@ -523,12 +566,11 @@ on_got_chunk (SoupServerMessage *msg,
               gpointer           user_data)
 {
   OddHttpServer *self = user_data;
-  gsize received = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), DATA_RECEIVED));
+  RequestState *state = request_state (msg);
 
-  received += g_bytes_get_size (chunk);
-  g_object_set_data (G_OBJECT (msg), DATA_RECEIVED, GSIZE_TO_POINTER (received));
+  state->received += g_bytes_get_size (chunk);
   /* A chunked body has no length up front: refused the moment it is too big. */
-  if (received > self->max_body)
+  if (state->received > self->max_body)
     {
       g_signal_handlers_disconnect_by_func (msg, on_got_chunk, self);
       reply_too_large (self, msg);
@@ -632,10 +674,12 @@ early_callback (SoupServer        *server,
   gboolean has_body = encoding == SOUP_ENCODING_CHUNKED ||
                       (encoding == SOUP_ENCODING_CONTENT_LENGTH && soup_message_headers_get_content_length (headers) > 0);
   Route *route = find_route (self, path);
+  RequestState *state = request_state (msg);
 
-  g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+  state->start = g_get_monotonic_time ();
   /* The route's pattern is the metrics label: raw paths carry ids and would be unbounded. */
-  g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
+  state->route = route;
+  state->routed = TRUE;
   odd_http_correlation_id (msg);
   if (self->cors)
     set_cors_headers (self, msg);
@@ -660,16 +704,20 @@ server_callback (SoupServer        *server,
 {
   OddHttpServer *self = user_data;
   const char *method = soup_server_message_get_method (msg);
+  RequestState *state = request_state (msg);
   Route *route;
 
-  if (g_object_get_data (G_OBJECT (msg), DATA_START) == NULL)
-    g_object_set_data (G_OBJECT (msg), DATA_START, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
-  odd_http_correlation_id (msg);
-  if (self->cors)
-    set_cors_headers (self, msg);
-
-  route = find_route (self, path);
-  g_object_set_data (G_OBJECT (msg), DATA_ROUTE, route != NULL ? route->path : (char *) "unmatched");
+  /* The early handler has done this from the headers (it always runs first, but be safe). */
+  if (!state->routed)
+    {
+      state->start = g_get_monotonic_time ();
+      odd_http_correlation_id (msg);
+      if (self->cors)
+        set_cors_headers (self, msg);
+      state->route = find_route (self, path);
+      state->routed = TRUE;
+    }
+  route = state->route;
 
   if (self->cors && strcmp (method, "OPTIONS") == 0)
     {
@@ -697,13 +745,12 @@ request_done (OddHttpServer     *self,
               SoupServerMessage *msg,
               gboolean           aborted)
 {
-  const char *route = g_object_get_data (G_OBJECT (msg), DATA_ROUTE);
-  gsize start = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), DATA_START));
+  RequestState *state = g_object_get_qdata (G_OBJECT (msg), request_state_quark ());
+  /* Requests libsoup refused before our handler (a malformed request line) have no route. */
+  const char *route = state != NULL && state->route != NULL ? state->route->path : "unmatched";
+  gint64 start = state != NULL ? state->start : 0;
   char code[16];
 
-  /* Requests libsoup refused before our handler (a malformed request line) have no route. */
-  if (route == NULL)
-    route = "unmatched";
   if (aborted)
     g_strlcpy (code, "aborted", sizeof code);
   else
@@ -713,7 +760,7 @@ request_done (OddHttpServer     *self,
   odd_counter_inc (self->responses_total, code);
   if (start != 0)
     odd_histogram_observe_labelled (self->duration, route,
-                                    (double) (g_get_monotonic_time () - (gint64) start) / G_USEC_PER_SEC);
+                                    (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
 }
 
 static void
@@ -964,14 +1011,53 @@ odd_http_read_json_body (SoupServerMessage *msg,
  * libsoup 3.2.3 has no server-side timeouts, and when a client closes a kept-alive connection
  * between two requests it drops the connection without closing its socket (fixed upstream in
  * 3.3): the descriptor stays in CLOSE_WAIT for the life of the process, and after `ulimit -n`
- * such connections (20,000 curl calls) the service stops accepting. So:
- * - from request-started until the request is read, a deadline (REQUEST_READ_TIMEOUT_S);
- * - after each response, a watch on the socket until the next request begins: at EOF (the
- *   client left) or after REQUEST_READ_TIMEOUT_S of idleness the socket is closed here.
- * Closing a GSocket twice is harmless, and a closed GSocket is never read again, so this is
- * safe whether or not libsoup would have closed it itself. */
+ * such connections (20,000 curl calls) the service stops accepting. So every connection is
+ * tracked (self->connections) with what it is doing since when, and one sweep a second:
+ * - closes a connection whose request is not read REQUEST_READ_TIMEOUT_S after it started;
+ * - closes a connection idle between two requests for REQUEST_READ_TIMEOUT_S;
+ * - watches the socket of a connection idle for IDLE_WATCH_AFTER_S, so that the client's
+ *   hang-up (EOF) closes it at once.
+ * A busy keep-alive connection thus costs no source at all per request (per-request timeout
+ * and socket sources each cost an allocation and a wakeup of the main loop; with them this
+ * was a third of the gateway's main-thread time per job). Closing a GSocket twice is
+ * harmless, and a closed GSocket is never read again, so this is safe whether or not libsoup
+ * would have closed it itself. */
 
-#define DATA_IDLE_WATCH "odd-idle-watch"
+#define SWEEP_INTERVAL_S   1
+#define IDLE_WATCH_AFTER_S 1
+
+typedef enum {
+  CONNECTION_READING,    /* a request has started and is not read yet */
+  CONNECTION_HANDLING,   /* read, not answered yet: no deadline of ours */
+  CONNECTION_IDLE,       /* answered, the next request has not started */
+} ConnectionState;
+
+typedef struct {
+  GSocket         *socket;   /* a reference */
+  ConnectionState  state;
+  gint64           since;    /* monotonic µs */
+  GSource         *watch;    /* readable watch while idle, or NULL */
+} Connection;
+
+static void
+connection_unwatch (Connection *conn)
+{
+  if (conn->watch != NULL)
+    {
+      g_source_destroy (conn->watch);
+      g_clear_pointer (&conn->watch, g_source_unref);
+    }
+}
+
+static void
+connection_free (gpointer data)
+{
+  Connection *conn = data;
+
+  connection_unwatch (conn);
+  g_object_unref (conn->socket);
+  g_free (conn);
+}
 
 static void
 close_socket (GSocket    *socket,
@@ -984,66 +1070,22 @@ close_socket (GSocket    *socket,
   g_socket_close (socket, NULL);
 }
 
-static gboolean
-on_read_deadline (gpointer user_data)
+static void
+forget_connection (OddHttpServer *self,
+                   GSocket       *socket)
 {
-  SoupServerMessage *msg = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
-
   if (socket != NULL)
-    close_socket (socket, "the request was not read in time");
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-source_free (gpointer data)
-{
-  GSource *source = data;
-
-  g_source_destroy (source);
-  g_source_unref (source);
-}
-
-/* The watch between two requests: a socket source and an idle timeout (not the socket
- * source's ready time: GLib would then flag the GSocket as timed out, and libsoup's next read
- * would fail). */
-typedef struct {
-  GSocket *socket;   /* not a reference: the watch lives in the socket's data */
-  GSource *readable;
-  GSource *idle;
-} IdleWatch;
-
-static void
-idle_watch_free (gpointer data)
-{
-  IdleWatch *watch = data;
-
-  source_free (watch->readable);
-  source_free (watch->idle);
-  g_free (watch);
-}
-
-static gboolean
-on_idle_timeout (gpointer user_data)
-{
-  IdleWatch *watch = user_data;
-  /* Freeing the watch may drop the last reference to the socket. */
-  g_autoptr(GSocket) socket = g_object_ref (watch->socket);
-
-  close_socket (socket, "idle");
-  g_object_set_data (G_OBJECT (socket), DATA_IDLE_WATCH, NULL);
-  return G_SOURCE_REMOVE;
+    g_hash_table_remove (self->connections, socket);
 }
 
 /* Readable between two requests: the next request, or EOF. */
 static gboolean
-on_idle_socket (GSocket      *socket_,
+on_idle_socket (GSocket      *socket,
                 GIOCondition  condition,
                 gpointer      user_data)
 {
-  /* Freeing the watch may drop the last reference to the socket. */
-  g_autoptr(GSocket) socket = g_object_ref (socket_);
+  OddHttpServer *self = user_data;
+  Connection *conn = g_hash_table_lookup (self->connections, socket);
   char byte;
   gssize n = -1;
 
@@ -1053,34 +1095,105 @@ on_idle_socket (GSocket      *socket_,
       n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return G_SOURCE_CONTINUE;
-      if (n <= 0)
-        close_socket (socket, "closed by the client");
     }
 
-  /* Frees the watch (and so the socket source's reference to the socket). */
-  g_object_set_data (G_OBJECT (socket), DATA_IDLE_WATCH, NULL);
+  if (n <= 0)
+    {
+      close_socket (socket, "closed by the client");
+      /* Frees the watch: this source is destroyed, not dispatched again. */
+      forget_connection (self, socket);
+    }
+  else if (conn != NULL)
+    {
+      /* A request is coming: libsoup reads it, request-started follows. */
+      g_clear_pointer (&conn->watch, g_source_unref);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_sweep (gpointer user_data)
+{
+  OddHttpServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  Connection *conn;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    {
+      gint64 age = now - conn->since;
+
+      if (g_socket_is_closed (conn->socket))
+        {
+          g_hash_table_iter_remove (&iter);
+          continue;
+        }
+      switch (conn->state)
+        {
+        case CONNECTION_READING:
+          if (age >= REQUEST_READ_TIMEOUT_S * G_USEC_PER_SEC)
+            {
+              close_socket (conn->socket, "the request was not read in time");
+              g_hash_table_iter_remove (&iter);
+            }
+          break;
+
+        case CONNECTION_IDLE:
+          if (age >= REQUEST_READ_TIMEOUT_S * G_USEC_PER_SEC)
+            {
+              close_socket (conn->socket, "idle");
+              g_hash_table_iter_remove (&iter);
+            }
+          else if (age >= IDLE_WATCH_AFTER_S * G_USEC_PER_SEC && conn->watch == NULL)
+            {
+              conn->watch = g_socket_create_source (conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+              g_source_set_callback (conn->watch, G_SOURCE_FUNC (on_idle_socket), self, NULL);
+              g_source_attach (conn->watch, self->context);
+            }
+          break;
+
+        case CONNECTION_HANDLING:
+          break;
+        }
+    }
+
+  if (g_hash_table_size (self->connections) > 0)
+    return G_SOURCE_CONTINUE;
+  self->sweep_id = 0;
   return G_SOURCE_REMOVE;
 }
 
 static void
-watch_idle_socket (OddHttpServer     *self,
-                   SoupServerMessage *msg)
+track_connection (OddHttpServer     *self,
+                  SoupServerMessage *msg,
+                  ConnectionState    state)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
-  IdleWatch *watch;
+  Connection *conn;
 
-  if (socket == NULL || g_socket_is_closed (socket))
+  if (socket == NULL)
     return;
 
-  watch = g_new0 (IdleWatch, 1);
-  watch->socket = socket;
-  watch->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-  g_source_set_callback (watch->readable, G_SOURCE_FUNC (on_idle_socket), NULL, NULL);
-  g_source_attach (watch->readable, self->context);
-  watch->idle = g_timeout_source_new_seconds (REQUEST_READ_TIMEOUT_S);
-  g_source_set_callback (watch->idle, on_idle_timeout, watch, NULL);
-  g_source_attach (watch->idle, self->context);
-  g_object_set_data_full (G_OBJECT (socket), DATA_IDLE_WATCH, watch, idle_watch_free);
+  conn = g_hash_table_lookup (self->connections, socket);
+  if (conn == NULL)
+    {
+      if (g_socket_is_closed (socket))
+        return;
+      conn = g_new0 (Connection, 1);
+      conn->socket = g_object_ref (socket);
+      g_hash_table_insert (self->connections, socket, conn);
+    }
+  connection_unwatch (conn);
+  conn->state = state;
+  conn->since = g_get_monotonic_time ();
+
+  if (self->sweep_id == 0)
+    {
+      /* Runs only while there are connections: an unused service does not wake up. */
+      self->sweep_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, SWEEP_INTERVAL_S,
+                                                   on_sweep, self, NULL);
+    }
 }
 
 static void
@@ -1088,26 +1201,16 @@ on_request_started (SoupServer        *server,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
-  OddHttpServer *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
-  GSource *source = g_timeout_source_new_seconds (REQUEST_READ_TIMEOUT_S);
-
   /* A request is being read: the idle watch gives way to the read deadline. */
-  if (socket != NULL)
-    g_object_set_data (G_OBJECT (socket), DATA_IDLE_WATCH, NULL);
-
-  /* The message owns the source, so the callback never sees a freed message. */
-  g_source_set_callback (source, on_read_deadline, msg, NULL);
-  g_source_attach (source, self->context);
-  g_object_set_data_full (G_OBJECT (msg), DATA_DEADLINE, source, source_free);
+  track_connection (user_data, msg, CONNECTION_READING);
 }
 
 static void
-clear_read_deadline (SoupServer        *server,
-                     SoupServerMessage *msg,
-                     gpointer           user_data)
+on_request_read (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 gpointer           user_data)
 {
-  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
+  track_connection (user_data, msg, CONNECTION_HANDLING);
 }
 
 static void
@@ -1115,8 +1218,13 @@ on_response_done (SoupServer        *server,
                   SoupServerMessage *msg,
                   gpointer           user_data)
 {
-  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
-  watch_idle_socket (user_data, msg);
+  OddHttpServer *self = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_socket_is_closed (socket))
+    forget_connection (self, socket);
+  else
+    track_connection (self, msg, CONNECTION_IDLE);
 }
 
 static void
@@ -1126,10 +1234,10 @@ on_response_aborted (SoupServer        *server,
 {
   GSocket *socket = soup_server_message_get_socket (msg);
 
-  g_object_set_data (G_OBJECT (msg), DATA_DEADLINE, NULL);
   /* The connection is gone; libsoup may not close its socket. */
   if (socket != NULL)
     close_socket (socket, "aborted");
+  forget_connection (user_data, socket);
 }
 
 /* The object */
@@ -1151,6 +1259,8 @@ odd_http_server_dispose (GObject *object)
       g_thread_pool_free (self->pool, FALSE, TRUE);
       self->pool = NULL;
     }
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_pointer (&self->connections, g_hash_table_unref);
 
   G_OBJECT_CLASS (odd_http_server_parent_class)->dispose (object);
 }
@@ -1161,6 +1271,7 @@ odd_http_server_finalize (GObject *object)
   OddHttpServer *self = ODD_HTTP_SERVER (object);
 
   g_ptr_array_unref (self->routes);
+  g_free (self->cors_methods);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->owned_metrics, odd_metrics_free);
   g_free (self->service);
@@ -1192,6 +1303,7 @@ static void
 odd_http_server_init (OddHttpServer *self)
 {
   self->routes = g_ptr_array_new_with_free_func (route_free);
+  self->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, connection_free);
   self->max_body = DEFAULT_MAX_BODY;
   self->context = g_main_context_ref_thread_default ();
 }
@@ -1232,7 +1344,7 @@ odd_http_server_new (const char       *service,
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_aborted), self);
   g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started), self);
-  g_signal_connect (self->soup, "request-read", G_CALLBACK (clear_read_deadline), self);
+  g_signal_connect (self->soup, "request-read", G_CALLBACK (on_request_read), self);
   /* An answer before the body was read (413) never emits request-read. */
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_response_done), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_response_aborted), self);
@@ -1293,6 +1405,7 @@ odd_http_server_add_route (OddHttpServer     *self,
   g_return_if_fail (methods != NULL && methods[0] != NULL);
   g_return_if_fail (handler != NULL);
 
+  g_clear_pointer (&self->cors_methods, g_free);
   /* Adding a path again replaces it, so a service may answer /healthz its own way. */
   for (guint i = 0; i < self->routes->len; i++)
     {

@@ -212,27 +212,38 @@ answer_published (Pending      *pending,
       return;
     }
 
-  {
-    g_autoptr(JsonBuilder) builder = json_builder_new ();
-    g_autoptr(JsonNode) body = NULL;
+  odd_log (G_LOG_LEVEL_DEBUG, pending->correlation_id, "Job %s accepted (event %s)",
+           pending->job_id, pending->event_id);
+  if (odd_uuid_is_valid (pending->job_id) && odd_uuid_is_valid (pending->event_id))
+    {
+      /* Two UUIDs need no escaping: written directly, as the builder below would. */
+      char *text = pending->generation >= 0
+        ? g_strdup_printf ("{\"jobId\":\"%s\",\"eventId\":\"%s\",\"generation\":%" G_GINT64_FORMAT "}",
+                           pending->job_id, pending->event_id, pending->generation)
+        : g_strdup_printf ("{\"jobId\":\"%s\",\"eventId\":\"%s\"}", pending->job_id, pending->event_id);
 
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "jobId");
-    json_builder_add_string_value (builder, pending->job_id);
-    json_builder_set_member_name (builder, "eventId");
-    json_builder_add_string_value (builder, pending->event_id);
-    if (pending->generation >= 0)
-      {
-        json_builder_set_member_name (builder, "generation");
-        json_builder_add_int_value (builder, pending->generation);
-      }
-    json_builder_end_object (builder);
-    body = json_builder_get_root (builder);
+      soup_server_message_set_status (pending->msg, SOUP_STATUS_ACCEPTED, NULL);
+      soup_server_message_set_response (pending->msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
+    }
+  else
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) body = NULL;
 
-    odd_log (G_LOG_LEVEL_DEBUG, pending->correlation_id, "Job %s accepted (event %s)",
-             pending->job_id, pending->event_id);
-    odd_http_reply_json (pending->msg, SOUP_STATUS_ACCEPTED, body);
-  }
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "jobId");
+      json_builder_add_string_value (builder, pending->job_id);
+      json_builder_set_member_name (builder, "eventId");
+      json_builder_add_string_value (builder, pending->event_id);
+      if (pending->generation >= 0)
+        {
+          json_builder_set_member_name (builder, "generation");
+          json_builder_add_int_value (builder, pending->generation);
+        }
+      json_builder_end_object (builder);
+      body = json_builder_get_root (builder);
+      odd_http_reply_json (pending->msg, SOUP_STATUS_ACCEPTED, body);
+    }
 }
 
 static void

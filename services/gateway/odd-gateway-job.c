@@ -237,9 +237,26 @@ static void
 append_string (GString    *out,
                const char *value)
 {
-  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), value);
-  g_autofree char *text = odd_json_to_string (node);
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
 
+  /* Nothing to escape (names and ids, nearly always): written as is, without a generator
+   * (a GObject) per string. */
+  for (const char *p = value; ; p++)
+    {
+      if (*p == '\0')
+        {
+          g_string_append_c (out, '"');
+          g_string_append (out, value);
+          g_string_append_c (out, '"');
+          return;
+        }
+      if (*p == '"' || *p == '\\' || (guchar) *p < 0x20 || *p == 0x7f)
+        break;
+    }
+
+  node = json_node_init_string (json_node_alloc (), value);
+  text = odd_json_to_string (node);
   g_string_append (out, text);
 }
 
