@@ -360,6 +360,7 @@ os.execve(exe, [exe], env)' "$processor_pid" "$processor_exe" "$port" "processor
 
 for n in $processors; do
   echo "run.sh: scale-$n: odd-bench closed --concurrency 64 --duration $duration with $n processors"
+  echo "scale-$n" > "$out/phase"   # the extra processors' RSS from their start
   k=2
   while [ "$k" -le "$n" ]; do
     start_processor "$k"
