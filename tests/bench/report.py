@@ -268,25 +268,26 @@ def write_doc(r, v, peaks, doc):
     w("`odd-bench` (tests/bench/odd-bench.c, a libsoup client) submits full Jobs carrying their own")
     w("`createdAt`; submit-to-completed is `job_events.occurred_at` of `job.completed` minus")
     w("`jobs.created_at`, read from PostgreSQL for exactly the jobs of the run; completed/s is the")
-    w("jobs completed over the span from the first `createdAt` to the last completion. The closed")
+    w("jobs completed over the span from the first `createdAt` to the last completion, once every")
+    w("accepted job is terminal (its `job.completed` or `job.failed` stored). The closed")
     w("run (64 clients, each sending its next job when the last is answered) gives the pipeline's")
     w(f"maximum; the open run then offers half of it ({m.get('open_rate', '?')} jobs/s), a job due every 1/rate s")
     w("whatever the answers do, latencies counted from the due time (no coordinated omission);")
     w("\"not sent\" counts due jobs dropped because 512 were already waiting.")
     w("")
-    w("| run | sent | not sent | accepted/s | errors | HTTP p50 | p99 | completed | completed/s | e2e p50 | p95 | p99 | max | odd-bench CPU s |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w("| run | sent | not sent | accepted/s | errors | HTTP p50 | p99 | completed | failed | completed/s | e2e p50 | p95 | p99 | max | odd-bench CPU s |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     bench_rows = [("closed, 64 clients", closed), (f"open, {m.get('open_rate', '?')} jobs/s", opn)]
     for name, res in bench_rows:
         if not res:
-            w(f"| {name} | not measured | | | | | | | | | | | | |")
+            w(f"| {name} | not measured | | | | | | | | | | | | | |")
             continue
         h = res.get("httpLatencyMs", {})
         e = res.get("endToEnd", {})
         el = e.get("latencyMs", {})
         errs = json.dumps(res["errors"]) if res.get("errors") else "none"
         w(f"| {name} | {res['sent']:,} | {res['dropped']:,} | {fmt(res.get('acceptedPerSec'))} | {errs} | "
-          f"{fmt(h.get('p50'), 1)} | {fmt(h.get('p99'), 1)} | {e.get('completed', 0):,} | {fmt(e.get('completedPerSec'))} | "
+          f"{fmt(h.get('p50'), 1)} | {fmt(h.get('p99'), 1)} | {e.get('completed', 0):,} | {e.get('failed', 0):,} | {fmt(e.get('completedPerSec'))} | "
           f"{fmt(el.get('p50'), 1)} | {fmt(el.get('p95'), 1)} | {fmt(el.get('p99'), 1)} | {fmt(el.get('max'), 1)} | "
           f"{fmt(res.get('clientCpuS'), 1)} |")
     w("")
