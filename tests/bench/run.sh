@@ -40,7 +40,7 @@ build=${1:-/tmp/build-bench}
 duration=${ODD_BENCH_DURATION:-10}
 processors=${ODD_BENCH_PROCESSORS:-}
 doc=${ODD_BENCH_DOC:-$src/docs/performance.md}
-export ODD_STATE_DIR=${ODD_STATE_DIR:-/tmp/odd-bench-state}
+export ODD_STATE_DIR="${ODD_STATE_DIR:-/tmp/odd-bench-state}"
 
 case $duration in
   ''|*[!0-9]*|0) echo "run.sh: ODD_BENCH_DURATION must be a whole number of seconds > 0, not '$duration'" >&2; exit 2 ;;
@@ -165,7 +165,6 @@ for s in gateway processor metrics-engine read-model rabbitmq postgres redis; do
 done
 # the services whose RSS counts (the servers are not ours)
 services="gateway processor metrics-engine read-model web-terminal"
-printf '%s\n' $services > "$out/services.txt"
 
 # utime + stime (clock ticks) of a /proc/.../stat; fields counted after the ") " of comm
 stat_ticks () {
