@@ -188,14 +188,15 @@ cpu_mark () {
         gateway)
           t=$(stat_ticks "/proc/$pid/stat")
           echo "$1 $2 gateway.main $(stat_ticks "/proc/$pid/task/$pid/stat")"
-          pub=0
+          # the publisher thread by its name (OddAmqpPublisher's g_thread_new); none: not shown
+          pub=
           for task in /proc/"$pid"/task/*; do
             if [ "$(cat "$task/comm" 2>/dev/null)" = odd-amqp-pub ]; then
               tt=$(stat_ticks "$task/stat")
-              [ -z "$tt" ] || pub=$((pub + tt))
+              [ -z "$tt" ] || pub=$((${pub:-0} + tt))
             fi
           done
-          echo "$1 $2 gateway.publisher $pub"
+          [ -z "$pub" ] || echo "$1 $2 gateway.publisher $pub"
           ;;
         *)
           t=$(stat_ticks "/proc/$pid/stat")
