@@ -5,12 +5,14 @@
 #
 # Starts its own local stack (oddctl local up) and measures, in this order:
 #   idle     2 s of the idle stack;
+#   warmup   2 s of wrk with the processor stopped, then one job.created taken from
+#            jobs.created and put back: the size of the gateway's messages; then drained;
+#   bare     odd-physical-amqp --publish-only --window 64: a bare confirmed publisher to the
+#            same broker, on a queue of its own (deleted afterwards), messages of that size;
 #   gateway  wrk -t2 -c64 -s tests/bench/jobs.lua with the processor stopped (SIGSTOP): the
 #            gateway alone in front of the broker, as the bare publisher is;
 #   drain    the processor continues and the pipeline works off the gateway's jobs;
-#   bare     odd-physical-amqp --publish-only --window 64: a bare confirmed publisher to the
-#            same broker, on a queue of its own (deleted afterwards), messages the size of the
-#            gateway's job.created (one taken from jobs.created and put back, to measure it);
+#   bare-pipeline  the bare publisher again, right before the pipeline's phases;
 #   closed   odd-bench closed --concurrency 64: the pipeline's end-to-end maximum;
 #   open     odd-bench open --rate R, R = half the closed run's completed/s: submit-to-completed
 #            latency below saturation;
@@ -273,45 +275,73 @@ phase_start idle
 sleep 2
 phase_end idle
 
-# The gateway alone: no consumer takes jobs.created, as none takes the bare publisher's queue.
-echo "run.sh: gateway: wrk -t2 -c64 -d${duration}s, the processor stopped"
-stopped_pid=$(pid_of processor)
-kill -STOP "$stopped_pid"
-phase_start gateway
-curl -s "$gw/metrics" > "$out/gateway-metrics-before.txt" || true
-wrk_type=bench-wrk-$(date +%s)-$$
-children_ticks > "$out/wrk-ticks.txt"
-wrk -t2 -c64 -d"${duration}s" --latency -s "$here/jobs.lua" "$gw" -- "$wrk_type" > "$out/wrk.txt"
-echo "gateway start client.wrk $(cat "$out/wrk-ticks.txt")" >> "$out/cpu.txt"
-children_ticks > "$out/wrk-ticks.txt"
-echo "gateway end client.wrk $(cat "$out/wrk-ticks.txt")" >> "$out/cpu.txt"
-curl -s "$gw/metrics" > "$out/gateway-metrics-after.txt" || true
-phase_end gateway
-grep '^WRK_JSON ' "$out/wrk.txt" | sed 's/^WRK_JSON //' > "$out/wrk.json"
-wrk_accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("202", 0))' "$out/wrk.json")
-[ "$wrk_accepted" -gt 0 ] || { echo "run.sh: the gateway accepted no job under wrk, see $out/wrk.txt" >&2; exit 1; }
+# wrk with the processor stopped: nothing consumes jobs.created, as nothing consumes the bare
+# publisher's queue. $1 phase, $2 seconds, $3 job type.
+stopped_wrk () {
+  stopped_pid=$(pid_of processor)
+  kill -STOP "$stopped_pid"
+  phase_start "$1"
+  children_ticks > "$out/wrk-ticks.txt"
+  echo "$1 start client.wrk $(cat "$out/wrk-ticks.txt")" >> "$out/cpu.txt"
+  wrk -t2 -c64 -d"$2s" --latency -s "$here/jobs.lua" "$gw" -- "$3" > "$out/$1-wrk.txt"
+  children_ticks > "$out/wrk-ticks.txt"
+  echo "$1 end client.wrk $(cat "$out/wrk-ticks.txt")" >> "$out/cpu.txt"
+  phase_end "$1"
+  grep '^WRK_JSON ' "$out/$1-wrk.txt" | sed 's/^WRK_JSON //' > "$out/$1-wrk.json"
+  wrk_accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("202", 0))' "$out/$1-wrk.json")
+  [ "$wrk_accepted" -gt 0 ] || { echo "run.sh: the gateway accepted no job under wrk, see $out/$1-wrk.txt" >&2; exit 1; }
+}
 
-# The size of the gateway's job.created, from one of the messages waiting (it goes back).
-"$bare" --peek jobs.created "$amqp" > "$out/peek.json"
+# The processor continues and works off the jobs of type $2 (phase $1).
+continue_drain () {
+  phase_start "$1"
+  kill -CONT "$stopped_pid"
+  stopped_pid=
+  drain "$2" "$wrk_accepted"
+  phase_end "$1"
+}
+
+# The bare publisher for ${duration}s as phase $1 (results $1.json).
+bare_phase () {
+  echo "run.sh: $1: a bare confirmed publisher, window 64, $envelope_bytes-byte messages, ${duration}s"
+  bare_left=$bare_queue
+  phase_start "$1"
+  "$bare" --publish-only --duration "$duration" --window 64 --size "$envelope_bytes" \
+    --queue "$bare_queue" --keep-queue "$amqp" > "$out/$1.json"
+  phase_end "$1"
+  # deleting the queue (its messages on disk) is not publishing: outside the phase
+  "$bare" --delete "$bare_queue" "$amqp"
+  bare_left=
+}
+
+# Warm-up, and the size of the gateway's job.created: one of the messages waiting beyond the
+# stopped processor's prefetch is taken and put back.
+echo "run.sh: warmup: wrk -d2s, the processor stopped"
+warmup_type=bench-warmup-$(date +%s)-$$
+stopped_wrk warmup 2 "$warmup_type"
+"$bare" --peek jobs.created "$amqp" > "$out/peek.json" || {
+  echo "run.sh: no job.created waiting to measure (the gateway accepted $wrk_accepted jobs in 2 s," >&2
+  echo "fewer than the processor's prefetch); see $out/warmup-wrk.txt" >&2
+  exit 1
+}
 envelope_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes"])' "$out/peek.json")
+continue_drain warmup-drain "$warmup_type"
+
+# The bare publisher right before the gateway, and again right before the pipeline: each ratio
+# compares phases a few seconds apart, so that the neighbours' load drifts little between them.
+bare_phase bare
+
+echo "run.sh: gateway: wrk -t2 -c64 -d${duration}s, the processor stopped"
+wrk_type=bench-wrk-$(date +%s)-$$
+curl -s "$gw/metrics" > "$out/gateway-metrics-before.txt" || true
+stopped_wrk gateway "$duration" "$wrk_type"
+curl -s "$gw/metrics" > "$out/gateway-metrics-after.txt" || true
+cp "$out/gateway-wrk.json" "$out/wrk.json"
 
 echo "run.sh: drain: the pipeline works off the $wrk_accepted accepted jobs"
-phase_start drain
-kill -CONT "$stopped_pid"
-stopped_pid=
-drain "$wrk_type" "$wrk_accepted"
-phase_end drain
+continue_drain drain "$wrk_type"
 
-echo "run.sh: bare: a confirmed publisher, window 64, $envelope_bytes-byte messages, ${duration}s"
-bare_left=$bare_queue
-phase_start bare
-"$bare" --publish-only --duration "$duration" --window 64 --size "$envelope_bytes" \
-  --queue "$bare_queue" --keep-queue "$amqp" > "$out/bare.json"
-phase_end bare
-# deleting the queue (its messages on disk) is not publishing: outside the phase
-"$bare" --delete "$bare_queue" "$amqp"
-bare_left=
-cat "$out/bare.json"
+bare_phase bare-pipeline
 
 echo "run.sh: closed: odd-bench closed --concurrency 64 --duration $duration"
 phase_start closed
