@@ -291,12 +291,14 @@ pg_exec (PGconn     *conn,
 typedef struct {
   GArray *e2e_ms;           /* sorted */
   guint64 completed;
+  guint64 failed;           /* jobs of the run that ended in job.failed */
   double  settle_s;
   double  throughput;       /* completed / (last completion − first createdAt) */
 } EndToEnd;
 
-/* Waits until every accepted job of the run has its job.completed (or the settle time ends),
- * then reads the latencies from the event store. */
+/* Waits until every accepted job of the run is terminal, its job.completed or job.failed
+ * stored (or the settle time ends), then reads the latencies of the completed ones from the
+ * event store. */
 static gboolean
 end_to_end (Bench     *b,
             EndToEnd  *out,
@@ -306,8 +308,9 @@ end_to_end (Bench     *b,
   gint64 start = g_get_monotonic_time ();
   PGresult *res;
   static const char count_sql[] =
-    "SELECT count(*) FROM job_events e JOIN jobs j ON j.id = e.job_id"
-    " WHERE j.type = $1 AND e.event_type = 'job.completed'";
+    "SELECT count(DISTINCT j.id), count(DISTINCT j.id) FILTER (WHERE e.event_type = 'job.failed')"
+    " FROM job_events e JOIN jobs j ON j.id = e.job_id"
+    " WHERE j.type = $1 AND e.event_type IN ('job.completed', 'job.failed')";
   static const char latency_sql[] =
     "SELECT extract(epoch FROM (e.occurred_at - j.created_at)) * 1000,"
     " extract(epoch FROM (max(e.occurred_at) OVER () - min(j.created_at) OVER ()))"
@@ -333,13 +336,14 @@ end_to_end (Bench     *b,
           return FALSE;
         }
       done = g_ascii_strtoull (PQgetvalue (res, 0, 0), NULL, 10);
+      out->failed = g_ascii_strtoull (PQgetvalue (res, 0, 1), NULL, 10);
       PQclear (res);
       if (done >= b->accepted)
         break;
       if (g_get_monotonic_time () - start > (gint64) b->settle_s * G_USEC_PER_SEC)
         {
           g_printerr ("odd-bench: only %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                      " jobs completed after %d s\n", done, b->accepted, b->settle_s);
+                      " jobs terminal after %d s\n", done, b->accepted, b->settle_s);
           break;
         }
       g_usleep (200 * 1000);
@@ -444,6 +448,8 @@ report (Bench    *b,
       json_builder_begin_object (jb);
       json_builder_set_member_name (jb, "completed");
       json_builder_add_int_value (jb, e2e->completed);
+      json_builder_set_member_name (jb, "failed");
+      json_builder_add_int_value (jb, e2e->failed);
       json_builder_set_member_name (jb, "settleS");
       json_builder_add_double_value (jb, e2e->settle_s);
       json_builder_set_member_name (jb, "completedPerSec");

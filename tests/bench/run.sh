@@ -1,28 +1,72 @@
 #!/bin/sh
-# tests/bench/run.sh: measure the pipeline on this machine and write docs/performance.md
+# tests/bench/run.sh: the pipeline beside the broker's bare limit, in one run on one broker
 #
 #   tests/bench/run.sh [BUILD_DIR]        (default /tmp/build-bench; configured if missing)
 #
-# Starts its own local stack (oddctl local up) with its state in $ODD_STATE_DIR (default
-# /tmp/odd-bench-state) on $ODD_PORT_BASE (default: the first base from 19000 up whose ports
-# are free), then runs, $ODD_BENCH_DURATION
-# seconds each (default 10):
-#   1. wrk -t2 -c64 with tests/bench/jobs.lua (a fresh job per request): gateway throughput;
-#   2. odd-bench closed --concurrency 64: accepted/s, HTTP latency, end-to-end throughput;
-#   3. odd-bench open --rate 1000: submit-to-completed latency at a fixed 1,000 jobs/s;
-# sampling each service's RSS (ps -o rss) every 0.5 s. Between phases it waits for the
-# pipeline to drain. Results: $BUILD_DIR/bench-results/*.json and docs/performance.md.
+# Starts its own local stack (oddctl local up) and measures, in this order:
+#   idle     2 s of the idle stack;
+#   warmup   2 s of wrk with the processor stopped, then one job.created taken from
+#            jobs.created and put back: the size of the gateway's messages; then drained;
+#   bare     odd-physical-amqp --publish-only --window 64: a bare confirmed publisher to the
+#            same broker, on a queue of its own (deleted afterwards), messages of that size;
+#   gateway  wrk -t2 -c64 -s tests/bench/jobs.lua with the processor stopped (SIGSTOP): the
+#            gateway alone in front of the broker, as the bare publisher is;
+#   drain    the processor continues and the pipeline works off the gateway's jobs;
+#   bare-pipeline  the bare publisher again, right before the pipeline's phases;
+#   closed   odd-bench closed --concurrency 64: the pipeline's end-to-end maximum;
+#   open     odd-bench open --rate R, R = half the closed run's completed/s: submit-to-completed
+#            latency below saturation;
+#   scale-N  only with ODD_BENCH_PROCESSORS: odd-bench closed again with N processor processes
+#            (the stack's and N-1 started here with its binary and environment).
+# For every phase it records the CPU time (/proc) of every process: the gateway (its main
+# thread and its publisher thread apart), the processor(s), metrics-engine, read-model,
+# web-terminal, RabbitMQ (beam.smp), PostgreSQL (postmaster and all its backends) and Redis;
+# the 1-minute load average; each service's RSS (every 0.5 s, and VmHWM at the end).
+# tests/bench/report.py then writes docs/performance.md and prints the ratios of issue 13 as
+# the last lines, ending with "targets met: K of 4".
+#
+# Environment:
+#   ODD_BENCH_DURATION    seconds of load per phase (10)
+#   ODD_BENCH_PROCESSORS  e.g. "1 2 3": the scale phases (none)
+#   ODD_BENCH_DOC         the document written (docs/performance.md); "-": none
+#   ODD_STATE_DIR         the stack's state (/tmp/odd-bench-state; removed afterwards if this
+#                         script made it)
+#   ODD_PORT_BASE         the stack's ports (the first base from 19000 up whose ports are free)
+# Raw results: BUILD_DIR/bench-results/. Exit status: 0 the run completed (whatever the
+# ratios), 1 it failed, 2 a tool is missing or an argument is wrong.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${1:-/tmp/build-bench}
 duration=${ODD_BENCH_DURATION:-10}
-export ODD_STATE_DIR=${ODD_STATE_DIR:-/tmp/odd-bench-state}
+processors=${ODD_BENCH_PROCESSORS:-}
+doc=${ODD_BENCH_DOC:-$src/docs/performance.md}
+export ODD_STATE_DIR="${ODD_STATE_DIR:-/tmp/odd-bench-state}"
 
-# A port base whose eight ports (docs/architecture.md) are all free, unless one is given.
+case $duration in
+  ''|*[!0-9]*|0) echo "run.sh: ODD_BENCH_DURATION must be a whole number of seconds > 0, not '$duration'" >&2; exit 2 ;;
+esac
+for n in $processors; do
+  case $n in
+    ''|*[!0-9]*|0) echo "run.sh: ODD_BENCH_PROCESSORS must list counts > 0 (e.g. \"1 2 3\"), not '$processors'" >&2; exit 2 ;;
+  esac
+  [ "$n" -le 8 ] || { echo "run.sh: at most 8 processors (ODD_BENCH_PROCESSORS=$processors)" >&2; exit 2; }
+done
+
+missing=
+for tool in wrk psql curl python3 ss meson ninja; do
+  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+  echo "run.sh: not found:$missing. ./setup.sh installs them (wrk is one of its test packages," >&2
+  echo "psql comes with postgresql), or: apt-get install wrk postgresql-client curl python3 iproute2 meson ninja-build" >&2
+  exit 2
+fi
+
+# A port base whose eight ports (docs/architecture.md) and the extra processors' are free.
 ports_free () {
-  for off in 80 100 101 300 379 432 672 673; do
+  for off in 80 100 101 110 111 112 113 114 115 116 300 379 432 672 673 681; do
     if [ -n "$(ss -ltnH "sport = :$(($1 + off))" 2>/dev/null)" ]; then
       return 1
     fi
@@ -37,380 +81,367 @@ if [ -z "${ODD_PORT_BASE:-}" ]; then
   [ "$b" -le 19320 ] || { echo "run.sh: no free port base in 19000..19320; set ODD_PORT_BASE" >&2; exit 1; }
   export ODD_PORT_BASE=$b
 fi
-out=$build/bench-results
-doc=${ODD_BENCH_DOC:-$src/docs/performance.md}
 
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" "$src" >/dev/null
 fi
 ninja -C "$build" services/gateway/odd-gateway services/processor/odd-processor \
   services/metrics-engine/odd-metrics-engine services/read-model/odd-read-model \
-  app/oddctl/oddctl tests/bench/odd-bench >/dev/null
+  services/web-terminal/odd-web-terminal app/tui/odd-dashboard app/oddctl/oddctl \
+  tests/bench/odd-bench tests/bench/odd-physical-amqp >/dev/null
 
 oddctl=$build/app/oddctl/oddctl
 bench=$build/tests/bench/odd-bench
+bare=$build/tests/bench/odd-physical-amqp
 gw=http://127.0.0.1:$((ODD_PORT_BASE + 300))
 rm_url=http://127.0.0.1:$((ODD_PORT_BASE + 80))
 pg=postgresql://postgres@127.0.0.1:$((ODD_PORT_BASE + 432))/odd
-services="gateway processor metrics-engine read-model"
+amqp=amqp://guest:guest@127.0.0.1:$((ODD_PORT_BASE + 672))/
+bare_queue=odd.bench.bare.$$
+out=$build/bench-results
 
 rm -rf "$out"
 mkdir -p "$out"
 
+# What the cleanup undoes; it runs once, on any exit.
 [ -e "$ODD_STATE_DIR" ] && state_existed=1 || state_existed=0
-stop_stack () {
-  [ -f "$out/sampling" ] && rm -f "$out/sampling"
-  "$oddctl" local down >"$out/down.log" 2>&1 || echo "run.sh: oddctl local down failed, see $out/down.log" >&2
+stack_up=0
+stopped_pid=
+extra_pids=
+sampler=
+bare_left=
+cleaned=0
+cleanup () {
+  [ "$cleaned" = 0 ] || return 0
+  cleaned=1
+  # a stopped processor would never see the SIGTERM of `local down`
+  [ -z "$stopped_pid" ] || kill -CONT "$stopped_pid" 2>/dev/null || true
+  for p in $extra_pids; do stop_pid "$p"; done
+  [ -z "$sampler" ] || { rm -f "$out/sampling"; wait "$sampler" 2>/dev/null || true; }
+  [ -z "$bare_left" ] || "$bare" --delete "$bare_left" "$amqp" >/dev/null 2>&1 || true
+  if [ "$stack_up" = 1 ]; then
+    "$oddctl" local down >"$out/down.log" 2>&1 || echo "run.sh: oddctl local down failed, see $out/down.log" >&2
+  fi
   # a state directory this script made is scratch: the next run starts from empty stores
   [ "$state_existed" = 1 ] || rm -rf "$ODD_STATE_DIR"
 }
-trap stop_stack EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-echo "run.sh: starting a local stack in $ODD_STATE_DIR (port base $ODD_PORT_BASE)"
-"$oddctl" local up >"$out/up.log" 2>&1 || { cat "$out/up.log" >&2; exit 1; }
-
-pid_of () {
-  cat "$ODD_STATE_DIR/run/$1.pid" 2>/dev/null || true
+# SIGTERM, then SIGKILL after 10 s, to a process this script started.
+stop_pid () {
+  kill -TERM "$1" 2>/dev/null || return 0
+  i=0
+  while kill -0 "$1" 2>/dev/null && [ "$i" -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
-# One line "phase service rss_kb" per service every 0.5 s while $out/sampling exists.
+# The bench stops the processor and the whole stack: never someone's running stack.
+if "$oddctl" local status --json 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(c.get("pid") for c in json.load(sys.stdin)["components"]) else 1)'; then
+  echo "run.sh: a stack is already running in $ODD_STATE_DIR (port base $ODD_PORT_BASE): stop it with" >&2
+  echo "ODD_STATE_DIR=$ODD_STATE_DIR ODD_PORT_BASE=$ODD_PORT_BASE oddctl local down, or set another ODD_STATE_DIR" >&2
+  exit 1
+fi
+echo "run.sh: starting a local stack in $ODD_STATE_DIR (port base $ODD_PORT_BASE)"
+stack_up=1
+"$oddctl" local up >"$out/up.log" 2>&1 || { cat "$out/up.log" >&2; exit 1; }
+"$oddctl" local status --json > "$out/status.json"
+python3 -c '
+import json, sys
+for c in json.load(open(sys.argv[1]))["components"]:
+    if c.get("pid"):
+        print(c["name"], c["pid"])' "$out/status.json" > "$out/pids.txt"
+
+pid_of () {
+  awk -v n="$1" '$1 == n { print $2 }' "$out/pids.txt"
+}
+for s in gateway processor metrics-engine read-model rabbitmq postgres redis; do
+  [ -n "$(pid_of "$s")" ] || { echo "run.sh: no pid for $s in oddctl local status" >&2; exit 1; }
+done
+# the services whose RSS counts (the servers are not ours)
+services="gateway processor metrics-engine read-model web-terminal"
+
+# utime + stime (clock ticks) of a /proc/.../stat; fields counted after the ") " of comm
+stat_ticks () {
+  sed 's/.*) //' "$1" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+
+# "phase mark name ticks" for every process, and "phase mark _wall seconds".
+cpu_mark () {
+  {
+    echo "$1 $2 _wall $(date +%s.%N)"
+    while read -r name pid; do
+      case $name in
+        postgres)
+          # the postmaster with its reaped children (cutime, cstime) and its live backends
+          t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }')
+          for c in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+            ct=$(stat_ticks "/proc/$c/stat")
+            [ -z "$ct" ] || t=$((t + ct))
+          done
+          ;;
+        gateway)
+          t=$(stat_ticks "/proc/$pid/stat")
+          echo "$1 $2 gateway.main $(stat_ticks "/proc/$pid/task/$pid/stat")"
+          # the publisher thread by its name (OddAmqpPublisher's g_thread_new); none: not shown
+          pub=
+          for task in /proc/"$pid"/task/*; do
+            if [ "$(cat "$task/comm" 2>/dev/null)" = odd-amqp-pub ]; then
+              tt=$(stat_ticks "$task/stat")
+              [ -z "$tt" ] || pub=$((${pub:-0} + tt))
+            fi
+          done
+          [ -z "$pub" ] || echo "$1 $2 gateway.publisher $pub"
+          ;;
+        *)
+          t=$(stat_ticks "/proc/$pid/stat")
+          ;;
+      esac
+      [ -z "$t" ] || echo "$1 $2 $name $t"
+    done < "$out/pids.txt"
+  } >> "$out/cpu.txt"
+}
+
+# RSS of every service every 0.5 s, as "phase name kB", while $out/sampling exists.
 sample_rss () {
-  phase=$1
-  : > "$out/sampling"
   while [ -f "$out/sampling" ]; do
-    for s in $services; do
-      p=$(pid_of "$s")
-      if [ -n "$p" ]; then
-        r=$(ps -o rss= -p "$p" 2>/dev/null | tr -d ' ' || true)
-        [ -n "$r" ] && echo "$phase $s $r" >> "$out/rss.txt"
-      fi
-    done
+    phase=$(cat "$out/phase")
+    while read -r name pid; do
+      case " $services " in *" ${name%-[0-9]} "*) ;; *) continue ;; esac
+      r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+      [ -z "$r" ] || echo "$phase $name $r" >> "$out/rss.txt"
+    done < "$out/pids.txt"
     sleep 0.5
   done
 }
 
-# CPU time (utime + stime, clock ticks) of each service: "phase mark service ticks".
-# CPU per job does not depend on what else the machine runs, unlike jobs per second.
-cpu_mark () {
-  for s in $services rabbitmq redis; do
-    p=$(pid_of "$s")
-    [ -n "$p" ] && [ -r "/proc/$p/stat" ] && \
-      echo "$1 $2 $s $(awk '{ print $14 + $15 }' "/proc/$p/stat")" >> "$out/cpu.txt"
-  done
+# VmHWM (peak RSS, kB) of a service: "name kB"
+peak_rss () {
+  r=$(awk '/^VmHWM:/ { print $2 }' "/proc/$2/status" 2>/dev/null || true)
+  [ -z "$r" ] || echo "$1 $r" >> "$out/peak-rss.txt"
 }
 
-start_sampling () {
-  phase_now=$1
+phase_start () {
+  echo "$1" > "$out/phase"
   # the 1-minute load average as the phase starts: other work on the machine shows here
   echo "$1 $(cut -d' ' -f1 /proc/loadavg)" >> "$out/load.txt"
   cpu_mark "$1" start
-  sample_rss "$1" &
-  sampler=$!
-  sleep 0.2
 }
 
-stop_sampling () {
-  cpu_mark "$phase_now" end
-  rm -f "$out/sampling"
-  wait "$sampler" 2>/dev/null || true
+phase_end () {
+  cpu_mark "$1" end
+}
+
+# CPU ticks of this shell's finished children (the `times` builtin, run in this shell, not in
+# a subshell, which has children of its own): around a load generator, the generator's CPU.
+children_ticks () {
+  times > "$out/times.txt"
+  tail -n 1 "$out/times.txt" | awk -v hz="$(getconf CLK_TCK)" '{
+    n = 0
+    for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] }
+    printf "%d\n", n * hz + 0.5 }'
 }
 
 psql_value () {
   psql -X -A -t -q "$pg" -c "$1"
 }
 
-# Waits until every job of @type that was accepted is terminal (bounded).
+# Waits until @2 jobs of type @1 are terminal (bounded by 300 s).
 drain () {
-  type=$1
-  want=$2
   i=0
   while [ "$i" -lt 600 ]; do
-    done_count=$(psql_value "SELECT count(*) FROM jobs WHERE type = '$type' AND status IN ('COMPLETED','FAILED')")
-    [ "$done_count" -ge "$want" ] && return 0
+    done_count=$(psql_value "SELECT count(*) FROM jobs WHERE type = '$1' AND status IN ('COMPLETED','FAILED')" || echo 0)
+    [ "$done_count" -ge "$2" ] && return 0
     sleep 0.5
     i=$((i + 1))
   done
-  echo "run.sh: $type: only $done_count of $want jobs terminal after 300 s" >&2
+  echo "run.sh: $1: only $done_count of $2 jobs terminal after 300 s" >&2
+  return 1
 }
 
-# idle footprint first
-start_sampling idle
+echo idle > "$out/phase"
+: > "$out/sampling"
+sample_rss &
+sampler=$!
+
+phase_start idle
 sleep 2
-stop_sampling
+phase_end idle
 
-echo "run.sh: wrk -t2 -c64 -d${duration}s"
-start_sampling wrk
-curl -s "$gw/metrics" > "$out/gateway-metrics-before-wrk.txt" || true
+# wrk with the processor stopped: nothing consumes jobs.created, as nothing consumes the bare
+# publisher's queue. $1 phase, $2 seconds, $3 job type.
+stopped_wrk () {
+  stopped_pid=$(pid_of processor)
+  kill -STOP "$stopped_pid"
+  phase_start "$1"
+  children_ticks > "$out/wrk-ticks.txt"
+  echo "$1 start client.wrk $(cat "$out/wrk-ticks.txt")" >> "$out/cpu.txt"
+  wrk -t2 -c64 -d"$2s" --latency -s "$here/jobs.lua" "$gw" -- "$3" > "$out/$1-wrk.txt"
+  children_ticks > "$out/wrk-ticks.txt"
+  echo "$1 end client.wrk $(cat "$out/wrk-ticks.txt")" >> "$out/cpu.txt"
+  phase_end "$1"
+  grep '^WRK_JSON ' "$out/$1-wrk.txt" | sed 's/^WRK_JSON //' > "$out/$1-wrk.json"
+  wrk_accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("202", 0))' "$out/$1-wrk.json")
+  [ "$wrk_accepted" -gt 0 ] || { echo "run.sh: the gateway accepted no job under wrk, see $out/$1-wrk.txt" >&2; exit 1; }
+}
+
+# The processor continues and works off the jobs of type $2 (phase $1).
+continue_drain () {
+  phase_start "$1"
+  kill -CONT "$stopped_pid"
+  stopped_pid=
+  drain "$2" "$wrk_accepted"
+  phase_end "$1"
+}
+
+# The bare publisher for ${duration}s as phase $1 (results $1.json).
+bare_phase () {
+  echo "run.sh: $1: a bare confirmed publisher, window 64, $envelope_bytes-byte messages, ${duration}s"
+  bare_left=$bare_queue
+  phase_start "$1"
+  "$bare" --publish-only --duration "$duration" --window 64 --size "$envelope_bytes" \
+    --queue "$bare_queue" --keep-queue "$amqp" > "$out/$1.json"
+  phase_end "$1"
+  # deleting the queue (its messages on disk) is not publishing: outside the phase
+  "$bare" --delete "$bare_queue" "$amqp"
+  bare_left=
+}
+
+# Warm-up, and the size of the gateway's job.created: one of the messages waiting beyond the
+# stopped processor's prefetch is taken and put back.
+echo "run.sh: warmup: wrk -d2s, the processor stopped"
+warmup_type=bench-warmup-$(date +%s)-$$
+stopped_wrk warmup 2 "$warmup_type"
+"$bare" --peek jobs.created "$amqp" > "$out/peek.json" || {
+  echo "run.sh: no job.created waiting to measure (the gateway accepted $wrk_accepted jobs in 2 s," >&2
+  echo "fewer than the processor's prefetch); see $out/warmup-wrk.txt" >&2
+  exit 1
+}
+envelope_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes"])' "$out/peek.json")
+continue_drain warmup-drain "$warmup_type"
+
+# The bare publisher right before the gateway, and again right before the pipeline: each ratio
+# compares phases a few seconds apart, so that the neighbours' load drifts little between them.
+bare_phase bare
+
+echo "run.sh: gateway: wrk -t2 -c64 -d${duration}s, the processor stopped"
 wrk_type=bench-wrk-$(date +%s)-$$
-wrk -t2 -c64 -d"${duration}s" --latency -s "$here/jobs.lua" "$gw" -- "$wrk_type" > "$out/wrk.txt"
-curl -s "$gw/metrics" > "$out/gateway-metrics-after-wrk.txt" || true
-stop_sampling
-cpu_mark wrk-drain start
-grep '^WRK_JSON ' "$out/wrk.txt" | sed 's/^WRK_JSON //' > "$out/wrk.json"
-wrk_accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("202", 0))' "$out/wrk.json")
-echo "run.sh: waiting for the $wrk_accepted wrk jobs to finish"
-drain_start=$(date +%s.%N)
-drain "$wrk_type" "$wrk_accepted"
-drain_end=$(date +%s.%N)
-cpu_mark wrk-drain end
-python3 - "$drain_start" "$drain_end" "$out/wrk-drain.json" <<'EOF'
-import json, sys
-json.dump({"drainS": float(sys.argv[2]) - float(sys.argv[1])}, open(sys.argv[3], "w"))
-EOF
+curl -s "$gw/metrics" > "$out/gateway-metrics-before.txt" || true
+stopped_wrk gateway "$duration" "$wrk_type"
+curl -s "$gw/metrics" > "$out/gateway-metrics-after.txt" || true
+cp "$out/gateway-wrk.json" "$out/wrk.json"
 
-echo "run.sh: odd-bench closed --concurrency 64 --duration $duration"
-start_sampling closed
-"$bench" closed --concurrency 64 --duration "$duration" --gateway "$gw" --postgres "$pg" \
+echo "run.sh: drain: the pipeline works off the $wrk_accepted accepted jobs"
+continue_drain drain "$wrk_type"
+
+bare_phase bare-pipeline
+
+echo "run.sh: closed: odd-bench closed --concurrency 64 --duration $duration"
+phase_start closed
+"$bench" closed --concurrency 64 --duration "$duration" --settle 120 --gateway "$gw" --postgres "$pg" \
   --json "$out/closed.json" > "$out/closed.txt"
-cat "$out/closed.txt"
-stop_sampling
+phase_end closed
+open_rate=$(python3 -c 'import json,sys; print(max(1, round(json.load(open(sys.argv[1])).get("endToEnd", {}).get("completedPerSec", 0) / 2)))' "$out/closed.json")
 
-echo "run.sh: odd-bench open --rate 1000 --duration $duration"
-start_sampling open
-"$bench" open --rate 1000 --duration "$duration" --gateway "$gw" --postgres "$pg" \
+echo "run.sh: open: odd-bench open --rate $open_rate (half the closed run's completed/s) --duration $duration"
+phase_start open
+"$bench" open --rate "$open_rate" --duration "$duration" --settle 120 --gateway "$gw" --postgres "$pg" \
   --json "$out/open.json" > "$out/open.txt"
-cat "$out/open.txt"
-stop_sampling
+phase_end open
+
+# Extra processors: the stack's binary and environment, their own health port and instance id.
+processor_pid=$(pid_of processor)
+processor_exe=$(readlink "/proc/$processor_pid/exe")
+start_processor () {
+  port=$((ODD_PORT_BASE + 108 + $1))
+  if [ -n "$(ss -ltnH "sport = :$port" 2>/dev/null)" ]; then
+    echo "run.sh: port $port for processor-$1 is taken" >&2
+    return 1
+  fi
+  python3 -c '
+import os, sys
+pid, exe, port, name = sys.argv[1:]
+env = dict(kv.split("=", 1) for kv in open(f"/proc/{pid}/environ").read().split("\0") if "=" in kv)
+env["PORT"] = port
+env["HOSTNAME"] = f"{os.uname().nodename}-{name}"
+os.execve(exe, [exe], env)' "$processor_pid" "$processor_exe" "$port" "processor-$1" \
+    > "$out/processor-$1.log" 2>&1 &
+  p=$!
+  extra_pids="$extra_pids $p"
+  echo "processor-$1 $p" >> "$out/pids.txt"
+  i=0
+  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 300 ] || ! kill -0 "$p" 2>/dev/null; then
+      echo "run.sh: processor-$1 did not become ready on port $port; end of $out/processor-$1.log:" >&2
+      tail -n 20 "$out/processor-$1.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+for n in $processors; do
+  echo "run.sh: scale-$n: odd-bench closed --concurrency 64 --duration $duration with $n processors"
+  echo "scale-$n" > "$out/phase"   # the extra processors' RSS from their start
+  k=2
+  while [ "$k" -le "$n" ]; do
+    start_processor "$k"
+    k=$((k + 1))
+  done
+  phase_start "scale-$n"
+  "$bench" closed --concurrency 64 --duration "$duration" --settle 120 --gateway "$gw" --postgres "$pg" \
+    --json "$out/scale-$n.json" > "$out/scale-$n.txt"
+  phase_end "scale-$n"
+  for p in $extra_pids; do
+    peak_rss "$(awk -v p="$p" '$2 == p { print $1 }' "$out/pids.txt")" "$p"
+    stop_pid "$p"
+  done
+  extra_pids=
+  # the stopped ones leave the list of processes measured
+  grep -v '^processor-[0-9]' "$out/pids.txt" > "$out/pids.tmp" || true
+  mv "$out/pids.tmp" "$out/pids.txt"
+done
 
 curl -s "$rm_url/stats" > "$out/stats.json" || true
-# descriptors the gateway holds after all runs: connections its clients closed should be gone
+while read -r name pid; do
+  case " $services " in *" $name "*) peak_rss "$name" "$pid" ;; esac
+done < "$out/pids.txt"
 gw_pid=$(pid_of gateway)
 gw_fds=$(ls "/proc/$gw_pid/fd" 2>/dev/null | wc -l)
-gw_close_wait=$(ss -tanp 2>/dev/null | grep -c "pid=$gw_pid," || true)
 
-nproc_n=$(nproc)
-clk_tck=$(getconf CLK_TCK)
-model=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
-mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-kernel=$(uname -r)
 commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
-buildtype=$(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])')
-wrk_version=$(wrk -v 2>&1 | head -n1 | awk '{print $2}')
+# changes to anything but the document this script writes make the measured tree "dirty"
+if [ -n "$(git -C "$src" status --porcelain --untracked-files=no -- . ':!docs/performance.md' 2>/dev/null)" ]; then
+  commit="$commit dirty"
+fi
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M')"
+  echo "nproc=$(nproc)"
+  echo "model=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+  echo "mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "kernel=$(uname -r)"
+  echo "commit=$commit"
+  echo "buildtype=$(meson introspect --buildoptions "$build" | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])')"
+  echo "duration=$duration"
+  echo "wrk=$(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
+  echo "clk_tck=$(getconf CLK_TCK)"
+  echo "envelope_bytes=$envelope_bytes"
+  echo "open_rate=$open_rate"
+  echo "processors=$processors"
+  echo "gateway_fds=$gw_fds"
+} > "$out/meta.txt"
 
-python3 - "$out" "$doc" "$nproc_n" "$model" "$mem" "$kernel" "$commit" "$buildtype" "$duration" "$wrk_version" "$clk_tck" "$gw_fds" "$gw_close_wait" <<'EOF'
-import json, sys, datetime, collections
-out, doc, nproc_n, model, mem, kernel, commit, buildtype, duration, wrk_version, clk_tck, gw_fds, gw_sockets = sys.argv[1:]
-cpu = collections.defaultdict(dict)
-for line in open(f"{out}/cpu.txt"):
-    phase, mark, svc, ticks = line.split()
-    cpu[(phase, svc)][mark] = int(ticks)
-def cpu_s(phase, svc):
-    m = cpu.get((phase, svc), {})
-    return (m["end"] - m["start"]) / int(clk_tck) if "start" in m and "end" in m else None
-wrk = json.load(open(f"{out}/wrk.json"))
-drain = json.load(open(f"{out}/wrk-drain.json"))
-closed = json.load(open(f"{out}/closed.json"))
-opn = json.load(open(f"{out}/open.json"))
-load = dict(line.split() for line in open(f"{out}/load.txt"))
-rss = collections.defaultdict(int)
-for line in open(f"{out}/rss.txt"):
-    phase, svc, kb = line.split()
-    rss[(phase, svc)] = max(rss[(phase, svc)], int(kb))
-services = ["gateway", "processor", "metrics-engine", "read-model"]
-phases = ["idle", "wrk", "closed", "open"]
-
-def ms(v):
-    return f"{v:.2f}" if isinstance(v, (int, float)) else "–"
-
-def met(ok):
-    return "met" if ok else "**not met**"
-
-wrk_rps = wrk["status"].get("202", 0) / wrk["durationS"]
-wrk_err = {k: v for k, v in wrk["status"].items() if k != "202"}
-e2e_closed = closed.get("endToEnd", {})
-e2e_open = opn.get("endToEnd", {})
-open_lat = e2e_open.get("latencyMs", {})
-max_rss_mb = max(rss[(p, s)] for p in phases for s in services) / 1024
-
-lines = []
-w = lines.append
-w("# Performance")
-w("")
-w("Measured by `tests/bench/run.sh` (it writes this file). Every figure below is from one run on")
-w("the machine described; they vary from run to run by 10–30 % on a shared 2-vCPU VM, where the")
-w("load generator competes with the seven servers for the same two cores. The load average at")
-w("each phase start is recorded: before the first phase it shows other work on the machine;")
-w("later it also counts the previous phase of this benchmark.")
-w("")
-# Before the first load the stack is idle: a load average above the CPU count then is
-# other work on the machine (later phases also count this benchmark's own previous phase).
-before = float(load.get("idle", 0))
-if before > int(nproc_n):
-    w(f"**This run shared the machine:** the 1-minute load average was already {before:.1f} on")
-    w(f"{nproc_n} CPUs before any load (other builds and test stacks were running). The per-second")
-    w("rates and latencies below are then bounded by the CPU time the stack got, not by its")
-    w("design; the CPU-per-job table is the measure that does not depend on the neighbours.")
-    w("")
-w("## Machine and build")
-w("")
-w("| | |")
-w("|---|---|")
-w(f"| date | {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M')} UTC |")
-w(f"| CPU | {model}, {nproc_n} logical CPUs (`nproc`) |")
-w(f"| memory | {mem} |")
-w(f"| kernel | {kernel} |")
-w(f"| commit | {commit} |")
-w(f"| build type | {buildtype} |")
-w(f"| load per phase | {duration} s |")
-w(f"| 1-min load average at each phase start | " + ", ".join(f"{p} {load.get(p, '?')}" for p in phases) + " |")
-w(f"| servers | PostgreSQL 15, Redis 7, RabbitMQ 3.10 of `oddctl local up`, on loopback |")
-w("")
-w("## Targets")
-w("")
-w("| target | measured | |")
-w("|---|---|---|")
-w(f"| gateway ≥ 9,000 jobs/s accepted (publisher confirms) at 64 connections | {wrk_rps:,.0f} jobs/s (wrk), {closed['acceptedPerSec']:,.0f} jobs/s (odd-bench closed) | {met(wrk_rps >= 9000)} |")
-w(f"| gateway p99 < 20 ms at 64 connections | {ms(wrk['latencyMs']['p99'])} ms (wrk), {ms(closed['httpLatencyMs'].get('p99'))} ms (odd-bench) | {met(wrk['latencyMs']['p99'] < 20)} |")
-w(f"| end-to-end ≥ 3,000 jobs/s | {e2e_closed.get('completedPerSec', 0):,.0f} jobs/s completed (closed run) | {met(e2e_closed.get('completedPerSec', 0) >= 3000)} |")
-w(f"| p99 submit-to-completed < 50 ms at 1,000 jobs/s | {ms(open_lat.get('p99'))} ms | {met(open_lat.get('p99', 1e9) < 50)} |")
-w(f"| each service < 20 MB RSS | largest {max_rss_mb:.1f} MB (see below) | {met(max_rss_mb < 20)} |")
-w("")
-def confirm_stats():
-    # mean publisher-confirm wait during wrk, from the gateway's own histogram
-    def read(name):
-        sums = counts = 0.0
-        try:
-            for line in open(f"{out}/{name}"):
-                if line.startswith("gateway_publish_confirm_seconds_sum"):
-                    sums += float(line.split()[-1])
-                elif line.startswith("gateway_publish_confirm_seconds_count"):
-                    counts += float(line.split()[-1])
-        except OSError:
-            pass
-        return sums, counts
-    s0, c0 = read("gateway-metrics-before-wrk.txt")
-    s1, c1 = read("gateway-metrics-after-wrk.txt")
-    return (s1 - s0) / (c1 - c0) * 1000 if c1 > c0 else None
-confirm_ms = confirm_stats()
-
-w("## Gateway: wrk")
-w("")
-w(f"`wrk -t2 -c64 -d{duration}s --latency -s tests/bench/jobs.lua` (wrk {wrk_version}); each request")
-w("POSTs a new full Job with a fresh uuid; an answer is a 202 only once RabbitMQ confirmed the")
-w("persistent message.")
-w("")
-w("| requests | 202/s | other answers | socket errors | p50 ms | p95 ms | p99 ms | max ms |")
-w("|---|---|---|---|---|---|---|---|")
-w(f"| {wrk['requests']:,} | {wrk_rps:,.0f} | {json.dumps(wrk_err) if wrk_err else 'none'} | {wrk['socketErrors']} | {ms(wrk['latencyMs']['p50'])} | {ms(wrk['latencyMs']['p95'])} | {ms(wrk['latencyMs']['p99'])} | {ms(wrk['latencyMs']['max'])} |")
-w("")
-w(f"The pipeline then needed {drain['drainS']:.1f} s to finish the {wrk['status'].get('202', 0):,} accepted jobs.")
-if confirm_ms is not None:
-    w("")
-    w(f"Of the mean HTTP latency of {wrk['latencyMs']['mean']:.1f} ms, the wait for RabbitMQ's publisher confirm")
-    w(f"was {confirm_ms:.1f} ms on average (gateway_publish_confirm_seconds of the gateway's /metrics).")
-w("")
-w("## End to end: odd-bench")
-w("")
-w("`odd-bench` (tests/bench/odd-bench.c, libsoup async client) submits full Jobs carrying its own")
-w("`createdAt`; submit-to-completed is `job_events.occurred_at` of `job.completed` minus")
-w("`jobs.created_at`, read from PostgreSQL for exactly the jobs of the run. Completed/s is the")
-w("number of completed jobs over the span from the first `createdAt` to the last completion.")
-w("In the open run a job is due every 1/rate s and waits in odd-bench for one of 64 keep-alive")
-w("connections; both latencies count from the due time, so a gateway slower than the rate shows")
-w("its backlog in the figures (no coordinated omission). \"Not sent\" counts due jobs dropped")
-w("because 512 were already waiting: the gateway did not keep up with the rate. odd-bench is a")
-w("heavier client than wrk (libsoup, a uuid and a timestamp per job); its own CPU time is shown")
-w("because on two CPUs it takes a large share of them.")
-w("")
-w("| run | sent | not sent | odd-bench CPU s | accepted/s | errors | HTTP p50 | p95 | p99 | max | completed | completed/s | e2e p50 | p95 | p99 | max |")
-w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-for name, r in (("closed, 64 clients", closed), ("open, 1,000 jobs/s", opn)):
-    h = r["httpLatencyMs"]
-    e = r.get("endToEnd", {})
-    el = e.get("latencyMs", {})
-    errs = json.dumps(r["errors"]) if r["errors"] else "none"
-    w(f"| {name} | {r['sent']:,} | {r['dropped']:,} | {r.get('clientCpuS', 0):.1f} | {r['acceptedPerSec']:,.0f} | {errs} | {ms(h.get('p50'))} | {ms(h.get('p95'))} | {ms(h.get('p99'))} | {ms(h.get('max'))} | {e.get('completed', 0):,} | {e.get('completedPerSec', 0):,.0f} | {ms(el.get('p50'))} | {ms(el.get('p95'))} | {ms(el.get('p99'))} | {ms(el.get('max'))} |")
-w("")
-w("Latencies in ms.")
-w("")
-w("## Memory: RSS per service")
-w("")
-w("Largest `ps -o rss` seen (sampled every 0.5 s) in each phase, in MB.")
-w("")
-w("| service | idle | wrk | odd-bench closed | odd-bench open 1,000/s |")
-w("|---|---|---|---|---|")
-for s in services:
-    w(f"| {s} | " + " | ".join(f"{rss[(p, s)] / 1024:.1f}" for p in phases) + " |")
-w("")
-w(f"After the three runs the gateway held {gw_fds} file descriptors ({gw_sockets} TCP sockets).")
-if int(gw_fds) > 500:
-    w("Most are connections its clients had already closed (CLOSE-WAIT): libsoup 3.2.3 keeps an")
-    w("accepted connection that the client hangs up while idle, so the process grows with every")
-    w("such connection and stops accepting at its descriptor limit (test-malformed's")
-    w("connection-churn tests show it). That also explains part of the gateway's RSS growth.")
-w("")
-w("## CPU per job")
-w("")
-w("CPU time (user + system, from /proc/PID/stat) each service spent per 1,000 jobs, and the")
-w("throughput one fully available core would give at that cost. Unlike jobs per second this")
-w("does not depend on what else shares the machine. The wrk row covers the load and the")
-w("processing of its backlog afterwards; the odd-bench rows include waiting for completion.")
-w("PostgreSQL runs one process per connection and is not in the table.")
-w("")
-w("Where a service's CPU per job allows far more than the jobs/s measured, it was not the")
-w("limit. At 64 connections the gateway's throughput is 64 ÷ its latency (Little's law), and")
-w("its latency is mostly the broker's publisher confirm of a persistent message.")
-w("")
-cpu_services = services + ["rabbitmq", "redis"]
-w("| run | jobs | " + " | ".join(f"{s} ms / 1k jobs" for s in cpu_services) + " |")
-w("|---|---|" + "---|" * len(cpu_services))
-cpu_rows = (("wrk + backlog", ("wrk", "wrk-drain"), wrk["status"].get("202", 0)),
-            ("odd-bench closed", ("closed",), closed["accepted"]),
-            ("odd-bench open", ("open",), opn["accepted"]))
-for name, ph, jobs in cpu_rows:
-    cells = []
-    for s in cpu_services:
-        parts = [cpu_s(p, s) for p in ph]
-        if jobs > 0 and all(x is not None for x in parts):
-            per_k = sum(parts) * 1000 / jobs * 1000
-            cells.append(f"{per_k:,.0f} (≈ {1e6 / per_k:,.0f} jobs/s per core)" if per_k > 0 else "0")
-        else:
-            cells.append("–")
-    w(f"| {name} | {jobs:,} | " + " | ".join(cells) + " |")
-w("")
-wrk_jobs = wrk["status"].get("202", 0)
-per_job = {}
-for s in cpu_services:
-    parts = [cpu_s(p, s) for p in ("wrk", "wrk-drain")]
-    if wrk_jobs > 0 and all(x is not None for x in parts):
-        per_job[s] = sum(parts) / wrk_jobs * 1e6  # µs per job
-if per_job:
-    total = sum(per_job.values())
-    w("## What bounds throughput on this machine")
-    w("")
-    w(f"In the wrk run one job cost {total:,.0f} µs of CPU across the four services, RabbitMQ and")
-    w(f"Redis (RabbitMQ alone {per_job.get('rabbitmq', 0):,.0f} µs: the job message and three lifecycle events,")
-    w("each published with a confirm, routed, delivered and acknowledged), before PostgreSQL and")
-    w(f"the load generator. With {nproc_n} CPUs that caps the whole pipeline near")
-    cap = int(nproc_n) * 1e6 / total
-    w(f"{cap:,.0f} jobs/s even with nothing else running.")
-    if cap < 9000:
-        w(f"The ≥ 9,000 jobs/s gateway target{' and the ≥ 3,000 jobs/s end-to-end one' if cap < 3000 else ''}")
-        w(f"cannot be shown on this {nproc_n}-CPU machine; the CPU-per-job figures say how far each")
-        w("service would go with more cores.")
-    w("")
-w("## Reproduce")
-w("")
-w("```sh")
-w("tests/bench/run.sh /tmp/build-bench   # ODD_BENCH_DURATION (10 s), ODD_PORT_BASE (first free from 19000)")
-w("```")
-w("")
-w("The raw results stay in `BUILD_DIR/bench-results/` (`wrk.txt`, `closed.json`, `open.json`,")
-w("`rss.txt`, `cpu.txt`, `load.txt`).")
-# Sections written by other benches (tests/bench/tui-bench.sh, tests/bench/physical/run.sh)
-# are kept as they are: this run replaces only its own.
-mine = {l for l in lines if l.startswith("## ")}
-kept, keep = [], False
-try:
-    for l in open(doc, encoding="utf-8").read().splitlines():
-        if l.startswith("## "):
-            keep = l not in mine
-        if keep:
-            kept.append(l)
-except OSError:
-    pass
-if kept:
-    lines += [""] + kept if lines[-1] != "" else kept
-open(doc, "w").write("\n".join(lines).rstrip("\n") + "\n")
-print(f"run.sh: wrote {doc}")
-EOF
+# Stop the stack before the report, so that the ratios are the last lines printed.
+rm -f "$out/sampling"
+wait "$sampler" 2>/dev/null || true
+sampler=
+cleanup
+python3 "$here/report.py" "$out" "$doc"

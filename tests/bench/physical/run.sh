@@ -14,7 +14,7 @@
 #      connections; $ODD_PHYSICAL_ROWS rows (default 50000).
 # Prints one JSON line per measurement (also kept in $ODD_PHYSICAL_OUT, default
 # /tmp/odd-physical/results.jsonl) and the machine. Stops the stack afterwards unless
-# ODD_PHYSICAL_KEEP=1. The programs are built here with cc; they are not installed.
+# ODD_PHYSICAL_KEEP=1. The programs are built in BUILD_DIR (tests/bench/meson.build), not installed.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,13 +32,11 @@ if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" "$src" >/dev/null
 fi
 ninja -C "$build" services/gateway/odd-gateway services/processor/odd-processor \
-  services/metrics-engine/odd-metrics-engine services/read-model/odd-read-model app/oddctl/oddctl >/dev/null
-
-flags="-O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wstrict-prototypes"
-# shellcheck disable=SC2086
-cc $flags -o "$work/odd-physical-amqp" "$here/odd-physical-amqp.c" $(pkg-config --cflags --libs glib-2.0 librabbitmq)
-# shellcheck disable=SC2086
-cc $flags -o "$work/odd-physical-pg" "$here/odd-physical-pg.c" $(pkg-config --cflags --libs glib-2.0 libpq)
+  services/metrics-engine/odd-metrics-engine services/read-model/odd-read-model \
+  services/web-terminal/odd-web-terminal app/tui/odd-dashboard app/oddctl/oddctl \
+  tests/bench/odd-physical-amqp tests/bench/odd-physical-pg >/dev/null
+amqp_bin=$build/tests/bench/odd-physical-amqp
+pg_bin=$build/tests/bench/odd-physical-pg
 
 oddctl=$build/app/oddctl/oddctl
 started=0
@@ -61,9 +59,9 @@ echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cp
 load () { cut -d' ' -f1 /proc/loadavg; }
 
 echo "# load average before amqp: $(load)"
-"$work/odd-physical-amqp" "$amqp" "$messages" 500 200 | sed "s/}\$/,\"load1\":$(load)}/" | tee -a "$out"
+"$amqp_bin" "$amqp" "$messages" 500 200 | sed "s/}\$/,\"load1\":$(load)}/" | tee -a "$out"
 for c in 1 2; do
   echo "# load average before pg ($c connections): $(load)"
-  "$work/odd-physical-pg" "$pg" "$rows" 100 "$c" | sed "s/}\$/,\"load1\":$(load)}/" | tee -a "$out"
+  "$pg_bin" "$pg" "$rows" 100 "$c" | sed "s/}\$/,\"load1\":$(load)}/" | tee -a "$out"
 done
 echo "physical: results in $out"
