@@ -586,7 +586,15 @@ static char *job_id_text (gpointer item) { return g_strdup (odd_job_get_id (item
 static char *job_type_text (gpointer item) { return g_strdup (odd_job_get_job_type (item)); }
 static char *job_status_text (gpointer item) { return g_strdup (odd_job_status_to_string (odd_job_get_status (item))); }
 static char *job_attempts_text (gpointer item) { return g_strdup_printf ("%" G_GINT64_FORMAT, odd_job_get_attempts (item)); }
-static char *job_created_text (gpointer item) { return format_time (odd_job_get_created_at (item)); }
+/* Through microseconds: a GDateTime kept in each of many jobs would cost 50 bytes a job. */
+static char *
+job_created_text (gpointer item)
+{
+  gint64 usec = odd_job_get_created_usec (item);
+  g_autoptr(GDateTime) local = usec != 0 ? g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC) : NULL;
+
+  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("—");
+}
 static char *dead_at_text (gpointer item) { return format_time (odd_dead_letter_get_dead_at (item)); }
 static char *dead_queue_text (gpointer item) { return g_strdup (odd_dead_letter_get_queue (item)); }
 static char *dead_job_text (gpointer item) { return g_strdup (odd_dead_letter_get_job_id (item)); }
