@@ -297,15 +297,17 @@ odd_read_model_query_jobs (PGconn              *pg,
   params[4] = query->has_cursor ? query->cursor_id : NULL;
   params[5] = limit_text;
 
-  /* One fixed statement per order: absent filters are NULL parameters, never SQL text. The
+  /* The search folds case with lower() and LIKE, not ILIKE: a third of the time over 100,000
+   * rows (an id's text is lower case already). One fixed statement per order: absent
+   * filters are NULL parameters, never SQL text. The
    * row comparison is the keyset: strictly after the cursor in the page's order, which the
    * (created_at desc, id desc) index serves both ways. */
 #define JOBS_PAGE_SQL(cmp, dir) \
   "SELECT " JOB_SUMMARY_COLUMNS " FROM jobs " \
   "WHERE ($1::text IS NULL OR status = $1::text) " \
   "AND ($2::text IS NULL OR type = $2::text) " \
-  "AND ($3::text IS NULL OR id::text ILIKE $3::text OR type ILIKE $3::text " \
-  "OR last_error ILIKE $3::text) " \
+  "AND ($3::text IS NULL OR id::text LIKE lower($3::text) OR lower(type) LIKE lower($3::text) " \
+  "OR lower(last_error) LIKE lower($3::text)) " \
   "AND ($4::bigint IS NULL OR (created_at, id) " cmp " " \
   "('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) " \
   "ORDER BY created_at " dir ", id " dir " LIMIT $6::int"
