@@ -101,9 +101,14 @@ parse_ids (OddGatewayReplay *replay,
     }
   ids = json_node_get_array (member);
   n = json_array_get_length (ids);
-  if (n == 0 || n > ODD_GATEWAY_REPLAY_IDS_MAX)
+  if (n == 0)
     {
-      g_autofree char *message = g_strdup_printf ("must name from 1 to %d dead letters, not %u; "
+      add_detail (details, "/ids", "must name at least one dead letter");
+      return;
+    }
+  if (n > ODD_GATEWAY_REPLAY_IDS_MAX)
+    {
+      g_autofree char *message = g_strdup_printf ("must name at most %d dead letters, not %u: "
                                                   "replay more in several requests",
                                                   ODD_GATEWAY_REPLAY_IDS_MAX, n);
 
