@@ -48,6 +48,7 @@ struct _OddJobsPage
   GSimpleActionGroup *actions;
   OddJob             *detail;
   char               *last_message;
+  guint               settle_source;   /* the refresh after a replay's letters are taken */
 };
 
 G_DEFINE_FINAL_TYPE (OddJobsPage, odd_jobs_page, ADW_TYPE_BIN)
@@ -384,6 +385,27 @@ odd_jobs_page_retry (OddJobsPage *self)
   odd_client_retry_job_async (self->client, odd_job_get_id (self->detail), NULL, on_retried, g_object_ref (self));
 }
 
+/* The processor takes a replayed letter's job within moments, and only then is the letter
+ * no longer pending: the list is asked again once that has had time. */
+#define SETTLE_MS 2000
+
+static void
+on_settled (gpointer user_data)
+{
+  OddJobsPage *self = user_data;
+
+  self->settle_source = 0;
+  refresh_dead_letters (self);
+}
+
+static void
+refresh_after_replay (OddJobsPage *self)
+{
+  refresh_dead_letters (self);
+  if (self->settle_source == 0)
+    self->settle_source = g_timeout_add_once (SETTLE_MS, on_settled, self);
+}
+
 static void
 on_replayed (GObject      *source,
              GAsyncResult *result,
@@ -396,9 +418,12 @@ on_replayed (GObject      *source,
 
   if (replay == NULL)
     {
-      show_message (self, error->message);
-      /* A letter replayed meanwhile is why a replay by keys fails: show what is left. */
-      refresh_dead_letters (self);
+      /* A replay by keys is all or none: one of them went back meanwhile (a stale list). */
+      if (g_error_matches (error, ODD_CLIENT_ERROR, ODD_CLIENT_ERROR_NOT_FOUND))
+        show_message (self, _("Some of these dead letters were replayed already, so none was sent: select again"));
+      else
+        show_message (self, error->message);
+      refresh_after_replay (self);
       return;
     }
   if (replay->kept > 0)
@@ -408,7 +433,7 @@ on_replayed (GObject      *source,
     text = g_strdup_printf (ngettext ("Replayed %u dead letter", "Replayed %u dead letters", replay->replayed),
                             replay->replayed);
   show_message (self, text);
-  refresh_dead_letters (self);
+  refresh_after_replay (self);
 }
 
 void
@@ -710,6 +735,7 @@ odd_jobs_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->detail_cancellable);
+  g_clear_handle_id (&self->settle_source, g_source_remove);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->detail_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), ODD_TYPE_JOBS_PAGE);
