@@ -959,6 +959,7 @@ odd_client_search_jobs_async (OddClient           *self,
                               const char          *job_type,
                               const char          *text,
                               const char          *cursor,
+                              gboolean             ascending,
                               guint                limit,
                               GCancellable        *cancellable,
                               GAsyncReadyCallback  callback,
@@ -976,6 +977,7 @@ odd_client_search_jobs_async (OddClient           *self,
   append_param (path, "type", job_type);
   append_param (path, "q", text);
   append_param (path, "cursor", cursor);
+  append_param (path, "order", ascending ? "asc" : NULL);
   append_param (path, "limit", limit_text);
   call_async (self, odd_client_search_jobs_async, ODD_SERVICE_READ_MODEL, "GET", path->str, NULL,
               "jobs-page", 0, convert_jobs_page, NULL, page_free, cancellable, callback,
@@ -1013,6 +1015,7 @@ convert_dlq (JsonNode *body, guint status, gpointer data, GError **error)
 void
 odd_client_get_dead_letters_async (OddClient           *self,
                                    const char          *queue,
+                                   gboolean             pending,
                                    guint                limit,
                                    GCancellable        *cancellable,
                                    GAsyncReadyCallback  callback,
@@ -1026,6 +1029,7 @@ odd_client_get_dead_letters_async (OddClient           *self,
 
   limit_text = g_strdup_printf ("%u", limit);
   append_param (path, "queue", queue);
+  append_param (path, "state", pending ? "pending" : NULL);
   append_param (path, "limit", limit_text);
   call_async (self, odd_client_get_dead_letters_async, ODD_SERVICE_READ_MODEL, "GET", path->str,
               NULL, "dlq", 0, convert_dlq, NULL, page_free, cancellable, callback, user_data);
@@ -1317,6 +1321,8 @@ odd_client_submit_jobs_finish (OddClient     *self,
 typedef struct
 {
   guint            limit;    /* 0: all */
+  GStrv            keys;     /* by key: the letters, sent ODD_CLIENT_REPLAY_KEYS_MAX at a time */
+  guint            sent;     /* of @keys */
   OddReplayResult *result;
 } Replay;
 
@@ -1326,6 +1332,7 @@ replay_free (gpointer data)
   Replay *replay = data;
 
   odd_replay_result_free (replay->result);
+  g_strfreev (replay->keys);
   g_free (replay);
 }
 
@@ -1377,8 +1384,11 @@ on_replayed (GObject      *source,
       g_ptr_array_add (replay->result->reasons, g_string_free (g_steal_pointer (&line), FALSE));
     }
 
-  /* "All": again while a request used its whole batch moving letters. */
-  if (replay->limit == 0 && replayed > 0 && replayed + kept >= ODD_CLIENT_REPLAY_BATCH_MAX)
+  /* By key: again while keys are left. "All": again while a request used its whole batch
+   * moving letters. */
+  if ((replay->keys != NULL && replay->keys[replay->sent] != NULL) ||
+      (replay->keys == NULL && replay->limit == 0 && replayed > 0 &&
+       replayed + kept >= ODD_CLIENT_REPLAY_BATCH_MAX))
     {
       replay_send (g_steal_pointer (&task));
       return;
@@ -1395,8 +1405,19 @@ replay_send (GTask *task)
   g_autoptr(JsonNode) body = NULL;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "limit");
-  json_builder_add_int_value (builder, replay->limit > 0 ? replay->limit : ODD_CLIENT_REPLAY_BATCH_MAX);
+  if (replay->keys != NULL)
+    {
+      json_builder_set_member_name (builder, "ids");
+      json_builder_begin_array (builder);
+      for (guint n = 0; n < ODD_CLIENT_REPLAY_KEYS_MAX && replay->keys[replay->sent] != NULL; n++)
+        json_builder_add_string_value (builder, replay->keys[replay->sent++]);
+      json_builder_end_array (builder);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "limit");
+      json_builder_add_int_value (builder, replay->limit > 0 ? replay->limit : ODD_CLIENT_REPLAY_BATCH_MAX);
+    }
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
@@ -1432,6 +1453,39 @@ OddReplayResult *
 odd_client_replay_dead_letters_finish (OddClient     *self,
                                        GAsyncResult  *result,
                                        GError       **error)
+{
+  return call_finish (self, result, odd_client_replay_dead_letters_async, error);
+}
+
+void
+odd_client_replay_dead_letters_by_key_async (OddClient           *self,
+                                             const char * const  *keys,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  GTask *task;
+  Replay *replay;
+
+  g_return_if_fail (ODD_IS_CLIENT (self));
+  g_return_if_fail (keys != NULL && keys[0] != NULL);
+
+  replay = g_new0 (Replay, 1);
+  replay->keys = g_strdupv ((char **) keys);
+  replay->result = g_new0 (OddReplayResult, 1);
+  replay->result->reasons = g_ptr_array_new_with_free_func (g_free);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  /* The same finish: one kind of task. */
+  g_task_set_source_tag (task, odd_client_replay_dead_letters_async);
+  g_task_set_task_data (task, replay, replay_free);
+  replay_send (task);
+}
+
+OddReplayResult *
+odd_client_replay_dead_letters_by_key_finish (OddClient     *self,
+                                              GAsyncResult  *result,
+                                              GError       **error)
 {
   return call_finish (self, result, odd_client_replay_dead_letters_async, error);
 }

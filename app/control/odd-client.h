@@ -34,6 +34,7 @@ G_BEGIN_DECLS
 #define ODD_CLIENT_RECENT_MAX         100
 #define ODD_CLIENT_DLQ_LIMIT_MAX      500
 #define ODD_CLIENT_REPLAY_BATCH_MAX   1000
+#define ODD_CLIENT_REPLAY_KEYS_MAX    100
 /* A longer answer is refused (ODD_CLIENT_ERROR_BAD_ANSWER): no valid one comes near it. */
 #define ODD_CLIENT_ANSWER_MAX_BYTES   (32 * 1024 * 1024)
 
@@ -99,7 +100,7 @@ GPtrArray    *odd_client_get_recent_jobs_finish   (OddClient            *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
 
-/* GET /jobs: one page of OddJob summaries, newest first. @status UNKNOWN: any; @job_type:
+/* GET /jobs: one page of OddJob summaries, newest first (oldest first when @ascending). @status UNKNOWN: any; @job_type:
  * exactly this type, or NULL; @text: part of the id (e.g. its prefix), of the type or of the
  * last error, any case, or NULL; @cursor: NULL for the first page, else the @next_cursor of the page before;
  * @limit: 1..ODD_CLIENT_JOBS_PAGE_MAX. @next_cursor gets NULL on the last page. */
@@ -108,6 +109,7 @@ void          odd_client_search_jobs_async        (OddClient            *self,
                                                    const char           *job_type,
                                                    const char           *text,
                                                    const char           *cursor,
+                                                   gboolean              ascending,
                                                    guint                 limit,
                                                    GCancellable         *cancellable,
                                                    GAsyncReadyCallback   callback,
@@ -127,11 +129,13 @@ OddJob       *odd_client_get_job_finish           (OddClient            *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
 
-/* GET /dlq?queue=&limit=: OddDeadLetter, newest first. @queue: "jobs.dead",
- * "jobs.failed.validation" or NULL for both; @limit 1..ODD_CLIENT_DLQ_LIMIT_MAX. @total gets
- * how many are stored in all (may be more than returned). */
+/* GET /dlq?queue=&state=&limit=: OddDeadLetter, newest first. @queue: "jobs.dead",
+ * "jobs.failed.validation" or NULL for both; @pending: only those whose job has not run again
+ * since (not replayed or retried yet); @limit 1..ODD_CLIENT_DLQ_LIMIT_MAX. @total gets how
+ * many match in all (may be more than returned). */
 void          odd_client_get_dead_letters_async   (OddClient            *self,
                                                    const char           *queue,
+                                                   gboolean              pending,
                                                    guint                 limit,
                                                    GCancellable         *cancellable,
                                                    GAsyncReadyCallback   callback,
@@ -181,7 +185,7 @@ gboolean      odd_client_retry_job_finish         (OddClient            *self,
                                                    GError              **error);
 
 /* POST /dlq/replay: the gateway replays the OLDEST dead letters first (jobs.dead, then
- * jobs.failed.validation); it cannot pick letters by id. @limit: how many to take (1 for
+ * jobs.failed.validation). @limit: how many to take (1 for
  * one, N for several); 0 for all, in requests of ODD_CLIENT_REPLAY_BATCH_MAX until a request
  * finds nothing more to replay. Letters the gateway keeps (still invalid) stay in their queue
  * and are counted in "kept" with their reason. */
@@ -193,5 +197,18 @@ void          odd_client_replay_dead_letters_async  (OddClient          *self,
 OddReplayResult *odd_client_replay_dead_letters_finish (OddClient       *self,
                                                         GAsyncResult    *result,
                                                         GError         **error);
+
+/* POST /dlq/replay {"ids": [...]}: exactly the letters of @keys (odd_dead_letter_get_message_key()),
+ * in requests of ODD_CLIENT_REPLAY_KEYS_MAX. Each request is all or none: one letter that is
+ * no longer waiting (replayed meanwhile) fails it with the gateway's 404, and the error says
+ * how many the requests before had replayed. */
+void          odd_client_replay_dead_letters_by_key_async  (OddClient          *self,
+                                                            const char * const *keys,
+                                                            GCancellable       *cancellable,
+                                                            GAsyncReadyCallback callback,
+                                                            gpointer            user_data);
+OddReplayResult *odd_client_replay_dead_letters_by_key_finish (OddClient       *self,
+                                                               GAsyncResult    *result,
+                                                               GError         **error);
 
 G_END_DECLS

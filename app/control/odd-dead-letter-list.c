@@ -7,6 +7,7 @@ struct _OddDeadLetterList
   GObject        parent_instance;
   OddClient     *client;
   char          *queue;
+  gboolean       pending;
   guint          limit;
   gint64         total;
   GPtrArray     *items;    /* OddDeadLetter */
@@ -18,7 +19,7 @@ static void list_model_iface_init (GListModelInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (OddDeadLetterList, odd_dead_letter_list, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
 
-enum { PROP_0, PROP_CLIENT, PROP_QUEUE, PROP_LIMIT, PROP_TOTAL, PROP_LOADING, PROP_N_ITEMS, N_PROPS };
+enum { PROP_0, PROP_CLIENT, PROP_QUEUE, PROP_PENDING, PROP_LIMIT, PROP_TOTAL, PROP_LOADING, PROP_N_ITEMS, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 static GType
@@ -88,6 +89,9 @@ odd_dead_letter_list_get_property (GObject    *object,
     case PROP_QUEUE:
       g_value_set_string (value, self->queue);
       break;
+    case PROP_PENDING:
+      g_value_set_boolean (value, self->pending);
+      break;
     case PROP_LIMIT:
       g_value_set_uint (value, self->limit);
       break;
@@ -121,6 +125,9 @@ odd_dead_letter_list_set_property (GObject      *object,
     case PROP_QUEUE:
       odd_dead_letter_list_set_queue (self, g_value_get_string (value));
       break;
+    case PROP_PENDING:
+      odd_dead_letter_list_set_pending (self, g_value_get_boolean (value));
+      break;
     case PROP_LIMIT:
       odd_dead_letter_list_set_limit (self, g_value_get_uint (value));
       break;
@@ -145,6 +152,7 @@ odd_dead_letter_list_class_init (OddDeadLetterListClass *klass)
     g_param_spec_object ("client", NULL, NULL, ODD_TYPE_CLIENT,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_QUEUE] = g_param_spec_string ("queue", NULL, NULL, NULL, rw);
+  properties[PROP_PENDING] = g_param_spec_boolean ("pending", NULL, NULL, FALSE, rw);
   properties[PROP_LIMIT] = g_param_spec_uint ("limit", NULL, NULL, 1, ODD_CLIENT_DLQ_LIMIT_MAX,
                                               ODD_DEAD_LETTER_LIST_DEFAULT_LIMIT, rw);
   properties[PROP_TOTAL] = g_param_spec_int64 ("total", NULL, NULL, 0, G_MAXINT64, 0, ro);
@@ -195,6 +203,26 @@ odd_dead_letter_list_set_queue (OddDeadLetterList *self,
   g_free (self->queue);
   self->queue = g_strdup (queue);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUEUE]);
+}
+
+gboolean
+odd_dead_letter_list_get_pending (OddDeadLetterList *self)
+{
+  g_return_val_if_fail (ODD_IS_DEAD_LETTER_LIST (self), FALSE);
+  return self->pending;
+}
+
+void
+odd_dead_letter_list_set_pending (OddDeadLetterList *self,
+                                  gboolean           pending)
+{
+  g_return_if_fail (ODD_IS_DEAD_LETTER_LIST (self));
+
+  pending = !!pending;
+  if (self->pending == pending)
+    return;
+  self->pending = pending;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PENDING]);
 }
 
 guint
@@ -297,7 +325,7 @@ odd_dead_letter_list_refresh_async (OddDeadLetterList   *self,
   g_task_set_source_tag (task, odd_dead_letter_list_refresh_async);
   g_task_set_task_data (task, g_object_ref (self->load), g_object_unref);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
-  odd_client_get_dead_letters_async (self->client, self->queue, self->limit, self->load,
+  odd_client_get_dead_letters_async (self->client, self->queue, self->pending, self->limit, self->load,
                                      on_loaded, task);
 }
 

@@ -10,6 +10,7 @@ struct _OddDeadLetter
   char      *reason;
   char      *job_id;
   char      *correlation_id;
+  char      *message_key;
   GDateTime *dead_at;
   GDateTime *replayed_at;
   char      *error;
@@ -26,6 +27,7 @@ enum
   PROP_REASON,
   PROP_JOB_ID,
   PROP_CORRELATION_ID,
+  PROP_MESSAGE_KEY,
   PROP_DEAD_AT,
   PROP_REPLAYED_AT,
   PROP_ERROR,
@@ -43,6 +45,7 @@ odd_dead_letter_finalize (GObject *object)
   g_free (self->reason);
   g_free (self->job_id);
   g_free (self->correlation_id);
+  g_free (self->message_key);
   g_clear_pointer (&self->dead_at, g_date_time_unref);
   g_clear_pointer (&self->replayed_at, g_date_time_unref);
   g_free (self->error);
@@ -75,6 +78,9 @@ odd_dead_letter_get_property (GObject    *object,
     case PROP_CORRELATION_ID:
       g_value_set_string (value, self->correlation_id);
       break;
+    case PROP_MESSAGE_KEY:
+      g_value_set_string (value, self->message_key);
+      break;
     case PROP_DEAD_AT:
       g_value_set_boxed (value, self->dead_at);
       break;
@@ -106,6 +112,7 @@ odd_dead_letter_class_init (OddDeadLetterClass *klass)
   properties[PROP_REASON] = g_param_spec_string ("reason", NULL, NULL, NULL, flags);
   properties[PROP_JOB_ID] = g_param_spec_string ("job-id", NULL, NULL, NULL, flags);
   properties[PROP_CORRELATION_ID] = g_param_spec_string ("correlation-id", NULL, NULL, NULL, flags);
+  properties[PROP_MESSAGE_KEY] = g_param_spec_string ("message-key", NULL, NULL, NULL, flags);
   properties[PROP_DEAD_AT] = g_param_spec_boxed ("dead-at", NULL, NULL, G_TYPE_DATE_TIME, flags);
   properties[PROP_REPLAYED_AT] = g_param_spec_boxed ("replayed-at", NULL, NULL, G_TYPE_DATE_TIME, flags);
   properties[PROP_ERROR] = g_param_spec_string ("error", NULL, NULL, NULL, flags);
@@ -132,6 +139,7 @@ odd_dead_letter_new_from_json (JsonObject *object)
   self->reason = odd_client_json_strdup (object, "reason");
   self->job_id = odd_client_json_strdup (object, "jobId");
   self->correlation_id = odd_client_json_strdup (object, "correlationId");
+  self->message_key = odd_client_json_strdup (object, "messageKey");
   self->dead_at = odd_client_json_time (object, "deadAt");
   self->replayed_at = odd_client_json_time (object, "replayedAt");
   message = json_object_get_member (object, "message");
@@ -153,6 +161,7 @@ odd_dead_letter_new_from_json (JsonObject *object)
 
 GETTER (gint64, id, 0)
 GETTER (const char *, queue, NULL)
+GETTER (const char *, message_key, NULL)
 GETTER (const char *, reason, NULL)
 GETTER (const char *, job_id, NULL)
 GETTER (const char *, correlation_id, NULL)

@@ -11,8 +11,8 @@ G_DECLARE_FINAL_TYPE (OddDeadLetter, odd_dead_letter, ODD, DEAD_LETTER, GObject)
 
 OddDeadLetter *odd_dead_letter_new_from_json      (JsonObject    *object);
 
-/* Properties "id", "queue", "reason", "job-id", "correlation-id", "dead-at", "replayed-at",
- * "error", "message". */
+/* Properties "id", "queue", "reason", "job-id", "correlation-id", "message-key", "dead-at",
+ * "replayed-at", "error", "message". */
 gint64         odd_dead_letter_get_id             (OddDeadLetter *self);
 /* "jobs.dead" or "jobs.failed.validation" */
 const char    *odd_dead_letter_get_queue          (OddDeadLetter *self);
@@ -21,6 +21,8 @@ const char    *odd_dead_letter_get_reason         (OddDeadLetter *self);
 /* NULL when not known. */
 const char    *odd_dead_letter_get_job_id         (OddDeadLetter *self);
 const char    *odd_dead_letter_get_correlation_id (OddDeadLetter *self);
+/* The key POST /dlq/replay names the letter by (its message id); NULL from an older read model. */
+const char    *odd_dead_letter_get_message_key    (OddDeadLetter *self);
 GDateTime     *odd_dead_letter_get_dead_at        (OddDeadLetter *self);
 /* NULL until replayed. */
 GDateTime     *odd_dead_letter_get_replayed_at    (OddDeadLetter *self);

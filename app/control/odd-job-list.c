@@ -9,6 +9,7 @@ struct _OddJobList
   OddJobStatus   status;
   char          *job_type;
   char          *text;
+  gboolean       ascending;
   guint          page_size;
 
   GPtrArray     *items;        /* OddJob */
@@ -30,6 +31,7 @@ enum
   PROP_STATUS,
   PROP_JOB_TYPE,
   PROP_TEXT,
+  PROP_ASCENDING,
   PROP_PAGE_SIZE,
   PROP_LOADING,
   PROP_HAS_MORE,
@@ -166,6 +168,9 @@ odd_job_list_get_property (GObject    *object,
     case PROP_TEXT:
       g_value_set_string (value, self->text);
       break;
+    case PROP_ASCENDING:
+      g_value_set_boolean (value, self->ascending);
+      break;
     case PROP_PAGE_SIZE:
       g_value_set_uint (value, self->page_size);
       break;
@@ -205,6 +210,9 @@ odd_job_list_set_property (GObject      *object,
     case PROP_TEXT:
       odd_job_list_set_text (self, g_value_get_string (value));
       break;
+    case PROP_ASCENDING:
+      odd_job_list_set_ascending (self, g_value_get_boolean (value));
+      break;
     case PROP_PAGE_SIZE:
       odd_job_list_set_page_size (self, g_value_get_uint (value));
       break;
@@ -232,6 +240,7 @@ odd_job_list_class_init (OddJobListClass *klass)
                                                ODD_JOB_STATUS_UNKNOWN, rw);
   properties[PROP_JOB_TYPE] = g_param_spec_string ("job-type", NULL, NULL, NULL, rw);
   properties[PROP_TEXT] = g_param_spec_string ("text", NULL, NULL, NULL, rw);
+  properties[PROP_ASCENDING] = g_param_spec_boolean ("ascending", NULL, NULL, FALSE, rw);
   properties[PROP_PAGE_SIZE] = g_param_spec_uint ("page-size", NULL, NULL, 1,
                                                   ODD_CLIENT_JOBS_PAGE_MAX,
                                                   ODD_JOB_LIST_DEFAULT_PAGE_SIZE, rw);
@@ -334,6 +343,27 @@ odd_job_list_set_text (OddJobList *self,
 
   if (set_filter (self, &self->text, text))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT]);
+}
+
+gboolean
+odd_job_list_get_ascending (OddJobList *self)
+{
+  g_return_val_if_fail (ODD_IS_JOB_LIST (self), FALSE);
+  return self->ascending;
+}
+
+void
+odd_job_list_set_ascending (OddJobList *self,
+                            gboolean    ascending)
+{
+  g_return_if_fail (ODD_IS_JOB_LIST (self));
+
+  ascending = !!ascending;
+  if (self->ascending == ascending)
+    return;
+  self->ascending = ascending;
+  odd_job_list_reset (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ASCENDING]);
 }
 
 guint
@@ -451,7 +481,8 @@ odd_job_list_load_more_async (OddJobList          *self,
   self->load = g_object_ref (request->load);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
   odd_client_search_jobs_async (self->client, self->status, self->job_type, self->text,
-                                self->cursor, self->page_size, request->load, on_page, request);
+                                self->cursor, self->ascending, self->page_size, request->load,
+                                on_page, request);
 }
 
 gboolean

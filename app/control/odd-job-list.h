@@ -2,7 +2,7 @@
  *
  * Empty until odd_job_list_load_more_async() brings the first page; each further call appends
  * the next page (keyset cursor, never an offset) until "has-more" is FALSE. Changing a filter
- * ("status", "job-type", "text") or "page-size" empties the list and cancels a load in
+ * ("status", "job-type", "text"), the order ("ascending") or "page-size" empties the list and cancels a load in
  * flight; the view then loads again. A view sits on it and calls load_more as the user
  * scrolls near the end; a second call while one runs waits for the first's page.
  */
@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (OddJobList, odd_job_list, ODD, JOB_LIST, GObject)
 
 /* Properties: "client", "status" (OddJobStatus, UNKNOWN: any), "job-type", "text",
- * "page-size", and read-only "loading", "has-more" (TRUE until a page ends the list) and
+ * "ascending" (by creation time, oldest first; FALSE, the default: newest first), "page-size", and read-only "loading", "has-more" (TRUE until a page ends the list) and
  * "n-items". */
 OddJobList   *odd_job_list_new                (OddClient            *client);
 
@@ -34,13 +34,16 @@ void          odd_job_list_set_job_type       (OddJobList           *self,
 const char   *odd_job_list_get_text           (OddJobList           *self);
 void          odd_job_list_set_text           (OddJobList           *self,
                                                const char           *text);
+gboolean      odd_job_list_get_ascending      (OddJobList           *self);
+void          odd_job_list_set_ascending      (OddJobList           *self,
+                                               gboolean              ascending);
 guint         odd_job_list_get_page_size      (OddJobList           *self);
 void          odd_job_list_set_page_size      (OddJobList           *self,
                                                guint                 page_size);
 gboolean      odd_job_list_get_loading        (OddJobList           *self);
 gboolean      odd_job_list_get_has_more       (OddJobList           *self);
 
-/* Empties the list (the next load starts at the newest job again). */
+/* Empties the list (the next load starts at the first job of the order again). */
 void          odd_job_list_reset              (OddJobList           *self);
 /* Appends the next page. TRUE also when there was nothing more to load. */
 void          odd_job_list_load_more_async    (OddJobList           *self,

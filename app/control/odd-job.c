@@ -45,6 +45,10 @@ struct _OddJob
   char         *id;
   char         *job_type;
   OddJobStatus  status;
+  /* A list holds many summaries: their times are kept as microseconds (NO_TIME when absent)
+   * and made GDateTimes only when asked for. */
+  gint64        created_usec;
+  gint64        updated_usec;
   GDateTime    *created_at;
   GDateTime    *updated_at;
   gint64        attempts;
@@ -58,6 +62,8 @@ struct _OddJob
 };
 
 G_DEFINE_FINAL_TYPE (OddJob, odd_job, G_TYPE_OBJECT)
+
+#define NO_TIME G_MININT64
 
 enum
 {
@@ -116,10 +122,10 @@ odd_job_get_property (GObject    *object,
       g_value_set_enum (value, self->status);
       break;
     case PROP_CREATED_AT:
-      g_value_set_boxed (value, self->created_at);
+      g_value_set_boxed (value, odd_job_get_created_at (self));
       break;
     case PROP_UPDATED_AT:
-      g_value_set_boxed (value, self->updated_at);
+      g_value_set_boxed (value, odd_job_get_updated_at (self));
       break;
     case PROP_ATTEMPTS:
       g_value_set_int64 (value, self->attempts);
@@ -181,6 +187,27 @@ odd_job_init (OddJob *self)
 {
 }
 
+static gint64
+json_time_usec (JsonObject *object,
+                const char *name)
+{
+  g_autoptr(GDateTime) time = odd_client_json_time (object, name);
+
+  return time != NULL ? g_date_time_to_unix (time) * G_USEC_PER_SEC + g_date_time_get_microsecond (time) : NO_TIME;
+}
+
+static GDateTime *
+time_of_usec (gint64 usec)
+{
+  gint64 seconds = usec / G_USEC_PER_SEC - (usec % G_USEC_PER_SEC < 0);
+  g_autoptr(GDateTime) whole = NULL;
+
+  if (usec == NO_TIME)
+    return NULL;
+  whole = g_date_time_new_from_unix_utc (seconds);
+  return whole != NULL ? g_date_time_add (whole, usec - seconds * G_USEC_PER_SEC) : NULL;
+}
+
 static OddJob *
 job_new (JsonObject *object)
 {
@@ -194,8 +221,8 @@ job_new (JsonObject *object)
   self->id = odd_client_json_strdup (object, "id");
   self->job_type = odd_client_json_strdup (object, "type");
   self->status = odd_job_status_from_string (odd_json_get_string (object, "status"));
-  self->created_at = odd_client_json_time (object, "createdAt");
-  self->updated_at = odd_client_json_time (object, "updatedAt");
+  self->created_usec = json_time_usec (object, "createdAt");
+  self->updated_usec = json_time_usec (object, "updatedAt");
   self->attempts = MAX (odd_client_json_int (object, "attempts", 0), 0);
   return self;
 }
@@ -265,8 +292,32 @@ odd_job_new_from_detail (JsonObject *detail)
 GETTER (const char *, id, NULL)
 GETTER (const char *, job_type, NULL)
 GETTER (OddJobStatus, status, ODD_JOB_STATUS_UNKNOWN)
-GETTER (GDateTime *, created_at, NULL)
-GETTER (GDateTime *, updated_at, NULL)
+GDateTime *
+odd_job_get_created_at (OddJob *self)
+{
+  g_return_val_if_fail (ODD_IS_JOB (self), NULL);
+
+  if (self->created_at == NULL)
+    self->created_at = time_of_usec (self->created_usec);
+  return self->created_at;
+}
+
+GDateTime *
+odd_job_get_updated_at (OddJob *self)
+{
+  g_return_val_if_fail (ODD_IS_JOB (self), NULL);
+
+  if (self->updated_at == NULL)
+    self->updated_at = time_of_usec (self->updated_usec);
+  return self->updated_at;
+}
+
+gint64
+odd_job_get_created_usec (OddJob *self)
+{
+  g_return_val_if_fail (ODD_IS_JOB (self), 0);
+  return self->created_usec != NO_TIME ? self->created_usec : 0;
+}
 GETTER (gint64, attempts, 0)
 GETTER (gint64, generation, 0)
 GETTER (const char *, last_error, NULL)

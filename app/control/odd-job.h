@@ -48,6 +48,9 @@ OddJobStatus  odd_job_get_status          (OddJob       *self);
 GDateTime    *odd_job_get_created_at      (OddJob       *self);
 /* NULL when not known. */
 GDateTime    *odd_job_get_updated_at      (OddJob       *self);
+/* created-at in microseconds since the epoch (0 when unknown), without making a GDateTime:
+ * for lists of many jobs. */
+gint64        odd_job_get_created_usec    (OddJob       *self);
 gint64        odd_job_get_attempts        (OddJob       *self);
 gboolean      odd_job_is_detail           (OddJob       *self);
 gint64        odd_job_get_generation      (OddJob       *self);

@@ -5,7 +5,9 @@
  * The list is OddJobList (GET /jobs, keyset cursor): filters reset it, and the next page is
  * asked for when the view is scrolled near its end. Selecting a job loads its detail (GET
  * /jobs/{id}: payload and events); the timeline shows each event with the time since the one
- * before. Dead letters come from OddDeadLetterList; the gateway replays the oldest first.
+ * before. The Created column's header orders the list (the read model pages in either
+ * order). Dead letters come from OddDeadLetterList, only those still waiting; the selected
+ * ones are replayed by their keys, "Replay All" replays the oldest first until none is left.
  */
 #define G_LOG_DOMAIN "odd-jobs-page"
 
@@ -32,16 +34,21 @@ struct _OddJobsPage
   GtkListBox         *timeline_list;
   GtkLabel           *dead_total_label;
   GtkColumnView      *dead_view;
+  GtkWidget          *dead_scroller;
+  GtkWidget          *dead_empty;
 
   OddClient          *client;
   OddJobList         *jobs;
   OddDeadLetterList  *dead_letters;
   GtkSingleSelection *selection;
+  GtkMultiSelection  *dead_selection;
+  GtkColumnViewColumn *created_column;
   GCancellable       *cancellable;
   GCancellable       *detail_cancellable;
   GSimpleActionGroup *actions;
   OddJob             *detail;
   char               *last_message;
+  guint               settle_source;   /* the refresh after a replay's letters are taken */
 };
 
 G_DEFINE_FINAL_TYPE (OddJobsPage, odd_jobs_page, ADW_TYPE_BIN)
@@ -64,9 +71,22 @@ static void
 show_message (OddJobsPage *self,
               const char  *text)
 {
+  AdwToast *toast = adw_toast_new (text);
+
   g_free (self->last_message);
   self->last_message = g_strdup (text);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (adw_bin_get_child (ADW_BIN (self))), adw_toast_new (text));
+  /* What the last action did, now: not behind the toast of the one before. */
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (adw_bin_get_child (ADW_BIN (self))), toast);
+}
+
+static void
+enable_action (OddJobsPage *self,
+               const char  *name,
+               gboolean     enabled)
+{
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), name)),
+                               enabled);
 }
 
 static char *
@@ -142,14 +162,21 @@ on_dead_refreshed (GObject      *source,
   self = user_data;
   /* Counts as %u (there are never billions of stored letters): xgettext cannot read through
    * G_GINT64_FORMAT. */
-  text = g_strdup_printf (ngettext ("%u dead letter stored", "%u dead letters stored",
+  text = g_strdup_printf (ngettext ("%u dead letter waiting", "%u dead letters waiting",
                                     (gulong) odd_dead_letter_list_get_total (self->dead_letters)),
                           (guint) odd_dead_letter_list_get_total (self->dead_letters));
   gtk_label_set_label (self->dead_total_label, text);
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "replay-all")),
-                               odd_dead_letter_list_get_total (self->dead_letters) > 0);
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "replay-one")),
-                               odd_dead_letter_list_get_total (self->dead_letters) > 0);
+  enable_action (self, "replay-all", odd_dead_letter_list_get_total (self->dead_letters) > 0);
+  gtk_widget_set_visible (self->dead_scroller, odd_dead_letter_list_get_total (self->dead_letters) > 0);
+  gtk_widget_set_visible (self->dead_empty, odd_dead_letter_list_get_total (self->dead_letters) == 0);
+}
+
+static void
+on_dead_selection_changed (OddJobsPage *self)
+{
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->dead_selection));
+
+  enable_action (self, "replay-selected", !gtk_bitset_is_empty (selected));
 }
 
 static void
@@ -215,8 +242,7 @@ show_detail (OddJobsPage *self,
   gtk_widget_set_visible (self->detail_placeholder, job == NULL);
   gtk_widget_set_visible (self->detail_content, job != NULL);
   failed = job != NULL && odd_job_get_status (job) == ODD_JOB_STATUS_FAILED;
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "retry")),
-                               failed);
+  enable_action (self, "retry", failed);
   if (job == NULL)
     return;
 
@@ -359,6 +385,27 @@ odd_jobs_page_retry (OddJobsPage *self)
   odd_client_retry_job_async (self->client, odd_job_get_id (self->detail), NULL, on_retried, g_object_ref (self));
 }
 
+/* The processor takes a replayed letter's job within moments, and only then is the letter
+ * no longer pending: the list is asked again once that has had time. */
+#define SETTLE_MS 2000
+
+static void
+on_settled (gpointer user_data)
+{
+  OddJobsPage *self = user_data;
+
+  self->settle_source = 0;
+  refresh_dead_letters (self);
+}
+
+static void
+refresh_after_replay (OddJobsPage *self)
+{
+  refresh_dead_letters (self);
+  if (self->settle_source == 0)
+    self->settle_source = g_timeout_add_once (SETTLE_MS, on_settled, self);
+}
+
 static void
 on_replayed (GObject      *source,
              GAsyncResult *result,
@@ -371,7 +418,12 @@ on_replayed (GObject      *source,
 
   if (replay == NULL)
     {
-      show_message (self, error->message);
+      /* A replay by keys is all or none: one of them went back meanwhile (a stale list). */
+      if (g_error_matches (error, ODD_CLIENT_ERROR, ODD_CLIENT_ERROR_NOT_FOUND))
+        show_message (self, _("Some of these dead letters were replayed already, so none was sent: select again"));
+      else
+        show_message (self, error->message);
+      refresh_after_replay (self);
       return;
     }
   if (replay->kept > 0)
@@ -381,22 +433,51 @@ on_replayed (GObject      *source,
     text = g_strdup_printf (ngettext ("Replayed %u dead letter", "Replayed %u dead letters", replay->replayed),
                             replay->replayed);
   show_message (self, text);
-  refresh_dead_letters (self);
-}
-
-static void
-replay (OddJobsPage *self,
-        guint        limit)
-{
-  if (self->client != NULL)
-    odd_client_replay_dead_letters_async (self->client, limit, NULL, on_replayed, g_object_ref (self));
+  refresh_after_replay (self);
 }
 
 void
 odd_jobs_page_replay_all (OddJobsPage *self)
 {
   g_return_if_fail (ODD_IS_JOBS_PAGE (self));
-  replay (self, 0);
+
+  if (self->client != NULL)
+    odd_client_replay_dead_letters_async (self->client, 0, NULL, on_replayed, g_object_ref (self));
+}
+
+void
+odd_jobs_page_replay_selected (OddJobsPage *self)
+{
+  g_autoptr(GtkBitset) selected = NULL;
+  g_autoptr(GStrvBuilder) keys = NULL;
+  g_auto(GStrv) key_list = NULL;
+  GtkBitsetIter iter;
+  guint position;
+
+  g_return_if_fail (ODD_IS_JOBS_PAGE (self));
+
+  if (self->client == NULL || self->dead_selection == NULL)
+    return;
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->dead_selection));
+  keys = g_strv_builder_new ();
+  for (gboolean more = gtk_bitset_iter_init_first (&iter, selected, &position); more;
+       more = gtk_bitset_iter_next (&iter, &position))
+    {
+      g_autoptr(OddDeadLetter) letter = g_list_model_get_item (G_LIST_MODEL (self->dead_letters), position);
+      const char *key = letter != NULL ? odd_dead_letter_get_message_key (letter) : NULL;
+
+      if (key == NULL)
+        {
+          show_message (self, _("The read model does not name dead letters by key: update it, or use Replay All"));
+          return;
+        }
+      g_strv_builder_add (keys, key);
+    }
+  key_list = g_strv_builder_end (keys);
+  if (key_list[0] == NULL)
+    return;
+  odd_client_replay_dead_letters_by_key_async (self->client, (const char * const *) key_list, NULL,
+                                               on_replayed, g_object_ref (self));
 }
 
 static void
@@ -408,11 +489,11 @@ retry_activated (GSimpleAction *action,
 }
 
 static void
-replay_one_activated (GSimpleAction *action,
-                      GVariant      *parameter,
-                      gpointer       user_data)
+replay_selected_activated (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
 {
-  replay (user_data, 1);
+  odd_jobs_page_replay_selected (user_data);
 }
 
 static void
@@ -420,7 +501,7 @@ replay_all_activated (GSimpleAction *action,
                       GVariant      *parameter,
                       gpointer       user_data)
 {
-  replay (user_data, 0);
+  odd_jobs_page_replay_all (user_data);
 }
 
 /* The toast after a burst links to its jobs: the one job by its id, a burst by its type. */
@@ -506,7 +587,7 @@ bind_cell (GtkSignalListItemFactory *factory,
   gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
 }
 
-static void
+static GtkColumnViewColumn *
 add_column (GtkColumnView *view,
             const char    *title,
             CellText       text_for,
@@ -523,13 +604,22 @@ add_column (GtkColumnView *view,
   gtk_column_view_column_set_resizable (column, TRUE);
   gtk_column_view_append_column (view, column);
   g_object_unref (column);
+  return column;
 }
 
 static char *job_id_text (gpointer item) { return g_strdup (odd_job_get_id (item)); }
 static char *job_type_text (gpointer item) { return g_strdup (odd_job_get_job_type (item)); }
 static char *job_status_text (gpointer item) { return g_strdup (odd_job_status_to_string (odd_job_get_status (item))); }
 static char *job_attempts_text (gpointer item) { return g_strdup_printf ("%" G_GINT64_FORMAT, odd_job_get_attempts (item)); }
-static char *job_created_text (gpointer item) { return format_time (odd_job_get_created_at (item)); }
+/* Through microseconds: a GDateTime kept in each of many jobs would cost 50 bytes a job. */
+static char *
+job_created_text (gpointer item)
+{
+  gint64 usec = odd_job_get_created_usec (item);
+  g_autoptr(GDateTime) local = usec != 0 ? g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC) : NULL;
+
+  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("—");
+}
 static char *dead_at_text (gpointer item) { return format_time (odd_dead_letter_get_dead_at (item)); }
 static char *dead_queue_text (gpointer item) { return g_strdup (odd_dead_letter_get_queue (item)); }
 static char *dead_job_text (gpointer item) { return g_strdup (odd_dead_letter_get_job_id (item)); }
@@ -559,6 +649,56 @@ on_status_changed (OddJobsPage *self)
     return;
   odd_job_list_set_status (self->jobs, status_filter[selected]);
   load_more_if_near_end (self);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Sorting by time: the read model orders, the view's header only says which way */
+
+/* Never sorts anything itself (no GtkSortListModel uses it): it only lets the header be
+ * clicked, and tells which way it points, below. */
+static int
+time_order_probe (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      data)
+{
+  return GTK_ORDERING_SMALLER;
+}
+
+/* gtk_column_view_sorter_get_primary_sort_order() is GTK 4.10: the view's sorter inverts
+ * the column's answer when the header points down. Two distinct items: one compared with
+ * itself is always equal. */
+static gboolean
+time_ascending (OddJobsPage *self)
+{
+  return gtk_sorter_compare (gtk_column_view_get_sorter (self->jobs_view), self, self->jobs_view) == GTK_ORDERING_SMALLER;
+}
+
+static void
+on_time_order_changed (OddJobsPage *self)
+{
+  if (self->jobs == NULL)
+    return;
+  odd_job_list_set_ascending (self->jobs, time_ascending (self));
+  load_more_if_near_end (self);
+}
+
+static void
+setup_time_sorting (OddJobsPage *self)
+{
+  g_autoptr(GtkSorter) sorter = GTK_SORTER (gtk_custom_sorter_new (time_order_probe, NULL, NULL));
+
+  gtk_column_view_column_set_sorter (self->created_column, sorter);
+  gtk_column_view_sort_by_column (self->jobs_view, self->created_column, GTK_SORT_DESCENDING);
+  g_signal_connect_object (gtk_column_view_get_sorter (self->jobs_view), "changed",
+                           G_CALLBACK (on_time_order_changed), self, G_CONNECT_SWAPPED);
+}
+
+void
+odd_jobs_page_sort_by_time (OddJobsPage *self,
+                            GtkSortType  order)
+{
+  g_return_if_fail (ODD_IS_JOBS_PAGE (self));
+  gtk_column_view_sort_by_column (self->jobs_view, self->created_column, order);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -595,10 +735,12 @@ odd_jobs_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->detail_cancellable);
+  g_clear_handle_id (&self->settle_source, g_source_remove);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->detail_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), ODD_TYPE_JOBS_PAGE);
   g_clear_object (&self->selection);
+  g_clear_object (&self->dead_selection);
   g_clear_object (&self->jobs);
   g_clear_object (&self->dead_letters);
   g_clear_object (&self->detail);
@@ -674,6 +816,8 @@ odd_jobs_page_class_init (OddJobsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OddJobsPage, timeline_list);
   gtk_widget_class_bind_template_child (widget_class, OddJobsPage, dead_total_label);
   gtk_widget_class_bind_template_child (widget_class, OddJobsPage, dead_view);
+  gtk_widget_class_bind_template_child (widget_class, OddJobsPage, dead_scroller);
+  gtk_widget_class_bind_template_child (widget_class, OddJobsPage, dead_empty);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_status_changed);
 }
@@ -683,7 +827,7 @@ odd_jobs_page_init (OddJobsPage *self)
 {
   static const GActionEntry entries[] = {
     { .name = "retry", .activate = retry_activated },
-    { .name = "replay-one", .activate = replay_one_activated },
+    { .name = "replay-selected", .activate = replay_selected_activated },
     { .name = "replay-all", .activate = replay_all_activated },
     { .name = "refresh", .activate = refresh_activated },
     { .name = "new-job", .activate = new_job_activated },
@@ -696,13 +840,16 @@ odd_jobs_page_init (OddJobsPage *self)
   self->actions = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self->actions), entries, G_N_ELEMENTS (entries), self);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "jobs", G_ACTION_GROUP (self->actions));
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "retry")), FALSE);
+  enable_action (self, "retry", FALSE);
+  enable_action (self, "replay-selected", FALSE);
+  enable_action (self, "replay-all", FALSE);
 
   add_column (self->jobs_view, _("Job"), job_id_text, TRUE, TRUE);
   add_column (self->jobs_view, _("Type"), job_type_text, FALSE, FALSE);
   add_column (self->jobs_view, _("Status"), job_status_text, FALSE, FALSE);
   add_column (self->jobs_view, _("Attempts"), job_attempts_text, FALSE, FALSE);
-  add_column (self->jobs_view, _("Created"), job_created_text, FALSE, FALSE);
+  self->created_column = add_column (self->jobs_view, _("Created"), job_created_text, FALSE, FALSE);
+  setup_time_sorting (self);
   add_column (self->dead_view, _("Died"), dead_at_text, FALSE, FALSE);
   add_column (self->dead_view, _("Queue"), dead_queue_text, FALSE, FALSE);
   add_column (self->dead_view, _("Job"), dead_job_text, TRUE, TRUE);
@@ -729,8 +876,6 @@ void
 odd_jobs_page_set_client (OddJobsPage *self,
                           OddClient   *client)
 {
-  g_autoptr(GtkNoSelection) dead_selection = NULL;
-
   g_return_if_fail (ODD_IS_JOBS_PAGE (self));
   g_return_if_fail (client == NULL || ODD_IS_CLIENT (client));
 
@@ -739,6 +884,7 @@ odd_jobs_page_set_client (OddJobsPage *self,
   g_clear_object (&self->jobs);
   g_clear_object (&self->dead_letters);
   g_clear_object (&self->selection);
+  g_clear_object (&self->dead_selection);
   show_detail (self, NULL);
   if (client != NULL)
     {
@@ -746,18 +892,27 @@ odd_jobs_page_set_client (OddJobsPage *self,
       /* A page that arrived may still leave the view short of its end. */
       g_signal_connect_object (self->jobs, "notify::loading", G_CALLBACK (load_more_if_near_end), self,
                                G_CONNECT_SWAPPED);
+      odd_job_list_set_ascending (self->jobs, time_ascending (self));
       self->dead_letters = odd_dead_letter_list_new (client);
+      /* Replayed and retried ones leave the view: it shows what still needs a hand. */
+      odd_dead_letter_list_set_pending (self->dead_letters, TRUE);
       self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->jobs)));
       gtk_single_selection_set_autoselect (self->selection, FALSE);
       gtk_single_selection_set_can_unselect (self->selection, TRUE);
       g_signal_connect_object (self->selection, "notify::selected-item", G_CALLBACK (on_selected), self,
                                G_CONNECT_SWAPPED);
-      dead_selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->dead_letters)));
+      self->dead_selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->dead_letters)));
+      g_signal_connect_object (self->dead_selection, "selection-changed", G_CALLBACK (on_dead_selection_changed),
+                               self, G_CONNECT_SWAPPED);
+      /* A refresh replaces the items, and the selection with them. */
+      g_signal_connect_object (self->dead_selection, "items-changed", G_CALLBACK (on_dead_selection_changed),
+                               self, G_CONNECT_SWAPPED);
       on_status_changed (self);
       on_search_changed (self);
     }
   gtk_column_view_set_model (self->jobs_view, GTK_SELECTION_MODEL (self->selection));
-  gtk_column_view_set_model (self->dead_view, GTK_SELECTION_MODEL (dead_selection));
+  gtk_column_view_set_model (self->dead_view, GTK_SELECTION_MODEL (self->dead_selection));
+  enable_action (self, "replay-selected", FALSE);
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     {
       load_more_if_near_end (self);
@@ -831,4 +986,11 @@ odd_jobs_page_get_last_message (OddJobsPage *self)
 {
   g_return_val_if_fail (ODD_IS_JOBS_PAGE (self), NULL);
   return self->last_message;
+}
+
+GtkSelectionModel *
+odd_jobs_page_get_dead_selection (OddJobsPage *self)
+{
+  g_return_val_if_fail (ODD_IS_JOBS_PAGE (self), NULL);
+  return GTK_SELECTION_MODEL (self->dead_selection);
 }

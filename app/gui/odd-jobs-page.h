@@ -29,10 +29,16 @@ void               odd_jobs_page_select            (OddJobsPage *self,
 /* "jobs" or "dead-letters" */
 void               odd_jobs_page_show_view         (OddJobsPage *self,
                                                     const char  *name);
+/* A click on the Created column's header: newest first (DESCENDING) or oldest first. */
+void               odd_jobs_page_sort_by_time      (OddJobsPage *self,
+                                                    GtkSortType  order);
+/* The dead letters' selection (a GtkMultiSelection over odd_jobs_page_get_dead_letters()). */
+GtkSelectionModel *odd_jobs_page_get_dead_selection (OddJobsPage *self);
 /* The job the detail pane shows (with its timeline), NULL while none or loading. */
 OddJob            *odd_jobs_page_get_detail        (OddJobsPage *self);
-/* The detail pane's Retry, the dead letters' Replay All. */
+/* The detail pane's Retry, the dead letters' Replay (the selected ones) and Replay All. */
 void               odd_jobs_page_retry             (OddJobsPage *self);
+void               odd_jobs_page_replay_selected   (OddJobsPage *self);
 void               odd_jobs_page_replay_all        (OddJobsPage *self);
 /* The last message the page showed in a toast (tests). */
 const char        *odd_jobs_page_get_last_message  (OddJobsPage *self);

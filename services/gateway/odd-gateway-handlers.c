@@ -690,8 +690,7 @@ on_dlq_replay (OddHttpServer     *server,
 {
   OddGateway *self = user_data;
   SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
-  OddGatewayReplay *replay;
-  gint64 limit = 100;
+  g_autoptr(OddGatewayReplay) replay = odd_gateway_replay_new (self, odd_http_correlation_id (msg));
 
   if (!odd_gateway_check_auth (self, msg))
     return;
@@ -700,31 +699,14 @@ on_dlq_replay (OddHttpServer     *server,
     {
       const char *reason = NULL;
       g_autoptr(JsonNode) body = read_strict_json (msg, 64 * 1024, &reason);
-      JsonNode *member;
+      g_autoptr(JsonNode) details = NULL;
 
       if (body == NULL)
         return;
-
-      if (!JSON_NODE_HOLDS_OBJECT (body))
+      if (!odd_gateway_replay_parse (replay, body, &details))
         {
-          g_autoptr(JsonNode) details = odd_http_details_new ("", "must be a JSON object");
-
           odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid replay request", details);
           return;
-        }
-
-      member = json_object_get_member (json_node_get_object (body), "limit");
-      if (member != NULL)
-        {
-          if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_INT64 ||
-              json_node_get_int (member) < 1 || json_node_get_int (member) > 1000)
-            {
-              g_autoptr(JsonNode) details = odd_http_details_new ("/limit", "must be an integer from 1 to 1000");
-
-              odd_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid replay request", details);
-              return;
-            }
-          limit = json_node_get_int (member);
         }
     }
 
@@ -735,11 +717,8 @@ on_dlq_replay (OddHttpServer     *server,
       return;
     }
 
-  replay = g_new0 (OddGatewayReplay, 1);
-  replay->gateway = g_object_ref (self);
-  replay->limit = (guint) limit;
-  replay->correlation_id = g_strdup (odd_http_correlation_id (msg));
-  odd_http_server_defer (self->http, msg, odd_gateway_replay_run, replay, odd_gateway_replay_free);
+  odd_http_server_defer (self->http, msg, odd_gateway_replay_run, g_steal_pointer (&replay),
+                         odd_gateway_replay_free);
 }
 
 static void

@@ -95,14 +95,27 @@ JsonNode  *odd_gateway_new_retry_job     (JsonObject        *failed_job,
                                           char             **error_message);
 
 /* odd-gateway-replay.c: POST /dlq/replay, on a worker thread */
+
+/* At most this many dead letters named in one request. */
+#define ODD_GATEWAY_REPLAY_IDS_MAX 100
+
 typedef struct {
   OddGateway *gateway;   /* a reference */
-  guint       limit;
+  guint       limit;     /* count mode: the oldest @limit letters */
+  GPtrArray  *keys;      /* id mode (then non-NULL): the message keys of the letters */
   char       *correlation_id;
 } OddGatewayReplay;
 
+OddGatewayReplay *odd_gateway_replay_new (OddGateway        *gateway,
+                                          const char        *correlation_id);
+/* Reads a request body ({"limit": n} or {"ids": [key, ...]}) into @replay; FALSE with the
+ * 400's @details when it is not one. */
+gboolean  odd_gateway_replay_parse       (OddGatewayReplay  *replay,
+                                          JsonNode          *body,
+                                          JsonNode         **details);
 void      odd_gateway_replay_free        (gpointer           data);
 void      odd_gateway_replay_run         (gpointer           data,
                                           OddHttpResult     *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OddGatewayReplay, odd_gateway_replay_free)
 
 G_END_DECLS

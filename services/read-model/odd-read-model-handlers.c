@@ -29,6 +29,8 @@ typedef struct {
   char         *q;
   char         *queue;
   gboolean      has_cursor;
+  gboolean      ascending;
+  gboolean      pending;
   gint64        cursor_usec;
   char         *cursor_id;
   guint         limit;
@@ -151,6 +153,34 @@ parse_text (SoupServerMessage  *msg,
     }
 
   *out = g_strdup (text);
+  return TRUE;
+}
+
+/* @name absent: @fallback; else one of the two words. */
+static gboolean
+parse_choice (SoupServerMessage *msg,
+              GHashTable        *query,
+              const char        *name,
+              const char        *yes,
+              const char        *no,
+              gboolean           fallback,
+              gboolean          *out)
+{
+  const char *text = param (query, name);
+
+  if (text == NULL)
+    *out = fallback;
+  else if (g_str_equal (text, yes))
+    *out = TRUE;
+  else if (g_str_equal (text, no))
+    *out = FALSE;
+  else
+    {
+      g_autofree char *message = g_strdup_printf ("must be %s or %s", yes, no);
+
+      reply_bad_param (msg, name, message);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -305,6 +335,7 @@ read_jobs (PGconn   *pg,
     .has_cursor = request->has_cursor,
     .cursor_usec = request->cursor_usec,
     .cursor_id = request->cursor_id,
+    .ascending = request->ascending,
     .limit = request->limit,
   };
 
@@ -324,7 +355,7 @@ read_dlq (PGconn   *pg,
           Request  *request,
           GError  **error)
 {
-  return odd_read_model_query_dlq (pg, request->queue, request->limit, error);
+  return odd_read_model_query_dlq (pg, request->queue, request->pending, request->limit, error);
 }
 
 DEFINE_WORK (stats_work, run_redis_read, read_stats)
@@ -425,7 +456,8 @@ handle_jobs_list (OddHttpServer     *server,
 
   if (!parse_text (msg, query, "type", TYPE_MAX_LEN, &request->type) ||
       !parse_text (msg, query, "q", Q_MAX_LEN, &request->q) ||
-      !parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit))
+      !parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit) ||
+      !parse_choice (msg, query, "order", "asc", "desc", FALSE, &request->ascending))
     return;
 
   odd_http_server_defer (server, msg, jobs_work, g_steal_pointer (&request), request_free);
@@ -565,7 +597,8 @@ handle_dlq (OddHttpServer     *server,
     }
   request->queue = g_strdup (queue);
 
-  if (!parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit))
+  if (!parse_uint (msg, query, "limit", PAGE_DEFAULT, PAGE_MAX, &request->limit) ||
+      !parse_choice (msg, query, "state", "pending", "all", FALSE, &request->pending))
     return;
   odd_http_server_defer (server, msg, dlq_work, g_steal_pointer (&request), request_free);
 }

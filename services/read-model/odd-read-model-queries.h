@@ -30,6 +30,7 @@ typedef struct {
   const char *type;         /* nullable: any */
   const char *q;            /* nullable: case-insensitive substring of id, type or last error */
   gboolean    has_cursor;
+  gboolean    ascending;    /* oldest first; newest first when FALSE */
   gint64      cursor_usec;  /* created_at of the last row already seen */
   const char *cursor_id;
   guint       limit;
@@ -49,8 +50,11 @@ JsonNode *odd_read_model_query_events      (PGconn             *pg,
                                             const char         *job_id,
                                             guint               limit,
                                             GError            **error);
+/* @pending: only the letters whose job has not run again since it died (by a replay or a
+ * retry; a letter of a job never stored counts as pending until the job is). */
 JsonNode *odd_read_model_query_dlq         (PGconn             *pg,
                                             const char         *queue,
+                                            gboolean            pending,
                                             guint               limit,
                                             GError            **error);
 gboolean  odd_read_model_query_recent_dead_letters (PGconn     *pg,

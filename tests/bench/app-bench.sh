@@ -144,7 +144,8 @@ try:
     text = open(path, encoding="utf-8").read()
 except FileNotFoundError:
     text = ""
-m = re.search(r"^## Desktop app\n.*?(?=^## |\Z)", text, re.M | re.S)
+# The Jobs page subsection (odd-jobs-bench, written by hand) stays.
+m = re.search(r"^## Desktop app\n.*?(?=^## |^<!-- jobs-bench|\Z)", text, re.M | re.S)
 if m:
     text = text[:m.start()] + section + ("\n" if m.end() < len(text) else "") + text[m.end():]
 else:

@@ -382,13 +382,14 @@ broker_count (const char *queue)
 }
 
 static void
-broker_publish (const char *queue,
-                const char *body)
+broker_publish_keyed (const char *queue,
+                      const char *body,
+                      const char *message_id)
 {
   amqp_connection_state_t conn = broker_connect ();
   g_autoptr(GError) error = NULL;
   g_autoptr(OddAmqpConfirms) confirms = NULL;
-  OddAmqpProps props = { 0 };
+  OddAmqpProps props = { .message_id = message_id };
 
   amqp_channel_open (conn, 2);
   odd_amqp_check_reply (amqp_get_rpc_reply (conn), "channel.open", &error);
@@ -401,6 +402,13 @@ broker_publish (const char *queue,
   g_assert_no_error (error);
   g_clear_pointer (&confirms, odd_amqp_confirms_free);
   odd_amqp_close (conn);
+}
+
+static void
+broker_publish (const char *queue,
+                const char *body)
+{
+  broker_publish_keyed (queue, body, NULL);
 }
 
 typedef struct {
@@ -786,6 +794,23 @@ body_deep_objects (gsize *len)
   return g_string_free (s, FALSE);
 }
 
+/* One id more than a replay by ids takes. */
+static char *
+body_replay_101_ids (gsize *len)
+{
+  GString *s = g_string_new ("{\"ids\":[");
+
+  for (guint i = 0; i <= ODD_GATEWAY_REPLAY_IDS_MAX; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+
+      g_string_append_printf (s, "%s\"%s\"", i > 0 ? "," : "", id);
+    }
+  g_string_append (s, "]}");
+  *len = s->len;
+  return g_string_free (s, FALSE);
+}
+
 static char *
 body_bad_utf8 (gsize *len)
 {
@@ -927,6 +952,14 @@ static const Case cases[] = {
   { "replay-array", "POST", "/dlq/replay", JSON, "[]", NULL, 400 },
   { "replay-text", "POST", "/dlq/replay", "text/plain", "limit=5", NULL, 415 },
   { "replay-malformed", "POST", "/dlq/replay", JSON, "{", NULL, 400 },
+  { "replay-ids-empty", "POST", "/dlq/replay", JSON, "{\"ids\":[]}", NULL, 400, NULL, "/ids" },
+  { "replay-ids-string", "POST", "/dlq/replay", JSON, "{\"ids\":\"6f1c3a52-8c3e-4a0f-9d7b-0dd0b5e2c0aa\"}", NULL, 400, NULL, "/ids" },
+  { "replay-ids-101", "POST", "/dlq/replay", JSON, NULL, body_replay_101_ids, 400, NULL, "/ids" },
+  { "replay-ids-not-uuid", "POST", "/dlq/replay", JSON, "{\"ids\":[\"6f1c3a52-8c3e-4a0f-9d7b-0dd0b5e2c0aa\",\"7\"]}", NULL, 400, NULL, "/ids/1" },
+  { "replay-ids-number", "POST", "/dlq/replay", JSON, "{\"ids\":[7]}", NULL, 400, NULL, "/ids/0" },
+  { "replay-ids-duplicate", "POST", "/dlq/replay", JSON, "{\"ids\":[\"6f1c3a52-8c3e-4a0f-9d7b-0dd0b5e2c0aa\",\"6F1C3A52-8C3E-4A0F-9D7B-0DD0B5E2C0AA\"]}", NULL, 400, NULL, "/ids/1" },
+  { "replay-ids-and-limit", "POST", "/dlq/replay", JSON, "{\"limit\":5,\"ids\":[\"6f1c3a52-8c3e-4a0f-9d7b-0dd0b5e2c0aa\"]}", NULL, 400, NULL, "" },
+  { "replay-misspelt-ids", "POST", "/dlq/replay", JSON, "{\"id\":[\"6f1c3a52-8c3e-4a0f-9d7b-0dd0b5e2c0aa\"]}", NULL, 400, NULL, "/id" },
 };
 
 static OddGateway *table_gateway_instance;
@@ -1498,6 +1531,162 @@ test_broker_dlq_replay (void)
   broker_purge (ODD_QUEUE_DEAD);
 }
 
+/* A dead letter of a job that exhausted its retries, keyed like the processor's. */
+static char *
+publish_dead_job (const char *queue,
+                  char      **job_id)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autofree char *event = job_created_envelope (id, "\"n\":1");
+  g_autofree char *letter = dead_letter (event, g_str_equal (queue, ODD_QUEUE_DEAD) ? "retries_exhausted" : "invalid",
+                                         "jobs.created", 0);
+  char *key = odd_uuid_new ();
+
+  broker_publish_keyed (queue, letter, key);
+  *job_id = g_steal_pointer (&id);
+  return key;
+}
+
+static const char *
+created_job_id (Got *got)
+{
+  return json_object_get_string_member (json_object_get_object_member (json_node_get_object (got->body), "payload"), "id");
+}
+
+typedef struct {
+  Response *responses;
+  guint     n;
+} Concurrent;
+
+static gboolean
+all_answered (gpointer data)
+{
+  Concurrent *c = data;
+
+  for (guint i = 0; i < c->n; i++)
+    if (!c->responses[i].done)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+test_broker_dlq_replay_ids (void)
+{
+  g_autoptr(OddGateway) gateway = NULL;
+  g_autofree char *job1 = NULL, *job2 = NULL, *job3 = NULL, *job4 = NULL;
+  g_autofree char *key1 = NULL, *key2 = NULL, *key3 = NULL, *key4 = NULL;
+  g_autofree char *unknown = odd_uuid_new ();
+  g_autofree char *body = NULL;
+  g_autoptr(Response) r = NULL;
+  g_autoptr(Response) again = NULL;
+  g_autoptr(Response) partly = NULL;
+  QueueCount two_dead = { ODD_QUEUE_DEAD, 2 };
+  QueueCount one_dead = { ODD_QUEUE_DEAD, 1 };
+  QueueCount no_invalid = { ODD_QUEUE_FAILED_VALIDATION, 0 };
+  gboolean seen2 = FALSE, seen4 = FALSE;
+  Response racing[4] = { 0 };
+  Call calls[4] = { 0 };
+  Concurrent all = { racing, G_N_ELEMENTS (racing) };
+  guint won = 0, lost = 0;
+
+  SKIP_WITHOUT_BROKER ();
+  broker_purge (ODD_QUEUE_JOBS_CREATED);
+  broker_purge (ODD_QUEUE_DEAD);
+  broker_purge (ODD_QUEUE_FAILED_VALIDATION);
+  gateway = broker_gateway_new (NULL, 64);
+
+  key1 = publish_dead_job (ODD_QUEUE_DEAD, &job1);
+  key2 = publish_dead_job (ODD_QUEUE_DEAD, &job2);
+  key3 = publish_dead_job (ODD_QUEUE_DEAD, &job3);
+  key4 = publish_dead_job (ODD_QUEUE_FAILED_VALIDATION, &job4);
+
+  /* Two named ones, from both queues (one in upper case): exactly those go back. */
+  {
+    g_autofree char *upper = g_ascii_strup (key4, -1);
+
+    body = g_strdup_printf ("{\"ids\":[\"%s\",\"%s\"]}", key2, upper);
+  }
+  r = request (gateway, "POST", "/dlq/replay", body);
+  g_assert_cmpuint (r->status, ==, 200);
+  assert_valid ("dlq-replay", r->json);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (r->json), "replayed"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (r->json), "kept"), ==, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(Got) got = broker_get (ODD_QUEUE_JOBS_CREATED);
+
+      g_assert_nonnull (got);
+      seen2 |= g_str_equal (created_job_id (got), job2);
+      seen4 |= g_str_equal (created_job_id (got), job4);
+    }
+  g_assert_true (seen2 && seen4);
+  g_assert_null (broker_get (ODD_QUEUE_JOBS_CREATED));
+  g_assert_true (wait_for (queue_has, &two_dead, 5000));
+  g_assert_true (wait_for (queue_has, &no_invalid, 5000));
+
+  /* Named again: it is not waiting any more. 404, nothing published. */
+  again = request (gateway, "POST", "/dlq/replay", body);
+  assert_error (again, 404, "Dead letters not found, none replayed");
+  g_assert_true (details_mention (again->json, "/ids/0"));
+  g_assert_null (broker_get (ODD_QUEUE_JOBS_CREATED));
+
+  /* One known, one unknown: all or none, and the answer names the unknown one. */
+  g_free (body);
+  body = g_strdup_printf ("{\"ids\":[\"%s\",\"%s\"]}", key1, unknown);
+  partly = request (gateway, "POST", "/dlq/replay", body);
+  assert_error (partly, 404, NULL);
+  g_assert_true (details_mention (partly->json, "/ids/1"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (partly->json), "details")), ==, 1);
+  g_assert_null (broker_get (ODD_QUEUE_JOBS_CREATED));
+  g_assert_true (wait_for (queue_has, &two_dead, 5000));
+
+  /* Hostile: the same letter named by several requests at once is published once. */
+  g_free (body);
+  body = g_strdup_printf ("{\"ids\":[\"%s\"]}", key3);
+  for (guint i = 0; i < G_N_ELEMENTS (racing); i++)
+    start_request (gateway, "POST", "/dlq/replay", "application/json", body, strlen (body), NULL, NULL,
+                   &racing[i], &calls[i]);
+  g_assert_true (wait_for (all_answered, &all, 30000));
+  for (guint i = 0; i < G_N_ELEMENTS (racing); i++)
+    {
+      g_assert_null (racing[i].transport_error);
+      if (racing[i].status == 200)
+        {
+          g_assert_cmpint (json_object_get_int_member (json_node_get_object (racing[i].json), "replayed"), ==, 1);
+          won++;
+        }
+      else
+        {
+          g_assert_cmpuint (racing[i].status, ==, 404);
+          lost++;
+        }
+      g_object_unref (calls[i].msg);
+      g_clear_pointer (&racing[i].content_type, g_free);
+      g_clear_pointer (&racing[i].headers, soup_message_headers_unref);
+      g_clear_pointer (&racing[i].body, g_bytes_unref);
+      g_clear_pointer (&racing[i].json, json_node_unref);
+    }
+  g_assert_cmpuint (won, ==, 1);
+  g_assert_cmpuint (lost, ==, G_N_ELEMENTS (racing) - 1);
+  {
+    g_autoptr(Got) got = broker_get (ODD_QUEUE_JOBS_CREATED);
+
+    g_assert_nonnull (got);
+    g_assert_cmpstr (created_job_id (got), ==, job3);
+  }
+  g_assert_null (broker_get (ODD_QUEUE_JOBS_CREATED));
+
+  /* The one never named is still there, untouched. */
+  g_assert_true (wait_for (queue_has, &one_dead, 5000));
+  {
+    g_autoptr(Got) left = broker_get (ODD_QUEUE_DEAD);
+
+    g_assert_nonnull (left);
+    g_assert_cmpstr (left->message_id, ==, key1);
+  }
+  broker_purge (ODD_QUEUE_DEAD);
+}
+
 typedef struct {
   Response *responses;
   guint     n;
@@ -2032,6 +2221,7 @@ main (int   argc,
   g_test_add_func ("/gateway/broker/full-job", test_broker_full_job);
   g_test_add_func ("/gateway/broker/retry", test_broker_retry);
   g_test_add_func ("/gateway/broker/dlq-replay", test_broker_dlq_replay);
+  g_test_add_func ("/gateway/broker/dlq-replay-ids", test_broker_dlq_replay_ids);
   g_test_add_func ("/gateway/broker/overload", test_broker_overload);
   g_test_add_func ("/gateway/broker/client-gone", test_broker_client_gone);
   g_test_add_func ("/gateway/broker/shutdown", test_broker_shutdown);

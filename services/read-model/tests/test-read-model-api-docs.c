@@ -107,7 +107,7 @@ test_openapi (void)
 
     for (guint i = 0; i < json_array_get_length (params); i++)
       g_string_append_printf (names, "%s,", json_object_get_string_member (json_array_get_object_element (params, i), "name"));
-    g_assert_cmpstr (names->str, ==, "status,type,q,limit,cursor,");
+    g_assert_cmpstr (names->str, ==, "status,type,q,limit,cursor,order,");
   }
   {
     JsonObject *events = json_object_get_object_member (json_object_get_object_member (paths, "/events"), "get");

@@ -355,11 +355,12 @@ insert_jobs (guint n)
 }
 
 static char **
-ids_in_order (const char *where)
+ids_in_order_by (const char *where,
+                 const char *direction)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *query = g_strdup_printf ("SELECT id::text FROM jobs %s ORDER BY created_at DESC, id DESC",
-                                            where ? where : "");
+  g_autofree char *query = g_strdup_printf ("SELECT id::text FROM jobs %s ORDER BY created_at %s, id %s",
+                                            where ? where : "", direction, direction);
   g_autoptr(PGresult) res = odd_pg_query (pg, query, 0, NULL, &error);
   GStrvBuilder *builder = g_strv_builder_new ();
   char **ids;
@@ -370,6 +371,12 @@ ids_in_order (const char *where)
   ids = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
   return ids;
+}
+
+static char **
+ids_in_order (const char *where)
+{
+  return ids_in_order_by (where, "DESC");
 }
 
 static void
@@ -701,6 +708,28 @@ test_jobs_pagination (void)
     g_assert_cmpuint (got->len, >, 4);
     assert_same_ids (got, expected);
   }
+  /* Oldest first, by the same kind of cursor, with and without filters. */
+  {
+    g_auto(GStrv) expected = ids_in_order_by (NULL, "ASC");
+    g_autoptr(GPtrArray) got = walk_pages ("&order=asc", 7);
+
+    assert_same_ids (got, expected);
+  }
+  {
+    g_auto(GStrv) expected = ids_in_order_by ("WHERE status = 'FAILED'", "ASC");
+    g_autoptr(GPtrArray) got = walk_pages ("&order=asc&status=FAILED", 9);
+
+    g_assert_cmpuint (got->len, >, 9);
+    assert_same_ids (got, expected);
+  }
+  {
+    g_auto(GStrv) expected = ids_in_order (NULL);
+    g_autoptr(GPtrArray) got = walk_pages ("&order=desc", 100);
+
+    assert_same_ids (got, expected);
+  }
+  assert_error (main_server, "/jobs?order=ASC", 400, "/order");
+  assert_error (main_server, "/jobs?order=newest", 400, "/order");
   /* Default limit 50. */
   {
     g_autoptr(Reply) r = get_ok (main_server, "/jobs", "jobs-page");
@@ -1187,6 +1216,79 @@ test_dlq (void)
   }
   assert_error (main_server, "/dlq?queue=jobs.created", 400, "/queue");
   assert_error (main_server, "/dlq?limit=0", 400, "/limit");
+  assert_error (main_server, "/dlq?state=replayed", 400, "/state");
+}
+
+static gint64
+dlq_total (const char *path)
+{
+  g_autoptr(Reply) r = get_ok (main_server, path, "dlq");
+
+  return json_object_get_int_member (json_node_get_object (r->json), "total");
+}
+
+/* state=pending: a letter leaves once its job runs a later generation than the one that died
+ * (replay or retry); a failed-validation letter once its job is stored at all. */
+static void
+test_dlq_pending (void)
+{
+  g_autofree char *dead_job = odd_uuid_new ();
+  g_autofree char *invalid_job = odd_uuid_new ();
+  g_autofree char *old_letter_job = odd_uuid_new ();
+  const char *dead_params[] = { dead_job };
+  const char *invalid_params[] = { invalid_job };
+  const char *old_params[] = { old_letter_job };
+
+  REQUIRE_SERVERS ();
+  reset_data ();
+
+  /* Died as generation 1 (top-level "generation", as the processor writes it). */
+  sql_params ("INSERT INTO jobs (id, type, status, generation) VALUES ($1::uuid, 't', 'FAILED', 1)", 1, dead_params);
+  sql_params ("INSERT INTO dead_letters (queue, reason, job_id, message, message_key) "
+              "VALUES ('jobs.dead', 'retries_exhausted', $1::uuid, '{\"generation\": 1}', "
+              "'8d7c1e2a-0f3b-4c5d-9e6f-7a8b9c0d1e2f')", 1, dead_params);
+  /* An older letter with the generation only in its job's retry metadata (2, text: ignored). */
+  sql_params ("INSERT INTO jobs (id, type, status, generation) VALUES ($1::uuid, 't', 'FAILED', 0)", 1, old_params);
+  sql_params ("INSERT INTO dead_letters (queue, reason, job_id, message) "
+              "VALUES ('jobs.dead', 'retries_exhausted', $1::uuid, "
+              "'{\"generation\": \"x\", \"original_event\": {\"payload\": {\"metadata\": {\"retryGeneration\": 2}}}}')",
+              1, old_params);
+  sql_params ("INSERT INTO dead_letters (queue, reason, job_id, message) "
+              "VALUES ('jobs.failed.validation', 'invalid', $1::uuid, '{}')", 1, invalid_params);
+
+  g_assert_cmpint (dlq_total ("/dlq?state=pending"), ==, 3);
+  g_assert_cmpint (dlq_total ("/dlq?state=all"), ==, 3);
+  {
+    g_autoptr(Reply) r = get_ok (main_server, "/dlq?queue=jobs.dead&limit=500", "dlq");
+    JsonArray *items = json_object_get_array_member (json_node_get_object (r->json), "items");
+    gboolean keyed = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (items); i++)
+      {
+        const char *key = json_object_get_string_member (json_array_get_object_element (items, i), "messageKey");
+
+        g_assert_true (odd_uuid_is_valid (key));
+        keyed |= g_str_equal (key, "8d7c1e2a-0f3b-4c5d-9e6f-7a8b9c0d1e2f");
+      }
+    g_assert_true (keyed);
+  }
+
+  /* The dead job runs again as generation 2: its letter is settled. */
+  sql_params ("UPDATE jobs SET generation = 2, status = 'PENDING' WHERE id = $1::uuid", 1, dead_params);
+  g_assert_cmpint (dlq_total ("/dlq?state=pending"), ==, 2);
+  g_assert_cmpint (dlq_total ("/dlq?state=pending&queue=jobs.dead"), ==, 1);
+  g_assert_cmpint (dlq_total ("/dlq"), ==, 3);
+
+  /* Generation 2 of the old one is still the one that died; 3 settles it. */
+  sql_params ("UPDATE jobs SET generation = 2 WHERE id = $1::uuid", 1, old_params);
+  g_assert_cmpint (dlq_total ("/dlq?state=pending&queue=jobs.dead"), ==, 1);
+  sql_params ("UPDATE jobs SET generation = 3 WHERE id = $1::uuid", 1, old_params);
+  g_assert_cmpint (dlq_total ("/dlq?state=pending&queue=jobs.dead"), ==, 0);
+
+  /* The invalid one, replayed once valid, is stored as a job. */
+  sql_params ("INSERT INTO jobs (id, type, status) VALUES ($1::uuid, 't', 'PENDING')", 1, invalid_params);
+  g_assert_cmpint (dlq_total ("/dlq?state=pending"), ==, 0);
+  g_assert_cmpint (dlq_total ("/dlq?state=all"), ==, 3);
 }
 
 static JsonObject *
@@ -1502,6 +1604,7 @@ main (int   argc,
   g_test_add_func ("/read-model/integration/stats-series", test_series);
   g_test_add_func ("/read-model/integration/queues", test_queues);
   g_test_add_func ("/read-model/integration/dlq", test_dlq);
+  g_test_add_func ("/read-model/integration/dlq-pending", test_dlq_pending);
   g_test_add_func ("/read-model/integration/alerts", test_alerts);
   g_test_add_func ("/read-model/integration/redis-down", test_redis_down);
   g_test_add_func ("/read-model/integration/postgres-down", test_postgres_down);
