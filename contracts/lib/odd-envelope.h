@@ -9,6 +9,13 @@ G_BEGIN_DECLS
 
 #define ODD_CONTRACT_VERSION "1.0.0"
 
+/* Several envelopes in one message (contract event-batch.json): a JSON array of them, sent to
+ * odd.events with this routing key and AMQP type. At most ODD_EVENT_BATCH_MAX_EVENTS of them
+ * (the schema's maxItems). */
+#define ODD_EVENT_BATCH_ROUTING_KEY "job.batch"
+#define ODD_EVENT_BATCH_TYPE        "event-batch"
+#define ODD_EVENT_BATCH_MAX_EVENTS  1000
+
 typedef struct {
   const char *service;
   const char *instance_id;

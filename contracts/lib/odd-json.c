@@ -790,6 +790,35 @@ odd_json_object_members (const char *data,
   return g_steal_pointer (&members);
 }
 
+GArray *
+odd_json_array_elements (const char *data,
+                         gsize       len)
+{
+  g_autoptr(GArray) elements = g_array_new (FALSE, FALSE, sizeof (OddJsonSpan));
+  gsize p;
+
+  g_return_val_if_fail (data != NULL, NULL);
+
+  p = skip_ws (data, len, 0);
+  if (p >= len || data[p] != '[')
+    return NULL;
+  p = skip_ws (data, len, p + 1);
+
+  while (p < len && data[p] != ']')
+    {
+      OddJsonSpan element = { p, 0 };
+
+      p = skip_value (data, len, p);
+      element.length = p - element.offset;
+      g_array_append_val (elements, element);
+      p = skip_ws (data, len, p);
+      if (p < len && data[p] == ',')
+        p = skip_ws (data, len, p + 1);
+    }
+
+  return g_steal_pointer (&elements);
+}
+
 JsonNode *
 odd_json_parse_shallow (const char  *data,
                         gsize        len,

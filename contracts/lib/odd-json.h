@@ -47,6 +47,16 @@ typedef struct {
  * order, without parsing their values; NULL when it is not an object. */
 GArray     *odd_json_object_members (const char *data,
                                      gsize       len);
+/* Where a value is written in a text. */
+typedef struct {
+  gsize  offset;
+  gsize  length;
+} OddJsonSpan;
+
+/* The elements of the array written in @data (text that passed odd_json_check_strict()), in
+ * order, as the spans of their texts, without parsing them; NULL when it is not an array. */
+GArray     *odd_json_array_elements (const char *data,
+                                     gsize       len);
 /* The object of @members (from odd_json_object_members() on @data) with its scalar members
  * parsed and its object and array members left empty: enough to check the members' types at
  * the cost of the top level alone, whatever is nested. */

@@ -65,12 +65,26 @@ errors_to_string (GPtrArray  *errors,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+static OddMeIntake *
+intake_new (const void *body,
+            gsize       len)
+{
+  OddMeIntake *self = g_new0 (OddMeIntake, 1);
+
+  /* A copy of the bytes as they are, NULs included: the dead letter and its id need them. */
+  self->text = g_malloc (len + 1);
+  memcpy (self->text, body, len);
+  self->text[len] = '\0';
+  self->text_len = len;
+  return self;
+}
+
 OddMeIntake *
 odd_me_intake_check (OddSchemaRegistry *registry,
                      const void        *body,
                      gsize              len)
 {
-  g_autoptr(OddMeIntake) self = g_new0 (OddMeIntake, 1);
+  g_autoptr(OddMeIntake) self = intake_new (body, len);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) errors = NULL;
   JsonObject *object = NULL;
@@ -135,15 +149,91 @@ odd_me_intake_check (OddSchemaRegistry *registry,
 
   self->valid = TRUE;
   self->event_id = g_ascii_strdown (string_member (object, "eventId"), -1);
-  /* The delivered text itself (checked UTF-8 without NULs above): no second serialisation. */
-  self->text = g_strndup (body, len);
+  /* The store keeps self->text, the delivered text itself (checked UTF-8 without NULs above):
+   * no second serialisation. */
   return g_steal_pointer (&self);
+}
+
+static gboolean
+is_batch (const char *body,
+          gsize       len)
+{
+  for (gsize p = 0; p < len; p++)
+    if (!g_ascii_isspace (body[p]))
+      return body[p] == '[';
+  return FALSE;
+}
+
+guint
+odd_me_intake_check_delivery (OddSchemaRegistry *registry,
+                              const void        *body,
+                              gsize              len,
+                              GPtrArray         *intakes)
+{
+  g_autoptr(OddMeIntake) whole = NULL;
+  g_autoptr(GArray) elements = NULL;
+  g_autofree char *syntax_error = NULL;
+
+  if (!is_batch (body, len))
+    {
+      g_ptr_array_add (intakes, odd_me_intake_check (registry, body, len));
+      return 1;
+    }
+
+  /* A batch its elements cannot be told apart in is one dead letter, kept as text. */
+  whole = intake_new (body, len);
+  whole->in_batch = TRUE;
+  if (!g_utf8_validate (body, len, NULL) || memchr (body, '\0', len) != NULL)
+    odd_me_intake_reject (whole, "unparseable", "Event batch: not UTF-8 text");
+  else if (!odd_json_check_strict (body, len, &syntax_error))
+    {
+      g_autofree char *message = g_strconcat ("Event batch: ", syntax_error, NULL);
+
+      odd_me_intake_reject (whole, "unparseable", message);
+    }
+  else
+    {
+      elements = odd_json_array_elements (body, len);
+      if (elements->len == 0 || elements->len > ODD_EVENT_BATCH_MAX_EVENTS)
+        {
+          g_autofree char *message = g_strdup_printf ("Event batch of %u events: event-batch.json "
+                                                      "allows 1 to %u",
+                                                      elements->len, ODD_EVENT_BATCH_MAX_EVENTS);
+
+          odd_me_intake_reject (whole, "invalid", message);
+          g_clear_pointer (&elements, g_array_unref);
+        }
+    }
+  if (elements == NULL)
+    {
+      g_ptr_array_add (intakes, g_steal_pointer (&whole));
+      return 1;
+    }
+
+  for (guint i = 0; i < elements->len; i++)
+    {
+      const OddJsonSpan *span = &g_array_index (elements, OddJsonSpan, i);
+      OddMeIntake *intake = odd_me_intake_check (registry, (const char *) body + span->offset,
+                                                 span->length);
+
+      intake->in_batch = TRUE;
+      g_ptr_array_add (intakes, intake);
+    }
+  return elements->len;
+}
+
+char *
+odd_me_intake_dead_letter_id (OddMeIntake *self)
+{
+  g_autofree char *digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                         (const guchar *) self->text,
+                                                         self->text_len);
+
+  return odd_uuid_v5 (ODD_EVENT_NAMESPACE, digest);
 }
 
 JsonNode *
 odd_me_intake_dead_letter (OddMeIntake *self,
-                           const void  *body,
-                           gsize        len,
                            const char  *from_queue)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -156,16 +246,13 @@ odd_me_intake_dead_letter (OddMeIntake *self,
   else
     {
       /* Unparseable: keep the text, made valid UTF-8 and without NULs so it fits in jsonb. */
-      g_autofree char *copy = g_malloc (len + 1);
+      g_autofree char *copy = g_memdup2 (self->text, self->text_len + 1);
       g_autofree char *text = NULL;
 
-      memcpy (copy, body, len);
-      copy[len] = '\0';
-
-      for (gsize i = 0; i < len; i++)
+      for (gsize i = 0; i < self->text_len; i++)
         if (copy[i] == '\0')
           copy[i] = '?';
-      text = g_utf8_make_valid (copy, len);
+      text = g_utf8_make_valid (copy, self->text_len);
       json_builder_add_string_value (builder, text);
     }
   json_builder_set_member_name (builder, "validation_error");

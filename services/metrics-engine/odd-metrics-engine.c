@@ -14,7 +14,9 @@
 #define POLL_MS            200   /* longest wait for a first delivery: bounds the stop latency */
 #define CONFIRM_TIMEOUT_MS 10000
 #define CONSUMER_CHANNEL   1
-#define MAX_BATCH_BYTES    (16 * 1024 * 1024)  /* one jsonb parameter: keep it well bounded */
+/* One jsonb parameter, and what the batch's parsed events cost in memory: keep it well
+ * bounded. A processor's event batch is at most 256 KiB. */
+#define MAX_BATCH_BYTES    (2 * 1024 * 1024)
 
 struct _OddMetricsEngine
 {
@@ -38,6 +40,7 @@ struct _OddMetricsEngine
   guint64            n_applied;
 
   OddCounter        *events_total;
+  OddCounter        *messages;
   OddCounter        *duplicates;
   OddCounter        *invalid;
   OddCounter        *rebuilds;
@@ -353,7 +356,6 @@ catch_up (Worker  *w,
 
 static gboolean
 publish_dead_letters (Worker     *w,
-                      GPtrArray  *deliveries,
                       GPtrArray  *intakes,
                       GError    **error)
 {
@@ -365,23 +367,18 @@ publish_dead_letters (Worker     *w,
   for (guint i = 0; i < intakes->len; i++)
     {
       OddMeIntake *intake = intakes->pdata[i];
-      Delivery *d = deliveries->pdata[i];
-      gsize len;
-      const char *body = g_bytes_get_data (d->body, &len);
       g_autoptr(JsonNode) message = NULL;
       g_autofree char *text = NULL;
-      g_autofree char *digest = NULL;
       g_autofree char *message_id = NULL;
       OddAmqpProps props;
 
       if (intake->valid)
         continue;
 
-      message = odd_me_intake_dead_letter (intake, body, len, ODD_QUEUE_LIFECYCLE);
+      message = odd_me_intake_dead_letter (intake, ODD_QUEUE_LIFECYCLE);
       text = odd_json_to_string (message);
-      /* Same delivery, same id: a redelivered reject can be recognised downstream. */
-      digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) body, len);
-      message_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, digest);
+      /* Same event, same id: a redelivered reject can be recognised downstream. */
+      message_id = odd_me_intake_dead_letter_id (intake);
       /* Only a well-formed id goes into the property: AMQP short strings stop at 255 bytes,
        * and a reject that cannot be published would come back forever. */
       props = (OddAmqpProps) { message_id,
@@ -426,11 +423,14 @@ publish_dead_letters (Worker     *w,
 }
 
 /* Stores the valid events; sets @seqs (0 = duplicate). Events the database refuses (a value
- * jsonb or timestamptz cannot hold) become invalid instead of blocking the queue. */
+ * jsonb or timestamptz cannot hold) become invalid instead of blocking the queue. @isolate
+ * (an event batch that keeps failing its consumer): each event is stored alone, and one the
+ * database refuses for any reason but a lost connection is dead-lettered, so that the
+ * others of its batch are counted. */
 static gboolean
 store_events (Worker     *w,
-              GPtrArray  *intakes,
               GPtrArray  *valid,
+              gboolean    isolate,
               GArray     *seqs,
               GError    **error)
 {
@@ -444,20 +444,26 @@ store_events (Worker     *w,
       g_ptr_array_add (ids, ((OddMeIntake *) valid->pdata[i])->event_id);
     }
 
-  if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
-    return TRUE;
-  /* A broken connection, a failure that may pass next time (timeout, deadlock, resources),
-   * or rows committed but unmatched: reconnect, the redelivery and the replay square it.
-   * Only the data's fault is worth isolating. */
-  if (odd_pg_error_get_failure (batch_error) != ODD_PG_FAILURE_DATA
-      || batch_error->domain == G_IO_ERROR)
+  if (isolate)
+    odd_info (NULL, "an event batch keeps failing its consumer; storing its %u events one by one",
+              valid->len);
+  else
     {
-      g_propagate_error (error, g_steal_pointer (&batch_error));
-      return FALSE;
-    }
+      if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
+        return TRUE;
+      /* A broken connection, a failure that may pass next time (timeout, deadlock, resources),
+       * or rows committed but unmatched: reconnect, the redelivery and the replay square it.
+       * Only the data's fault is worth isolating. */
+      if (odd_pg_error_get_failure (batch_error) != ODD_PG_FAILURE_DATA
+          || batch_error->domain == G_IO_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&batch_error));
+          return FALSE;
+        }
 
-  odd_info (NULL, "batch insert refused (%s); storing the events one by one", batch_error->message);
-  g_array_set_size (seqs, 0);
+      odd_info (NULL, "batch insert refused (%s); storing the events one by one", batch_error->message);
+      g_array_set_size (seqs, 0);
+    }
   for (guint i = 0; i < valid->len; i++)
     {
       OddMeIntake *intake = valid->pdata[i];
@@ -471,16 +477,20 @@ store_events (Worker     *w,
       if (!odd_event_store_insert (w->pg, one, one_id, seqs, &local_error))
         {
           g_autofree char *why = NULL;
+          OddPgFailure failure = odd_pg_error_get_failure (local_error);
 
-          if (odd_pg_error_get_failure (local_error) != ODD_PG_FAILURE_DATA
-              || local_error->domain == G_IO_ERROR)
+          if (local_error->domain == G_IO_ERROR || failure == ODD_PG_FAILURE_CONNECTION
+              || (!isolate && failure != ODD_PG_FAILURE_DATA))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
             }
-          why = g_strdup_printf ("Event store refused the event (SQLSTATE %s): %s",
+          why = g_strdup_printf ("%sEvent store refused the event (SQLSTATE %s): %s",
+                                 isolate ? "Its event batch keeps failing its consumer; stored "
+                                           "alone, " : "",
                                  odd_pg_error_get_sqlstate (local_error), local_error->message);
-          odd_me_intake_reject (intake, "invalid", why);
+          odd_me_intake_reject (intake, isolate && failure != ODD_PG_FAILURE_DATA
+                                        ? "redelivered_too_often" : "invalid", why);
           /* Whatever the store refused must not go into dead_letters.message either: keep the
            * raw text (a JSON string) as the original event. */
           g_clear_pointer (&intake->envelope, json_node_unref);
@@ -534,14 +544,16 @@ process_batch (Worker     *w,
   g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) fresh = g_array_new (FALSE, FALSE, sizeof (NewEvent));
   guint n_duplicates = 0;
+  gboolean isolate = FALSE;
   guint64 last_tag;
 
+  odd_counter_add (self->messages, NULL, deliveries->len);
   for (guint i = 0; i < deliveries->len; i++)
     {
       Delivery *d = deliveries->pdata[i];
       gsize len;
       const void *body = g_bytes_get_data (d->body, &len);
-      OddMeIntake *intake;
+      guint first = intakes->len;
 
       /* Outside any transaction: the count survives whatever happens next. */
       if (d->redelivered)
@@ -551,23 +563,32 @@ process_batch (Worker     *w,
             return FALSE;
         }
 
-      intake = odd_me_intake_check (self->registry, body, len);
-      if (intake->valid && d->deliveries > (gint64) self->max_redeliveries)
+      odd_me_intake_check_delivery (self->registry, body, len, intakes);
+      for (guint k = first; k < intakes->len; k++)
         {
-          g_autofree char *why = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without "
-                                                  "being stored: it keeps failing its consumer "
-                                                  "(ODD_MAX_REDELIVERIES is %u)",
-                                                  d->deliveries, self->max_redeliveries);
+          OddMeIntake *intake = intakes->pdata[k];
 
-          odd_me_intake_reject (intake, "redelivered_too_often", why);
+          /* A batch gets one more delivery, its events stored one by one (a redelivered
+           * delivery is alone in its consumer batch): only what fails then is given up. */
+          if (intake->valid && intake->in_batch
+              && d->deliveries == (gint64) self->max_redeliveries + 1)
+            isolate = TRUE;
+          else if (intake->valid && d->deliveries > (gint64) self->max_redeliveries)
+            {
+              g_autofree char *why = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times without "
+                                                      "being stored: it keeps failing its consumer "
+                                                      "(ODD_MAX_REDELIVERIES is %u)",
+                                                      d->deliveries, self->max_redeliveries);
+
+              odd_me_intake_reject (intake, "redelivered_too_often", why);
+            }
+          if (intake->valid)
+            g_ptr_array_add (valid, intake);
         }
-      g_ptr_array_add (intakes, intake);
-      if (intake->valid)
-        g_ptr_array_add (valid, intake);
     }
 
   /* 1. The event store first: once committed, nothing below can lose the events. */
-  if (valid->len > 0 && !store_events (w, intakes, valid, seqs, error))
+  if (valid->len > 0 && !store_events (w, valid, isolate, seqs, error))
     return FALSE;
   for (guint i = 0; i < valid->len; i++)
     {
@@ -587,7 +608,7 @@ process_batch (Worker     *w,
   g_array_sort (fresh, compare_seq);
 
   /* 2. Dead letters, confirmed by the broker before their deliveries are acked. */
-  if (!publish_dead_letters (w, deliveries, intakes, error))
+  if (!publish_dead_letters (w, intakes, error))
     return FALSE;
 
   /* 3. The new events to Redis, atomically with the watermark. */
@@ -910,6 +931,9 @@ odd_metrics_engine_new (const OddMetricsEngineConfig *config,
 
   self->events_total = odd_metrics_counter (metrics, "metrics_engine_events_total",
                                             "Lifecycle events stored and aggregated, by eventType", "type");
+  self->messages = odd_metrics_counter (metrics, "metrics_engine_messages_total",
+                                        "Deliveries of jobs.lifecycle (one event or an event batch each)",
+                                        NULL);
   self->duplicates = odd_metrics_counter (metrics, "metrics_engine_events_duplicate_total",
                                           "Deliveries of events already stored (dropped)", NULL);
   self->invalid = odd_metrics_counter (metrics, "metrics_engine_events_invalid_total",

@@ -703,6 +703,217 @@ test_invalid_dead_lettered (void)
   g_assert_cmpuint (n_seen, ==, 3);
 }
 
+/* The JSON array of the texts of @events[from, from + n): an event batch (event-batch.json). */
+static char *
+batch_of (GPtrArray *events,
+          guint      from,
+          guint      n)
+{
+  GString *body = g_string_new ("[");
+
+  for (guint i = from; i < from + n && i < events->len; i++)
+    {
+      g_autofree char *text = odd_json_to_string (events->pdata[i]);
+
+      if (i > from)
+        g_string_append_c (body, ',');
+      g_string_append (body, text);
+    }
+  g_string_append_c (body, ']');
+  return g_string_free (body, FALSE);
+}
+
+static void
+publish_batch (const char *body)
+{
+  amqp_connection_state_t conn = amqp ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddAmqpConfirms) confirms = odd_amqp_confirms_new (conn, 1, &error);
+  OddAmqpProps props = { NULL, NULL, ODD_EVENT_BATCH_TYPE };
+
+  g_assert_no_error (error);
+  odd_amqp_confirms_publish (confirms, ODD_EXCHANGE_EVENTS, ODD_EVENT_BATCH_ROUTING_KEY, &props,
+                             body, strlen (body), &error);
+  g_assert_no_error (error);
+  odd_amqp_confirms_wait (confirms, 30000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&confirms, odd_amqp_confirms_free);
+  odd_amqp_close (conn);
+}
+
+/* Event batches, one with a bad event, each delivered twice, and old-style single envelopes
+ * among them: every valid event counted once, the bad one dead-lettered alone, once. */
+static void
+test_batches (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(OddMetrics) metrics = NULL;
+  g_autoptr(OddMetricsEngine) engine = NULL;
+  g_autoptr(GPtrArray) bodies = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *bad = NULL;
+  guint n_single = 0, n_batched = 0;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  w = workload_new (60);
+  {
+    g_autofree char *text = odd_json_to_string (w->events->pdata[0]);
+    g_autoptr(JsonNode) copy = odd_json_parse (text, -1, NULL);
+    JsonObject *e = json_node_get_object (copy);
+    g_autofree char *other_id = odd_uuid_new ();
+
+    json_object_set_string_member (e, "eventId", other_id);
+    json_object_set_string_member (json_object_get_object_member (e, "payload"), "status", "DONE");
+    bad = odd_json_to_string (copy);
+  }
+
+  /* batches of 1 to 12 events; every fifth event goes alone, as an old producer sends it */
+  for (guint i = 0, size = 1; i < w->events->len; size = size % 12 + 1)
+    {
+      if (i % 5 == 0)
+        {
+          g_ptr_array_add (bodies, odd_json_to_string (w->events->pdata[i]));
+          n_single++;
+          i++;
+          continue;
+        }
+      g_ptr_array_add (bodies, batch_of (w->events, i, size));
+      n_batched += MIN (size, w->events->len - i);
+      i += size;
+      if (bodies->len == 7)
+        {
+          /* the bad event in the middle of a batch */
+          g_autofree char *with_bad = NULL;
+          char *last = g_ptr_array_steal_index (bodies, bodies->len - 1);
+
+          last[strlen (last) - 1] = '\0';
+          with_bad = g_strconcat (last, ",", bad, "]", NULL);
+          g_free (last);
+          g_ptr_array_add (bodies, g_steal_pointer (&with_bad));
+        }
+    }
+  g_assert_cmpuint (n_single + n_batched, ==, w->events->len);
+  for (guint copy = 0; copy < 2; copy++)
+    for (guint i = 0; i < bodies->len; i++)
+      {
+        if (((char *) bodies->pdata[i])[0] == '[')
+          publish_batch (bodies->pdata[i]);
+        else
+          publish_raw (bodies->pdata[i]);
+      }
+
+  metrics = odd_metrics_new ("metrics-engine");
+  engine = engine_new (metrics);
+  odd_metrics_engine_start (engine);
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 60));
+  g_assert_true (wait_for (duplicates_seen, &(DupProbe) { metrics, w->events->len }, 60));
+  g_assert_true (wait_for (dead_letters_stored, GUINT_TO_POINTER (1), 30));
+  for (int i = 0; i < 200 && queue_messages (ODD_QUEUE_LIFECYCLE) > 0; i++)
+    g_usleep (50 * 1000);
+  odd_metrics_engine_stop (engine);
+
+  assert_counts (w);
+  g_assert_cmpfloat (metric_value (metrics, "metrics_engine_messages_total"), ==, 2 * bodies->len);
+  g_assert_cmpfloat (metric_value (metrics, "metrics_engine_events_duplicate_total"), ==, w->events->len);
+  /* one row for the bad event, whose two deliveries are the same dead letter */
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters"), ==, 1);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'invalid' "
+                           "AND jsonb_typeof (message->'original_event') = 'object' "
+                           "AND message->'original_event'->'payload'->>'status' = 'DONE' "
+                           "AND message->>'validation_error' LIKE '%/payload/status%'"), ==, 1);
+  g_assert_cmpuint (queue_messages (ODD_QUEUE_FAILED_VALIDATION), ==, 2);
+  g_assert_cmpfloat (metric_value (metrics, "metrics_engine_events_invalid_total"), ==, 2);
+}
+
+static gboolean
+dead_letter_reason_stored (gpointer data)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM dead_letters WHERE reason = '%s'",
+                                          (const char *) data);
+
+  return pg_int (sql) >= 1;
+}
+
+/* A batch with an event the store keeps refusing with a transient error: after the
+ * redeliveries, its events are stored one by one and only that one is dead-lettered. */
+static void
+test_batch_crash_loop (void)
+{
+  g_autoptr(Workload) w = NULL;
+  g_autoptr(OddMetrics) metrics = NULL;
+  g_autoptr(OddMetricsEngine) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *poison = NULL;
+  OddMetricsEngineConfig config;
+  GLogLevelFlags old_fatal;
+  PGconn *conn;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  w = workload_new (10);
+  {
+    g_autofree char *text = odd_json_to_string (w->events->pdata[0]);
+    g_autoptr(JsonNode) copy = odd_json_parse (text, -1, NULL);
+    JsonObject *e = json_node_get_object (copy);
+    g_autofree char *other_id = odd_uuid_new ();
+
+    json_object_set_string_member (e, "eventId", other_id);
+    json_object_set_string_member (json_object_get_object_member (e, "payload"), "type",
+                                   "engine-test-deadlock");
+    poison = odd_json_to_string (copy);
+  }
+  body = batch_of (w->events, 0, w->events->len);
+  body[strlen (body) - 1] = '\0';
+  {
+    g_autofree char *whole = g_strconcat (body, ",", poison, "]", NULL);
+
+    publish_batch (whole);
+  }
+
+  conn = pg ();
+  odd_pg_exec (conn,
+               "CREATE OR REPLACE FUNCTION engine_test_deadlock () RETURNS trigger "
+               "LANGUAGE plpgsql AS $$ BEGIN "
+               "  IF NEW.envelope->'payload'->>'type' = 'engine-test-deadlock' THEN "
+               "    RAISE EXCEPTION 'engine test: deadlock, again' USING ERRCODE = '40P01'; "
+               "  END IF; RETURN NEW; END $$; "
+               "DROP TRIGGER IF EXISTS engine_test_deadlock ON job_events; "
+               "CREATE TRIGGER engine_test_deadlock BEFORE INSERT ON job_events "
+               "  FOR EACH ROW EXECUTE FUNCTION engine_test_deadlock ()", &error);
+  g_assert_no_error (error);
+
+  /* The engine warns at each failed try (the point of the test): not fatal here. */
+  old_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  metrics = odd_metrics_new ("metrics-engine");
+  odd_metrics_engine_config_init (&config);
+  config.rabbitmq_url = amqp_url;
+  config.postgres_url = pg_url;
+  config.redis_url = redis_url;
+  config.check_interval_ms = 300;
+  config.sample_interval_ms = 0;
+  config.max_redeliveries = 2;
+  engine = odd_metrics_engine_new (&config, metrics, registry);
+  odd_metrics_engine_start (engine);
+  g_assert_true (wait_for (dead_letter_reason_stored, (gpointer) "redelivered_too_often", 60));
+  g_assert_true (wait_for (all_applied, GSIZE_TO_POINTER (w->events->len), 30));
+  odd_metrics_engine_stop (engine);
+  g_log_set_always_fatal (old_fatal);
+
+  odd_pg_exec (conn, "DROP TRIGGER engine_test_deadlock ON job_events", &error);
+  g_assert_no_error (error);
+  PQfinish (conn);
+
+  assert_counts (w);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters"), ==, 1);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'redelivered_too_often' "
+                           /* what the store refused is kept as text */
+                           "AND strpos (message->>'original_event', 'engine-test-deadlock') > 0 "
+                           "AND message->>'validation_error' LIKE '%40P01%'"), ==, 1);
+}
+
 /* Every metrics:* key and its value, without what the queue sampler writes. */
 static GHashTable *
 snapshot (void)
@@ -1203,6 +1414,8 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/projection-watermark", test_projection_watermark);
   g_test_add_func ("/metrics-engine/counts-exact-with-duplicates", test_counts_exact_with_duplicates);
   g_test_add_func ("/metrics-engine/invalid-dead-lettered", test_invalid_dead_lettered);
+  g_test_add_func ("/metrics-engine/batches", test_batches);
+  g_test_add_func ("/metrics-engine/batch-crash-loop", test_batch_crash_loop);
   g_test_add_func ("/metrics-engine/rebuild-after-flush", test_rebuild_after_flush);
   g_test_add_func ("/metrics-engine/sigkill-restart", test_sigkill_restart);
   g_test_add_func ("/metrics-engine/second-instance-waits", test_second_instance_waits);

@@ -110,6 +110,28 @@ test_raw (void)
 }
 
 static void
+test_array_elements (void)
+{
+  const char *text = " [ {\"a\":\"],[\"} , 1.5e3,\"x\\\"]\" ,[[],{}],null ,{ } ] ";
+  static const char *const values[] = { "{\"a\":\"],[\"}", "1.5e3", "\"x\\\"]\"", "[[],{}]", "null", "{ }" };
+  g_autoptr(GArray) elements = odd_json_array_elements (text, strlen (text));
+  g_autoptr(GArray) none = odd_json_array_elements ("{\"a\":[1]}", 9);
+  g_autoptr(GArray) empty = odd_json_array_elements ("[ ]", 3);
+
+  g_assert_nonnull (elements);
+  g_assert_cmpuint (elements->len, ==, G_N_ELEMENTS (values));
+  for (guint i = 0; i < elements->len; i++)
+    {
+      OddJsonSpan *e = &g_array_index (elements, OddJsonSpan, i);
+      g_autofree char *value = g_strndup (text + e->offset, e->length);
+
+      g_assert_cmpstr (value, ==, values[i]);
+    }
+  g_assert_null (none);
+  g_assert_cmpuint (empty->len, ==, 0);
+}
+
+static void
 test_members_and_shallow (void)
 {
   const char *text = " { \"type\" : \"t\\u00e9\", \"payload\":{\"a\":[1,{\"b\":\"}\"}]} ,\"n\":-1.5e3,"
@@ -253,6 +275,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/json/to-string-exponent", test_to_string_exponent);
   g_test_add_func ("/json/to-string-unit-separator", test_to_string_unit_separator);
   g_test_add_func ("/json/getters", test_getters);
+  g_test_add_func ("/json/array-elements", test_array_elements);
 
   return g_test_run ();
 }
