@@ -14,9 +14,10 @@
 #define POLL_MS            200   /* longest wait for a first delivery: bounds the stop latency */
 #define CONFIRM_TIMEOUT_MS 10000
 #define CONSUMER_CHANNEL   1
-/* One jsonb parameter, and what the batch's parsed events cost in memory: keep it well
- * bounded. A processor's event batch is at most 256 KiB. */
-#define MAX_BATCH_BYTES    (2 * 1024 * 1024)
+/* One jsonb parameter, and the batch's parsed events (several times their text): bounded
+ * so that the engine stays small. A processor's event batch is at most 128 KiB; a larger
+ * delivery is a batch of its own. */
+#define MAX_BATCH_BYTES    (128 * 1024)
 
 struct _OddMetricsEngine
 {

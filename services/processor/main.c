@@ -43,6 +43,6 @@ main (int   argc,
 {
   return odd_service_main ("processor", 8000,
                            "RABBITMQ_URL, POSTGRES_URL, ODD_PREFETCH (200), ODD_MAX_ATTEMPTS (3), "
-                           "ODD_RETRY_BACKOFF_MS (100), ODD_BATCH_SIZE (100)",
+                           "ODD_RETRY_BACKOFF_MS (100), ODD_BATCH_SIZE (100), ODD_EVENTS_PER_MESSAGE (500)",
                            setup, argc, argv);
 }

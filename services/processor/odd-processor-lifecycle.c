@@ -11,6 +11,8 @@
 void
 odd_outgoing_free (OddOutgoing *out)
 {
+  if (out == NULL)
+    return;
   g_free (out->exchange);
   g_free (out->routing_key);
   g_free (out->message_id);
@@ -53,6 +55,7 @@ odd_lifecycle_init (OddLifecycle      *self,
                                          10, 30, 60, 300, 600 };
 
   self->producer = *producer;
+  self->events_per_message = ODD_LIFECYCLE_EVENTS_PER_MESSAGE;
   self->max_attempts = MAX (max_attempts, 1);
   self->retry_backoff_ms = retry_backoff_ms;
   self->scheduler = scheduler;
@@ -74,6 +77,97 @@ odd_lifecycle_init (OddLifecycle      *self,
   self->processing_seconds = odd_metrics_histogram (metrics, "processor_job_processing_seconds",
                                                     "Duration of one attempt",
                                                     work_buckets, G_N_ELEMENTS (work_buckets));
+  self->event_messages = odd_metrics_counter (metrics, "processor_lifecycle_messages_total",
+                                              "Messages sent to odd.events (an event batch or a "
+                                              "single envelope each)", NULL);
+  self->events = odd_metrics_counter (metrics, "processor_lifecycle_events_total",
+                                      "Lifecycle envelopes sent to odd.events", NULL);
+}
+
+static gboolean
+is_event (const OddOutgoing *out)
+{
+  return g_str_equal (out->exchange, ODD_EXCHANGE_EVENTS);
+}
+
+/* One message of @events[from, to): the envelope itself when it is alone, else their array. */
+static OddOutgoing *
+event_message (GPtrArray *events,
+               guint      from,
+               guint      to)
+{
+  OddOutgoing *first = g_ptr_array_index (events, from);
+  /* A batch of several jobs' events belongs to no one correlation. */
+  const char *correlation_id = first->correlation_id;
+  g_autoptr(GChecksum) ids = NULL;
+  OddOutgoing *out;
+  GString *body;
+
+  if (to - from == 1)
+    {
+      /* taken, its slot left empty: the indexes of the others stay */
+      events->pdata[from] = NULL;
+      return first;
+    }
+
+  out = g_new0 (OddOutgoing, 1);
+  body = g_string_sized_new (ODD_LIFECYCLE_MESSAGE_MAX_BYTES / 4);
+  /* The id of a batch is that of its events: the same batch sent again has the same id. */
+  ids = g_checksum_new (G_CHECKSUM_SHA256);
+  g_string_append_c (body, '[');
+  for (guint i = from; i < to; i++)
+    {
+      OddOutgoing *e = g_ptr_array_index (events, i);
+
+      if (i > from)
+        g_string_append_c (body, ',');
+      g_string_append (body, e->body);
+      g_checksum_update (ids, (const guchar *) e->message_id, -1);
+      if (g_strcmp0 (correlation_id, e->correlation_id) != 0)
+        correlation_id = NULL;
+    }
+  g_string_append_c (body, ']');
+
+  out->exchange = g_strdup (first->exchange);
+  out->routing_key = g_strdup (ODD_EVENT_BATCH_ROUTING_KEY);
+  out->type = g_strdup (ODD_EVENT_BATCH_TYPE);
+  out->correlation_id = g_strdup (correlation_id);
+  out->message_id = odd_uuid_v5 (ODD_EVENT_NAMESPACE, g_checksum_get_string (ids));
+  out->body = g_string_free (body, FALSE);
+  return out;
+}
+
+void
+odd_lifecycle_pack_events (OddLifecycle *self,
+                           OddIteration *it)
+{
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_outgoing_free);
+  guint max_events = CLAMP (self->events_per_message, 1, ODD_EVENT_BATCH_MAX_EVENTS);
+  g_autofree OddOutgoing **all = NULL;
+  gsize n_all = 0;
+  guint from = 0;
+  gsize bytes = 1;   /* '[' and ']', and a ',' or the ']' after each envelope */
+
+  /* The dead letters stay first, in their order; the events follow, in theirs. */
+  all = (OddOutgoing **) g_ptr_array_steal (it->outgoing, &n_all);
+  for (gsize i = 0; i < n_all; i++)
+    g_ptr_array_add (is_event (all[i]) ? events : it->outgoing, all[i]);
+
+  odd_counter_add (self->events, NULL, events->len);
+  for (guint i = 0; i <= events->len; i++)
+    {
+      gsize size = i < events->len ? strlen (((OddOutgoing *) events->pdata[i])->body) + 1 : 0;
+
+      if (i > from && (i == events->len || i - from == max_events
+                       || bytes + size > ODD_LIFECYCLE_MESSAGE_MAX_BYTES))
+        {
+          g_ptr_array_add (it->outgoing, event_message (events, from, i));
+          odd_counter_inc (self->event_messages, NULL);
+          from = i;
+          bytes = 1;
+        }
+      bytes += size;
+    }
 }
 
 static void

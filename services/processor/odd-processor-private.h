@@ -246,8 +246,14 @@ typedef struct {
 void odd_iteration_init  (OddIteration *it);
 void odd_iteration_clear (OddIteration *it);
 
+/* Bounds of one lifecycle message: events (ODD_EVENTS_PER_MESSAGE) and bytes, so that a
+ * batch stays far below the broker's message size limit and the consumer's batch bound. */
+#define ODD_LIFECYCLE_EVENTS_PER_MESSAGE 500
+#define ODD_LIFECYCLE_MESSAGE_MAX_BYTES  (128 * 1024)
+
 typedef struct {
   OddProducer   producer;
+  guint         events_per_message; /* 1 = every envelope its own message, as before batches */
   guint         max_attempts;
   guint         retry_backoff_ms;
   OddScheduler *scheduler;   /* borrowed: attempts waiting for their time */
@@ -258,6 +264,8 @@ typedef struct {
   OddCounter   *retried;
   OddCounter   *validation_failed;
   OddHistogram *processing_seconds;
+  OddCounter   *event_messages;
+  OddCounter   *events;
 } OddLifecycle;
 
 /* Registers the lifecycle metrics in @metrics. */
@@ -290,6 +298,12 @@ void odd_lifecycle_give_up        (OddLifecycle      *self,
                                    OddProcessorIntake         *intake,
                                    OddProcessorJobRow         *row,
                                    const char        *why);
+/* Packs the lifecycle envelopes @it publishes into event batches (event-batch.json): one
+ * message per events_per_message envelopes and ODD_LIFECYCLE_MESSAGE_MAX_BYTES, in the order
+ * they were emitted; an envelope alone stays a single-envelope message. Call once, when the
+ * iteration has decided everything. */
+void odd_lifecycle_pack_events    (OddLifecycle      *self,
+                                   OddIteration      *it);
 /* Dead-letters a message that is not a valid job.created, or one that cannot be processed
  * (see OddProcessorIntake.reason); acks @intake's delivery and the @more_tags (nullable: other
  * deliveries of the same job). */

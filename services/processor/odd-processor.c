@@ -82,7 +82,7 @@ gboolean
 odd_processor_config_from_env (OddProcessorConfig  *config,
                                GError             **error)
 {
-  gint64 prefetch, max_attempts, backoff, batch, max_redeliveries;
+  gint64 prefetch, max_attempts, backoff, batch, max_redeliveries, events_per_message;
 
   memset (config, 0, sizeof *config);
 
@@ -91,7 +91,9 @@ odd_processor_config_from_env (OddProcessorConfig  *config,
       || !odd_config_int ("ODD_RETRY_BACKOFF_MS", 100, 0, 30000, &backoff, error)
       || !odd_config_int ("ODD_BATCH_SIZE", 100, 1, 10000, &batch, error)
       || !odd_config_int ("ODD_MAX_REDELIVERIES", ODD_DEFAULT_MAX_REDELIVERIES, 1, 1000,
-                          &max_redeliveries, error))
+                          &max_redeliveries, error)
+      || !odd_config_int ("ODD_EVENTS_PER_MESSAGE", ODD_LIFECYCLE_EVENTS_PER_MESSAGE, 1,
+                          ODD_EVENT_BATCH_MAX_EVENTS, &events_per_message, error))
     return FALSE;
 
   config->rabbitmq_url = g_strdup (odd_config_string ("RABBITMQ_URL", ODD_DEFAULT_RABBITMQ_URL));
@@ -101,6 +103,7 @@ odd_processor_config_from_env (OddProcessorConfig  *config,
   config->retry_backoff_ms = (guint) backoff;
   config->batch_size = (guint) batch;
   config->max_redeliveries = (guint) max_redeliveries;
+  config->events_per_message = (guint) events_per_message;
   config->instance_id = g_strdup (odd_config_instance_id ());
   return TRUE;
 }
@@ -189,6 +192,8 @@ odd_processor_new (const OddProcessorConfig *config,
                                          "Messages taken from jobs.created", NULL);
   odd_lifecycle_init (&self->lifecycle, metrics, &self->producer, self->config.max_attempts,
                       self->config.retry_backoff_ms, self->scheduler, self->runs);
+  if (config->events_per_message > 0)
+    self->lifecycle.events_per_message = config->events_per_message;
   self->batch_size = odd_metrics_histogram (metrics, "processor_batch_size",
                                             "Deliveries handled per iteration",
                                             batch_buckets, G_N_ELEMENTS (batch_buckets));
@@ -950,6 +955,7 @@ iterate (OddProcessor  *self,
    * arrive: waiting for them only now overlaps the broker's disk with ours. */
   if (!flush_acks (self, error))
     goto out;
+  odd_lifecycle_pack_events (&self->lifecycle, &it);
   if (!publish_all (self, &it, error))
     goto out;
   g_array_append_vals (self->unacked, it.acks->data, it.acks->len);

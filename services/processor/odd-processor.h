@@ -20,11 +20,12 @@ typedef struct {
   guint  retry_backoff_ms;
   guint  batch_size;
   guint  max_redeliveries;   /* a message delivered more often is dead-lettered unhandled */
+  guint  events_per_message; /* lifecycle envelopes per odd.events message (0 = default) */
   char  *instance_id;
 } OddProcessorConfig;
 
 /* Reads RABBITMQ_URL, POSTGRES_URL, ODD_PREFETCH, ODD_MAX_ATTEMPTS, ODD_RETRY_BACKOFF_MS,
- * ODD_BATCH_SIZE (PORT and ODD_BIND are the service lifecycle's). */
+ * ODD_BATCH_SIZE, ODD_EVENTS_PER_MESSAGE (PORT and ODD_BIND are the service lifecycle's). */
 gboolean odd_processor_config_from_env (OddProcessorConfig *config,
                                         GError            **error);
 void     odd_processor_config_clear    (OddProcessorConfig *config);

@@ -530,6 +530,196 @@ test_give_up (Fixture       *f,
   g_assert_cmpfloat (odd_counter_get (f->lifecycle.refused, NULL), ==, 1);
 }
 
+/* The eventIds, in order, of what the iteration publishes on odd.events, batches unpacked;
+ * each batch and each envelope checked against its contract. */
+static GPtrArray *
+published_event_ids (Fixture *f,
+                     guint   *n_batches)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+
+  *n_batches = 0;
+  for (guint i = 0; i < f->it.outgoing->len; i++)
+    {
+      OddOutgoing *o = g_ptr_array_index (f->it.outgoing, i);
+      g_autoptr(JsonNode) body = NULL;
+      g_autoptr(GPtrArray) errors = NULL;
+      JsonArray *array;
+
+      if (!g_str_equal (o->exchange, ODD_EXCHANGE_EVENTS))
+        continue;
+      body = odd_json_parse (o->body, -1, NULL);
+      g_assert_nonnull (body);
+      if (JSON_NODE_HOLDS_OBJECT (body))
+        {
+          errors = odd_schema_registry_validate (registry, "event-envelope", body, NULL);
+          g_assert_cmpuint (errors->len, ==, 0);
+          g_assert_cmpstr (o->type, ==, o->routing_key);
+          g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_node_get_object (body), "eventId")));
+          g_assert_cmpstr (o->message_id, ==, ids->pdata[ids->len - 1]);
+          continue;
+        }
+      errors = odd_schema_registry_validate (registry, "event-batch", body, NULL);
+      g_assert_cmpuint (errors->len, ==, 0);
+      g_assert_cmpstr (o->routing_key, ==, ODD_EVENT_BATCH_ROUTING_KEY);
+      g_assert_cmpstr (o->type, ==, ODD_EVENT_BATCH_TYPE);
+      g_assert_true (odd_uuid_is_valid (o->message_id));
+      g_assert_cmpuint (strlen (o->body), <=, ODD_LIFECYCLE_MESSAGE_MAX_BYTES);
+      array = json_node_get_array (body);
+      g_assert_cmpuint (json_array_get_length (array), >=, 2);
+      for (guint k = 0; k < json_array_get_length (array); k++)
+        {
+          JsonNode *e = json_array_get_element (array, k);
+          g_autoptr(GPtrArray) e_errors = odd_schema_registry_validate (registry, "event-envelope", e, NULL);
+
+          g_assert_cmpuint (e_errors->len, ==, 0);
+          g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_node_get_object (e), "eventId")));
+        }
+      (*n_batches)++;
+    }
+  return ids;
+}
+
+static void
+add_ids (GPtrArray *ids,
+         Fixture   *f)
+{
+  for (guint i = 0; i < f->it.outgoing->len; i++)
+    {
+      OddOutgoing *o = g_ptr_array_index (f->it.outgoing, i);
+
+      if (g_str_equal (o->exchange, ODD_EXCHANGE_EVENTS))
+        g_ptr_array_add (ids, g_strdup (o->message_id));
+    }
+}
+
+static void
+assert_same_ids (GPtrArray *a,
+                 GPtrArray *b)
+{
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++)
+    g_assert_cmpstr (a->pdata[i], ==, b->pdata[i]);
+}
+
+static int
+compare_strings (const char **a,
+                 const char **b)
+{
+  return strcmp (*a, *b);
+}
+
+/* One step's events go out in as few messages as the bounds allow, in their order. */
+static void
+test_pack_events (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_processor_intake_free);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_processor_job_row_free);
+  g_autoptr(GPtrArray) emitted = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) sent = NULL;
+  guint n_batches = 0;
+
+  /* three jobs done at once (9 events), one failing for good (a dead letter too) */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      OddProcessorIntake *intake = intake_new (f, id, i == 3 ? "{\"failAttempts\":3}" : "{}", 0);
+      OddProcessorJobRow *row = row_new (intake, "VALIDATED", i == 3 ? 2 : 0, 0, NULL);
+
+      g_ptr_array_add (intakes, intake);
+      g_ptr_array_add (rows, row);
+      start (f, intake, row, 0);
+    }
+  run_due (f, 0);
+  add_ids (emitted, f);
+  g_assert_cmpuint (emitted->len, ==, 3 * 3 + 5);
+  g_assert_cmpuint (f->it.dead_rows->len, ==, 1);
+
+  f->lifecycle.events_per_message = 4;
+  odd_lifecycle_pack_events (&f->lifecycle, &f->it);
+  /* the dead letter first, then ceil(14 / 4) messages, the last one of two */
+  g_assert_cmpuint (f->it.outgoing->len, ==, 1 + 4);
+  g_assert_cmpstr (((OddOutgoing *) f->it.outgoing->pdata[0])->routing_key, ==, ODD_QUEUE_DEAD);
+  sent = published_event_ids (f, &n_batches);
+  g_assert_cmpuint (n_batches, ==, 4);
+  assert_same_ids (emitted, sent);
+  g_assert_cmpfloat (odd_counter_get (f->lifecycle.event_messages, NULL), ==, 4);
+  g_assert_cmpfloat (odd_counter_get (f->lifecycle.events, NULL), ==, 14);
+
+  /* A redelivery re-emits them (job by job, so in other batches): the same event ids, which
+   * the event store drops. */
+  next_iteration (f);
+  for (guint i = 0; i < 4; i++)
+    {
+      OddProcessorIntake *intake = intakes->pdata[i];
+      OddProcessorJobRow *done = row_new (intake, i == 3 ? "FAILED" : "COMPLETED", i == 3 ? 3 : 1,
+                                          0, i == 3 ? "attempt 3 failed" : NULL);
+
+      start (f, intake, done, 0);
+      odd_processor_job_row_free (done);
+    }
+  odd_lifecycle_pack_events (&f->lifecycle, &f->it);
+  {
+    g_autoptr(GPtrArray) again_sent = published_event_ids (f, &n_batches);
+
+    g_ptr_array_sort (emitted, (GCompareFunc) compare_strings);
+    g_ptr_array_sort (again_sent, (GCompareFunc) compare_strings);
+    assert_same_ids (emitted, again_sent);
+    g_assert_cmpuint (n_batches, ==, 4);
+  }
+
+  /* One message per event, as before batches. */
+  next_iteration (f);
+  f->lifecycle.events_per_message = 1;
+  for (guint i = 0; i < 3; i++)
+    {
+      OddProcessorJobRow *done = row_new (intakes->pdata[i], "COMPLETED", 1, 0, NULL);
+
+      start (f, intakes->pdata[i], done, 0);
+      odd_processor_job_row_free (done);
+    }
+  odd_lifecycle_pack_events (&f->lifecycle, &f->it);
+  g_clear_pointer (&sent, g_ptr_array_unref);
+  sent = published_event_ids (f, &n_batches);
+  g_assert_cmpuint (n_batches, ==, 0);
+  g_assert_cmpuint (sent->len, ==, 9);
+  g_assert_cmpuint (f->it.outgoing->len, ==, 9);
+}
+
+/* Big envelopes: the byte bound splits before the count bound does. */
+static void
+test_pack_events_bytes (Fixture       *f,
+                        gconstpointer  data)
+{
+  /* each event a little over a quarter of the byte bound: three of them to a message */
+  gsize filler_len = ODD_LIFECYCLE_MESSAGE_MAX_BYTES / 4;
+  g_autofree char *filler = g_strnfill (filler_len, 'x');
+  g_autofree char *simulate = g_strdup_printf ("{},\"filler\":\"%s\"", filler);
+  g_autoptr(GPtrArray) intakes = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_processor_intake_free);
+  g_autoptr(GPtrArray) sent = NULL;
+  guint n_batches = 0;
+  guint per_message;
+
+  /* each event carries the job's payload, filler and all */
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      OddProcessorIntake *intake = intake_new (f, id, simulate, 0);
+      g_autoptr(OddProcessorJobRow) row = row_new (intake, "VALIDATED", 0, 0, NULL);
+
+      g_ptr_array_add (intakes, intake);
+      start (f, intake, row, 0);
+    }
+  odd_lifecycle_pack_events (&f->lifecycle, &f->it);
+  sent = published_event_ids (f, &n_batches);
+  g_assert_cmpuint (sent->len, ==, 8);
+  per_message = ODD_LIFECYCLE_MESSAGE_MAX_BYTES / (filler_len + 1024);
+  g_assert_cmpuint (per_message, ==, 3);
+  g_assert_cmpuint (f->it.outgoing->len, ==, (8 + per_message - 1) / per_message);
+  g_assert_cmpuint (n_batches, ==, f->it.outgoing->len);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -553,6 +743,8 @@ main (int    argc,
   ADD ("/processor/lifecycle/reject", test_reject);
   ADD ("/processor/lifecycle/refuse", test_refuse);
   ADD ("/processor/lifecycle/give-up", test_give_up);
+  ADD ("/processor/lifecycle/pack-events", test_pack_events);
+  ADD ("/processor/lifecycle/pack-events-bytes", test_pack_events_bytes);
 #undef ADD
 
   ret = g_test_run ();
