@@ -792,7 +792,8 @@ odd_json_object_members (const char *data,
 
 GArray *
 odd_json_array_elements (const char *data,
-                         gsize       len)
+                         gsize       len,
+                         guint       max_elements)
 {
   g_autoptr(GArray) elements = g_array_new (FALSE, FALSE, sizeof (OddJsonSpan));
   gsize p;
@@ -804,7 +805,8 @@ odd_json_array_elements (const char *data,
     return NULL;
   p = skip_ws (data, len, p + 1);
 
-  while (p < len && data[p] != ']')
+  while (p < len && data[p] != ']'
+         && (max_elements == 0 || elements->len <= max_elements))
     {
       OddJsonSpan element = { p, 0 };
 

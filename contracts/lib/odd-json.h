@@ -54,9 +54,12 @@ typedef struct {
 } OddJsonSpan;
 
 /* The elements of the array written in @data (text that passed odd_json_check_strict()), in
- * order, as the spans of their texts, without parsing them; NULL when it is not an array. */
+ * order, as the spans of their texts, without parsing them; NULL when it is not an array.
+ * With @max_elements > 0 it stops after @max_elements + 1 of them (more than allowed: the
+ * caller needs no more to say so). */
 GArray     *odd_json_array_elements (const char *data,
-                                     gsize       len);
+                                     gsize       len,
+                                     guint       max_elements);
 /* The object of @members (from odd_json_object_members() on @data) with its scalar members
  * parsed and its object and array members left empty: enough to check the members' types at
  * the cost of the top level alone, whatever is nested. */

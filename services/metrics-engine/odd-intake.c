@@ -193,12 +193,14 @@ odd_me_intake_check_delivery (OddSchemaRegistry *registry,
     }
   else
     {
-      elements = odd_json_array_elements (body, len);
+      elements = odd_json_array_elements (body, len, ODD_EVENT_BATCH_MAX_EVENTS);
       if (elements->len == 0 || elements->len > ODD_EVENT_BATCH_MAX_EVENTS)
         {
-          g_autofree char *message = g_strdup_printf ("Event batch of %u events: event-batch.json "
-                                                      "allows 1 to %u",
-                                                      elements->len, ODD_EVENT_BATCH_MAX_EVENTS);
+          g_autofree char *message = elements->len == 0
+            ? g_strdup_printf ("Event batch of no events: event-batch.json allows 1 to %u",
+                               ODD_EVENT_BATCH_MAX_EVENTS)
+            : g_strdup_printf ("Event batch of more than %u events: event-batch.json allows 1 to %u",
+                               ODD_EVENT_BATCH_MAX_EVENTS, ODD_EVENT_BATCH_MAX_EVENTS);
 
           odd_me_intake_reject (whole, "invalid", message);
           g_clear_pointer (&elements, g_array_unref);

@@ -47,6 +47,7 @@ typedef struct {
   guint       outcomes;
   const char *reasons;    /* allowed dead-letter reasons, "|"-separated */
   const char *sqlstate;   /* the SQLSTATE a storage_refused dead letter must carry, or NULL */
+  gboolean    in_batch;   /* an event batch: its good event (neighbour_of()) is stored */
 } PoisonCase;
 
 #define N_ORDINARY 5
@@ -222,25 +223,81 @@ body_crash_loop_late (const char *job_id)
   return job_with (job_id, LATE_LOOP_TYPE, NULL, "{\"simulate\":{\"durationMs\":200}}");
 }
 
-/* A job.validated as the processor would send it, for a job whose events the event store
- * keeps refusing: the metrics-engine's crash loop. */
+/* An @event_type as the processor would send it, of a job of @type with @status. */
 static char *
-body_event_loop (const char *job_id)
+lifecycle_event (const char *job_id,
+                 const char *type,
+                 const char *event_type,
+                 const char *status,
+                 int         attempts)
 {
   g_autofree char *now = odd_time_now_rfc3339 ();
   g_autofree char *event_id = odd_uuid_new ();
   g_autofree char *correlation_id = odd_uuid_new ();
 
-  return g_strdup_printf ("{\"contractVersion\":\"%s\",\"eventType\":\"job.validated\","
+  return g_strdup_printf ("{\"contractVersion\":\"%s\",\"eventType\":\"%s\","
                           "\"eventId\":\"%s\",\"occurredAt\":\"%s\","
                           "\"producer\":{\"service\":\"processor\",\"instanceId\":\"poison\","
                           "\"version\":\"0.1.0\"},\"correlationId\":\"%s\","
-                          "\"idempotencyKey\":\"%s/0/job.validated\","
-                          "\"payload\":{\"id\":\"%s\",\"type\":\"" EVENT_LOOP_TYPE "\","
-                          "\"status\":\"VALIDATED\",\"createdAt\":\"%s\",\"payload\":{},"
-                          "\"attempts\":0,\"generation\":0}}",
-                          ODD_CONTRACT_VERSION, event_id, now, correlation_id, job_id, job_id,
-                          now);
+                          "\"idempotencyKey\":\"%s/0/%s\","
+                          "\"payload\":{\"id\":\"%s\",\"type\":\"%s\","
+                          "\"status\":\"%s\",\"createdAt\":\"%s\",\"payload\":{},"
+                          "\"attempts\":%d,\"generation\":0}}",
+                          ODD_CONTRACT_VERSION, event_type, event_id, now, correlation_id, job_id,
+                          event_type, job_id, type, status, now, attempts);
+}
+
+static char *
+validated_event (const char *job_id,
+                 const char *type,
+                 const char *status)
+{
+  return lifecycle_event (job_id, type, "job.validated", status, 0);
+}
+
+/* For a job whose events the event store keeps refusing: the metrics-engine's crash loop. */
+static char *
+body_event_loop (const char *job_id)
+{
+  return validated_event (job_id, EVENT_LOOP_TYPE, "VALIDATED");
+}
+
+/* The job whose good event rides in an event batch with the poison of @job_id. */
+static char *
+neighbour_of (const char *job_id)
+{
+  g_autofree char *name = g_strconcat ("poison-neighbour/", job_id, NULL);
+
+  return odd_uuid_v5 (ODD_EVENT_NAMESPACE, name);
+}
+
+/* An event batch (event-batch.json) of the events of a completed job (the row
+ * insert_neighbour() stores) with @poison among them. */
+static char *
+batch_with (const char *job_id,
+            char       *poison)
+{
+  g_autofree char *neighbour = neighbour_of (job_id);
+  g_autofree char *validated = validated_event (neighbour, "poison-neighbour", "VALIDATED");
+  g_autofree char *executed = lifecycle_event (neighbour, "poison-neighbour", "job.executed",
+                                               "COMPLETED", 1);
+  g_autofree char *completed = lifecycle_event (neighbour, "poison-neighbour", "job.completed",
+                                                "COMPLETED", 1);
+  g_autofree char *owned = poison;
+
+  return g_strdup_printf ("[%s,%s,%s,%s]", validated, executed, owned, completed);
+}
+
+static char *
+body_event_loop_in_batch (const char *job_id)
+{
+  return batch_with (job_id, body_event_loop (job_id));
+}
+
+static char *
+body_invalid_in_batch (const char *job_id)
+{
+  return batch_with (job_id, validated_event (job_id, "poison-status", "DONE"));
 }
 
 static char *
@@ -311,6 +368,10 @@ static const PoisonCase cases[] = {
     "redelivered_too_often", NULL },
   { "crash-loop-metrics-engine", ROUTE_EVENT, body_event_loop, OUTCOME_DEAD,
     "redelivered_too_often", NULL },
+  { "crash-loop-in-event-batch", ROUTE_EVENT, body_event_loop_in_batch, OUTCOME_DEAD,
+    "redelivered_too_often", NULL, TRUE },
+  { "invalid-event-in-batch", ROUTE_EVENT, body_invalid_in_batch, OUTCOME_DEAD, "invalid",
+    NULL, TRUE },
   { "not-json-queue", ROUTE_QUEUE_RAW, body_garbage, OUTCOME_DEAD, "unparseable", NULL },
   { "invalid-utf8-queue", ROUTE_QUEUE_RAW, body_invalid_utf8, OUTCOME_DEAD,
     "unparseable|invalid", NULL },
@@ -382,6 +443,34 @@ terminal_event_stored (OddIt   *self,
 {
   return pg_count ("SELECT count(*) FROM job_events WHERE job_id::text = $1 "
                    "AND event_type IN ('job.completed', 'job.failed')", data) == 1;
+}
+
+static gboolean
+events_stored (OddIt   *self,
+               gpointer data)
+{
+  return pg_count ("SELECT count(*) FROM job_events WHERE job_id::text = $1", data) == 3;
+}
+
+/* The jobs row of the job whose events ride with a poison in a batch, as a processor would
+ * have stored it: the tables and /stats must still agree. */
+static void
+insert_neighbour (const char *job_id)
+{
+  g_autofree char *neighbour = neighbour_of (job_id);
+  PGconn *conn = odd_it_pg (it);
+  const char *params[] = { neighbour };
+  PGresult *res = PQexecParams (conn,
+                                "INSERT INTO jobs (id, type, status, payload, attempts, generation, "
+                                "                  correlation_id, created_at, updated_at, "
+                                "                  started_at, finished_at) "
+                                "VALUES ($1::uuid, 'poison-neighbour', 'COMPLETED', '{}', 1, 0, "
+                                "        gen_random_uuid ()::text, now(), now(), now(), now())",
+                                1, NULL, params, NULL, NULL, 0);
+
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_COMMAND_OK);
+  PQclear (res);
+  PQfinish (conn);
 }
 
 static gboolean
@@ -460,6 +549,9 @@ test_poison (gconstpointer data)
       g_autofree char *message = c->route == ROUTE_QUEUE ? envelope_for (body, id)
                                                          : g_strdup (body);
 
+      if (c->in_batch)
+        insert_neighbour (id);
+
       odd_it_publish_raw (it, c->route == ROUTE_EVENT ? "jobs.lifecycle" : "jobs.created",
                           message, strlen (message));
     }
@@ -520,6 +612,14 @@ test_poison (gconstpointer data)
         }
     }
   g_assert_true (c->outcomes & seen);
+  if (c->in_batch)
+    {
+      /* the poison was dead-lettered alone: the rest of its batch is counted */
+      g_autofree char *neighbour = neighbour_of (id);
+
+      g_assert_true (odd_it_wait (it, events_stored, neighbour, 60, 100));
+      g_assert_cmpint (pg_count (dead_letters_of, neighbour), ==, 0);
+    }
 
   /* and the consumers are ready (a crash loop may have made them reconnect a few times) */
   g_assert_true (odd_it_wait (it, ready, (gpointer) processor, 60, 100));

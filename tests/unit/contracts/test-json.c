@@ -114,9 +114,11 @@ test_array_elements (void)
 {
   const char *text = " [ {\"a\":\"],[\"} , 1.5e3,\"x\\\"]\" ,[[],{}],null ,{ } ] ";
   static const char *const values[] = { "{\"a\":\"],[\"}", "1.5e3", "\"x\\\"]\"", "[[],{}]", "null", "{ }" };
-  g_autoptr(GArray) elements = odd_json_array_elements (text, strlen (text));
-  g_autoptr(GArray) none = odd_json_array_elements ("{\"a\":[1]}", 9);
-  g_autoptr(GArray) empty = odd_json_array_elements ("[ ]", 3);
+  g_autoptr(GArray) elements = odd_json_array_elements (text, strlen (text), 0);
+  g_autoptr(GArray) bounded = odd_json_array_elements (text, strlen (text), 3);
+  g_autoptr(GArray) exact = odd_json_array_elements (text, strlen (text), 6);
+  g_autoptr(GArray) none = odd_json_array_elements ("{\"a\":[1]}", 9, 0);
+  g_autoptr(GArray) empty = odd_json_array_elements ("[ ]", 3, 0);
 
   g_assert_nonnull (elements);
   g_assert_cmpuint (elements->len, ==, G_N_ELEMENTS (values));
@@ -127,6 +129,9 @@ test_array_elements (void)
 
       g_assert_cmpstr (value, ==, values[i]);
     }
+  /* one more than the bound says there are more; the bound met is all of them */
+  g_assert_cmpuint (bounded->len, ==, 4);
+  g_assert_cmpuint (exact->len, ==, 6);
   g_assert_null (none);
   g_assert_cmpuint (empty->len, ==, 0);
 }
