@@ -22,10 +22,16 @@ struct _OddIt
 OddIt *
 odd_it_start (void)
 {
+  return odd_it_start_with_replicas (NULL);
+}
+
+OddIt *
+odd_it_start_with_replicas (const char *replicas)
+{
   g_autoptr (GError) error = NULL;
   OddIt *it = g_new0 (OddIt, 1);
 
-  it->stack = odd_it_stack_start (&error);
+  it->stack = odd_it_stack_start_with_replicas (replicas, &error);
   g_assert_no_error (error);
   g_assert_nonnull (it->stack);
   g_test_message ("stack: gateway %s, read-model %s, postgres %s, redis %s",

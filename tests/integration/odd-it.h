@@ -25,6 +25,9 @@ typedef struct _OddIt OddIt;
 
 /* Starts a stack (and waits until the gateway and read-model are ready). */
 OddIt      *odd_it_start            (void);
+/* The same with replicas of services ("processor=3,metrics-engine=2"), each a component of
+ * its own ("processor-2") for odd_it_kill() and the others. */
+OddIt      *odd_it_start_with_replicas (const char *replicas);
 void        odd_it_stop             (OddIt *it);
 
 const char *odd_it_gateway_url      (OddIt *it);
