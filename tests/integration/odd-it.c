@@ -163,6 +163,13 @@ odd_it_restart (OddIt      *it,
   g_assert_no_error (error);
 }
 
+GPid
+odd_it_service_pid (OddIt      *it,
+                    const char *name)
+{
+  return odd_it_stack_pid (it->stack, name);
+}
+
 gboolean
 odd_it_can_inject_faults (OddIt *it)
 {

@@ -45,6 +45,9 @@ void        odd_it_kill             (OddIt      *it,
 void        odd_it_restart          (OddIt      *it,
                                      const char *name);
 gboolean    odd_it_can_inject_faults (OddIt *it);
+/* The pid of a running component ("processor-2" too), 0 when it is not running. */
+GPid        odd_it_service_pid      (OddIt      *it,
+                                     const char *name);
 /* Open file descriptors of a component (/proc/PID/fd), -1 when it is not known. */
 int         odd_it_count_fds        (OddIt      *it,
                                      const char *name);
