@@ -783,8 +783,20 @@ odd_local_stack_status (OddLocalStack *self,
                         GCancellable  *cancellable)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree GPid *pids = NULL;
+  g_autofree gboolean *healthy = NULL;
 
   g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
+
+  pids = g_new0 (GPid, self->components->len);
+  healthy = g_new0 (gboolean, self->components->len);
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+
+      pids[i] = odd_component_get_pid (component);
+      healthy[i] = pids[i] != 0 && odd_component_is_healthy (component, cancellable);
+    }
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "stateDir");
@@ -810,7 +822,17 @@ odd_local_stack_status (OddLocalStack *self,
       OddComponent *component = g_ptr_array_index (self->components, i);
       g_autofree char *url = odd_component_dup_url (component);
       g_autofree char *log_file = odd_component_dup_log_file (component);
-      GPid pid = odd_component_get_pid (component);
+      GPid pid = pids[i];
+      gboolean standby = FALSE;
+
+      /* Alive, not ready, while another replica of its service is: standing by (a
+       * metrics-engine waiting for the event store lock), not a fault. */
+      for (guint j = 0; j < self->components->len && pid != 0 && !healthy[i] && !standby; j++)
+        standby = healthy[j] &&
+                  g_str_equal (odd_component_get_service (g_ptr_array_index (self->components, j)),
+                               odd_component_get_service (component)) &&
+                  odd_probe_http_status (odd_component_get_port (component), "/healthz",
+                                         cancellable) == 200;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "name");
@@ -829,8 +851,9 @@ odd_local_stack_status (OddLocalStack *self,
       else
         json_builder_add_null_value (builder);
       json_builder_set_member_name (builder, "healthy");
-      json_builder_add_boolean_value (builder,
-                                      pid != 0 && odd_component_is_healthy (component, cancellable));
+      json_builder_add_boolean_value (builder, healthy[i]);
+      json_builder_set_member_name (builder, "standby");
+      json_builder_add_boolean_value (builder, standby);
       json_builder_set_member_name (builder, "log");
       json_builder_add_string_value (builder, log_file);
       json_builder_end_object (builder);

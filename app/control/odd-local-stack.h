@@ -78,7 +78,8 @@ gboolean       odd_local_stack_down_finish       (OddLocalStack        *self,
 
 /* {"stateDir","portBase","replicas":{"processor":3,...},"components":[{"name","service",
  * "replica","url"(the one users know),"port"(its own: health, metrics),"pid"(null when not
- * running),"healthy","log"}]} */
+ * running),"healthy","standby"(alive and not ready while another replica of its service is
+ * ready: by design, not a fault),"log"}]} */
 void           odd_local_stack_status_async      (OddLocalStack        *self,
                                                   GCancellable         *cancellable,
                                                   GAsyncReadyCallback   callback,

@@ -237,8 +237,13 @@ local_status (gboolean json)
 
   components = json_object_get_array_member (json_node_get_object (run.status), "components");
   for (guint i = 0; i < json_array_get_length (components); i++)
-    if (!json_object_get_boolean_member (json_array_get_object_element (components, i), "healthy"))
-      all_healthy = FALSE;
+    {
+      JsonObject *c = json_array_get_object_element (components, i);
+
+      if (!json_object_get_boolean_member (c, "healthy") &&
+          !json_object_get_boolean_member_with_default (c, "standby", FALSE))
+        all_healthy = FALSE;
+    }
 
   if (json)
     {
@@ -257,6 +262,8 @@ local_status (gboolean json)
             ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (c, "pid"))
             : g_strdup ("-");
           const char *state = json_object_get_boolean_member (c, "healthy") ? "healthy"
+                              : json_object_get_boolean_member_with_default (c, "standby", FALSE)
+                              ? "standby"
                               : has_pid ? "unhealthy" : "stopped";
 
           printf ("%-17s %-9s %-8s %-6" G_GINT64_FORMAT " %s\n",

@@ -22,6 +22,7 @@ odd_oddctl_print_usage (FILE *stream)
            "                        is kept for later commands (stack.json)\n"
            "  local down            Stop them; the data is kept for the next `local up`\n"
            "  local status [--json] Show every component; exit status 1 unless all are healthy\n"
+           "                        (or standing by for a ready replica of their service)\n"
            "  local logs NAME [-f]  Print the log of a component (-f: keep following it)\n"
            "  local queue-limit JOBS [BYTES]\n"
            "                        Set the length limit of jobs.created on the running broker\n"
