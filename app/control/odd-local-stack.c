@@ -506,52 +506,56 @@ check_port_free (OddLocalStack  *self,
   return FALSE;
 }
 
-/* Of a service with several replicas, some may stand by (not ready by design); at least one
- * must be ready for the stack to be up. */
+#define STANDBY_GRACE_MS 5000
+
+/* Ready, or standing by: alive while another replica of its service is ready (a
+ * metrics-engine waiting for the event store lock). Waits for one of the two. */
 static gboolean
-wait_one_replica_ready (OddLocalStack  *self,
-                        GCancellable   *cancellable,
-                        GError        **error)
+wait_ready_or_standby (OddLocalStack  *self,
+                       OddComponent   *component,
+                       gboolean       *standby,
+                       GCancellable   *cancellable,
+                       GError        **error)
 {
-  for (guint i = 0; i < self->components->len; i++)
+  const char *service = odd_component_get_service (component);
+  guint timeout_ms = odd_component_ready_timeout_ms (component);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  *standby = FALSE;
+  /* Returns once it answers /healthz when its service has several replicas. */
+  if (!odd_component_wait_ready (component, timeout_ms, cancellable, error))
+    return FALSE;
+  if (odd_local_stack_get_replicas (self, service) < 2)
+    return TRUE;
+
+  /* A replica still connecting gets a moment before it counts as standing by. */
+  for (gint64 grace = g_get_monotonic_time () + STANDBY_GRACE_MS * 1000;;)
     {
-      OddComponent *first = g_ptr_array_index (self->components, i);
-      const char *service = odd_component_get_service (first);
-      gint64 deadline = g_get_monotonic_time () +
-                        (gint64) odd_component_ready_timeout_ms (first) * 1000;
-
-      if (odd_component_get_kind (first) != ODD_COMPONENT_SERVICE ||
-          odd_component_get_replica (first) != 1 ||
-          odd_local_stack_get_replicas (self, service) < 2)
-        continue;
-
-      for (;;)
+      if (odd_component_is_healthy (component, cancellable))
+        return TRUE;
+      for (guint i = 0; i < self->components->len && g_get_monotonic_time () >= grace; i++)
         {
-          gboolean ready = FALSE;
+          OddComponent *other = g_ptr_array_index (self->components, i);
 
-          for (guint j = i; j < self->components->len && !ready; j++)
+          if (other != component && g_str_equal (odd_component_get_service (other), service) &&
+              odd_component_is_healthy (other, cancellable))
             {
-              OddComponent *replica = g_ptr_array_index (self->components, j);
-
-              ready = g_str_equal (odd_component_get_service (replica), service) &&
-                      odd_component_is_healthy (replica, cancellable);
+              *standby = TRUE;
+              return TRUE;
             }
-          if (ready)
-            break;
-          if (g_get_monotonic_time () >= deadline)
-            {
-              g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT,
-                           "No replica of %s got ready within %u s; read their logs with: "
-                           "oddctl local logs %s", service,
-                           odd_component_ready_timeout_ms (first) / 1000, service);
-              return FALSE;
-            }
-          if (!odd_process_sleep (100, cancellable, error))
-            return FALSE;
         }
+      if (odd_component_get_pid (component) == 0 || g_get_monotonic_time () >= deadline)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT,
+                       "%s did not get ready within %u s, nor did another replica of %s; "
+                       "read its log with: oddctl local logs %s",
+                       odd_component_get_name (component), timeout_ms / 1000, service,
+                       odd_component_get_name (component));
+          return FALSE;
+        }
+      if (!odd_process_sleep (100, cancellable, error))
+        return FALSE;
     }
-
-  return TRUE;
 }
 
 static gboolean
@@ -658,22 +662,21 @@ stack_up_locked (OddLocalStack  *self,
         {
           OddComponent *component = g_ptr_array_index (to_wait, i);
 
-          if (!odd_component_wait_ready (component, odd_component_ready_timeout_ms (component),
-                                         cancellable, &local_error))
+          gboolean standby;
+
+          if (!wait_ready_or_standby (self, component, &standby, cancellable, &local_error))
             goto failed;
-          if (odd_component_is_healthy (component, cancellable))
+          if (standby)
             report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, ++done / total,
-                    "ready on port %u (pid %d)", odd_component_get_port (component),
+                    "standing by on port %u (pid %d): another replica is ready; GET /readyz "
+                    "says what it waits for", odd_component_get_port (component),
                     (int) odd_component_get_pid (component));
           else
             report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, ++done / total,
-                    "running on port %u (pid %d), not ready yet (standby: GET /readyz says why)",
-                    odd_component_get_port (component), (int) odd_component_get_pid (component));
+                    "ready on port %u (pid %d)", odd_component_get_port (component),
+                    (int) odd_component_get_pid (component));
         }
     }
-
-  if (!self->servers_only && !wait_one_replica_ready (self, cancellable, &local_error))
-    goto failed;
 
   return TRUE;
 

@@ -74,7 +74,7 @@ on_progress (const char        *step,
   if (status == ODD_PROGRESS_FAILED && g_str_equal (step, "up"))
     return;
 
-  printf ("[%3d%%] %s %-15s %s\n", (int) (fraction * 100 + 0.5), mark, step, message);
+  printf ("[%3d%%] %s %-17s %s\n", (int) (fraction * 100 + 0.5), mark, step, message);
   fflush (stdout);
 }
 
