@@ -412,6 +412,22 @@ running_surplus_replicas (OddLocalStack *self)
   return surplus;
 }
 
+/* Do the replica counts differ from those of the stack last started here? */
+static gboolean
+replicas_differ_from_saved (OddLocalStack *self)
+{
+  g_autoptr(OddStackPaths) saved = odd_stack_paths_load (odd_stack_paths_get_state_dir (self->paths),
+                                                         NULL);
+
+  if (saved == NULL)
+    return FALSE;
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    if (odd_stack_paths_get_replicas (saved, p) != odd_stack_paths_get_replicas (self->paths, p))
+      return TRUE;
+
+  return FALSE;
+}
+
 /* Is a replica of @component's service running (holding the service's shared port)? */
 static gboolean
 sibling_running (OddLocalStack *self,
@@ -568,12 +584,14 @@ stack_up_locked (OddLocalStack  *self,
   g_autoptr(GPtrArray) to_wait = g_ptr_array_new ();
   g_autoptr(GError) local_error = NULL;
   const double total = (self->servers_only ? 3 : self->components->len) + 1;
+  gboolean replicas_changed;
   guint done = 0;
 
   report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0, "state in %s, port base %d",
           odd_stack_paths_get_state_dir (self->paths),
           odd_stack_paths_get_port_base (self->paths));
 
+  replicas_changed = replicas_differ_from_saved (self);
   if (!check_other_base (self, &local_error) ||
       !odd_stack_paths_ensure_dirs (self->paths, &local_error) ||
       !choose_postgres_dir (self, reporter, &local_error) ||
@@ -608,6 +626,21 @@ stack_up_locked (OddLocalStack  *self,
             goto failed;
           report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, done / total,
                   "stopped");
+        }
+
+      /* The read-model's alerts probe every replica (ODD_SERVICE_URLS, set at its start):
+       * after a change it starts again with the new list. */
+      for (guint i = 0; replicas_changed && i < self->components->len; i++)
+        {
+          OddComponent *component = g_ptr_array_index (self->components, i);
+
+          if (!g_str_equal (odd_component_get_service (component), "read-model") ||
+              odd_component_get_pid (component) == 0)
+            continue;
+          report (reporter, odd_component_get_name (component), ODD_PROGRESS_RUNNING,
+                  done / total, "restarting: the replicas changed, and its alerts probe each");
+          if (!odd_component_stop (component, &local_error))
+            goto failed;
         }
     }
 
