@@ -208,10 +208,11 @@ check_services (const OddAlertSnapshot *s,
                                     svc->reason ? svc->reason : "no answer"));
       /* Another replica serves. One that answers "not ready" stands by (a metrics-engine
        * waiting for the event store lock): no alert. One that does not answer is down: the
-       * service runs with fewer replicas than asked for. */
+       * service runs with fewer replicas than asked for (ServiceReplicaDown, as Prometheus
+       * names it in a cluster). */
       else if (svc->reason == NULL || !g_str_has_prefix (svc->reason, "HTTP "))
-        add_alert (alerts, "ReplicaDown", "warning", svc->name, svc->since_usec,
-                   "docs/runbooks.md#service-not-ready",
+        add_alert (alerts, "ServiceReplicaDown", "warning", svc->name, svc->since_usec,
+                   "docs/runbooks.md#service-replica-down",
                    g_strdup_printf ("%s does not answer (other replicas serve): %s", svc->name,
                                     svc->reason ? svc->reason : "no answer"));
     }

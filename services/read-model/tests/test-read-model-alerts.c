@@ -280,8 +280,8 @@ test_service_replicas (Fixture       *f,
   alerts = evaluate (f, &node);
   assert_well_formed (alerts);
   g_assert_null (find (alerts, "ServiceNotReady", "metrics-engine"));
-  g_assert_null (find (alerts, "ReplicaDown", "metrics-engine"));
-  alert = find (alerts, "ReplicaDown", "processor-2");
+  g_assert_null (find (alerts, "ServiceReplicaDown", "metrics-engine"));
+  alert = find (alerts, "ServiceReplicaDown", "processor-2");
   g_assert_nonnull (alert);
   g_assert_cmpstr (json_object_get_string_member (alert, "severity"), ==, "warning");
   g_assert_null (find (alerts, "ServiceNotReady", "processor-2"));
