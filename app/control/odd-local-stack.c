@@ -428,6 +428,14 @@ replicas_differ_from_saved (OddLocalStack *self)
   return FALSE;
 }
 
+gboolean
+odd_local_stack_replicas_match_saved (OddLocalStack *self)
+{
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), TRUE);
+
+  return !replicas_differ_from_saved (self);
+}
+
 /* Is a replica of @component's service running (holding the service's shared port)? */
 static gboolean
 sibling_running (OddLocalStack *self,
@@ -620,7 +628,7 @@ stack_up_locked (OddLocalStack  *self,
           OddComponent *component = g_ptr_array_index (surplus, i);
 
           report (reporter, odd_component_get_name (component), ODD_PROGRESS_RUNNING,
-                  done / total, "stopping: beyond the %u replicas asked for",
+                  done / total, "stopping: more replicas than the %u asked for",
                   odd_local_stack_get_replicas (self, odd_component_get_service (component)));
           if (!odd_component_stop (component, &local_error))
             goto failed;

@@ -47,6 +47,9 @@ gboolean       odd_local_stack_set_replicas      (OddLocalStack        *self,
                                                   GError              **error);
 guint          odd_local_stack_get_replicas      (OddLocalStack        *self,
                                                   const char           *service);
+/* FALSE when stack.json records other replica counts than this object has (an `oddctl local
+ * up --replicas` since it was made): a UI then makes a new one to follow the stack. */
+gboolean       odd_local_stack_replicas_match_saved (OddLocalStack     *self);
 /* Every component's name in start order, replicas included ("processor", "processor-2"). */
 GStrv          odd_local_stack_dup_names         (OddLocalStack        *self);
 /* NULL (with a critical) for an unknown name; replica names are known. */

@@ -178,6 +178,10 @@ ensure_local (OddStackMonitor *self)
 {
   g_autoptr(GError) error = NULL;
 
+  /* `oddctl local up --replicas` changed the stack since: follow it, or a Start here would
+   * scale it back to the counts this object had. */
+  if (self->local != NULL && !self->busy && !odd_local_stack_replicas_match_saved (self->local))
+    g_clear_object (&self->local);
   if (self->local != NULL || self->local_error != NULL)
     return self->local;
 
