@@ -628,7 +628,7 @@ stack_up_locked (OddLocalStack  *self,
           OddComponent *component = g_ptr_array_index (surplus, i);
 
           report (reporter, odd_component_get_name (component), ODD_PROGRESS_RUNNING,
-                  done / total, "stopping: more replicas than the %u asked for",
+                  done / total, "stopping: only %u of its service asked for",
                   odd_local_stack_get_replicas (self, odd_component_get_service (component)));
           if (!odd_component_stop (component, &local_error))
             goto failed;
