@@ -1,4 +1,5 @@
-/* test-faults-replicas.c: the fault suite with 3 processors and 2 metrics-engines
+/* test-faults-replicas.c: the fault suite with 3 processors and 2 metrics-engines (and two
+ * gateways and read-models on their shared ports, so every service runs replicated)
  *
  * Under load (a submitter thread), one fault at a time:
  *   (a) SIGKILL of one processor replica, (b) SIGKILL of the metrics-engine replica that is
@@ -24,7 +25,7 @@
 #include "odd-it.h"
 #include "odd-it-load.h"
 
-#define REPLICAS        "processor=3,metrics-engine=2"
+#define REPLICAS        "processor=3,metrics-engine=2,gateway=2,read-model=2"
 #define MAX_ATTEMPTS    3
 #define TIMELINE_SAMPLE 12
 
