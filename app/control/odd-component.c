@@ -29,8 +29,10 @@ struct _OddComponent
   GObject           parent_instance;
 
   OddComponentKind  kind;
-  char             *name;
+  char             *name;     /* "processor", "processor-2", ... */
+  char             *service;  /* the program's name: "processor" */
   OddPort           port;
+  guint             replica;  /* 1-based */
   OddStackPaths    *paths;
   GStrv             env;
 };
@@ -43,6 +45,7 @@ odd_component_finalize (GObject *object)
   OddComponent *self = ODD_COMPONENT (object);
 
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->service, g_free);
   g_clear_pointer (&self->paths, odd_stack_paths_unref);
   g_clear_pointer (&self->env, g_strfreev);
 
@@ -74,10 +77,49 @@ odd_component_new (OddComponentKind  kind,
   self = g_object_new (ODD_TYPE_COMPONENT, NULL);
   self->kind = kind;
   self->name = g_strdup (name);
+  self->service = g_strdup (name);
   self->port = port;
+  self->replica = 1;
   self->paths = odd_stack_paths_ref (paths);
 
   return self;
+}
+
+OddComponent *
+odd_component_new_replica (const char    *service,
+                           OddPort        port,
+                           guint          replica,
+                           OddStackPaths *paths)
+{
+  OddComponent *self;
+
+  g_return_val_if_fail (replica >= 1 && replica <= ODD_STACK_MAX_REPLICAS, NULL);
+
+  self = odd_component_new (ODD_COMPONENT_SERVICE, service, port, paths);
+  self->replica = replica;
+  if (replica > 1)
+    {
+      g_free (self->name);
+      self->name = g_strdup_printf ("%s-%u", service, replica);
+    }
+
+  return self;
+}
+
+const char *
+odd_component_get_service (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), NULL);
+
+  return self->service;
+}
+
+guint
+odd_component_get_replica (OddComponent *self)
+{
+  g_return_val_if_fail (ODD_IS_COMPONENT (self), 1);
+
+  return self->replica;
 }
 
 const char *
@@ -101,6 +143,8 @@ odd_component_get_port (OddComponent *self)
 {
   g_return_val_if_fail (ODD_IS_COMPONENT (self), 0);
 
+  if (self->kind == ODD_COMPONENT_SERVICE)
+    return odd_stack_paths_get_replica_port (self->paths, self->port, self->replica);
   return odd_stack_paths_get_port (self->paths, self->port);
 }
 
@@ -119,7 +163,9 @@ odd_component_dup_url (OddComponent *self)
       return odd_stack_paths_rabbitmq_url (self->paths);
     case ODD_COMPONENT_SERVICE:
     default:
-      return odd_stack_paths_http_url (self->paths, self->port);
+      if (odd_stack_port_is_shared (self->port))
+        return odd_stack_paths_http_url (self->paths, self->port);
+      return g_strdup_printf ("http://127.0.0.1:%u", odd_component_get_port (self));
     }
 }
 
@@ -178,7 +224,7 @@ process_name (OddComponent *self)
       return g_strdup ("beam.smp");
     case ODD_COMPONENT_SERVICE:
     default:
-      return g_strconcat ("odd-", self->name, NULL);
+      return g_strconcat ("odd-", self->service, NULL);
     }
 }
 
@@ -395,7 +441,7 @@ odd_component_check_programs (OddComponent  *self,
       break;
     case ODD_COMPONENT_SERVICE:
     default:
-      found = odd_programs_find_service (self->name, &in_build_tree, error);
+      found = odd_programs_find_service (self->service, &in_build_tree, error);
       break;
     }
 
@@ -775,7 +821,7 @@ service_start (OddComponent  *self,
   gboolean in_build_tree = FALSE;
   const char *argv[2] = { NULL, NULL };
 
-  program = odd_programs_find_service (self->name, &in_build_tree, error);
+  program = odd_programs_find_service (self->service, &in_build_tree, error);
   if (program == NULL)
     return FALSE;
 
@@ -1184,6 +1230,13 @@ odd_component_wait_ready (OddComponent  *self,
       GPid pid = odd_component_get_pid (self);
 
       if (pid != 0 && probe (self, cancellable))
+        break;
+      /* One of several replicas may be alive but rightly not ready (a metrics-engine
+       * waiting for the event store lock another holds): alive and answering is enough
+       * here; the stack waits until one replica of the service is ready. */
+      if (pid != 0 && self->kind == ODD_COMPONENT_SERVICE &&
+          odd_stack_paths_get_replicas (self->paths, self->port) > 1 &&
+          odd_probe_http_status (odd_component_get_port (self), "/healthz", cancellable) == 200)
         break;
 
       if (pid == 0)

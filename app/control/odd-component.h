@@ -30,10 +30,24 @@ OddComponent     *odd_component_new            (OddComponentKind     kind,
                                                 OddPort              port,
                                                 OddStackPaths       *paths);
 
+/* Replica @replica (1-based) of a service: named @service for replica 1 (as a stack without
+ * replicas has it), "<service>-<replica>" for the others, each with its own port
+ * (odd_stack_paths_get_replica_port()), log and pid file. */
+OddComponent     *odd_component_new_replica    (const char          *service,
+                                                OddPort              port,
+                                                guint                replica,
+                                                OddStackPaths       *paths);
+
 const char       *odd_component_get_name       (OddComponent        *self);
+/* The service ("processor" for "processor-2"); the name itself for a server. */
+const char       *odd_component_get_service    (OddComponent        *self);
+guint             odd_component_get_replica    (OddComponent        *self);
 OddComponentKind  odd_component_get_kind       (OddComponent        *self);
+/* The port the component answers on by itself (its health probe): for a replica of a
+ * service with a shared port, its private one. */
 guint16           odd_component_get_port       (OddComponent        *self);
-/* The URL clients use: postgresql://, redis://, amqp:// or http:// */
+/* The URL clients use: postgresql://, redis://, amqp:// or http:// (for a shared port, the
+ * one URL of all replicas) */
 char             *odd_component_dup_url        (OddComponent        *self);
 char             *odd_component_dup_log_file   (OddComponent        *self);
 
@@ -61,7 +75,8 @@ gboolean          odd_component_start          (OddComponent        *self,
                                                 GCancellable        *cancellable,
                                                 GError             **error);
 /* Waits until a running component is ready (servers: accept connections; services:
- * /readyz = 200). Fails early, with the end of the log, when the process dies. */
+ * /readyz = 200; a service with several replicas: /healthz = 200, since one may rightly
+ * stand by). Fails early, with the end of the log, when the process dies. */
 gboolean          odd_component_wait_ready     (OddComponent        *self,
                                                 guint                timeout_ms,
                                                 GCancellable        *cancellable,

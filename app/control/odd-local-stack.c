@@ -76,6 +76,27 @@ odd_local_stack_init (OddLocalStack *self)
   self->components = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+/* What the read-model probes for its alerts: every replica on its own port, by its name. */
+static char *
+service_urls (OddLocalStack *self)
+{
+  g_autoptr(GString) urls = g_string_new (NULL);
+
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+
+      if (odd_component_get_kind (component) != ODD_COMPONENT_SERVICE ||
+          g_str_equal (odd_component_get_service (component), "web-terminal"))
+        continue;
+      g_string_append_printf (urls, "%s%s=http://127.0.0.1:%u", urls->len > 0 ? "," : "",
+                              odd_component_get_name (component),
+                              odd_component_get_port (component));
+    }
+
+  return g_string_free (g_steal_pointer (&urls), FALSE);
+}
+
 static void
 configure_services (OddLocalStack *self)
 {
@@ -84,17 +105,14 @@ configure_services (OddLocalStack *self)
   g_autofree char *redis = odd_stack_paths_redis_url (self->paths);
   g_autofree char *read_model = odd_stack_paths_http_url (self->paths, ODD_PORT_READ_MODEL);
   g_autofree char *gateway = odd_stack_paths_http_url (self->paths, ODD_PORT_GATEWAY);
-  g_autofree char *processor = odd_stack_paths_http_url (self->paths, ODD_PORT_PROCESSOR);
-  g_autofree char *metrics = odd_stack_paths_http_url (self->paths, ODD_PORT_METRICS_ENGINE);
-  g_autofree char *service_urls = g_strdup_printf ("gateway=%s,processor=%s,metrics-engine=%s,"
-                                                   "read-model=%s",
-                                                   gateway, processor, metrics, read_model);
+  g_autofree char *service_urls_list = service_urls (self);
+  const char *host = g_get_host_name ();
   g_autofree char *amqp_env = g_strconcat ("RABBITMQ_URL=", amqp, NULL);
   g_autofree char *pg_env = g_strconcat ("POSTGRES_URL=", pg, NULL);
   g_autofree char *redis_env = g_strconcat ("REDIS_URL=", redis, NULL);
   g_autofree char *read_model_env = g_strconcat ("READ_MODEL_URL=", read_model, NULL);
   g_autofree char *gateway_env = g_strconcat ("GATEWAY_URL=", gateway, NULL);
-  g_autofree char *service_urls_env = g_strconcat ("ODD_SERVICE_URLS=", service_urls, NULL);
+  g_autofree char *service_urls_env = g_strconcat ("ODD_SERVICE_URLS=", service_urls_list, NULL);
 
   for (guint i = 0; i < self->components->len; i++)
     {
@@ -102,6 +120,9 @@ configure_services (OddLocalStack *self)
       g_autoptr(GStrvBuilder) builder = NULL;
       g_auto(GStrv) env = NULL;
       g_autofree char *port = NULL;
+      g_autofree char *replica_port = NULL;
+      g_autofree char *instance = NULL;
+      OddPort service_port;
 
       if (odd_component_get_kind (component) != ODD_COMPONENT_SERVICE)
         continue;
@@ -109,8 +130,22 @@ configure_services (OddLocalStack *self)
       builder = g_strv_builder_new ();
       if (self->service_env != NULL)
         g_strv_builder_addv (builder, (const char **) self->service_env);
-      port = g_strdup_printf ("PORT=%u", odd_component_get_port (component));
+      service_port = odd_stack_port_for_service (odd_component_get_service (component));
+      if (service_port != ODD_PORT_LAST && odd_stack_port_is_shared (service_port))
+        {
+          /* Every replica listens on the one port users know (the kernel spreads the
+           * connections) and on a private one for its own health and metrics. */
+          port = g_strdup_printf ("PORT=%u", odd_stack_paths_get_port (self->paths, service_port));
+          replica_port = g_strdup_printf ("ODD_REPLICA_PORT=%u", odd_component_get_port (component));
+          g_strv_builder_add (builder, "ODD_REUSE_PORT=1");
+          g_strv_builder_add (builder, replica_port);
+        }
+      else
+        port = g_strdup_printf ("PORT=%u", odd_component_get_port (component));
       g_strv_builder_add (builder, port);
+      /* The instance id of its events and logs: one per replica. */
+      instance = g_strdup_printf ("HOSTNAME=%s-%s", host, odd_component_get_name (component));
+      g_strv_builder_add (builder, instance);
       g_strv_builder_add (builder, "ODD_BIND=127.0.0.1");
       g_strv_builder_add (builder, amqp_env);
       g_strv_builder_add (builder, pg_env);
@@ -123,6 +158,31 @@ configure_services (OddLocalStack *self)
     }
 }
 
+/* The components in start order, each service as many times as it has replicas. */
+static void
+build_components (OddLocalStack *self)
+{
+  g_ptr_array_set_size (self->components, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (component_table); i++)
+    {
+      guint replicas = component_table[i].kind == ODD_COMPONENT_SERVICE
+                       ? odd_stack_paths_get_replicas (self->paths, component_table[i].port) : 1;
+
+      if (component_table[i].kind != ODD_COMPONENT_SERVICE)
+        {
+          g_ptr_array_add (self->components,
+                           odd_component_new (component_table[i].kind, component_table[i].name,
+                                              component_table[i].port, self->paths));
+          continue;
+        }
+      for (guint r = 1; r <= replicas; r++)
+        g_ptr_array_add (self->components,
+                         odd_component_new_replica (component_table[i].name,
+                                                    component_table[i].port, r, self->paths));
+    }
+  configure_services (self);
+}
+
 OddLocalStack *
 odd_local_stack_new (OddStackPaths *paths)
 {
@@ -132,11 +192,7 @@ odd_local_stack_new (OddStackPaths *paths)
 
   self = g_object_new (ODD_TYPE_LOCAL_STACK, NULL);
   self->paths = odd_stack_paths_ref (paths);
-  for (guint i = 0; i < G_N_ELEMENTS (component_table); i++)
-    g_ptr_array_add (self->components,
-                     odd_component_new (component_table[i].kind, component_table[i].name,
-                                        component_table[i].port, paths));
-  configure_services (self);
+  build_components (self);
 
   return self;
 }
@@ -178,6 +234,65 @@ odd_local_stack_set_service_env (OddLocalStack      *self,
   g_clear_pointer (&self->service_env, g_strfreev);
   self->service_env = g_strdupv ((char **) env);
   configure_services (self);
+}
+
+gboolean
+odd_local_stack_set_replicas (OddLocalStack  *self,
+                              const char     *service,
+                              guint           replicas,
+                              GError        **error)
+{
+  OddPort port;
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), FALSE);
+  g_return_val_if_fail (service != NULL, FALSE);
+
+  port = odd_stack_port_for_service (service);
+  if (port == ODD_PORT_LAST || replicas < 1 || replicas > ODD_STACK_MAX_REPLICAS)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   port == ODD_PORT_LAST
+                   ? "“%s” does not run replicas: only gateway, read-model, processor and "
+                     "metrics-engine do"
+                   : "%s: the replica count must be from 1 to %d",
+                   service, ODD_STACK_MAX_REPLICAS);
+      return FALSE;
+    }
+  if (g_atomic_int_get (&self->busy))
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_BUSY,
+                   "Another up or down is running on this stack; change the replicas after it");
+      return FALSE;
+    }
+
+  odd_stack_paths_set_replicas (self->paths, port, replicas);
+  build_components (self);
+  return TRUE;
+}
+
+guint
+odd_local_stack_get_replicas (OddLocalStack *self,
+                              const char    *service)
+{
+  OddPort port;
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), 1);
+
+  port = odd_stack_port_for_service (service);
+  return port == ODD_PORT_LAST ? 1 : odd_stack_paths_get_replicas (self->paths, port);
+}
+
+GStrv
+odd_local_stack_dup_names (OddLocalStack *self)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
+
+  for (guint i = 0; i < self->components->len; i++)
+    g_strv_builder_add (builder, odd_component_get_name (g_ptr_array_index (self->components, i)));
+
+  return g_strv_builder_end (builder);
 }
 
 static OddComponent *
@@ -270,6 +385,75 @@ end_exclusive (OddLocalStack *self)
 /* ------------------------------------------------------------------------------------ */
 /* up */
 
+/* Running replicas beyond the configured counts: what `up` with fewer replicas stops. */
+static GPtrArray *
+running_surplus_replicas (OddLocalStack *self)
+{
+  GPtrArray *surplus = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < G_N_ELEMENTS (component_table); i++)
+    {
+      OddPort port = component_table[i].port;
+
+      if (component_table[i].kind != ODD_COMPONENT_SERVICE ||
+          odd_stack_port_for_service (component_table[i].name) == ODD_PORT_LAST)
+        continue;
+      for (guint r = odd_stack_paths_get_replicas (self->paths, port) + 1;
+           r <= ODD_STACK_MAX_REPLICAS; r++)
+        {
+          g_autoptr(OddComponent) replica = odd_component_new_replica (component_table[i].name,
+                                                                       port, r, self->paths);
+
+          if (odd_component_get_pid (replica) != 0)
+            g_ptr_array_add (surplus, g_steal_pointer (&replica));
+        }
+    }
+
+  return surplus;
+}
+
+/* Do the replica counts differ from those of the stack last started here? */
+static gboolean
+replicas_differ_from_saved (OddLocalStack *self)
+{
+  g_autoptr(OddStackPaths) saved = odd_stack_paths_load (odd_stack_paths_get_state_dir (self->paths),
+                                                         NULL);
+
+  if (saved == NULL)
+    return FALSE;
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    if (odd_stack_paths_get_replicas (saved, p) != odd_stack_paths_get_replicas (self->paths, p))
+      return TRUE;
+
+  return FALSE;
+}
+
+gboolean
+odd_local_stack_replicas_match_saved (OddLocalStack *self)
+{
+  g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), TRUE);
+
+  return !replicas_differ_from_saved (self);
+}
+
+/* Is a replica of @component's service running (holding the service's shared port)? */
+static gboolean
+sibling_running (OddLocalStack *self,
+                 OddComponent  *component)
+{
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *other = g_ptr_array_index (self->components, i);
+
+      if (other != component &&
+          g_str_equal (odd_component_get_service (other), odd_component_get_service (component)) &&
+          odd_component_get_pid (other) != 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 static gboolean
 choose_postgres_dir (OddLocalStack  *self,
                      Reporter       *reporter,
@@ -327,9 +511,16 @@ check_port_free (OddLocalStack  *self,
                  OddComponent   *component,
                  GError        **error)
 {
+  OddPort service_port = odd_stack_port_for_service (odd_component_get_service (component));
   guint16 port = odd_component_get_port (component);
 
-  if (!odd_probe_tcp (port, NULL))
+  /* The shared port of the gateway or read-model: free, or held by a sibling replica. */
+  if (odd_component_get_kind (component) == ODD_COMPONENT_SERVICE &&
+      service_port != ODD_PORT_LAST && odd_stack_port_is_shared (service_port) &&
+      !sibling_running (self, component) &&
+      odd_probe_tcp (odd_stack_paths_get_port (self->paths, service_port), NULL))
+    port = odd_stack_paths_get_port (self->paths, service_port);
+  else if (!odd_probe_tcp (port, NULL))
     return TRUE;
 
   g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_FAILED,
@@ -337,6 +528,58 @@ check_port_free (OddLocalStack  *self,
                "with ODD_PORT_BASE (now %d)", port, odd_component_get_name (component),
                odd_stack_paths_get_port_base (self->paths));
   return FALSE;
+}
+
+#define STANDBY_GRACE_MS 5000
+
+/* Ready, or standing by: alive while another replica of its service is ready (a
+ * metrics-engine waiting for the event store lock). Waits for one of the two. */
+static gboolean
+wait_ready_or_standby (OddLocalStack  *self,
+                       OddComponent   *component,
+                       gboolean       *standby,
+                       GCancellable   *cancellable,
+                       GError        **error)
+{
+  const char *service = odd_component_get_service (component);
+  guint timeout_ms = odd_component_ready_timeout_ms (component);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  *standby = FALSE;
+  /* Returns once it answers /healthz when its service has several replicas. */
+  if (!odd_component_wait_ready (component, timeout_ms, cancellable, error))
+    return FALSE;
+  if (odd_local_stack_get_replicas (self, service) < 2)
+    return TRUE;
+
+  /* A replica still connecting gets a moment before it counts as standing by. */
+  for (gint64 grace = g_get_monotonic_time () + STANDBY_GRACE_MS * 1000;;)
+    {
+      if (odd_component_is_healthy (component, cancellable))
+        return TRUE;
+      for (guint i = 0; i < self->components->len && g_get_monotonic_time () >= grace; i++)
+        {
+          OddComponent *other = g_ptr_array_index (self->components, i);
+
+          if (other != component && g_str_equal (odd_component_get_service (other), service) &&
+              odd_component_is_healthy (other, cancellable))
+            {
+              *standby = TRUE;
+              return TRUE;
+            }
+        }
+      if (odd_component_get_pid (component) == 0 || g_get_monotonic_time () >= deadline)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_TIMEOUT,
+                       "%s did not get ready within %u s, nor did another replica of %s; "
+                       "read its log with: oddctl local logs %s",
+                       odd_component_get_name (component), timeout_ms / 1000, service,
+                       odd_component_get_name (component));
+          return FALSE;
+        }
+      if (!odd_process_sleep (100, cancellable, error))
+        return FALSE;
+    }
 }
 
 static gboolean
@@ -349,12 +592,14 @@ stack_up_locked (OddLocalStack  *self,
   g_autoptr(GPtrArray) to_wait = g_ptr_array_new ();
   g_autoptr(GError) local_error = NULL;
   const double total = (self->servers_only ? 3 : self->components->len) + 1;
+  gboolean replicas_changed;
   guint done = 0;
 
   report (reporter, "prepare", ODD_PROGRESS_RUNNING, 0.0, "state in %s, port base %d",
           odd_stack_paths_get_state_dir (self->paths),
           odd_stack_paths_get_port_base (self->paths));
 
+  replicas_changed = replicas_differ_from_saved (self);
   if (!check_other_base (self, &local_error) ||
       !odd_stack_paths_ensure_dirs (self->paths, &local_error) ||
       !choose_postgres_dir (self, reporter, &local_error) ||
@@ -372,6 +617,40 @@ stack_up_locked (OddLocalStack  *self,
     }
 
   report (reporter, "prepare", ODD_PROGRESS_OK, ++done / total, "programs found");
+
+  /* Fewer replicas than before: the extra ones go first. */
+  if (!self->servers_only)
+    {
+      g_autoptr(GPtrArray) surplus = running_surplus_replicas (self);
+
+      for (guint i = 0; i < surplus->len; i++)
+        {
+          OddComponent *component = g_ptr_array_index (surplus, i);
+
+          report (reporter, odd_component_get_name (component), ODD_PROGRESS_RUNNING,
+                  done / total, "stopping: only %u of its service asked for",
+                  odd_local_stack_get_replicas (self, odd_component_get_service (component)));
+          if (!odd_component_stop (component, &local_error))
+            goto failed;
+          report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, done / total,
+                  "stopped");
+        }
+
+      /* The read-model's alerts probe every replica (ODD_SERVICE_URLS, set at its start):
+       * after a change it starts again with the new list. */
+      for (guint i = 0; replicas_changed && i < self->components->len; i++)
+        {
+          OddComponent *component = g_ptr_array_index (self->components, i);
+
+          if (!g_str_equal (odd_component_get_service (component), "read-model") ||
+              odd_component_get_pid (component) == 0)
+            continue;
+          report (reporter, odd_component_get_name (component), ODD_PROGRESS_RUNNING,
+                  done / total, "restarting: the replicas changed, and its alerts probe each");
+          if (!odd_component_stop (component, &local_error))
+            goto failed;
+        }
+    }
 
   /* Servers: launch all that are down (RabbitMQ first: it boots slowly), then wait for
    * each. Services likewise, once the servers answer. */
@@ -424,12 +703,19 @@ stack_up_locked (OddLocalStack  *self,
         {
           OddComponent *component = g_ptr_array_index (to_wait, i);
 
-          if (!odd_component_wait_ready (component, odd_component_ready_timeout_ms (component),
-                                         cancellable, &local_error))
+          gboolean standby;
+
+          if (!wait_ready_or_standby (self, component, &standby, cancellable, &local_error))
             goto failed;
-          report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, ++done / total,
-                  "ready on port %u (pid %d)", odd_component_get_port (component),
-                  (int) odd_component_get_pid (component));
+          if (standby)
+            report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, ++done / total,
+                    "standing by on port %u (pid %d): another replica is ready; GET /readyz "
+                    "says what it waits for", odd_component_get_port (component),
+                    (int) odd_component_get_pid (component));
+          else
+            report (reporter, odd_component_get_name (component), ODD_PROGRESS_OK, ++done / total,
+                    "ready on port %u (pid %d)", odd_component_get_port (component),
+                    (int) odd_component_get_pid (component));
         }
     }
 
@@ -471,36 +757,52 @@ stack_down_locked (OddLocalStack  *self,
                    GError        **error)
 {
   g_autoptr(GError) first_error = NULL;
-  const double total = self->components->len;
+  g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) surplus = running_surplus_replicas (self);
+  double total;
   guint done = 0;
   /* Services first (they hold connections to the servers), then the broker, Redis and
    * PostgreSQL last. */
-  static const char * const order[] = {
+  static const char * const services[] = {
     "web-terminal", "gateway", "read-model", "metrics-engine", "processor", "rabbitmq", "redis",
     "postgres", NULL,
   };
 
-  for (guint i = 0; order[i] != NULL; i++)
+  /* Replicas beyond the configured count that still run (a stack.json edited by hand)
+   * go too. */
+  g_ptr_array_extend (order, surplus, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+  for (guint i = 0; services[i] != NULL; i++)
+    for (guint j = self->components->len; j > 0; j--)
+      {
+        OddComponent *component = g_ptr_array_index (self->components, j - 1);
+
+        if (g_str_equal (odd_component_get_service (component), services[i]))
+          g_ptr_array_add (order, g_object_ref (component));
+      }
+  total = order->len;
+
+  for (guint i = 0; i < order->len; i++)
     {
-      OddComponent *component = find_component (self, order[i]);
+      OddComponent *component = g_ptr_array_index (order, i);
+      const char *name = odd_component_get_name (component);
       g_autoptr(GError) local_error = NULL;
       GPid pid = odd_component_get_pid (component);
 
       if (pid == 0)
         {
-          report (reporter, order[i], ODD_PROGRESS_SKIPPED, ++done / total, "not running");
+          report (reporter, name, ODD_PROGRESS_SKIPPED, ++done / total, "not running");
           continue;
         }
 
-      report (reporter, order[i], ODD_PROGRESS_RUNNING, done / total, "stopping (pid %d)",
+      report (reporter, name, ODD_PROGRESS_RUNNING, done / total, "stopping (pid %d)",
               (int) pid);
       if (odd_component_stop (component, &local_error))
         {
-          report (reporter, order[i], ODD_PROGRESS_OK, ++done / total, "stopped");
+          report (reporter, name, ODD_PROGRESS_OK, ++done / total, "stopped");
         }
       else
         {
-          report (reporter, order[i], ODD_PROGRESS_FAILED, ++done / total, "%s",
+          report (reporter, name, ODD_PROGRESS_FAILED, ++done / total, "%s",
                   local_error->message);
           /* Keep going: stop as much as possible. */
           if (first_error == NULL)
@@ -525,14 +827,37 @@ odd_local_stack_status (OddLocalStack *self,
                         GCancellable  *cancellable)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree GPid *pids = NULL;
+  g_autofree gboolean *healthy = NULL;
 
   g_return_val_if_fail (ODD_IS_LOCAL_STACK (self), NULL);
+
+  pids = g_new0 (GPid, self->components->len);
+  healthy = g_new0 (gboolean, self->components->len);
+  for (guint i = 0; i < self->components->len; i++)
+    {
+      OddComponent *component = g_ptr_array_index (self->components, i);
+
+      pids[i] = odd_component_get_pid (component);
+      healthy[i] = pids[i] != 0 && odd_component_is_healthy (component, cancellable);
+    }
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "stateDir");
   json_builder_add_string_value (builder, odd_stack_paths_get_state_dir (self->paths));
   json_builder_set_member_name (builder, "portBase");
   json_builder_add_int_value (builder, odd_stack_paths_get_port_base (self->paths));
+  json_builder_set_member_name (builder, "replicas");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < G_N_ELEMENTS (component_table); i++)
+    if (odd_stack_port_for_service (component_table[i].name) != ODD_PORT_LAST)
+      {
+        json_builder_set_member_name (builder, component_table[i].name);
+        json_builder_add_int_value (builder,
+                                    odd_stack_paths_get_replicas (self->paths,
+                                                                  component_table[i].port));
+      }
+  json_builder_end_object (builder);
   json_builder_set_member_name (builder, "components");
   json_builder_begin_array (builder);
 
@@ -541,11 +866,25 @@ odd_local_stack_status (OddLocalStack *self,
       OddComponent *component = g_ptr_array_index (self->components, i);
       g_autofree char *url = odd_component_dup_url (component);
       g_autofree char *log_file = odd_component_dup_log_file (component);
-      GPid pid = odd_component_get_pid (component);
+      GPid pid = pids[i];
+      gboolean standby = FALSE;
+
+      /* Alive, not ready, while another replica of its service is: standing by (a
+       * metrics-engine waiting for the event store lock), not a fault. */
+      for (guint j = 0; j < self->components->len && pid != 0 && !healthy[i] && !standby; j++)
+        standby = healthy[j] &&
+                  g_str_equal (odd_component_get_service (g_ptr_array_index (self->components, j)),
+                               odd_component_get_service (component)) &&
+                  odd_probe_http_status (odd_component_get_port (component), "/healthz",
+                                         cancellable) == 200;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "name");
       json_builder_add_string_value (builder, odd_component_get_name (component));
+      json_builder_set_member_name (builder, "service");
+      json_builder_add_string_value (builder, odd_component_get_service (component));
+      json_builder_set_member_name (builder, "replica");
+      json_builder_add_int_value (builder, odd_component_get_replica (component));
       json_builder_set_member_name (builder, "url");
       json_builder_add_string_value (builder, url);
       json_builder_set_member_name (builder, "port");
@@ -556,8 +895,9 @@ odd_local_stack_status (OddLocalStack *self,
       else
         json_builder_add_null_value (builder);
       json_builder_set_member_name (builder, "healthy");
-      json_builder_add_boolean_value (builder,
-                                      pid != 0 && odd_component_is_healthy (component, cancellable));
+      json_builder_add_boolean_value (builder, healthy[i]);
+      json_builder_set_member_name (builder, "standby");
+      json_builder_add_boolean_value (builder, standby);
       json_builder_set_member_name (builder, "log");
       json_builder_add_string_value (builder, log_file);
       json_builder_end_object (builder);

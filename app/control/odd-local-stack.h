@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (OddLocalStack, odd_local_stack, ODD, LOCAL_STACK, GObject)
 
 /* Component names in start order: rabbitmq, postgres, redis, processor, metrics-engine,
- * read-model, gateway. */
+ * read-model, gateway, web-terminal (each service once: its first replica). */
 const char * const *odd_local_stack_component_names (void);
 
 OddLocalStack *odd_local_stack_new               (OddStackPaths        *paths);
@@ -37,7 +37,22 @@ void           odd_local_stack_set_servers_only  (OddLocalStack        *self,
  * start. */
 void           odd_local_stack_set_service_env   (OddLocalStack        *self,
                                                   const char * const   *env);
-/* NULL (with a critical) for an unknown name. */
+/* Runs @replicas (1 .. ODD_STACK_MAX_REPLICAS) of @service (gateway, read-model, processor or
+ * metrics-engine): replica 1 is named as the service, the others "<service>-<n>". Takes
+ * effect at the next `up`, which also records it in stack.json (so later commands and the UIs
+ * see it) and stops replicas beyond the count. Not while an up or down runs. */
+gboolean       odd_local_stack_set_replicas      (OddLocalStack        *self,
+                                                  const char           *service,
+                                                  guint                 replicas,
+                                                  GError              **error);
+guint          odd_local_stack_get_replicas      (OddLocalStack        *self,
+                                                  const char           *service);
+/* FALSE when stack.json records other replica counts than this object has (an `oddctl local
+ * up --replicas` since it was made): a UI then makes a new one to follow the stack. */
+gboolean       odd_local_stack_replicas_match_saved (OddLocalStack     *self);
+/* Every component's name in start order, replicas included ("processor", "processor-2"). */
+GStrv          odd_local_stack_dup_names         (OddLocalStack        *self);
+/* NULL (with a critical) for an unknown name; replica names are known. */
 OddComponent  *odd_local_stack_get_component     (OddLocalStack        *self,
                                                   const char           *name);
 
@@ -64,8 +79,10 @@ gboolean       odd_local_stack_down_finish       (OddLocalStack        *self,
                                                   GAsyncResult         *result,
                                                   GError              **error);
 
-/* {"stateDir","portBase","components":[{"name","url","port","pid"(null when not
- * running),"healthy","log"}]} */
+/* {"stateDir","portBase","replicas":{"processor":3,...},"components":[{"name","service",
+ * "replica","url"(the one users know),"port"(its own: health, metrics),"pid"(null when not
+ * running),"healthy","standby"(alive and not ready while another replica of its service is
+ * ready: by design, not a fault),"log"}]} */
 void           odd_local_stack_status_async      (OddLocalStack        *self,
                                                   GCancellable         *cancellable,
                                                   GAsyncReadyCallback   callback,

@@ -16,6 +16,7 @@ struct _OddStackPaths
   char            *state_dir;
   char            *postgres_dir;
   int              port_base;
+  guint            replicas[ODD_PORT_LAST];  /* 0 = 1 */
 };
 
 static const struct
@@ -33,6 +34,99 @@ static const struct
   [ODD_PORT_METRICS_ENGINE] = { "metrics-engine", 101 },
   [ODD_PORT_WEB_TERMINAL]   = { "web-terminal", 90 },
 };
+
+/* Where replicas find their own ports: replica 1 of a service that does not share its port
+ * uses the port itself; the others (and every replica of a shared port) count up from here.
+ * All inside base+80 .. base+673, clear of each other and of the ports above. */
+static int
+replica_base_offset (OddPort port)
+{
+  switch (port)
+    {
+    case ODD_PORT_GATEWAY:        return 310;
+    case ODD_PORT_READ_MODEL:     return 150;
+    case ODD_PORT_PROCESSOR:      return 110;
+    case ODD_PORT_METRICS_ENGINE: return 130;
+    default:                      return -1;
+    }
+}
+
+G_STATIC_ASSERT (110 + ODD_STACK_MAX_REPLICAS - 2 < 130);
+G_STATIC_ASSERT (130 + ODD_STACK_MAX_REPLICAS - 2 < 150);
+G_STATIC_ASSERT (150 + ODD_STACK_MAX_REPLICAS - 1 < 300);
+G_STATIC_ASSERT (310 + ODD_STACK_MAX_REPLICAS - 1 < 379);
+
+gboolean
+odd_stack_port_is_shared (OddPort port)
+{
+  return port == ODD_PORT_GATEWAY || port == ODD_PORT_READ_MODEL;
+}
+
+OddPort
+odd_stack_port_for_service (const char *name)
+{
+  g_return_val_if_fail (name != NULL, ODD_PORT_LAST);
+
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    if (replica_base_offset (p) >= 0 && g_str_equal (port_table[p].name, name))
+      return p;
+
+  return ODD_PORT_LAST;
+}
+
+gboolean
+odd_stack_parse_replicas (const char  *spec,
+                          guint        counts[ODD_PORT_LAST],
+                          GError     **error)
+{
+  static const char example[] = "e.g. --replicas processor=3,metrics-engine=2";
+  static const char services[] = "gateway, read-model, processor, metrics-engine";
+  g_auto(GStrv) items = NULL;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+
+  items = g_strsplit (spec, ",", -1);
+  if (items[0] == NULL)
+    {
+      g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                   "--replicas needs SERVICE=COUNT pairs separated by commas (%s)", example);
+      return FALSE;
+    }
+
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      const char *eq = strchr (items[i], '=');
+      g_autofree char *name = NULL;
+      guint64 count;
+      OddPort port;
+
+      if (eq == NULL)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "--replicas: “%s” is not SERVICE=COUNT (%s)", items[i], example);
+          return FALSE;
+        }
+      name = g_strndup (items[i], eq - items[i]);
+      port = odd_stack_port_for_service (name);
+      if (port == ODD_PORT_LAST)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "--replicas: “%s” is not a service that runs replicas; one of: %s",
+                       name, services);
+          return FALSE;
+        }
+      if (!g_ascii_string_to_unsigned (eq + 1, 10, 1, ODD_STACK_MAX_REPLICAS, &count, NULL))
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "--replicas: %s=%s: the count must be a whole number from 1 to %d "
+                       "(1 = no extra replicas)", name, eq + 1, ODD_STACK_MAX_REPLICAS);
+          return FALSE;
+        }
+      counts[port] = (guint) count;
+    }
+
+  return TRUE;
+}
 
 int
 odd_stack_port_offset (OddPort port)
@@ -156,6 +250,34 @@ odd_stack_paths_load (const char  *state_dir,
       odd_stack_paths_set_postgres_dir (self, dir);
     }
 
+  if (json_object_has_member (root, "replicas"))
+    {
+      JsonNode *node = json_object_get_member (root, "replicas");
+      JsonObject *replicas = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+      for (OddPort p = 0; replicas != NULL && p < ODD_PORT_LAST; p++)
+        {
+          gint64 count;
+
+          if (replica_base_offset (p) < 0 || !json_object_has_member (replicas, port_table[p].name))
+            continue;
+          count = json_object_get_int_member_with_default (replicas, port_table[p].name, -1);
+          if (count < 1 || count > ODD_STACK_MAX_REPLICAS)
+            {
+              replicas = NULL;
+              break;
+            }
+          self->replicas[p] = (guint) count;
+        }
+      if (replicas == NULL)
+        {
+          g_set_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID,
+                       "%s: replicas must map gateway, read-model, processor and metrics-engine "
+                       "to counts from 1 to %d", file, ODD_STACK_MAX_REPLICAS);
+          return NULL;
+        }
+    }
+
   return g_steal_pointer (&self);
 }
 
@@ -199,7 +321,10 @@ odd_stack_paths_new_from_env (GError **error)
 
   self = odd_stack_paths_new (state_dir, (int) base);
   if (saved != NULL)
-    odd_stack_paths_set_postgres_dir (self, saved->postgres_dir);
+    {
+      odd_stack_paths_set_postgres_dir (self, saved->postgres_dir);
+      memcpy (self->replicas, saved->replicas, sizeof self->replicas);
+    }
 
   return self;
 }
@@ -223,6 +348,44 @@ odd_stack_paths_get_port (OddStackPaths *self,
   g_return_val_if_fail (port < ODD_PORT_LAST, 0);
 
   return (guint16) (self->port_base + port_table[port].offset);
+}
+
+guint
+odd_stack_paths_get_replicas (OddStackPaths *self,
+                              OddPort        port)
+{
+  g_return_val_if_fail (port < ODD_PORT_LAST, 1);
+
+  return MAX (self->replicas[port], 1);
+}
+
+void
+odd_stack_paths_set_replicas (OddStackPaths *self,
+                              OddPort        port,
+                              guint          replicas)
+{
+  g_return_if_fail (replica_base_offset (port) >= 0);
+  g_return_if_fail (replicas >= 1 && replicas <= ODD_STACK_MAX_REPLICAS);
+
+  self->replicas[port] = replicas;
+}
+
+guint16
+odd_stack_paths_get_replica_port (OddStackPaths *self,
+                                  OddPort        port,
+                                  guint          replica)
+{
+  int first = replica_base_offset (port);
+
+  g_return_val_if_fail (replica >= 1 && replica <= ODD_STACK_MAX_REPLICAS, 0);
+
+  if (first < 0)
+    return odd_stack_paths_get_port (self, port);
+  if (odd_stack_port_is_shared (port))
+    return (guint16) (self->port_base + first + (int) replica - 1);
+  if (replica == 1)
+    return odd_stack_paths_get_port (self, port);
+  return (guint16) (self->port_base + first + (int) replica - 2);
 }
 
 const char *
@@ -435,6 +598,17 @@ odd_stack_paths_to_json (OddStackPaths *self)
     {
       json_builder_set_member_name (builder, port_table[p].name);
       json_builder_add_int_value (builder, odd_stack_paths_get_port (self, p));
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "replicas");
+  json_builder_begin_object (builder);
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    {
+      if (replica_base_offset (p) < 0)
+        continue;
+      json_builder_set_member_name (builder, port_table[p].name);
+      json_builder_add_int_value (builder, odd_stack_paths_get_replicas (self, p));
     }
   json_builder_end_object (builder);
 

@@ -31,8 +31,24 @@ typedef enum
 
 typedef struct _OddStackPaths OddStackPaths;
 
+/* Replicas of one service in a local stack: 1 ..  this. */
+#define ODD_STACK_MAX_REPLICAS      16
+
 int            odd_stack_port_offset            (OddPort              port);
 const char    *odd_stack_port_name              (OddPort              port);
+
+/* Whether several replicas of the service on @port share that port (SO_REUSEPORT: the kernel
+ * spreads connections), as the stateless gateway and read-model do, each with a private port
+ * of its own besides for its health and metrics. */
+gboolean       odd_stack_port_is_shared         (OddPort              port);
+/* The service of a port that may run replicas (gateway, read-model, processor,
+ * metrics-engine), by its name; ODD_PORT_LAST when @name is none of them. */
+OddPort        odd_stack_port_for_service       (const char          *name);
+/* Parses "processor=3,metrics-engine=2" into @counts (indexed by OddPort; entries not named
+ * are left alone). The error says what is wrong and how to write it. */
+gboolean       odd_stack_parse_replicas         (const char          *spec,
+                                                 guint                counts[ODD_PORT_LAST],
+                                                 GError             **error);
 
 /* $ODD_STATE_DIR, else $XDG_STATE_HOME/odd/local, else ~/.local/state/odd/local. */
 char          *odd_stack_default_state_dir      (void);
@@ -43,7 +59,7 @@ OddStackPaths *odd_stack_paths_new              (const char          *state_dir,
  * stack.json of that dir (the running stack), else 18000. An invalid $ODD_PORT_BASE is an
  * error naming the variable. */
 OddStackPaths *odd_stack_paths_new_from_env     (GError             **error);
-/* Reads stack.json of @state_dir. */
+/* Reads stack.json of @state_dir (ports, PostgreSQL dir and replica counts). */
 OddStackPaths *odd_stack_paths_load             (const char          *state_dir,
                                                  GError             **error);
 OddStackPaths *odd_stack_paths_ref              (OddStackPaths       *self);
@@ -53,6 +69,19 @@ const char    *odd_stack_paths_get_state_dir    (OddStackPaths       *self);
 int            odd_stack_paths_get_port_base    (OddStackPaths       *self);
 guint16        odd_stack_paths_get_port         (OddStackPaths       *self,
                                                  OddPort              port);
+/* How many replicas of the service on @port the stack runs (1 for anything else). */
+guint          odd_stack_paths_get_replicas     (OddStackPaths       *self,
+                                                 OddPort              port);
+void           odd_stack_paths_set_replicas     (OddStackPaths       *self,
+                                                 OddPort              port,
+                                                 guint                replicas);
+/* The port replica @replica (1-based) of the service on @port answers on by itself (its
+ * /readyz and /metrics): for a shared port a private one (+310.. gateway, +150.. read-model),
+ * else the service's port for replica 1 and +110.. (processor), +130.. (metrics-engine) for
+ * the others. */
+guint16        odd_stack_paths_get_replica_port (OddStackPaths       *self,
+                                                 OddPort              port,
+                                                 guint                replica);
 
 /* The PostgreSQL cluster directory (data/ and the socket dir). Under the state dir unless
  * set otherwise (as root the postgres user may not reach the state dir). */

@@ -36,6 +36,12 @@ update (OddComponentRow *self)
       icon = "emblem-ok-symbolic";
       style = "success";
       break;
+    case ODD_STACK_ENTRY_STANDBY:
+      /* Translators: a replica that waits while another one of its service works */
+      state = _("Standing by");
+      icon = "media-playback-pause-symbolic";
+      style = "dim-label";
+      break;
     case ODD_STACK_ENTRY_UNHEALTHY:
       state = _("Not ready");
       icon = "dialog-warning-symbolic";

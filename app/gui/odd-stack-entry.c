@@ -29,7 +29,8 @@ replace_string (char       **field,
 G_DEFINE_ENUM_TYPE (OddStackEntryHealth, odd_stack_entry_health,
   G_DEFINE_ENUM_VALUE (ODD_STACK_ENTRY_STOPPED, "stopped"),
   G_DEFINE_ENUM_VALUE (ODD_STACK_ENTRY_UNHEALTHY, "unhealthy"),
-  G_DEFINE_ENUM_VALUE (ODD_STACK_ENTRY_HEALTHY, "healthy"))
+  G_DEFINE_ENUM_VALUE (ODD_STACK_ENTRY_HEALTHY, "healthy"),
+  G_DEFINE_ENUM_VALUE (ODD_STACK_ENTRY_STANDBY, "standby"))
 
 enum
 {

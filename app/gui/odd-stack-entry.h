@@ -14,6 +14,7 @@ typedef enum
   ODD_STACK_ENTRY_STOPPED,    /* not running (a forward: not forwarded) */
   ODD_STACK_ENTRY_UNHEALTHY,  /* running but not answering / not ready */
   ODD_STACK_ENTRY_HEALTHY,
+  ODD_STACK_ENTRY_STANDBY,    /* running, not ready while another replica of it is: by design */
 } OddStackEntryHealth;
 
 GType odd_stack_entry_health_get_type (void) G_GNUC_CONST;

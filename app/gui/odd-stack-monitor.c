@@ -178,6 +178,10 @@ ensure_local (OddStackMonitor *self)
 {
   g_autoptr(GError) error = NULL;
 
+  /* `oddctl local up --replicas` changed the stack since: follow it, or a Start here would
+   * scale it back to the counts this object had. */
+  if (self->local != NULL && !self->busy && !odd_local_stack_replicas_match_saved (self->local))
+    g_clear_object (&self->local);
   if (self->local != NULL || self->local_error != NULL)
     return self->local;
 
@@ -329,9 +333,22 @@ apply_local_status (OddStackMonitor *self,
       OddStackEntry *entry = entry_at (self->components, i, name != NULL ? name : "?");
       gint64 pid = member_int (c, "pid");
       gboolean is_healthy = json_object_get_boolean_member_with_default (c, "healthy", FALSE);
-      g_autofree char *detail = pid > 0 ? g_strdup_printf (_("pid %lld"), (long long) pid) : NULL;
+      gboolean standby = json_object_get_boolean_member_with_default (c, "standby", FALSE);
+      guint port = (guint) member_int (c, "port");
+      g_autoptr(GUri) uri = member_string (c, "url") != NULL
+                            ? g_uri_parse (member_string (c, "url"), G_URI_FLAGS_NONE, NULL) : NULL;
+      guint shared = uri != NULL && g_uri_get_port (uri) > 0 ? (guint) g_uri_get_port (uri) : port;
+      g_autofree char *detail = NULL;
 
-      odd_stack_entry_set_port (entry, (guint) member_int (c, "port"));
+      /* Replicas of the gateway or read-model share the port users know and answer alone on
+       * their own. */
+      if (pid > 0 && shared != port)
+        /* Translators: a process id, then the port only this replica answers on */
+        detail = g_strdup_printf (_("pid %lld · alone on port %u"), (long long) pid, port);
+      else if (pid > 0)
+        detail = g_strdup_printf (_("pid %lld"), (long long) pid);
+
+      odd_stack_entry_set_port (entry, shared);
       odd_stack_entry_set_url (entry, member_string (c, "url"));
       /* The component `up` is starting has no pid file yet: starting, not stopped. */
       if (pid <= 0 && self->busy && self->starting && g_strcmp0 (name, self->running_step) == 0)
@@ -344,10 +361,11 @@ apply_local_status (OddStackMonitor *self,
           odd_stack_entry_set_detail (entry, detail);
           odd_stack_entry_set_health (entry, pid <= 0 ? ODD_STACK_ENTRY_STOPPED
                                              : is_healthy ? ODD_STACK_ENTRY_HEALTHY
+                                             : standby ? ODD_STACK_ENTRY_STANDBY
                                              : ODD_STACK_ENTRY_UNHEALTHY);
         }
       running += pid > 0;
-      healthy += pid > 0 && is_healthy;
+      healthy += pid > 0 && (is_healthy || standby);
     }
   truncate_store (self->components, n);
   truncate_store (self->forwards, 0);

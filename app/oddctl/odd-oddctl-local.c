@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib-unix.h>
 
@@ -73,7 +74,7 @@ on_progress (const char        *step,
   if (status == ODD_PROGRESS_FAILED && g_str_equal (step, "up"))
     return;
 
-  printf ("[%3d%%] %s %-15s %s\n", (int) (fraction * 100 + 0.5), mark, step, message);
+  printf ("[%3d%%] %s %-17s %s\n", (int) (fraction * 100 + 0.5), mark, step, message);
   fflush (stdout);
 }
 
@@ -113,6 +114,20 @@ run_init (Run *run)
   return TRUE;
 }
 
+/* --replicas, already checked: applied to the stack that `up` starts. */
+static gboolean
+apply_replicas (OddLocalStack  *stack,
+                const guint     counts[ODD_PORT_LAST],
+                GError        **error)
+{
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    if (counts[p] != 0 &&
+        !odd_local_stack_set_replicas (stack, odd_stack_port_name (p), counts[p], error))
+      return FALSE;
+
+  return TRUE;
+}
+
 static void
 run_loop (Run *run)
 {
@@ -130,15 +145,21 @@ print_endpoints (OddLocalStack *stack)
   OddStackPaths *paths = odd_local_stack_get_paths (stack);
   g_autofree char *gateway = odd_stack_paths_http_url (paths, ODD_PORT_GATEWAY);
   g_autofree char *read_model = odd_stack_paths_http_url (paths, ODD_PORT_READ_MODEL);
-  const char * const *names = odd_local_stack_component_names ();
+  g_auto(GStrv) names = odd_local_stack_dup_names (stack);
 
   printf ("\nThe local stack is up (state in %s).\n\n", odd_stack_paths_get_state_dir (paths));
   for (guint i = 0; names[i] != NULL; i++)
     {
       OddComponent *component = odd_local_stack_get_component (stack, names[i]);
       g_autofree char *url = odd_component_dup_url (component);
+      g_autofree char *own = g_strdup_printf ("http://127.0.0.1:%u",
+                                              odd_component_get_port (component));
 
-      printf ("  %-15s %s\n", names[i], url);
+      /* A replica of a shared port also answers alone on its own. */
+      if (odd_component_get_kind (component) == ODD_COMPONENT_SERVICE && !g_str_equal (url, own))
+        printf ("  %-17s %s (this replica alone: %s)\n", names[i], url, own);
+      else
+        printf ("  %-17s %s\n", names[i], url);
     }
 
   printf ("\nSubmit a job:\n"
@@ -152,13 +173,16 @@ print_endpoints (OddLocalStack *stack)
 }
 
 static int
-local_up_or_down (gboolean up)
+local_up_or_down (gboolean     up,
+                  const guint  replicas[ODD_PORT_LAST])
 {
   Run run = { 0 };
   int code;
 
-  if (!run_init (&run))
+  if (!run_init (&run) || (replicas != NULL && !apply_replicas (run.stack, replicas, &run.error)))
     {
+      if (run.stack != NULL)
+        fprintf (stderr, "oddctl: %s\n", run.error->message);
       run_clear (&run);
       return ODD_ODDCTL_EXIT_FAILURE;
     }
@@ -213,8 +237,13 @@ local_status (gboolean json)
 
   components = json_object_get_array_member (json_node_get_object (run.status), "components");
   for (guint i = 0; i < json_array_get_length (components); i++)
-    if (!json_object_get_boolean_member (json_array_get_object_element (components, i), "healthy"))
-      all_healthy = FALSE;
+    {
+      JsonObject *c = json_array_get_object_element (components, i);
+
+      if (!json_object_get_boolean_member (c, "healthy") &&
+          !json_object_get_boolean_member_with_default (c, "standby", FALSE))
+        all_healthy = FALSE;
+    }
 
   if (json)
     {
@@ -224,7 +253,7 @@ local_status (gboolean json)
     }
   else
     {
-      printf ("%-15s %-9s %-8s %-6s %s\n", "COMPONENT", "STATE", "PID", "PORT", "URL");
+      printf ("%-17s %-9s %-8s %-6s %s\n", "COMPONENT", "STATE", "PID", "PORT", "URL");
       for (guint i = 0; i < json_array_get_length (components); i++)
         {
           JsonObject *c = json_array_get_object_element (components, i);
@@ -233,9 +262,11 @@ local_status (gboolean json)
             ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (c, "pid"))
             : g_strdup ("-");
           const char *state = json_object_get_boolean_member (c, "healthy") ? "healthy"
+                              : json_object_get_boolean_member_with_default (c, "standby", FALSE)
+                              ? "standby"
                               : has_pid ? "unhealthy" : "stopped";
 
-          printf ("%-15s %-9s %-8s %-6" G_GINT64_FORMAT " %s\n",
+          printf ("%-17s %-9s %-8s %-6" G_GINT64_FORMAT " %s\n",
                   json_object_get_string_member (c, "name"), state, pid,
                   json_object_get_int_member (c, "port"),
                   json_object_get_string_member (c, "url"));
@@ -284,7 +315,7 @@ local_logs (const char *name,
   g_autoptr(GError) error = NULL;
   g_autoptr(OddLocalStack) stack = odd_local_stack_new_from_env (&error);
   g_autofree char *log_file = NULL;
-  const char * const *names = odd_local_stack_component_names ();
+  g_auto(GStrv) names = NULL;
   OddComponent *component = NULL;
   Follow follow = { 0 };
 
@@ -293,12 +324,13 @@ local_logs (const char *name,
       fprintf (stderr, "oddctl: %s\n", error->message);
       return ODD_ODDCTL_EXIT_FAILURE;
     }
+  names = odd_local_stack_dup_names (stack);
 
-  if (g_strv_contains (names, name))
+  if (g_strv_contains ((const char * const *) names, name))
     component = odd_local_stack_get_component (stack, name);
   if (component == NULL)
     {
-      g_autofree char *list = g_strjoinv (", ", (char **) names);
+      g_autofree char *list = g_strjoinv (", ", names);
 
       fprintf (stderr, "oddctl: unknown component “%s”; one of: %s\n", name, list);
       return ODD_ODDCTL_EXIT_USAGE;
@@ -401,11 +433,40 @@ odd_oddctl_local_run (int    argc,
       return ODD_ODDCTL_EXIT_OK;
     }
 
-  if (g_str_equal (command, "up") || g_str_equal (command, "down"))
+  if (g_str_equal (command, "down"))
     {
       if (argc > 1)
         return usage_error ("unexpected argument “%s”", argv[1]);
-      return local_up_or_down (g_str_equal (command, "up"));
+      return local_up_or_down (FALSE, NULL);
+    }
+
+  if (g_str_equal (command, "up"))
+    {
+      guint replicas[ODD_PORT_LAST] = { 0 };
+      gboolean has_replicas = FALSE;
+
+      for (int i = 1; i < argc; i++)
+        {
+          g_autoptr(GError) error = NULL;
+          const char *spec = NULL;
+
+          if (g_str_equal (argv[i], "--replicas"))
+            {
+              if (i + 1 >= argc)
+                return usage_error ("%s", "--replicas needs SERVICE=COUNT pairs, e.g. "
+                                    "--replicas processor=3,metrics-engine=2");
+              spec = argv[++i];
+            }
+          else if (g_str_has_prefix (argv[i], "--replicas="))
+            spec = argv[i] + strlen ("--replicas=");
+          else
+            return usage_error ("unexpected argument “%s”", argv[i]);
+
+          if (!odd_stack_parse_replicas (spec, replicas, &error))
+            return usage_error ("%s", error->message);
+          has_replicas = TRUE;
+        }
+      return local_up_or_down (TRUE, has_replicas ? replicas : NULL);
     }
 
   if (g_str_equal (command, "status"))

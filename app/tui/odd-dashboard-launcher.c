@@ -125,7 +125,7 @@ on_progress (const char        *step,
   g_free (dash->op_step);
   dash->op_step = g_strdup_printf ("%s: %s", step, message);
   dash->op_fraction = CLAMP (fraction, 0, 1);
-  line = g_strdup_printf ("%s %-15s %s", mark, step, message);
+  line = g_strdup_printf ("%s %-17s %s", mark, step, message);  /* metrics-engine-16 */
   odd_dash_log_append (dash->log, line);
   odd_dash_queue_redraw (dash);
 }

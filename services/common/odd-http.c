@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "odd-build-config.h"
+#include "odd-config.h"
 #include "odd-ids.h"
 #include "odd-json.h"
 
@@ -1430,14 +1431,63 @@ odd_http_server_add_route (OddHttpServer     *self,
   g_ptr_array_add (self->routes, route);
 }
 
+/* A listening socket with SO_REUSEPORT: several processes of the same user bind the same
+ * port and the kernel spreads new connections over them (replicas of a stateless service). */
+static GSocket *
+listen_socket_reuse_port (GSocketAddress  *address,
+                          GError         **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  struct sockaddr_storage native;
+
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  if (!g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, error) ||
+      !g_socket_set_option (socket, SOL_SOCKET, SO_REUSEPORT, 1, error))
+    return NULL;
+  /* Not g_socket_bind(): it clears SO_REUSEPORT on a stream socket (GLib 2.74). */
+  if (!g_socket_address_to_native (address, &native, sizeof native, error))
+    return NULL;
+  if (bind (g_socket_get_fd (socket), (struct sockaddr *) &native,
+            g_socket_address_get_native_size (address)) != 0)
+    {
+      int saved_errno = errno;
+      g_autofree char *text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Error binding to address %s: %s", text, g_strerror (saved_errno));
+      return NULL;
+    }
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_listen (socket, error))
+    return NULL;
+
+  return g_steal_pointer (&socket);
+}
+
 gboolean
 odd_http_server_listen (OddHttpServer  *self,
                         const char     *host,
                         guint           port,
                         GError        **error)
 {
+  /* $ODD_REUSE_PORT: replicas of the service share the port (see odd-service-lifecycle.c). */
+  return odd_http_server_listen_full (self, host, port, odd_config_bool ("ODD_REUSE_PORT", FALSE),
+                                      error);
+}
+
+gboolean
+odd_http_server_listen_full (OddHttpServer  *self,
+                             const char     *host,
+                             guint           port,
+                             gboolean        reuse_port,
+                             GError        **error)
+{
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
+  gboolean first = FALSE;
   GSList *listeners;
   GSList *uris;
 
@@ -1458,24 +1508,41 @@ odd_http_server_listen (OddHttpServer  *self,
       return FALSE;
     }
   socket_address = g_inet_socket_address_new (address, port);
-  if (!soup_server_listen (self->soup, socket_address, 0, error))
-    return FALSE;
-
-  /* GLib listens with a backlog of 10: a burst of new connections (64 clients starting at
-   * once) overflows it and the kernel drops their SYNs, which costs those clients a 1 s
-   * retransmit. Linux takes a second listen() on a listening socket as a new backlog; not
-   * g_socket_set_listen_backlog(), which GSocket refuses once listening. */
   listeners = soup_server_get_listeners (self->soup);
-  for (GSList *l = listeners; l != NULL; l = l->next)
-    if (listen (g_socket_get_fd (l->data), LISTEN_BACKLOG) < 0)
-      g_debug ("Cannot raise the listen backlog: %s", g_strerror (errno));
+  first = listeners == NULL;
   g_slist_free (listeners);
+  if (reuse_port)
+    {
+      g_autoptr(GSocket) socket = listen_socket_reuse_port (socket_address, error);
 
-  uris = soup_server_get_uris (self->soup);
-  for (GSList *l = uris; l != NULL; l = l->next)
-    if (g_uri_get_port (l->data) > 0)
-      self->port = g_uri_get_port (l->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+      if (socket == NULL || !soup_server_listen_socket (self->soup, socket, 0, error))
+        return FALSE;
+    }
+  else
+    {
+      if (!soup_server_listen (self->soup, socket_address, 0, error))
+        return FALSE;
+
+      /* GLib listens with a backlog of 10: a burst of new connections (64 clients starting
+       * at once) overflows it and the kernel drops their SYNs, which costs those clients a
+       * 1 s retransmit. Linux takes a second listen() on a listening socket as a new
+       * backlog; not g_socket_set_listen_backlog(), which GSocket refuses once listening. */
+      listeners = soup_server_get_listeners (self->soup);
+      for (GSList *l = listeners; l != NULL; l = l->next)
+        if (listen (g_socket_get_fd (l->data), LISTEN_BACKLOG) < 0)
+          g_debug ("Cannot raise the listen backlog: %s", g_strerror (errno));
+      g_slist_free (listeners);
+    }
+
+  /* The port of the first listener is the service's (a replica's private one comes after). */
+  if (first)
+    {
+      uris = soup_server_get_uris (self->soup);
+      for (GSList *l = uris; l != NULL; l = l->next)
+        if (g_uri_get_port (l->data) > 0)
+          self->port = g_uri_get_port (l->data);
+      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+    }
 
   return TRUE;
 }

@@ -60,6 +60,14 @@ gboolean       odd_http_server_listen     (OddHttpServer     *self,
                                            const char        *host,
                                            guint              port,
                                            GError           **error);
+/* odd_http_server_listen() sets SO_REUSEPORT when $ODD_REUSE_PORT is true. The _full form:
+ * @reuse_port sets SO_REUSEPORT so that replicas of the service share the port.
+ * May be called again for a further port: odd_http_server_get_port() stays the first. */
+gboolean       odd_http_server_listen_full (OddHttpServer    *self,
+                                           const char        *host,
+                                           guint              port,
+                                           gboolean           reuse_port,
+                                           GError           **error);
 guint          odd_http_server_get_port   (OddHttpServer     *self);
 SoupServer    *odd_http_server_get_soup   (OddHttpServer     *self);
 OddMetrics    *odd_http_server_get_metrics (OddHttpServer    *self);

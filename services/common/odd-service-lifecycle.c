@@ -33,6 +33,8 @@ struct _OddService
   char           *name;
   char           *bind;
   guint           port;
+  guint           replica_port;  /* a second, private port of one replica; 0 = none */
+  gboolean        reuse_port;    /* replicas share `port` (SO_REUSEPORT) */
   guint           grace_s;
   OddMetrics     *metrics;
 
@@ -138,13 +140,14 @@ gboolean
 odd_service_load_config (OddService  *self,
                          GError     **error)
 {
-  gint64 port, grace;
+  gint64 port, replica_port, grace;
   const char *bind;
 
   g_return_val_if_fail (ODD_IS_SERVICE (self), FALSE);
   g_return_val_if_fail (self->state == STATE_NEW, FALSE);
 
   if (!odd_config_int ("PORT", self->port, 0, 65535, &port, error)
+      || !odd_config_int ("ODD_REPLICA_PORT", 0, 0, 65535, &replica_port, error)
       || !odd_config_int ("ODD_SHUTDOWN_GRACE_S", ODD_SERVICE_DEFAULT_GRACE_S, 0, 3600, &grace, error))
     return FALSE;
 
@@ -162,6 +165,8 @@ odd_service_load_config (OddService  *self,
   g_free (self->bind);
   self->bind = g_strdup (bind);
   self->port = (guint) port;
+  self->replica_port = (guint) replica_port;
+  self->reuse_port = odd_config_bool ("ODD_REUSE_PORT", FALSE);
   self->grace_s = (guint) grace;
   return TRUE;
 }
@@ -328,10 +333,20 @@ odd_service_serve (OddService     *self,
   g_signal_connect (soup, "request-finished", G_CALLBACK (on_request_done), self);
   g_signal_connect (soup, "request-aborted", G_CALLBACK (on_request_done), self);
 
+  /* The gateway and the read-model listen by themselves, with ODD_REUSE_PORT honoured by
+   * odd_http_server_listen(); the others here. */
   if (odd_http_server_get_port (server) == 0
-      && !odd_http_server_listen (server, self->bind, self->port, error))
+      && !odd_http_server_listen_full (server, self->bind, self->port, self->reuse_port, error))
     {
       g_prefix_error (error, "cannot listen on %s:%u: ", self->bind, self->port);
+      return FALSE;
+    }
+  /* A replica sharing its port answers here by itself: its health and metrics. */
+  if (self->replica_port != 0
+      && !odd_http_server_listen_full (server, self->bind, self->replica_port, FALSE, error))
+    {
+      g_prefix_error (error, "cannot listen on %s:%u (ODD_REPLICA_PORT): ", self->bind,
+                      self->replica_port);
       return FALSE;
     }
   self->port = odd_http_server_get_port (server);
@@ -535,7 +550,14 @@ odd_service_run (OddService *self)
     }
 
   if (self->server != NULL)
-    g_message ("odd-%s %s listening on port %u (%s)", self->name, ODD_VERSION, self->port, self->bind);
+    {
+      if (self->replica_port != 0)
+        g_message ("odd-%s %s listening on port %u%s and %u (%s)", self->name, ODD_VERSION,
+                   self->port, self->reuse_port ? " (shared)" : "", self->replica_port, self->bind);
+      else
+        g_message ("odd-%s %s listening on port %u%s (%s)", self->name, ODD_VERSION, self->port,
+                   self->reuse_port ? " (shared)" : "", self->bind);
+    }
 
   g_main_loop_run (self->loop);
 
@@ -565,7 +587,7 @@ print_usage (FILE       *out,
   fprintf (out,
            "Usage: odd-%s\n"
            "Configured by the environment: PORT (%u), ODD_BIND (127.0.0.1), "
-           "ODD_SHUTDOWN_GRACE_S (%d)%s%s.\n"
+           "ODD_SHUTDOWN_GRACE_S (%d), ODD_REUSE_PORT (0), ODD_REPLICA_PORT (none)%s%s.\n"
            "Exit status: 0 stopped by SIGTERM/SIGINT, 1 cannot run, 2 invalid configuration.\n",
            name, default_port, ODD_SERVICE_DEFAULT_GRACE_S,
            variables != NULL ? ", " : "", variables != NULL ? variables : "");

@@ -3,6 +3,8 @@
 #include "odd-ids.h"
 #include "odd-alerts.h"
 
+#include <string.h>
+
 typedef struct {
   const char *name;
   const char *severity;
@@ -155,6 +157,31 @@ check_backlog (const OddAlertSnapshot *s,
                               last_depth, first_depth, now_sec - first_t));
 }
 
+/* The length of the service part of a probe name: "processor-2" is replica 2 of
+ * "processor" (the local stack's names); "metrics-engine" is itself. */
+static gsize
+service_name_length (const char *name)
+{
+  const char *dash = strrchr (name, '-');
+  gsize len = strlen (name);
+
+  if (dash == NULL || dash[1] == '\0')
+    return len;
+  for (const char *p = dash + 1; *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p))
+      return len;
+  return (gsize) (dash - name);
+}
+
+static gboolean
+same_service (const char *a,
+              const char *b)
+{
+  gsize len = service_name_length (a);
+
+  return len == service_name_length (b) && strncmp (a, b, len) == 0;
+}
+
 static void
 check_services (const OddAlertSnapshot *s,
                 GArray                 *alerts)
@@ -165,14 +192,29 @@ check_services (const OddAlertSnapshot *s,
   for (guint i = 0; i < s->n_services; i++)
     {
       const OddServiceState *svc = &s->services[i];
+      gboolean sibling_ready = FALSE;
 
       if (!svc->probed || svc->ready)
         continue;
 
-      add_alert (alerts, "ServiceNotReady", "critical", svc->name, svc->since_usec,
-                 "docs/runbooks.md#service-not-ready",
-                 g_strdup_printf ("%s is not ready: %s", svc->name,
-                                  svc->reason ? svc->reason : "no answer"));
+      for (guint j = 0; j < s->n_services && !sibling_ready; j++)
+        sibling_ready = j != i && s->services[j].probed && s->services[j].ready &&
+                        same_service (svc->name, s->services[j].name);
+
+      if (!sibling_ready)
+        add_alert (alerts, "ServiceNotReady", "critical", svc->name, svc->since_usec,
+                   "docs/runbooks.md#service-not-ready",
+                   g_strdup_printf ("%s is not ready: %s", svc->name,
+                                    svc->reason ? svc->reason : "no answer"));
+      /* Another replica serves. One that answers "not ready" stands by (a metrics-engine
+       * waiting for the event store lock): no alert. One that does not answer is down: the
+       * service runs with fewer replicas than asked for (ServiceReplicaDown, as Prometheus
+       * names it in a cluster). */
+      else if (svc->reason == NULL || !g_str_has_prefix (svc->reason, "HTTP "))
+        add_alert (alerts, "ServiceReplicaDown", "warning", svc->name, svc->since_usec,
+                   "docs/runbooks.md#service-replica-down",
+                   g_strdup_printf ("%s does not answer (other replicas serve): %s", svc->name,
+                                    svc->reason ? svc->reason : "no answer"));
     }
 
   /* The read model judges itself by its own connections. */

@@ -32,6 +32,13 @@ external_names[][2] = {
 OddItStack *
 odd_it_stack_start (GError **error)
 {
+  return odd_it_stack_start_with_replicas (NULL, error);
+}
+
+OddItStack *
+odd_it_stack_start_with_replicas (const char  *replicas,
+                                  GError     **error)
+{
   g_autofree OddItStack *stack = g_new0 (OddItStack, 1);
 
   stack->urls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
@@ -55,7 +62,8 @@ odd_it_stack_start (GError **error)
     }
 
   /* Should this program die first, the fixture's reaper stops the stack. */
-  stack->fixture = odd_test_stack_start (error);
+  stack->fixture = replicas != NULL ? odd_test_stack_start_with_replicas (replicas, error)
+                                     : odd_test_stack_start (error);
   if (stack->fixture == NULL)
     {
       g_hash_table_unref (stack->urls);

@@ -14,8 +14,13 @@ G_BEGIN_DECLS
 typedef struct _OddItStack OddItStack;
 
 OddItStack *odd_it_stack_start   (GError    **error);
+/* The same with replicas ("processor=3,metrics-engine=2", as `oddctl local up --replicas`);
+ * in the external mode the stack is what it is. */
+OddItStack *odd_it_stack_start_with_replicas (const char  *replicas,
+                                              GError     **error);
 void        odd_it_stack_stop    (OddItStack *stack);
-/* "gateway", "read-model", "postgres", "redis", "rabbitmq" */
+/* "gateway", "read-model", "postgres", "redis", "rabbitmq"; with the fixture any component,
+ * replicas included ("processor-2") */
 const char *odd_it_stack_url     (OddItStack *stack,
                                   const char *name);
 gboolean    odd_it_stack_can_inject_faults (OddItStack *stack);

@@ -22,10 +22,16 @@ struct _OddIt
 OddIt *
 odd_it_start (void)
 {
+  return odd_it_start_with_replicas (NULL);
+}
+
+OddIt *
+odd_it_start_with_replicas (const char *replicas)
+{
   g_autoptr (GError) error = NULL;
   OddIt *it = g_new0 (OddIt, 1);
 
-  it->stack = odd_it_stack_start (&error);
+  it->stack = odd_it_stack_start_with_replicas (replicas, &error);
   g_assert_no_error (error);
   g_assert_nonnull (it->stack);
   g_test_message ("stack: gateway %s, read-model %s, postgres %s, redis %s",
@@ -155,6 +161,13 @@ odd_it_restart (OddIt      *it,
 
   odd_it_stack_restart (it->stack, name, &error);
   g_assert_no_error (error);
+}
+
+GPid
+odd_it_service_pid (OddIt      *it,
+                    const char *name)
+{
+  return odd_it_stack_pid (it->stack, name);
 }
 
 gboolean

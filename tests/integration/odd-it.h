@@ -25,6 +25,9 @@ typedef struct _OddIt OddIt;
 
 /* Starts a stack (and waits until the gateway and read-model are ready). */
 OddIt      *odd_it_start            (void);
+/* The same with replicas of services ("processor=3,metrics-engine=2"), each a component of
+ * its own ("processor-2") for odd_it_kill() and the others. */
+OddIt      *odd_it_start_with_replicas (const char *replicas);
 void        odd_it_stop             (OddIt *it);
 
 const char *odd_it_gateway_url      (OddIt *it);
@@ -42,6 +45,9 @@ void        odd_it_kill             (OddIt      *it,
 void        odd_it_restart          (OddIt      *it,
                                      const char *name);
 gboolean    odd_it_can_inject_faults (OddIt *it);
+/* The pid of a running component ("processor-2" too), 0 when it is not running. */
+GPid        odd_it_service_pid      (OddIt      *it,
+                                     const char *name);
 /* Open file descriptors of a component (/proc/PID/fd), -1 when it is not known. */
 int         odd_it_count_fds        (OddIt      *it,
                                      const char *name);

@@ -12,168 +12,10 @@
 #include <string.h>
 
 #include "odd-it.h"
+#include "odd-it-load.h"
 #include "odd-contracts.h"
 
 static OddIt *it;
-
-/* ---- a submitter thread ---- */
-
-typedef struct {
-  const char *simulate;
-  gint        stop;
-  GMutex      lock;
-  GPtrArray  *accepted;   /* 202 */
-  GPtrArray  *refused;    /* 503: the gateway says it did not take the job */
-  GPtrArray  *ambiguous;  /* transport error or 5xx other than 503: may or may not exist */
-  guint       other;      /* any other answer (a test failure) */
-} Submitter;
-
-static gpointer
-submit_loop (gpointer data)
-{
-  Submitter *s = data;
-
-  while (!g_atomic_int_get (&s->stop))
-    {
-      g_autofree char *id = odd_uuid_new ();
-      g_autofree char *body = odd_it_job_body (id, "it-fault", s->simulate);
-      g_autofree char *url = g_strconcat (odd_it_gateway_url (it), "/jobs", NULL);
-      g_autoptr (OddItResponse) r = odd_it_request ("POST", url, "application/json", body, strlen (body));
-
-      g_mutex_lock (&s->lock);
-      if (r->status == 202)
-        g_ptr_array_add (s->accepted, g_steal_pointer (&id));
-      else if (r->status == 503)
-        g_ptr_array_add (s->refused, g_steal_pointer (&id));
-      else if (r->status == 0 || r->status >= 500)
-        g_ptr_array_add (s->ambiguous, g_steal_pointer (&id));
-      else
-        {
-          g_test_message ("unexpected answer %u to POST /jobs", r->status);
-          s->other++;
-        }
-      g_mutex_unlock (&s->lock);
-      if (r->status != 202)
-        g_usleep (20 * 1000);  /* do not spin while the broker is away */
-    }
-  return NULL;
-}
-
-static Submitter *
-submitter_new (const char *simulate)
-{
-  Submitter *s = g_new0 (Submitter, 1);
-
-  s->simulate = simulate;
-  g_mutex_init (&s->lock);
-  s->accepted = g_ptr_array_new_with_free_func (g_free);
-  s->refused = g_ptr_array_new_with_free_func (g_free);
-  s->ambiguous = g_ptr_array_new_with_free_func (g_free);
-  return s;
-}
-
-static void
-submitter_free (Submitter *s)
-{
-  g_ptr_array_unref (s->accepted);
-  g_ptr_array_unref (s->refused);
-  g_ptr_array_unref (s->ambiguous);
-  g_mutex_clear (&s->lock);
-  g_free (s);
-}
-
-static guint
-accepted_count (Submitter *s)
-{
-  guint n;
-
-  g_mutex_lock (&s->lock);
-  n = s->accepted->len;
-  g_mutex_unlock (&s->lock);
-  return n;
-}
-
-static void
-wait_accepted (Submitter *s,
-               guint      n,
-               guint      timeout_s)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) odd_it_time_scale () * timeout_s * G_USEC_PER_SEC;
-
-  while (accepted_count (s) < n)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("only %u jobs accepted in %u s", accepted_count (s), timeout_s);
-      g_usleep (10 * 1000);
-    }
-}
-
-/* ---- checks ---- */
-
-static char *
-uuid_array (GPtrArray *ids)
-{
-  GString *s = g_string_new ("{");
-
-  for (guint i = 0; i < ids->len; i++)
-    {
-      if (i > 0)
-        g_string_append_c (s, ',');
-      g_string_append (s, ids->pdata[i]);
-    }
-  g_string_append_c (s, '}');
-  return g_string_free (s, FALSE);
-}
-
-static gint64
-count_in (PGconn     *conn,
-          const char *sql,
-          GPtrArray  *ids)
-{
-  g_autofree char *array = uuid_array (ids);
-
-  return odd_it_pg_int (conn, sql, array);
-}
-
-static gboolean
-all_settled (OddIt   *self,
-             gpointer data)
-{
-  GPtrArray *accepted = data;
-  PGconn *conn = odd_it_pg (self);
-  gint64 terminal = count_in (conn, "SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[])"
-                              " AND status IN ('COMPLETED', 'FAILED')", accepted);
-  gint64 rows = odd_it_pg_int (conn, "SELECT count(*) FROM jobs", NULL);
-  gint64 open = odd_it_pg_int (conn, "SELECT count(*) FROM jobs WHERE status NOT IN ('COMPLETED', 'FAILED')", NULL);
-  OddItStats stats;
-
-  PQfinish (conn);
-  if (terminal != accepted->len || open != 0)
-    return FALSE;
-  odd_it_get_stats (self, &stats);
-  return stats.total == rows && stats.in_flight == 0 && stats.completed + stats.failed == rows;
-}
-
-/* Every accepted job is in the table and terminal; the whole stack agrees exactly. */
-static void
-assert_settled (GPtrArray *accepted,
-                guint      timeout_s)
-{
-  if (!odd_it_wait (it, all_settled, accepted, timeout_s, 250))
-    {
-      PGconn *conn = odd_it_pg (it);
-      gint64 present = count_in (conn, "SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[])", accepted);
-      OddItStats stats;
-
-      odd_it_get_stats (it, &stats);
-      g_error ("not settled after %u s: %" G_GINT64_FORMAT " of %u accepted jobs in the table;"
-               " /stats total %" G_GINT64_FORMAT " completed %" G_GINT64_FORMAT " failed %"
-               G_GINT64_FORMAT " inFlight %" G_GINT64_FORMAT,
-               timeout_s, present, accepted->len, stats.total, stats.completed, stats.failed,
-               stats.in_flight);
-    }
-  odd_it_assert_agreement (it, -1);
-}
 
 static gint64
 rows_now (void)
@@ -190,30 +32,28 @@ rows_now (void)
 static void
 test_rabbitmq_restart (void)
 {
-  Submitter *s = submitter_new (NULL);
-  GThread *thread;
+  OddItSubmitter *s;
   PGconn *conn;
   gint64 before = rows_now (), rows, landed;
 
-  thread = g_thread_new ("submitter", submit_loop, s);
-  wait_accepted (s, 200, 60);
+  s = odd_it_submitter_start (it, "it-fault", NULL);
+  odd_it_submitter_wait_accepted (s, 200, 60);
   odd_it_restart (it, ODD_IT_RABBITMQ);
   /* after the broker is back the gateway must accept again on its own */
-  wait_accepted (s, accepted_count (s) + 200, 120);
-  g_atomic_int_set (&s->stop, 1);
-  g_thread_join (thread);
+  odd_it_submitter_wait_accepted (s, odd_it_submitter_accepted (s) + 200, 120);
+  odd_it_submitter_stop (s);
 
   g_test_message ("rabbitmq restart: %u accepted, %u refused (503), %u ambiguous",
                   s->accepted->len, s->refused->len, s->ambiguous->len);
   g_assert_cmpuint (s->other, ==, 0);
 
-  assert_settled (s->accepted, 240);
+  odd_it_assert_settled (it, s->accepted, 240);
 
   conn = odd_it_pg (it);
   /* a 503 is a promise that the job does not exist */
   if (s->refused->len > 0)
     {
-      g_autofree char *refused = uuid_array (s->refused);
+      g_autofree char *refused = odd_it_uuid_array (s->refused);
       g_autoptr (GPtrArray) exist = odd_it_pg_column (conn, "SELECT id::text FROM jobs WHERE id = ANY($1::uuid[])",
                                                       refused);
 
@@ -224,17 +64,17 @@ test_rabbitmq_restart (void)
       g_assert_cmpuint (exist->len, ==, 0);
     }
   landed = s->ambiguous->len > 0
-           ? count_in (conn, "SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[])", s->ambiguous)
+           ? odd_it_count_in (conn, "SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[])", s->ambiguous)
            : 0;
   rows = odd_it_pg_int (conn, "SELECT count(*) FROM jobs", NULL);
   g_assert_cmpint (rows, ==, before + s->accepted->len + landed);
   /* each accepted job exactly once in the event store */
-  g_assert_cmpint (count_in (conn, "SELECT count(*) FROM job_events WHERE event_type = 'job.validated'"
-                             " AND job_id = ANY($1::uuid[])", s->accepted), ==, s->accepted->len);
-  g_assert_cmpint (count_in (conn, "SELECT count(*) FROM job_events WHERE event_type = 'job.completed'"
-                             " AND job_id = ANY($1::uuid[])", s->accepted), ==, s->accepted->len);
+  g_assert_cmpint (odd_it_count_in (conn, "SELECT count(*) FROM job_events WHERE event_type = 'job.validated'"
+                                    " AND job_id = ANY($1::uuid[])", s->accepted), ==, s->accepted->len);
+  g_assert_cmpint (odd_it_count_in (conn, "SELECT count(*) FROM job_events WHERE event_type = 'job.completed'"
+                                    " AND job_id = ANY($1::uuid[])", s->accepted), ==, s->accepted->len);
   PQfinish (conn);
-  submitter_free (s);
+  odd_it_submitter_free (s);
 }
 
 /* ---- (b), (c) ---- */
@@ -263,8 +103,8 @@ kill_mid_run (const char *service)
 
           /* the kill must land mid-run: some accepted jobs not yet terminal */
           conn = odd_it_pg (it);
-          open = count_in (conn, "SELECT count(*) FROM jobs WHERE status NOT IN ('COMPLETED', 'FAILED')"
-                           " AND id = ANY($1::uuid[])", accepted);
+          open = odd_it_count_in (conn, "SELECT count(*) FROM jobs WHERE status NOT IN ('COMPLETED', 'FAILED')"
+                                  " AND id = ANY($1::uuid[])", accepted);
           PQfinish (conn);
           odd_it_kill (it, service, SIGKILL);
           g_test_message ("%s killed after %u submissions, %" G_GINT64_FORMAT " of them stored and"
@@ -275,12 +115,12 @@ kill_mid_run (const char *service)
     }
   odd_it_up (it);
 
-  assert_settled (accepted, 240);
+  odd_it_assert_settled (it, accepted, 240);
   conn = odd_it_pg (it);
   g_assert_cmpint (odd_it_pg_int (conn, "SELECT count(*) FROM jobs", NULL), ==, before + n);
-  g_assert_cmpint (count_in (conn, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED'"
+  g_assert_cmpint (odd_it_count_in (conn, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED'"
                              " AND id = ANY($1::uuid[])", accepted), ==, n);
-  g_assert_cmpint (count_in (conn, "SELECT count(*) FROM job_events WHERE event_type = 'job.completed'"
+  g_assert_cmpint (odd_it_count_in (conn, "SELECT count(*) FROM job_events WHERE event_type = 'job.completed'"
                              " AND job_id = ANY($1::uuid[])", accepted), ==, n);
   PQfinish (conn);
 }

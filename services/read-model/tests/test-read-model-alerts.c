@@ -253,6 +253,45 @@ test_services (Fixture       *f,
   }
 }
 
+/* Replicas ("processor-2"): a service is down only when none of its replicas is ready; a
+ * replica that answers "not ready" while another serves stands by; one that does not answer
+ * is a warning. */
+static void
+test_service_replicas (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(JsonNode) node = NULL;
+  OddServiceState services[] = {
+    { "metrics-engine", TRUE, FALSE, "HTTP 503: waiting for the event store lock", NOW_USEC - 60 * G_USEC_PER_SEC },
+    { "metrics-engine-2", TRUE, TRUE, NULL, 0 },
+    { "processor", TRUE, TRUE, NULL, 0 },
+    { "processor-2", TRUE, FALSE, "Could not connect: Connection refused", NOW_USEC - 5 * G_USEC_PER_SEC },
+    { "gateway", TRUE, FALSE, "HTTP 503: RabbitMQ not connected", NOW_USEC - 30 * G_USEC_PER_SEC },
+    { "gateway-2", TRUE, FALSE, "Could not connect: Connection refused", NOW_USEC - 30 * G_USEC_PER_SEC },
+    { "read-model-x", TRUE, FALSE, "HTTP 503: starting", NOW_USEC },  /* not a replica name */
+    { "read-model", TRUE, TRUE, NULL, 0 },
+  };
+  JsonArray *alerts;
+  JsonObject *alert;
+
+  f->snapshot.services = services;
+  f->snapshot.n_services = G_N_ELEMENTS (services);
+
+  alerts = evaluate (f, &node);
+  assert_well_formed (alerts);
+  g_assert_null (find (alerts, "ServiceNotReady", "metrics-engine"));
+  g_assert_null (find (alerts, "ServiceReplicaDown", "metrics-engine"));
+  alert = find (alerts, "ServiceReplicaDown", "processor-2");
+  g_assert_nonnull (alert);
+  g_assert_cmpstr (json_object_get_string_member (alert, "severity"), ==, "warning");
+  g_assert_null (find (alerts, "ServiceNotReady", "processor-2"));
+  /* no gateway replica ready: both critical */
+  g_assert_nonnull (find (alerts, "ServiceNotReady", "gateway"));
+  g_assert_nonnull (find (alerts, "ServiceNotReady", "gateway-2"));
+  g_assert_nonnull (find (alerts, "ServiceNotReady", "read-model-x"));
+  g_assert_cmpuint (json_array_get_length (alerts), ==, 4);
+}
+
 static void
 test_database_down (Fixture       *f,
                     gconstpointer  data)
@@ -373,6 +412,7 @@ main (int   argc,
   ADD ("/read-model/alerts/failure-rate/window", test_failure_rate_window);
   ADD ("/read-model/alerts/backlog", test_backlog);
   ADD ("/read-model/alerts/services", test_services);
+  ADD ("/read-model/alerts/service-replicas", test_service_replicas);
   ADD ("/read-model/alerts/database-down", test_database_down);
   ADD ("/read-model/alerts/redis-down", test_redis_down);
   ADD ("/read-model/alerts/dead-letters", test_dead_letters);

@@ -7,6 +7,9 @@
 #include <hiredis.h>
 #include <libpq-fe.h>
 
+#include <libsoup/soup.h>
+
+#include "odd-process.h"
 #include "odd-test-stack.h"
 
 /* One stack for the whole program: starting RabbitMQ alone takes seconds. Its state dir's
@@ -288,6 +291,115 @@ test_hostile_state_dir_runs_nothing (void)
   g_unlink (pwned);
 }
 
+static guint
+http_status (guint16     port,
+             const char *path)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+
+  return soup_message_get_status (msg);
+}
+
+static void
+set_replicas (OddLocalStack *local,
+              guint          count)
+{
+  const char *services[] = { "processor", "metrics-engine", "gateway" };
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+    {
+      g_assert_true (odd_local_stack_set_replicas (local, services[i], count, &error));
+      g_assert_no_error (error);
+    }
+}
+
+/* Scale out and back: replicas with their own ports, logs and pid files, recorded in
+ * stack.json for later commands; gateway replicas share its port; fewer replicas stop the
+ * extra ones. */
+static void
+test_replicas (void)
+{
+  OddLocalStack *local = odd_test_stack_get_local_stack (stack);
+  OddStackPaths *paths = odd_local_stack_get_paths (local);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddStackPaths) saved = NULL;
+  g_autoptr(OddLocalStack) later = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  g_autofree char *log = NULL;
+  guint16 shared = odd_stack_paths_get_port (paths, ODD_PORT_GATEWAY);
+  OddComponent *processor2, *gateway2;
+  GPid processor2_pid;
+  JsonObject *me1, *me2;
+
+  g_assert_false (odd_local_stack_set_replicas (local, "postgres", 2, &error));
+  g_assert_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (odd_local_stack_set_replicas (local, "processor", 0, &error));
+  g_assert_error (error, ODD_CONTROL_ERROR, ODD_CONTROL_ERROR_INVALID);
+  g_clear_error (&error);
+
+  set_replicas (local, 2);
+  g_assert_true (odd_test_stack_up (stack, &error));
+  g_assert_no_error (error);
+
+  status = odd_local_stack_status (local, NULL);
+  g_assert_true (json_object_get_boolean_member (find_status (status, "processor-2"), "healthy"));
+  g_assert_true (json_object_get_boolean_member (find_status (status, "gateway-2"), "healthy"));
+  g_assert_cmpint (json_object_get_int_member (find_status (status, "processor-2"), "port"), ==,
+                   odd_stack_paths_get_replica_port (paths, ODD_PORT_PROCESSOR, 2));
+  /* one metrics-engine projects; the other is ready too, or stands by for the lock */
+  me1 = find_status (status, "metrics-engine");
+  me2 = find_status (status, "metrics-engine-2");
+  g_assert_true (json_object_get_boolean_member (me1, "healthy") ||
+                 json_object_get_boolean_member (me2, "healthy"));
+  g_assert_true (json_object_get_boolean_member (me1, "healthy") ||
+                 json_object_get_boolean_member (me1, "standby"));
+  g_assert_true (json_object_get_boolean_member (me2, "healthy") ||
+                 json_object_get_boolean_member (me2, "standby"));
+
+  processor2 = odd_local_stack_get_component (local, "processor-2");
+  processor2_pid = odd_component_get_pid (processor2);
+  g_assert_cmpint (processor2_pid, >, 0);
+  g_assert_cmpint (processor2_pid, !=, odd_component_get_pid (odd_local_stack_get_component (local, "processor")));
+  log = odd_component_dup_log_file (processor2);
+  g_assert_true (g_str_has_suffix (log, "/logs/processor-2.log"));
+  g_assert_true (g_file_test (log, G_FILE_TEST_EXISTS));
+
+  /* What `status` and the UIs load later knows the replicas. */
+  saved = odd_stack_paths_load (odd_stack_paths_get_state_dir (paths), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd_stack_paths_get_replicas (saved, ODD_PORT_PROCESSOR), ==, 2);
+  later = odd_local_stack_new (saved);
+  g_assert_cmpint (odd_component_get_pid (odd_local_stack_get_component (later, "processor-2")), ==,
+                   processor2_pid);
+
+  /* Both gateways on the one port: with either gone, it still answers. */
+  gateway2 = odd_local_stack_get_component (local, "gateway-2");
+  g_assert_cmpuint (odd_component_get_port (gateway2), !=, shared);
+  g_assert_cmpuint (http_status (odd_component_get_port (gateway2), "/readyz"), ==, 200);
+  g_assert_true (odd_test_stack_kill (stack, "gateway", SIGKILL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpuint (http_status (shared, "/healthz"), ==, 200);
+
+  /* Back to one of each: the extra replicas stop, the killed gateway starts again. */
+  set_replicas (local, 1);
+  g_assert_true (odd_test_stack_up (stack, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(OddComponent) gone = odd_component_new_replica ("processor", ODD_PORT_PROCESSOR, 2,
+                                                              paths);
+
+    g_assert_cmpint (odd_component_get_pid (gone), ==, 0);
+  }
+  g_assert_cmpint (odd_process_is_alive (processor2_pid, "odd-processor"), ==, FALSE);
+  assert_all (TRUE);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -316,6 +428,7 @@ main (int    argc,
                    test_crash_restarts_only_the_dead);
   g_test_add_func ("/control/local-stack/down-up-keeps-data", test_down_up_keeps_data);
   g_test_add_func ("/control/local-stack/unknown-component", test_unknown_component);
+  g_test_add_func ("/control/local-stack/replicas", test_replicas);
   g_test_add_func ("/control/local-stack/cancel-stops-what-it-started",
                    test_cancel_stops_what_it_started);
 

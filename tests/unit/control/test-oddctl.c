@@ -106,6 +106,11 @@ test_usage (Fixture       *f,
     { "local", "queue-limit", NULL },
     { "local", "queue-limit", "lots" },
     { "local", "queue-limit", "-5" },
+    { "local", "up", "--replicas" },
+    { "local", "up", "--replicas=processor=0" },
+    { "local", "up", "--replicas=foo=2" },
+    { "local", "up", "--replicas=processor=x" },
+    { "local", "up", "--replicas=processor=17" },
   };
 
   g_assert_cmpint (help->status, ==, 0);
@@ -138,7 +143,7 @@ test_status_stopped (Fixture       *f,
   JsonArray *components;
 
   g_assert_cmpint (table->status, ==, 1);
-  g_assert_nonnull (strstr (table->out, "gateway         stopped"));
+  g_assert_nonnull (strstr (table->out, "gateway           stopped"));
   g_assert_nonnull (strstr (table->out, "http://127.0.0.1:24400"));
 
   g_assert_cmpint (json->status, ==, 1);

@@ -221,6 +221,10 @@ test_stack_json_invalid (Fixture       *f,
     "{\"portBase\": 5}",
     "{\"stateDir\": \"/x\"}",
     "{\"portBase\": 18000, \"postgresDir\": \"relative\"}",
+    "{\"portBase\": 18000, \"replicas\": {\"processor\": 0}}",
+    "{\"portBase\": 18000, \"replicas\": {\"processor\": 17}}",
+    "{\"portBase\": 18000, \"replicas\": {\"gateway\": \"two\"}}",
+    "{\"portBase\": 18000, \"replicas\": [3]}",
     NULL,
   };
   g_autofree char *file = g_build_filename (f->tmp, "stack.json", NULL);
@@ -241,6 +245,94 @@ test_stack_json_invalid (Fixture       *f,
       paths = odd_stack_paths_new_from_env (&error);
       g_assert_null (paths);
       g_assert_nonnull (error);
+      g_clear_error (&error);
+    }
+}
+
+/* Replica counts survive stack.json; every replica's own port is distinct and inside the
+ * stack's range (base+80 .. base+673, what the test fixture's port slots assume). */
+static void
+test_replicas (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddStackPaths) paths = odd_stack_paths_new (f->tmp, 23000);
+  g_autoptr(OddStackPaths) loaded = NULL;
+  g_autoptr(OddStackPaths) from_env = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  const OddPort services[] = { ODD_PORT_GATEWAY, ODD_PORT_READ_MODEL, ODD_PORT_PROCESSOR,
+                               ODD_PORT_METRICS_ENGINE };
+
+  g_assert_cmpuint (odd_stack_paths_get_replicas (paths, ODD_PORT_PROCESSOR), ==, 1);
+  g_assert_cmpuint (odd_stack_paths_get_replicas (paths, ODD_PORT_POSTGRES), ==, 1);
+  /* Without replicas, the ports stay those of a stack without them. */
+  g_assert_cmpuint (odd_stack_paths_get_replica_port (paths, ODD_PORT_PROCESSOR, 1), ==, 23100);
+  g_assert_cmpuint (odd_stack_paths_get_replica_port (paths, ODD_PORT_METRICS_ENGINE, 1), ==, 23101);
+  g_assert_cmpuint (odd_stack_paths_get_replica_port (paths, ODD_PORT_PROCESSOR, 2), ==, 23110);
+  g_assert_cmpuint (odd_stack_paths_get_replica_port (paths, ODD_PORT_METRICS_ENGINE, 2), ==, 23130);
+  g_assert_cmpuint (odd_stack_paths_get_replica_port (paths, ODD_PORT_GATEWAY, 1), ==, 23310);
+  g_assert_cmpuint (odd_stack_paths_get_replica_port (paths, ODD_PORT_READ_MODEL, 2), ==, 23151);
+
+  for (OddPort p = 0; p < ODD_PORT_LAST; p++)
+    if (!odd_stack_port_is_shared (p))
+      g_hash_table_add (seen, GUINT_TO_POINTER (odd_stack_paths_get_port (paths, p)));
+  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+    for (guint r = 1; r <= ODD_STACK_MAX_REPLICAS; r++)
+      {
+        guint port = odd_stack_paths_get_replica_port (paths, services[i], r);
+
+        g_assert_cmpuint (port, >=, 23080);
+        g_assert_cmpuint (port, <=, 23000 + ODD_STACK_MAX_PORT_OFFSET);
+        if (r == 1 && !odd_stack_port_is_shared (services[i]))
+          continue;  /* the service's own port, counted above */
+        g_assert_false (g_hash_table_contains (seen, GUINT_TO_POINTER (port)));
+        g_hash_table_add (seen, GUINT_TO_POINTER (port));
+      }
+
+  odd_stack_paths_set_replicas (paths, ODD_PORT_PROCESSOR, 3);
+  odd_stack_paths_set_replicas (paths, ODD_PORT_METRICS_ENGINE, 2);
+  g_assert_true (odd_stack_paths_save (paths, &error));
+  g_assert_no_error (error);
+  loaded = odd_stack_paths_load (f->tmp, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd_stack_paths_get_replicas (loaded, ODD_PORT_PROCESSOR), ==, 3);
+  g_assert_cmpuint (odd_stack_paths_get_replicas (loaded, ODD_PORT_METRICS_ENGINE), ==, 2);
+  g_assert_cmpuint (odd_stack_paths_get_replicas (loaded, ODD_PORT_GATEWAY), ==, 1);
+
+  /* Later commands (status, down, the UIs) see the replicas of the running stack. */
+  g_setenv ("ODD_STATE_DIR", f->tmp, TRUE);
+  g_setenv ("ODD_PORT_BASE", "23000", TRUE);
+  from_env = odd_stack_paths_new_from_env (&error);
+  g_unsetenv ("ODD_PORT_BASE");
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd_stack_paths_get_replicas (from_env, ODD_PORT_PROCESSOR), ==, 3);
+}
+
+static void
+test_parse_replicas (void)
+{
+  const char *bad[] = { "", "processor", "processor=0", "processor=x", "processor=17",
+                        "processor=-1", "foo=2", "postgres=2", "web-terminal=2", "processor=3,",
+                        "processor= 3", NULL };
+  guint counts[ODD_PORT_LAST] = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (odd_stack_parse_replicas ("processor=3,metrics-engine=2,gateway=16", counts,
+                                           &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts[ODD_PORT_PROCESSOR], ==, 3);
+  g_assert_cmpuint (counts[ODD_PORT_METRICS_ENGINE], ==, 2);
+  g_assert_cmpuint (counts[ODD_PORT_GATEWAY], ==, 16);
+  g_assert_cmpuint (counts[ODD_PORT_READ_MODEL], ==, 0);
+
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_assert_false (odd_stack_parse_replicas (bad[i], counts, &error));
+      g_test_message ("“%s”: %s", bad[i], error->message);
+      /* Every message shows how to write it right. */
+      g_assert_true (strstr (error->message, "processor=3") != NULL ||
+                     strstr (error->message, "from 1 to 16") != NULL ||
+                     strstr (error->message, "one of: gateway") != NULL);
       g_clear_error (&error);
     }
 }
@@ -315,6 +407,9 @@ main (int    argc,
               fixture_set_up, test_stack_json_round_trip, fixture_tear_down);
   g_test_add ("/control/paths/stack-json-invalid", Fixture, NULL,
               fixture_set_up, test_stack_json_invalid, fixture_tear_down);
+  g_test_add ("/control/paths/replicas", Fixture, NULL, fixture_set_up, test_replicas,
+              fixture_tear_down);
+  g_test_add_func ("/control/paths/parse-replicas", test_parse_replicas);
   g_test_add_func ("/control/paths/postgres-dir-set-to-itself", test_postgres_dir_set_to_itself);
   g_test_add ("/control/paths/postgres-dir-unreachable", Fixture, NULL,
               fixture_set_up, test_postgres_dir_unreachable, fixture_tear_down);

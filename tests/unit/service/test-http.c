@@ -685,6 +685,73 @@ test_chunked_refused_at_limit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (refused, ==, 1);
 }
 
+static guint
+status_of (Fixture *f,
+           guint    port,
+           const char *path)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  GBytes *bytes = NULL;
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &bytes);
+  while (bytes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_bytes_unref (bytes);
+  return soup_message_get_status (msg);
+}
+
+/* Replicas share a port with SO_REUSEPORT, and each answers alone on a second one. */
+static void
+test_reuse_port (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  OddMetrics *metrics_a = odd_metrics_new ("a");
+  OddMetrics *metrics_b = odd_metrics_new ("b");
+  OddMetrics *metrics_c = odd_metrics_new ("c");
+  OddHttpServer *a = odd_http_server_new ("a", metrics_a, ready_func, f);
+  OddHttpServer *b = odd_http_server_new ("b", metrics_b, ready_func, f);
+  OddHttpServer *c = odd_http_server_new ("c", metrics_c, ready_func, f);
+  GSList *uris;
+  guint shared, own = 0;
+
+  g_assert_true (odd_http_server_listen_full (a, "127.0.0.1", 0, TRUE, &error));
+  g_assert_no_error (error);
+  shared = odd_http_server_get_port (a);
+  g_assert_true (odd_http_server_listen_full (b, "127.0.0.1", shared, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd_http_server_get_port (b), ==, shared);
+  /* without SO_REUSEPORT the port is taken */
+  g_assert_false (odd_http_server_listen_full (c, "127.0.0.1", shared, FALSE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+
+  /* a second listener keeps the first port as the server's */
+  g_assert_true (odd_http_server_listen_full (b, "127.0.0.1", 0, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (odd_http_server_get_port (b), ==, shared);
+  uris = soup_server_get_uris (odd_http_server_get_soup (b));
+  for (GSList *l = uris; l != NULL; l = l->next)
+    if ((guint) g_uri_get_port (l->data) != shared)
+      own = (guint) g_uri_get_port (l->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_assert_cmpuint (own, >, 0);
+
+  g_assert_cmpuint (status_of (f, shared, "/healthz"), ==, 200);
+  g_assert_cmpuint (status_of (f, own, "/healthz"), ==, 200);
+  /* a gone, the shared port still answers: b has it */
+  g_object_unref (a);
+  g_assert_cmpuint (status_of (f, shared, "/healthz"), ==, 200);
+
+  g_object_unref (b);
+  g_object_unref (c);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  odd_metrics_free (metrics_a);
+  odd_metrics_free (metrics_b);
+  odd_metrics_free (metrics_c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -704,6 +771,7 @@ main (int argc, char **argv)
   ADD ("json-body", test_json_body);
   ADD ("refused-unread", test_refused_unread);
   ADD ("chunked-refused-at-limit", test_chunked_refused_at_limit);
+  ADD ("reuse-port", test_reuse_port);
 #undef ADD
   return g_test_run ();
 }
