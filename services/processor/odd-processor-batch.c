@@ -176,8 +176,13 @@ static const char update_sql[] =
   "FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, attempts int, generation int, "
   "                                        old_generation int, last_error text, "
   "                                        started boolean, finished boolean) "
-  /* The generation guard: a row another run moved on is left alone. */
+  /* The generation guard: a row another run moved on is left alone. And a row is never moved
+   * back: another replica may have run the same job further meanwhile (a copy of its message,
+   * or this one's deliveries handed over while it was paused), so this run's state is only
+   * written over fewer attempts, or over as many on a row not finished yet. */
   "WHERE j.id = x.id AND j.generation = x.old_generation "
+  "  AND (x.generation > j.generation OR x.attempts > j.attempts "
+  "       OR (x.attempts = j.attempts AND j.status NOT IN ('COMPLETED', 'FAILED'))) "
   "RETURNING j.id::text";
 
 GHashTable *
