@@ -58,7 +58,8 @@ add_string_or_null (JsonBuilder *builder,
 /* What an OddProcessorJobRow holds, in row_from_result()'s order. */
 #define ROW_COLUMNS \
   "j.id::text, j.type, j.status, j.payload::text, j.attempts, j.generation, j.last_error, " \
-  "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+  "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), " \
+  "greatest(0, (extract(epoch FROM clock_timestamp() - j.updated_at) * 1000)::bigint)"
 
 /* One row of ROW_COLUMNS plus "inserted". */
 static OddProcessorJobRow *
@@ -87,7 +88,8 @@ row_from_result (PGresult *result,
   if (!PQgetisnull (result, r, 6))
     row->last_error = g_strdup (PQgetvalue (result, r, 6));
   row->created_at = g_strdup (PQgetvalue (result, r, 7));
-  row->inserted = PQgetvalue (result, r, 8)[0] == 't';
+  row->idle_ms = g_ascii_strtoll (PQgetvalue (result, r, 8), NULL, 10);
+  row->inserted = PQgetvalue (result, r, 9)[0] == 't';
   return row;
 }
 
