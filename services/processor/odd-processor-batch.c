@@ -181,10 +181,12 @@ static const char update_sql[] =
   /* The generation guard: a row another run moved on is left alone. And a row is never moved
    * back: another replica may have run the same job further meanwhile (a copy of its message,
    * or this one's deliveries handed over while it was paused), so this run's state is only
-   * written over fewer attempts, or over as many on a row not finished yet. */
+   * written over fewer attempts, or over as many on a row not finished yet, or as the same
+   * end (attempts are deterministic: two runs at one attempt decide the same). */
   "WHERE j.id = x.id AND j.generation = x.old_generation "
   "  AND (x.generation > j.generation OR x.attempts > j.attempts "
-  "       OR (x.attempts = j.attempts AND j.status NOT IN ('COMPLETED', 'FAILED'))) "
+  "       OR (x.attempts = j.attempts "
+  "           AND (j.status NOT IN ('COMPLETED', 'FAILED') OR j.status = x.status))) "
   "RETURNING j.id::text";
 
 GHashTable *

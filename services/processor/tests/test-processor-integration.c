@@ -1002,14 +1002,21 @@ test_stale_replica_update (Fixture       *f,
   g_assert_false (g_hash_table_contains (updated, id));
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, 1);
 
-  /* Its attempt 2 ends as the other's did: nothing to write over a finished row either. */
+  /* Nor can it end the job otherwise at the same attempt... */
   run->attempts = 2;
-  run->status = "COMPLETED";
+  run->status = "FAILED";
   run->finished = TRUE;
   g_clear_pointer (&updated, g_hash_table_unref);
   updated = odd_processor_db_update (f->pg, runs, &error);
   g_assert_no_error (error);
   g_assert_false (g_hash_table_contains (updated, id));
+  /* ...but its attempt 2 ending as the other's did is the same state, no conflict. */
+  run->status = "COMPLETED";
+  g_clear_pointer (&updated, g_hash_table_unref);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_hash_table_contains (updated, id));
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, 1);
 
   /* Forward moves are written: a retry generation over the finished row, then its start. */
   run->generation = 1;
