@@ -127,7 +127,6 @@ odd_event_store_begin (PGconn  *conn,
                        GError **error)
 {
   g_autoptr(PGresult) locked = NULL;
-  g_autoptr(PGresult) max = NULL;
 
   if (!odd_pg_exec (conn, "BEGIN", error))
     return FALSE;
@@ -135,14 +134,11 @@ odd_event_store_begin (PGconn  *conn,
    * sees the commit of the writer this one waited for. */
   locked = odd_pg_query (conn, "SELECT pg_advisory_xact_lock(" ODD_PG_EVENT_STORE_LOCK_KEY ")",
                          0, NULL, error);
-  if (locked != NULL)
-    max = odd_pg_query (conn, "SELECT coalesce(max(seq), 0) FROM job_events", 0, NULL, error);
-  if (max == NULL)
+  if (locked == NULL || !odd_event_store_max_seq (conn, prev, error))
     {
       odd_event_store_rollback (conn);
       return FALSE;
     }
-  *prev = g_ascii_strtoll (PQgetvalue (max, 0, 0), NULL, 10);
   return TRUE;
 }
 
