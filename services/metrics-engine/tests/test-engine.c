@@ -1298,6 +1298,84 @@ test_two_engines (void)
   odd_metrics_engine_stop (second);
 }
 
+static const char *
+event_job_id (JsonNode *event)
+{
+  return json_object_get_string_member (json_object_get_object_member (json_node_get_object (event),
+                                                                       "payload"), "id");
+}
+
+static gboolean
+all_applied_and_dead (gpointer data)
+{
+  Expect *expect = data;
+
+  return all_applied (GSIZE_TO_POINTER (expect->events))
+         && pg_int ("SELECT count(*) FROM dead_letters") >= expect->jobs;
+}
+
+/* The store refuses some events for their data (a trigger raising P0001 for two jobs): the
+ * batch is stored again one event at a time behind savepoints, in one transaction, so what is
+ * stored is still one run of seqs after the batch's prev and is counted exactly; each refused
+ * event becomes a dead letter. */
+static void
+test_store_refuses_some (void)
+{
+  g_autoptr(Workload) good = NULL;
+  g_autoptr(Workload) poison = NULL;
+  g_autoptr(OddMetrics) metrics = NULL;
+  g_autoptr(OddMetricsEngine) engine = NULL;
+  g_autoptr(PGconn) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) mixed = g_ptr_array_new ();
+  g_autofree char *create = NULL;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  good = workload_new (40);
+  poison = workload_new (2);
+  conn = pg ();
+  create = g_strdup_printf ("CREATE OR REPLACE FUNCTION test_refuse_event () RETURNS trigger "
+                            "LANGUAGE plpgsql AS $$ BEGIN "
+                            "IF NEW.job_id IN ('%s', '%s') THEN "
+                            "RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'P0001'; END IF; "
+                            "RETURN NEW; END $$;"
+                            "DROP TRIGGER IF EXISTS test_refuse_event ON job_events;"
+                            "CREATE TRIGGER test_refuse_event BEFORE INSERT ON job_events "
+                            "FOR EACH ROW EXECUTE FUNCTION test_refuse_event ();",
+                            event_job_id (poison->events->pdata[0]),
+                            event_job_id (poison->events->pdata[poison->events->len - 1]));
+  odd_pg_exec (conn, create, &error);
+  g_assert_no_error (error);
+
+  /* Poison among the good ones, so that they share batches. */
+  for (guint i = 0; i < good->events->len; i++)
+    {
+      g_ptr_array_add (mixed, good->events->pdata[i]);
+      if (i % 20 == 0 && i / 20 < poison->events->len)
+        g_ptr_array_add (mixed, poison->events->pdata[i / 20]);
+    }
+  for (guint i = good->events->len / 20 + 1; i < poison->events->len; i++)
+    g_ptr_array_add (mixed, poison->events->pdata[i]);
+  publish_events (mixed, 1);
+
+  metrics = odd_metrics_new ("metrics-engine");
+  engine = engine_new (metrics);
+  odd_metrics_engine_start (engine);
+  g_assert_true (wait_for (all_applied_and_dead, &(Expect) { good->events->len, poison->events->len }, 60));
+  for (int i = 0; i < 200 && queue_messages (ODD_QUEUE_LIFECYCLE) > 0; i++)
+    g_usleep (50 * 1000);
+  g_assert_cmpuint (queue_messages (ODD_QUEUE_LIFECYCLE), ==, 0);
+  assert_counts (good);
+  g_assert_cmpint (pg_int ("SELECT count(*) FROM dead_letters WHERE reason = 'invalid' "
+                           "AND message->>'validation_error' LIKE '%SQLSTATE P0001%'"), ==, poison->events->len);
+  odd_metrics_engine_stop (engine);
+  odd_pg_exec (conn, "DROP TRIGGER test_refuse_event ON job_events;"
+                     "DROP FUNCTION test_refuse_event ()", &error);
+  g_assert_no_error (error);
+}
+
 /* GET http://127.0.0.1:@port@path; returns the status, @body the text. */
 static guint
 http_get (guint        port,
@@ -1393,6 +1471,7 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/readyz-reason", test_readyz_reason);
   g_test_add_func ("/metrics-engine/wrong-type-key", test_wrong_type_key);
   g_test_add_func ("/metrics-engine/uncommitted-seq-gap", test_uncommitted_seq_gap);
+  g_test_add_func ("/metrics-engine/store-refuses-some", test_store_refuses_some);
 
   ret = g_test_run ();
   g_clear_object (&registry);
