@@ -62,6 +62,17 @@ static const char *const migrations[] = {
   "  first_at timestamptz NOT NULL DEFAULT now(),"
   "  last_at timestamptz NOT NULL DEFAULT now()"
   ");",
+  /* 4: seqs commit in the order they are handed out. bigserial takes a seq at INSERT, not at
+   * COMMIT: with two writers a higher seq could commit first and a projection reading
+   * "seq > watermark" would pass the lower one for ever. So every INSERT into job_events, from
+   * any client, first takes a transaction-level lock held until its COMMIT or ROLLBACK: once a
+   * seq is visible, every lower seq is committed or never will be (docs/architecture.md,
+   * "Replicas"). A statement trigger fires before the statement computes its rows' seqs.
+   * OR REPLACE: the function outlives a job_events dropped by hand (the trigger does not). */
+  "CREATE OR REPLACE FUNCTION job_events_order_commits () RETURNS trigger LANGUAGE plpgsql AS $$"
+  " BEGIN PERFORM pg_advisory_xact_lock(" ODD_PG_EVENT_STORE_LOCK_KEY "); RETURN NULL; END $$;"
+  "CREATE TRIGGER job_events_order_commits BEFORE INSERT ON job_events"
+  "  FOR EACH STATEMENT EXECUTE FUNCTION job_events_order_commits ();",
 };
 
 /* Any constant shared by every build: it serialises migrations across processes. */

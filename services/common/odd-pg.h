@@ -26,6 +26,13 @@ typedef enum {
                               * again, so isolate it */
 } OddPgFailure;
 
+/* The advisory lock every writer of job_events holds until its transaction ends (migration 4
+ * takes it in a trigger; the metrics-engine takes it first, odd-event-store.c): seqs commit in
+ * the order they are handed out. ASCII "oddmetri", the session lock of the one metrics-engine
+ * of before replicas: such an engine still running blocks the new ones instead of interleaving
+ * its seqs with theirs. */
+#define ODD_PG_EVENT_STORE_LOCK_KEY "8026650856897409641"
+
 /* Default of $ODD_PG_STATEMENT_TIMEOUT_MS, set on every connection. */
 #define ODD_PG_DEFAULT_STATEMENT_TIMEOUT_MS 30000
 

@@ -66,7 +66,7 @@ odd_event_store_insert (PGconn     *conn,
 
       if (position == 0)
         {
-          /* Committed but not matched: the caller must resynchronise from the store. */
+          /* Stored but not matched: the caller rolls the transaction back. */
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        "job_events returned event %s, which is not in the batch",
                        PQgetvalue (res, row, 1));
@@ -122,19 +122,65 @@ odd_event_store_read_after (PGconn     *conn,
 }
 
 gboolean
-odd_event_store_try_lock (PGconn    *conn,
-                          gboolean  *acquired,
-                          GError   **error)
+odd_event_store_begin (PGconn  *conn,
+                       gint64  *prev,
+                       GError **error)
 {
-  g_autofree char *key = g_strdup_printf ("%" G_GINT64_FORMAT, ODD_EVENT_STORE_LOCK_KEY);
-  const char *params[] = { key };
-  g_autoptr(PGresult) res = odd_pg_query (conn, "SELECT pg_try_advisory_lock($1::bigint)",
-                                          1, params, error);
+  g_autoptr(PGresult) locked = NULL;
+
+  if (!odd_pg_exec (conn, "BEGIN", error))
+    return FALSE;
+  /* max(seq) in a statement of its own: its snapshot is taken after the lock is held, so it
+   * sees the commit of the writer this one waited for. */
+  locked = odd_pg_query (conn, "SELECT pg_advisory_xact_lock(" ODD_PG_EVENT_STORE_LOCK_KEY ")",
+                         0, NULL, error);
+  if (locked == NULL || !odd_event_store_max_seq (conn, prev, error))
+    {
+      odd_event_store_rollback (conn);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+odd_event_store_commit (PGconn  *conn,
+                        GError **error)
+{
+  return odd_pg_exec (conn, "COMMIT", error);
+}
+
+void
+odd_event_store_rollback (PGconn *conn)
+{
+  /* A broken connection has nothing to roll back: the server ends the transaction itself. */
+  if (PQstatus (conn) == CONNECTION_OK && PQtransactionStatus (conn) != PQTRANS_IDLE)
+    odd_pg_exec (conn, "ROLLBACK", NULL);
+}
+
+gboolean
+odd_event_store_try_replay_lock (PGconn    *conn,
+                                 gboolean  *acquired,
+                                 GError   **error)
+{
+  g_autoptr(PGresult) res = odd_pg_query (conn,
+                                          "SELECT pg_try_advisory_lock(" ODD_EVENT_STORE_REPLAY_LOCK_KEY ")",
+                                          0, NULL, error);
 
   if (res == NULL)
     return FALSE;
   *acquired = g_str_equal (PQgetvalue (res, 0, 0), "t");
   return TRUE;
+}
+
+gboolean
+odd_event_store_replay_unlock (PGconn  *conn,
+                               GError **error)
+{
+  g_autoptr(PGresult) res = odd_pg_query (conn,
+                                          "SELECT pg_advisory_unlock(" ODD_EVENT_STORE_REPLAY_LOCK_KEY ")",
+                                          0, NULL, error);
+
+  return res != NULL;
 }
 
 gboolean

@@ -62,7 +62,6 @@ typedef struct {
   OddAmqpConfirms         *confirms;
   PGconn                  *pg;
   redisContext            *redis;
-  gint64                   store_max_seq;  /* max(seq) of job_events: this worker is its only writer */
   gint64                   next_check;     /* monotonic time of the next watermark check */
   struct _Delivery        *held;           /* a redelivery read behind others: the next batch */
 } Worker;
@@ -160,7 +159,7 @@ worker_disconnect (Worker *w)
   g_clear_pointer (&w->publisher, odd_amqp_close);
   g_clear_pointer (&w->consumer, odd_amqp_close);
   g_clear_pointer (&w->redis, redisFree);
-  /* Closing the session also releases the advisory lock for a waiting instance. */
+  /* Closing the session also ends an open transaction and releases the replay lock. */
   g_clear_pointer (&w->pg, PQfinish);
 }
 
@@ -168,39 +167,10 @@ static gboolean
 connect_pg (Worker  *w,
             GError **error)
 {
-  OddMetricsEngine *self = w->engine;
-  gboolean announced = FALSE;
-
-  w->pg = odd_pg_connect (self->postgres_url, error);
+  w->pg = odd_pg_connect (w->engine->postgres_url, error);
   if (w->pg == NULL)
     return FALSE;
-  if (!odd_pg_migrate (w->pg, error))
-    return FALSE;
-
-  for (;;)
-    {
-      gboolean acquired = FALSE;
-
-      if (!odd_event_store_try_lock (w->pg, &acquired, error))
-        return FALSE;
-      if (acquired)
-        break;
-      if (!announced)
-        {
-          odd_info (NULL, "another metrics-engine holds the event store lock; waiting for it");
-          set_not_ready (self, "waiting for the event store lock (another metrics-engine is running)");
-          announced = TRUE;
-        }
-      if (odd_stop_flag_wait (self->stop, 1000))
-        {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopping");
-          return FALSE;
-        }
-    }
-  if (announced)
-    odd_info (NULL, "event store lock acquired");
-
-  return odd_event_store_max_seq (w->pg, &w->store_max_seq, error);
+  return odd_pg_migrate (w->pg, error);
 }
 
 static gboolean
@@ -256,40 +226,58 @@ apply (Worker               *w,
   return TRUE;
 }
 
-/* Brings Redis to the event store: rebuilds when the watermark is missing (Redis lost its data)
- * or ahead of the store (the store was reset), then replays every event after the watermark. */
+/* The watermark (@present FALSE when it is lost), then the store's max(seq): in this order, a
+ * watermark another engine moves in between is never ahead of the max read after it. */
 static gboolean
-catch_up (Worker  *w,
-          GError **error)
+read_positions (Worker   *w,
+                gint64   *applied,
+                gboolean *present,
+                gint64   *max_seq,
+                GError  **error)
+{
+  return odd_projection_get_applied_seq (w->redis, applied, present, error)
+         && odd_event_store_max_seq (w->pg, max_seq, error);
+}
+
+/* Brings Redis to the event store, holding the replay lock: rebuilds when the watermark is
+ * missing (Redis lost its data) or ahead of the store (the store was reset), then applies every
+ * committed event after the watermark, until there is none. Other engines keep applying their
+ * own batches meanwhile; the watermark's compare-and-set orders the two. */
+static gboolean
+replay (Worker  *w,
+        GError **error)
 {
   OddMetricsEngine *self = w->engine;
+  guint64 n_replayed = 0;
+  guint contended = 0;
+  gint64 applied = 0;
 
-  /* Another writer of metrics:applied_seq (a FLUSHDB in the middle) restarts the pass. */
+  /* A pass ends in a rebuild; one that keeps losing its watermark (FLUSHALL after FLUSHALL)
+   * gives up and is retried by the caller's backoff. */
   for (guint pass = 0; pass < 5; pass++)
     {
-      gint64 applied = 0;
       gboolean present = FALSE;
       gboolean restart = FALSE;
-      guint64 n_replayed = 0;
+      gint64 max_seq = 0;
 
-      if (!odd_projection_get_applied_seq (w->redis, &applied, &present, error))
+      if (!read_positions (w, &applied, &present, &max_seq, error))
         return FALSE;
 
-      if (!present || applied > w->store_max_seq)
+      if (!present || applied > max_seq)
         {
           if (present)
             odd_info (NULL, "metrics:applied_seq %" G_GINT64_FORMAT " is ahead of the event store (%"
-                      G_GINT64_FORMAT "): rebuilding the aggregates", applied, w->store_max_seq);
+                      G_GINT64_FORMAT "): rebuilding the aggregates", applied, max_seq);
           else
-            odd_info (NULL, "metrics:applied_seq is missing: rebuilding the aggregates from %"
-                      G_GINT64_FORMAT " stored events", w->store_max_seq);
+            odd_info (NULL, "metrics:applied_seq is missing: rebuilding the aggregates from the "
+                      "event store (max seq %" G_GINT64_FORMAT ")", max_seq);
           if (!odd_projection_reset (w->redis, error))
             return FALSE;
           odd_counter_inc (self->rebuilds, NULL);
           applied = 0;
         }
 
-      while (applied < w->store_max_seq && !restart)
+      while (!restart)
         {
           g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
           g_autoptr(GPtrArray) envelopes = g_ptr_array_new_with_free_func (g_free);
@@ -297,18 +285,21 @@ catch_up (Worker  *w,
           OddProjectionResult result;
           gint64 last;
 
+          /* Each applied batch is complete in Redis: a SIGTERM may end a long rebuild between
+           * two of them, and the next engine goes on from the watermark. */
+          if (is_stopping (self))
+            {
+              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   "stopping: the replay goes on in the next engine");
+              return FALSE;
+            }
+
+          /* Every committed seq: a later one is visible only once every earlier one is
+           * committed (ODD_PG_EVENT_STORE_LOCK_KEY), so nothing below @last comes later. */
           if (!odd_event_store_read_after (w->pg, applied, self->replay_batch, seqs, envelopes, error))
             return FALSE;
           if (seqs->len == 0)
-            {
-              /* Rows above the watermark vanished (the store was truncated): rebuild. */
-              g_autoptr(redisReply) reply = odd_redis_command (w->redis, error, "DEL %s",
-                                                               ODD_KEY_APPLIED_SEQ);
-              if (reply == NULL || !odd_event_store_max_seq (w->pg, &w->store_max_seq, error))
-                return FALSE;
-              restart = TRUE;
-              break;
-            }
+            break;
 
           for (guint i = 0; i < envelopes->len; i++)
             {
@@ -325,21 +316,45 @@ catch_up (Worker  *w,
           last = g_array_index (seqs, gint64, seqs->len - 1);
           if (!apply (w, aggregates, applied, last, &result, error))
             return FALSE;
-          if (result != ODD_PROJECTION_APPLIED)
+          switch (result)
             {
-              odd_info (NULL, "replay: %s at seq %" G_GINT64_FORMAT ", starting over",
-                        odd_projection_result_to_string (result), applied);
+            case ODD_PROJECTION_APPLIED:
+              applied = last;
+              n_replayed += seqs->len;
+              odd_counter_add (self->replayed, NULL, seqs->len);
+              set_applied_seq (self, applied);
+              break;
+            case ODD_PROJECTION_ALREADY:
+            case ODD_PROJECTION_GAP:
+              {
+                gboolean still = FALSE;
+
+                /* Another engine applied its own batch meanwhile (or someone set the
+                 * watermark): go on from where it is now. */
+                if (++contended > 10000)
+                  {
+                    g_set_error_literal (error, ODD_REDIS_ERROR, 0,
+                                         "metrics:applied_seq keeps changing under the replay");
+                    return FALSE;
+                  }
+                if (!odd_projection_get_applied_seq (w->redis, &applied, &still, error))
+                  return FALSE;
+                restart = !still;
+              }
+              break;
+            case ODD_PROJECTION_MISSING:
+            default:
               restart = TRUE;
               break;
             }
-          applied = last;
-          n_replayed += seqs->len;
-          odd_counter_add (self->replayed, NULL, seqs->len);
-          set_applied_seq (self, applied);
         }
 
       if (restart)
-        continue;
+        {
+          odd_info (NULL, "replay: the watermark vanished at seq %" G_GINT64_FORMAT ", starting over",
+                    applied);
+          continue;
+        }
 
       if (n_replayed > 0)
         odd_info (NULL, "replayed %" G_GUINT64_FORMAT " events; metrics:applied_seq is %"
@@ -349,8 +364,31 @@ catch_up (Worker  *w,
     }
 
   g_set_error_literal (error, ODD_REDIS_ERROR, 0,
-                       "metrics:applied_seq keeps changing under the replay; is another engine running?");
+                       "metrics:applied_seq keeps vanishing under the replay (Redis flushed again and again?)");
   return FALSE;
+}
+
+/* replay() by one engine at a time (ODD_EVENT_STORE_REPLAY_LOCK_KEY): a rebuild deletes every
+ * metrics:* key, which must not meet another engine's replay writing them. When another engine
+ * holds the lock, nothing is done: it replays what this one stored as well, and whatever
+ * commits after its last read is taken by the next check (check_interval_ms). */
+static gboolean
+catch_up (Worker  *w,
+          GError **error)
+{
+  gboolean acquired = FALSE;
+
+  if (!odd_event_store_try_replay_lock (w->pg, &acquired, error))
+    return FALSE;
+  if (!acquired)
+    return TRUE;
+  if (!replay (w, error))
+    {
+      /* The connection is closed next, which releases the lock in any case. */
+      odd_event_store_replay_unlock (w->pg, NULL);
+      return FALSE;
+    }
+  return odd_event_store_replay_unlock (w->pg, error);
 }
 
 /* ---- one batch -------------------------------------------------------------------------- */
@@ -423,16 +461,18 @@ publish_dead_letters (Worker     *w,
   return TRUE;
 }
 
-/* Stores the valid events; sets @seqs (0 = duplicate). Events the database refuses (a value
- * jsonb or timestamptz cannot hold) become invalid instead of blocking the queue. @isolate
- * (an event batch that keeps failing its consumer): each event is stored alone, and one the
- * database refuses for any reason but a lost connection is dead-lettered, so that the
- * others of its batch are counted. */
+/* Stores the valid events in one transaction under the event store lock; sets @seqs (0 =
+ * duplicate) and @prev, the store's max(seq) before them: (@prev, highest new seq] are exactly
+ * the new events. Events the database refuses (a value jsonb or timestamptz cannot hold)
+ * become invalid instead of blocking the queue. @isolate (an event batch that keeps failing
+ * its consumer): each event is stored alone, and one the database refuses for any reason but
+ * a lost connection is dead-lettered, so that the others of its batch are counted. */
 static gboolean
 store_events (Worker     *w,
               GPtrArray  *valid,
               gboolean    isolate,
               GArray     *seqs,
+              gint64     *prev,
               GError    **error)
 {
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
@@ -450,21 +490,29 @@ store_events (Worker     *w,
               valid->len);
   else
     {
-      if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error))
+      if (!odd_event_store_begin (w->pg, prev, error))
+        return FALSE;
+      if (odd_event_store_insert (w->pg, texts, ids, seqs, &batch_error)
+          && odd_event_store_commit (w->pg, &batch_error))
         return TRUE;
+      odd_event_store_rollback (w->pg);
       /* A broken connection, a failure that may pass next time (timeout, deadlock, resources),
-       * or rows committed but unmatched: reconnect, the redelivery and the replay square it.
-       * Only the data's fault is worth isolating. */
+       * or rows that cannot be matched: reconnect, the redelivery squares it. Only the data's
+       * fault is worth isolating. */
       if (odd_pg_error_get_failure (batch_error) != ODD_PG_FAILURE_DATA
           || batch_error->domain == G_IO_ERROR)
         {
           g_propagate_error (error, g_steal_pointer (&batch_error));
           return FALSE;
         }
-
       odd_info (NULL, "batch insert refused (%s); storing the events one by one", batch_error->message);
       g_array_set_size (seqs, 0);
     }
+
+  /* In one new transaction, each event behind a savepoint: what the store takes is still one
+   * run of seqs after @prev. */
+  if (!odd_event_store_begin (w->pg, prev, error))
+    return FALSE;
   for (guint i = 0; i < valid->len; i++)
     {
       OddMeIntake *intake = valid->pdata[i];
@@ -475,16 +523,24 @@ store_events (Worker     *w,
 
       g_ptr_array_add (one, intake->text);
       g_ptr_array_add (one_id, intake->event_id);
-      if (!odd_event_store_insert (w->pg, one, one_id, seqs, &local_error))
+      if (!odd_pg_exec (w->pg, "SAVEPOINT one_event", error))
+        goto failed;
+      if (odd_event_store_insert (w->pg, one, one_id, seqs, &local_error))
+        {
+          if (!odd_pg_exec (w->pg, "RELEASE SAVEPOINT one_event", error))
+            goto failed;
+        }
+      else
         {
           g_autofree char *why = NULL;
           OddPgFailure failure = odd_pg_error_get_failure (local_error);
 
           if (local_error->domain == G_IO_ERROR || failure == ODD_PG_FAILURE_CONNECTION
-              || (!isolate && failure != ODD_PG_FAILURE_DATA))
+              || (!isolate && failure != ODD_PG_FAILURE_DATA)
+              || !odd_pg_exec (w->pg, "ROLLBACK TO SAVEPOINT one_event", NULL))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
-              return FALSE;
+              goto failed;
             }
           why = g_strdup_printf ("%sEvent store refused the event (SQLSTATE %s): %s",
                                  isolate ? "Its event batch keeps failing its consumer; stored "
@@ -499,7 +555,12 @@ store_events (Worker     *w,
           g_array_index (seqs, gint64, before) = 0;
         }
     }
-  return TRUE;
+  if (odd_event_store_commit (w->pg, error))
+    return TRUE;
+
+failed:
+  odd_event_store_rollback (w->pg);
+  return FALSE;
 }
 
 static int
@@ -547,6 +608,7 @@ process_batch (Worker     *w,
   guint n_duplicates = 0;
   gboolean isolate = FALSE;
   guint64 last_tag;
+  gint64 prev = 0;
 
   odd_counter_add (self->messages, NULL, deliveries->len);
   for (guint i = 0; i < deliveries->len; i++)
@@ -589,7 +651,7 @@ process_batch (Worker     *w,
     }
 
   /* 1. The event store first: once committed, nothing below can lose the events. */
-  if (valid->len > 0 && !store_events (w, valid, isolate, seqs, error))
+  if (valid->len > 0 && !store_events (w, valid, isolate, seqs, &prev, error))
     return FALSE;
   for (guint i = 0; i < valid->len; i++)
     {
@@ -616,7 +678,6 @@ process_batch (Worker     *w,
   if (fresh->len > 0)
     {
       g_autoptr(OddAggregates) aggregates = odd_aggregates_new (g_get_real_time ());
-      gint64 prev = w->store_max_seq;
       gint64 last = g_array_index (fresh, NewEvent, fresh->len - 1).seq;
       OddProjectionResult result;
       const OddAggregatesStats *stats;
@@ -630,17 +691,16 @@ process_batch (Worker     *w,
             odd_warning (e->intake->correlation_id, "event %s not aggregated: %s",
                          e->intake->event_id, local_error->message);
         }
-      w->store_max_seq = MAX (w->store_max_seq, last);
-
       if (!apply (w, aggregates, prev, last, &result, error))
         return FALSE;
       if (result == ODD_PROJECTION_APPLIED)
         set_applied_seq (self, last);
-      else
+      else if (result != ODD_PROJECTION_ALREADY)
         {
-          /* Redis is not where this batch starts: the store has every event, replay from it. */
-          odd_info (NULL, "live batch: %s; catching up from the event store",
-                    odd_projection_result_to_string (result));
+          /* Redis is not where this batch starts (another engine's batch, committed before,
+           * is not applied yet; or Redis lost its data): the store has every event. */
+          g_debug ("live batch: %s; catching up from the event store",
+                   odd_projection_result_to_string (result));
           if (!catch_up (w, error))
             return FALSE;
         }
@@ -781,17 +841,13 @@ worker_step (Worker  *w,
 
   if (g_get_monotonic_time () >= w->next_check)
     {
-      gint64 applied = 0;
-      gboolean present = FALSE;
-
       w->next_check = g_get_monotonic_time () + (gint64) self->check_interval_ms * 1000;
       if (!pump_publisher (w, error))
         return FALSE;
-      if (!odd_projection_get_applied_seq (w->redis, &applied, &present, error))
+      /* What a replica that died between its commit and its apply left behind, a batch whose
+       * catch-up found another engine replaying, a lost or flushed Redis. */
+      if (!catch_up (w, error))
         return FALSE;
-      if (!present || applied != w->store_max_seq)
-        if (!catch_up (w, error))
-          return FALSE;
     }
 
   /* A redelivered message is handled alone, counted before (see the processor): a message
@@ -866,7 +922,8 @@ worker_thread (gpointer data)
       if (ok)
         {
           odd_info (NULL, "consuming %s (prefetch %u); metrics:applied_seq %" G_GINT64_FORMAT "%s",
-                    ODD_QUEUE_LIFECYCLE, self->prefetch, w.store_max_seq,
+                    ODD_QUEUE_LIFECYCLE, self->prefetch,
+                    odd_metrics_engine_get_applied_seq (self),
                     last_warning ? " (recovered)" : "");
           g_clear_pointer (&last_warning, g_free);
           set_not_ready (self, NULL);

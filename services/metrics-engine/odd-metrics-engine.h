@@ -4,9 +4,10 @@
  * single-threaded): it consumes jobs.lifecycle in batches, stores the events in job_events
  * (deduplicated by eventId), applies the new ones to the Redis aggregates under the
  * metrics:applied_seq watermark, and only then acks. Invalid deliveries become dead letters.
- * Only one engine may write job_events at a time: the worker holds a PostgreSQL session
- * advisory lock (ODD_EVENT_STORE_LOCK_KEY) and a second instance waits, not ready, until the
- * first one goes away. The main thread only answers HTTP.
+ * Any number of engines may run side by side (docs/architecture.md, "Replicas"): each stores
+ * its batches under a transaction lock that makes seqs commit in order, applies them when the
+ * watermark is where they start, and otherwise leaves them to a catch-up from the store, which
+ * one engine at a time runs. The main thread only answers HTTP.
  */
 #pragma once
 

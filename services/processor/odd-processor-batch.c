@@ -58,7 +58,8 @@ add_string_or_null (JsonBuilder *builder,
 /* What an OddProcessorJobRow holds, in row_from_result()'s order. */
 #define ROW_COLUMNS \
   "j.id::text, j.type, j.status, j.payload::text, j.attempts, j.generation, j.last_error, " \
-  "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+  "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), " \
+  "greatest(0, (extract(epoch FROM clock_timestamp() - j.updated_at) * 1000)::bigint)"
 
 /* One row of ROW_COLUMNS plus "inserted". */
 static OddProcessorJobRow *
@@ -87,7 +88,8 @@ row_from_result (PGresult *result,
   if (!PQgetisnull (result, r, 6))
     row->last_error = g_strdup (PQgetvalue (result, r, 6));
   row->created_at = g_strdup (PQgetvalue (result, r, 7));
-  row->inserted = PQgetvalue (result, r, 8)[0] == 't';
+  row->idle_ms = g_ascii_strtoll (PQgetvalue (result, r, 8), NULL, 10);
+  row->inserted = PQgetvalue (result, r, 9)[0] == 't';
   return row;
 }
 
@@ -176,8 +178,15 @@ static const char update_sql[] =
   "FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, attempts int, generation int, "
   "                                        old_generation int, last_error text, "
   "                                        started boolean, finished boolean) "
-  /* The generation guard: a row another run moved on is left alone. */
+  /* The generation guard: a row another run moved on is left alone. And a row is never moved
+   * back: another replica may have run the same job further meanwhile (a copy of its message,
+   * or this one's deliveries handed over while it was paused), so this run's state is only
+   * written over fewer attempts, or over as many on a row not finished yet, or as the same
+   * end (attempts are deterministic: two runs at one attempt decide the same). */
   "WHERE j.id = x.id AND j.generation = x.old_generation "
+  "  AND (x.generation > j.generation OR x.attempts > j.attempts "
+  "       OR (x.attempts = j.attempts "
+  "           AND (j.status NOT IN ('COMPLETED', 'FAILED') OR j.status = x.status))) "
   "RETURNING j.id::text";
 
 GHashTable *

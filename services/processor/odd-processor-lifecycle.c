@@ -474,13 +474,22 @@ odd_lifecycle_start_run (OddLifecycle *self,
       return;
     }
 
-  /* New, or resumed after a crash: attempts already recorded are not run again. */
+  /* New, or resumed after a crash (here or on another replica): attempts already recorded
+   * are not run again, and the backoff a failed one set is still owed, counted from the
+   * row's last write (unfinished with attempts means the last attempt failed). */
   emit_history (self, it, run, run->attempts, FALSE);
   run->status = "EXECUTING";
   run->started = TRUE;
   mark_dirty (it, run);
   g_hash_table_insert (self->runs, run->id, run);
-  schedule_attempt (self, run, now, 0);
+  {
+    gint64 owed_ms = 0;
+
+    if (row->attempts > 0)
+      owed_ms = MAX (0, (gint64) odd_processor_retry_backoff_ms (self->retry_backoff_ms,
+                                                                  row->attempts) - row->idle_ms);
+    schedule_attempt (self, run, now, owed_ms * 1000);
+  }
 }
 
 void

@@ -181,6 +181,7 @@ typedef struct {
   int       generation;
   char     *last_error;
   char     *created_at;
+  gint64    idle_ms;        /* since the row was last written (the database's clock) */
   gboolean  inserted;
 } OddProcessorJobRow;
 

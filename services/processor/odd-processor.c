@@ -858,8 +858,9 @@ commit_state (OddProcessor  *self,
     {
       OddJobRun *run = g_ptr_array_index (it->dirty, i);
 
-      /* Only another processor working on the same job (after a network split) moves a
-       * row under us: start over from what is stored. */
+      /* Only another processor working on the same job (a copy of its message, or this
+       * one's deliveries redelivered to it while this one was cut off) moves a row under
+       * us: start over from what is stored. */
       if (!g_hash_table_contains (updated, run->id))
         {
           g_set_error (error, ODD_PG_ERROR, ODD_PG_ERROR_CONFLICT,

@@ -837,6 +837,70 @@ test_crash_and_restart (Fixture       *f,
 typedef void (*FaultFunc) (Fixture *f,
                            guint    cut);
 
+typedef struct {
+  guint n;
+  guint n_retry;   /* fail once, then complete */
+  guint n_fail;    /* fail every attempt: FAILED, a dead letter */
+  guint n_ok;
+} MixedJobs;
+
+/* Publishes @n jobs of @duration_ms-ish: a fifth fail once, a fifth fail for good. */
+static void
+publish_mixed (Fixture   *f,
+               guint      n,
+               guint      duration_ms,
+               MixedJobs *jobs)
+{
+  *jobs = (MixedJobs) { n, 0, 0, 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = odd_uuid_new ();
+      const char *extra = i % 5 == 0 ? ",\"failAttempts\":1" : i % 5 == 1 ? ",\"failAttempts\":9" : "";
+      g_autofree char *simulate = g_strdup_printf ("{\"durationMs\":%u%s}",
+                                                   duration_ms / 10 + (i * 53) % duration_ms, extra);
+      g_autofree char *body = created_message (id, simulate, 0);
+
+      jobs->n_retry += i % 5 == 0;
+      jobs->n_fail += i % 5 == 1;
+      publish (f, body);
+    }
+  publish_wait (f);
+  jobs->n_ok = n - jobs->n_retry - jobs->n_fail;
+}
+
+/* Every job of publish_mixed() ended exactly as it should, every event was sent (by id,
+ * once), one dead letter per failed job. Returns the lifecycle messages seen. */
+static guint
+assert_mixed_outcome (Fixture         *f,
+                      const MixedJobs *jobs)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) dead = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GHashTable) dead_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n = jobs->n, n_retry = jobs->n_retry, n_fail = jobs->n_fail, n_ok = jobs->n_ok;
+
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, n_retry);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 1"), ==, n_ok);
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND attempts = 3"), ==, n_fail);
+  /* One stored dead letter per failed job, however often its end was replayed. */
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, n_fail);
+  g_assert_cmpint (query_int (f, "SELECT count(DISTINCT job_id) FROM dead_letters"), ==, n_fail);
+
+  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 2 * n + n_ok + 2 * n_retry + 3 * n_fail, 30000);
+  counts = count_events (events, TRUE);
+  g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
+  g_assert_cmpuint (count_of (counts, "job.executed"), ==, n_ok + 2 * n_retry + 3 * n_fail);
+  g_assert_cmpuint (count_of (counts, "job.completed"), ==, n - n_fail);
+  g_assert_cmpuint (count_of (counts, "job.failed"), ==, n_fail);
+
+  dead = take_messages (f, ODD_QUEUE_DEAD, n_fail, 10000);
+  for (guint i = 0; i < dead->len; i++)
+    g_hash_table_add (dead_jobs, g_strdup (member_string (g_ptr_array_index (dead, i), "job_id")));
+  g_assert_cmpuint (g_hash_table_size (dead_jobs), ==, n_fail);
+  return events->len;
+}
+
 /* Runs 300 mixed jobs through a processor subprocess while @fault strikes @n_cuts times,
  * then checks that every job ended exactly as it should and every event was sent. */
 static void
@@ -848,28 +912,12 @@ run_with_faults (Fixture   *f,
 {
   const guint n = 300;
   g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) events = NULL;
-  g_autoptr(GPtrArray) dead = NULL;
-  g_autoptr(GHashTable) counts = NULL;
-  g_autoptr(GHashTable) dead_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;
-  guint n_retry = 0, n_fail = 0, cuts = 0, n_ok;
+  MixedJobs jobs;
+  guint cuts = 0, seen;
   gint64 deadline;
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *id = odd_uuid_new ();
-      const char *extra = i % 5 == 0 ? ",\"failAttempts\":1" : i % 5 == 1 ? ",\"failAttempts\":9" : "";
-      g_autofree char *simulate = g_strdup_printf ("{\"durationMs\":%u%s}",
-                                                   duration_ms / 10 + (i * 53) % duration_ms, extra);
-      g_autofree char *body = created_message (id, simulate, 0);
-
-      n_retry += i % 5 == 0;
-      n_fail += i % 5 == 1;
-      publish (f, body);
-    }
-  publish_wait (f);
-  n_ok = n - n_retry - n_fail;
+  publish_mixed (f, n, duration_ms, &jobs);
 
   process = spawn_processor (port);
   deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
@@ -891,26 +939,121 @@ run_with_faults (Fixture   *f,
   g_assert_no_error (error);
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
 
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, n_retry);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 1"), ==, n_ok);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'FAILED' AND attempts = 3"), ==, n_fail);
-  /* One stored dead letter per failed job, however often its end was replayed. */
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM dead_letters"), ==, n_fail);
-  g_assert_cmpint (query_int (f, "SELECT count(DISTINCT job_id) FROM dead_letters"), ==, n_fail);
+  seen = assert_mixed_outcome (f, &jobs);
+  g_test_message ("%u faults, %u lifecycle messages for %u distinct events", cuts, seen,
+                  2 * n + jobs.n_ok + 2 * jobs.n_retry + 3 * jobs.n_fail);
+}
 
-  events = take_messages (f, ODD_QUEUE_LIFECYCLE, 2 * n + n_ok + 2 * n_retry + 3 * n_fail, 30000);
-  counts = count_events (events, TRUE);
-  g_assert_cmpuint (count_of (counts, "job.validated"), ==, n);
-  g_assert_cmpuint (count_of (counts, "job.executed"), ==, n_ok + 2 * n_retry + 3 * n_fail);
-  g_assert_cmpuint (count_of (counts, "job.completed"), ==, n - n_fail);
-  g_assert_cmpuint (count_of (counts, "job.failed"), ==, n_fail);
+/* Two processor replicas share jobs.created; one is SIGKILLed mid-run, its deliveries (runs
+ * between attempts, retries waiting for their backoff) go to the other, which resumes them
+ * from the stored rows: every job ends once, with its attempts, events and dead letter. */
+static void
+test_replica_killed (Fixture       *f,
+                     gconstpointer  data)
+{
+  const guint n = 300;
+  g_autoptr(GSubprocess) doomed = NULL;
+  g_autoptr(GSubprocess) survivor = NULL;
+  g_autoptr(GError) error = NULL;
+  MixedJobs jobs;
+  gint64 deadline, done;
 
-  dead = take_messages (f, ODD_QUEUE_DEAD, n_fail, 10000);
-  for (guint i = 0; i < dead->len; i++)
-    g_hash_table_add (dead_jobs, g_strdup (member_string (g_ptr_array_index (dead, i), "job_id")));
-  g_assert_cmpuint (g_hash_table_size (dead_jobs), ==, n_fail);
-  g_test_message ("%u faults, %u lifecycle messages for %u distinct events", cuts,
-                  events->len, 2 * n + n_ok + 2 * n_retry + 3 * n_fail);
+  if (skip_without_servers ())
+    return;
+  survivor = spawn_processor (odd_test_free_port ());
+  doomed = spawn_processor (odd_test_free_port ());
+  publish_mixed (f, n, 400, &jobs);
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while ((done = query_int (f, "SELECT count(*) FROM jobs WHERE status IN ('COMPLETED', 'FAILED')")) < n / 3)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (5 * 1000);
+    }
+  g_subprocess_force_exit (doomed);
+  g_subprocess_wait (doomed, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("one of two processors killed with %" G_GINT64_FORMAT " of %u jobs terminal, "
+                  "%" G_GINT64_FORMAT " started and unfinished", done, n,
+                  query_int (f, "SELECT count(*) FROM jobs WHERE status = 'EXECUTING'"));
+  g_assert_cmpint (done, <, n);
+
+  wait_terminal (f, n, 90);
+  g_subprocess_send_signal (survivor, SIGTERM);
+  g_subprocess_wait (survivor, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (survivor), ==, 0);
+  assert_mixed_outcome (f, &jobs);
+}
+
+/* A replica cut off for a while may still commit what it had: a job another replica has run
+ * further must not move back (before: a COMPLETED row went back to EXECUTING, and stayed so,
+ * since the other replica had acked the job). */
+static void
+test_stale_replica_update (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) odd_job_run_free);
+  g_autoptr(GHashTable) updated = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *insert = NULL;
+  OddJobRun *run;
+
+  if (skip_without_servers ())
+    return;
+  insert = g_strdup_printf ("INSERT INTO jobs (id, type, status, attempts, generation) "
+                            "VALUES ('%s', 'stale', 'COMPLETED', 2, 0)", id);
+  g_assert_true (odd_pg_exec (f->pg, insert, &error));
+
+  /* The cut-off replica's run: still at attempt 1, about to write "EXECUTING". */
+  run = odd_job_run_new (id);
+  run->status = "EXECUTING";
+  run->attempts = 1;
+  run->started = TRUE;
+  g_ptr_array_add (runs, run);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_hash_table_contains (updated, id));
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, 1);
+
+  /* Nor can it end the job otherwise at the same attempt... */
+  run->attempts = 2;
+  run->status = "FAILED";
+  run->finished = TRUE;
+  g_clear_pointer (&updated, g_hash_table_unref);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_hash_table_contains (updated, id));
+  /* ...but its attempt 2 ending as the other's did is the same state, no conflict. */
+  run->status = "COMPLETED";
+  g_clear_pointer (&updated, g_hash_table_unref);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_hash_table_contains (updated, id));
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'COMPLETED' AND attempts = 2"), ==, 1);
+
+  /* Forward moves are written: a retry generation over the finished row, then its start. */
+  run->generation = 1;
+  run->attempts = 0;
+  run->status = "EXECUTING";
+  run->finished = FALSE;
+  g_clear_pointer (&updated, g_hash_table_unref);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_hash_table_contains (updated, id));
+  run->old_generation = 1;
+  run->attempts = 1;
+  g_clear_pointer (&updated, g_hash_table_unref);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_hash_table_contains (updated, id));
+  /* The same state again (two replicas at the same attempt) is no move back. */
+  g_clear_pointer (&updated, g_hash_table_unref);
+  updated = odd_processor_db_update (f->pg, runs, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_hash_table_contains (updated, id));
+  g_assert_cmpint (query_int (f, "SELECT count(*) FROM jobs WHERE status = 'EXECUTING' AND attempts = 1 AND generation = 1"), ==, 1);
 }
 
 static void
@@ -1134,6 +1277,8 @@ main (int    argc,
   ADD ("/processor/integration/broker-connection-lost", test_broker_connection_lost);
   ADD ("/processor/integration/graceful-stop", test_graceful_stop);
   ADD ("/processor/integration/config-error", test_config_error);
+  ADD ("/processor/integration/replica-killed", test_replica_killed);
+  ADD ("/processor/integration/stale-replica-update", test_stale_replica_update);
   ADD ("/processor/integration/throughput", test_throughput);
 #undef ADD
 

@@ -407,11 +407,12 @@ test_resume (Fixture       *f,
 {
   g_autofree char *id = odd_uuid_new ();
   g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"failAttempts\":1}", 0);
-  /* Stored by a processor that crashed after attempt 1 failed. */
+  /* Stored by a processor that crashed after attempt 1 failed, longer ago than its backoff. */
   g_autoptr(OddProcessorJobRow) row = row_new (intake, "EXECUTING", 1, 0, "simulated failure");
   g_autofree char *events = NULL;
   OddJobRun *run;
 
+  row->idle_ms = 10000;
   run = start (f, intake, row, 0);
   events = published (f);
   g_assert_cmpstr (events, ==, "job.validated job.executed");
@@ -425,6 +426,30 @@ test_resume (Fixture       *f,
   events = published (f);
   g_assert_cmpstr (events, ==, "job.executed job.completed");
   assert_event (f, 0, id, 0, "job.executed", 2, "COMPLETED");
+}
+
+/* Resumed by another replica 30 ms after attempt 1 failed: the rest of the 100 ms backoff is
+ * still owed, not skipped. */
+static void
+test_resume_owes_backoff (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *id = odd_uuid_new ();
+  g_autoptr(OddProcessorIntake) intake = intake_new (f, id, "{\"durationMs\":5,\"failAttempts\":2}", 0);
+  g_autoptr(OddProcessorJobRow) row = row_new (intake, "EXECUTING", 1, 0, "simulated failure");
+  gint64 due;
+
+  row->idle_ms = 30;
+  start (f, intake, row, 1000 * MS);
+  g_assert_true (odd_scheduler_next_due (f->scheduler, &due));
+  g_assert_cmpint (due, ==, 1000 * MS + 70 * MS + 5 * MS);
+  next_iteration (f);
+  g_assert_cmpuint (run_due (f, 1074 * MS), ==, 0);
+  g_assert_cmpuint (run_due (f, 1075 * MS), ==, 1);
+
+  /* After attempt 2 failed, twice that: 200 ms, none of it spent yet. */
+  g_assert_true (odd_scheduler_next_due (f->scheduler, &due));
+  g_assert_cmpint (due, ==, 1075 * MS + 200 * MS + 5 * MS);
 }
 
 static void
@@ -740,6 +765,7 @@ main (int    argc,
   ADD ("/processor/lifecycle/redelivered-failed", test_redelivered_failed);
   ADD ("/processor/lifecycle/retry-generation", test_retry_generation);
   ADD ("/processor/lifecycle/resume", test_resume);
+  ADD ("/processor/lifecycle/resume-owes-backoff", test_resume_owes_backoff);
   ADD ("/processor/lifecycle/reject", test_reject);
   ADD ("/processor/lifecycle/refuse", test_refuse);
   ADD ("/processor/lifecycle/give-up", test_give_up);
