@@ -652,6 +652,9 @@ test_pack_events (Fixture       *f,
       OddProcessorIntake *intake = intake_new (f, id, i == 3 ? "{\"failAttempts\":3}" : "{}", 0);
       OddProcessorJobRow *row = row_new (intake, "VALIDATED", i == 3 ? 2 : 0, 0, NULL);
 
+      /* the failing job's backoff after its second attempt has passed: its third runs now */
+      if (i == 3)
+        row->idle_ms = 3600 * 1000;
       g_ptr_array_add (intakes, intake);
       g_ptr_array_add (rows, row);
       start (f, intake, row, 0);
