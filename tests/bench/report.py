@@ -226,7 +226,10 @@ def write_doc(r, v, peaks, doc):
     w(f"| CPU | {m.get('model', '?')}, {r.nproc} logical CPUs (`nproc`) |")
     w(f"| memory | {m.get('mem', '?')} |")
     w(f"| kernel | {m.get('kernel', '?')} |")
-    w(f"| commit | {m.get('commit', '?')} (\"dirty\": the tree had changes besides this file) |")
+    commit = m.get('commit', '?')
+    if commit.endswith(' dirty'):
+        commit += ' (the tree had changes besides this file)'
+    w(f"| commit | {commit} |")
     w(f"| build type | {m.get('buildtype', '?')} |")
     w(f"| load per phase | {m.get('duration', '?')} s |")
     w("| 1-min load average at each phase start | " + ", ".join(f"{p} {r.load[p]:.2f}" for p in r.phases if p in r.load) + " |")
