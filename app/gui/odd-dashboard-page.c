@@ -164,7 +164,6 @@ on_series (GObject      *source,
   g_autoptr(OddSeries) series = odd_client_get_series_finish (ODD_CLIENT (source), result, &error);
   const OddSeriesPoint *points;
   guint n;
-  gint64 now = g_get_real_time ();
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -185,6 +184,10 @@ on_series (GObject      *source,
       g_autofree OddChartPoint *completed = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *failed = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *depth = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *p50 = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *p95 = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *p99 = g_new (OddChartPoint, MAX (n, 1));
+      guint n_latency = 0;
 
       for (guint i = 0; i < n; i++)
         {
@@ -192,11 +195,22 @@ on_series (GObject      *source,
           completed[i] = (OddChartPoint) { points[i].time, points[i].completed };
           failed[i] = (OddChartPoint) { points[i].time, points[i].failed };
           depth[i] = (OddChartPoint) { points[i].time, points[i].queue_depth };
+          /* Seconds in which no job completed have no latency: the line pauses there. */
+          if (points[i].has_latency)
+            {
+              p50[n_latency] = (OddChartPoint) { points[i].time, points[i].p50 };
+              p95[n_latency] = (OddChartPoint) { points[i].time, points[i].p95 };
+              p99[n_latency] = (OddChartPoint) { points[i].time, points[i].p99 };
+              n_latency++;
+            }
         }
       odd_chart_set_points (self->throughput_chart, "submitted", submitted, n);
       odd_chart_set_points (self->throughput_chart, "completed", completed, n);
       odd_chart_set_points (self->throughput_chart, "failed", failed, n);
       odd_chart_set_points (self->queue_chart, "waiting", depth, n);
+      odd_chart_set_points (self->latency_chart, "p50", p50, n_latency);
+      odd_chart_set_points (self->latency_chart, "p95", p95, n_latency);
+      odd_chart_set_points (self->latency_chart, "p99", p99, n_latency);
       self->need_history = FALSE;
     }
   else
@@ -209,26 +223,16 @@ on_series (GObject      *source,
           odd_chart_append_point (self->throughput_chart, "completed", points[i].time, points[i].completed);
           odd_chart_append_point (self->throughput_chart, "failed", points[i].time, points[i].failed);
           odd_chart_append_point (self->queue_chart, "waiting", points[i].time, points[i].queue_depth);
+          if (points[i].has_latency)
+            {
+              odd_chart_append_point (self->latency_chart, "p50", points[i].time, points[i].p50);
+              odd_chart_append_point (self->latency_chart, "p95", points[i].time, points[i].p95);
+              odd_chart_append_point (self->latency_chart, "p99", points[i].time, points[i].p99);
+            }
         }
     }
   if (n > 0)
     self->last_bucket = points[n - 1].time;
-
-  /* The read model keeps latency percentiles over a window, not per second: each poll adds
-   * those of the jobs completed since the last one (none completed: nothing to show). */
-  {
-    const OddSeriesPoint *all = odd_series_get_points (series, &n);
-    gint64 finished = 0;
-
-    for (guint i = 0; i < n; i++)
-      finished += all[i].completed;
-    if (finished > 0)
-      {
-        odd_chart_append_point (self->latency_chart, "p50", now, odd_series_get_p50 (series));
-        odd_chart_append_point (self->latency_chart, "p95", now, odd_series_get_p95 (series));
-        odd_chart_append_point (self->latency_chart, "p99", now, odd_series_get_p99 (series));
-      }
-  }
   poll_done (self);
 }
 
