@@ -33,6 +33,7 @@
 #define LAYER_PAD         4.0    /* room above and below the plot for the line's width */
 #define AHEAD_FRACTION    0.125  /* the layer covers this much of the window ahead of its end */
 #define SLEEP_US_PER_PX   50000  /* slower than this, the tick callback sleeps in a timeout */
+#define DATA_PACED_MAX_PX 4.0    /* at most this far per sample interval, it scrolls with the data */
 #define MAX_LAG           (10 * G_USEC_PER_SEC)
 #define GAP_INTERVALS     5      /* a silence of this many sample intervals breaks the line */
 #define HOVER_NEAR_PX     12.0
@@ -98,6 +99,7 @@ struct _OddChart
   guint          tick_id;
   guint          wake_id;
   gint64         last_step_index;
+  gint64         last_data_time; /* real time of the newest point's arrival (appended) */
 
   gboolean       hovering;
   double         hover_x;
@@ -1599,36 +1601,80 @@ on_wake (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The time between two scrolling frames: the largest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ µs
+ * that is no longer than a device pixel's time. Charts of a window's length whose plots are
+ * nearly as wide (a page's column of charts, whose value labels differ) get the same one and
+ * so scroll in the same frames: one repaint for all of them instead of one each. A step moves
+ * a chart by a pixel or, now and then, none. */
+gint64
+odd_chart_scroll_quantum (double us_per_px)
+{
+  static const double mantissas[] = { 8, 6, 5, 4, 3, 2.5, 2, 1.5, 1.2, 1 };
+  double decade;
+
+  if (!(us_per_px >= 1))
+    return 1;
+  decade = pow (10, floor (log10 (us_per_px)));
+  for (guint i = 0; i < G_N_ELEMENTS (mantissas); i++)
+    if (mantissas[i] * decade <= us_per_px * (1 + 1e-9))
+      return MAX ((gint64) (mantissas[i] * decade), 1);
+  return MAX ((gint64) decade, 1);
+}
+
 static gboolean
 on_tick (GtkWidget     *widget,
          GdkFrameClock *clock,
          gpointer       data)
 {
   OddChart *self = ODD_CHART (widget);
+  OddChartSeries *newest_series = NULL;
   double plot_w = self->frame.plot.size.width;
   double us_per_px;
-  gint64 end, index;
+  gint64 now, index, quantum, interval, wait_us;
 
   if (plot_w <= 1)
     return G_SOURCE_CONTINUE;
-  end = current_end (self);
+  now = g_get_real_time ();
   us_per_px = (double) self->window / (plot_w * MAX (gtk_widget_get_scale_factor (widget), 1));
-  index = (gint64) floor (end / us_per_px);
-  if (index != self->last_step_index)
-    {
-      self->last_step_index = index;
-      gtk_widget_queue_draw (widget);
-    }
-  if (us_per_px > SLEEP_US_PER_PX)
-    {
-      /* Long windows move a pixel every few seconds: sleep until the next one. */
-      double wait_us = (index + 1) * us_per_px - end;
+  newest_time (self, &newest_series);
+  interval = newest_series != NULL ? CLAMP (newest_series->interval, 0, MAX_LAG) : 0;
 
-      self->tick_id = 0;
-      self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
-      return G_SOURCE_REMOVE;
+  if (interval > 0 && self->last_data_time != 0 && interval / us_per_px <= DATA_PACED_MAX_PX)
+    {
+      /* A few pixels a sample: each step comes with the new points, in the frame that draws
+       * them (one frame a sample for every chart of a page fed together). Should they stop
+       * coming, the chart still slides, a sample interval at a time. */
+      gint64 due = self->last_data_time + interval + interval / 4;
+
+      if (now >= due)
+        {
+          self->last_data_time = now;
+          gtk_widget_queue_draw (widget);
+          due = now + interval;
+        }
+      wait_us = due - now;
     }
-  return G_SOURCE_CONTINUE;
+  else
+    {
+      /* Steps on the clock, not on the window's end: the ends of charts lag by their own
+       * sample intervals, and their steps would fall apart. */
+      quantum = odd_chart_scroll_quantum (us_per_px);
+      index = now / quantum;
+      if (index != self->last_step_index)
+        {
+          self->last_step_index = index;
+          gtk_widget_queue_draw (widget);
+        }
+      if (quantum <= SLEEP_US_PER_PX)
+        return G_SOURCE_CONTINUE;
+      /* Long windows move a pixel every few hundred milliseconds or more: sleep until the
+       * next step, which every chart with this quantum shares. */
+      wait_us = (index + 1) * quantum - now;
+    }
+
+  self->tick_id = 0;
+  self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -2151,6 +2197,13 @@ data_changed (OddChart       *self,
     self->appended = TRUE;
   else
     self->frame.layer_valid = FALSE;
+  if (appended)
+    {
+      /* A scroll that waits for the data starts waiting again from here. */
+      self->last_data_time = g_get_real_time ();
+      if (self->wake_id != 0)
+        g_clear_handle_id (&self->wake_id, g_source_remove);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self));
   odd_chart_update_ticking (self);
 }

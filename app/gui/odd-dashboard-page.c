@@ -43,6 +43,9 @@ struct _OddDashboardPage
   gboolean            failed_before;
   gboolean            need_history;
   gint64              last_bucket;
+  /* One poll's answers, shown together when the last arrives: one frame for all charts. */
+  OddSeries          *answer_series;
+  gint64              answer_dead;   /* -1: no answer */
 };
 
 G_DEFINE_FINAL_TYPE (OddDashboardPage, odd_dashboard_page, ADW_TYPE_BIN)
@@ -71,13 +74,22 @@ add_toast (OddDashboardPage *self,
 /* ------------------------------------------------------------------------------------ */
 /* Showing answers */
 
+/* Unchanged text is left alone: no new layout of the counters every refresh. */
+static void
+set_label_text (GtkLabel   *label,
+                const char *text)
+{
+  if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
+    gtk_label_set_label (label, text);
+}
+
 static void
 set_count (GtkLabel *label,
            gint64    value)
 {
   g_autofree char *text = g_strdup_printf ("%'" G_GINT64_FORMAT, value);
 
-  gtk_label_set_label (label, text);
+  set_label_text (label, text);
 }
 
 static void
@@ -121,12 +133,27 @@ on_banner_folded (OddDashboardPage *self)
     gtk_widget_set_visible (GTK_WIDGET (self->banner_revealer), FALSE);
 }
 
+static void show_series (OddDashboardPage *self, OddSeries *series);
+
+static void
+clear_answers (OddDashboardPage *self)
+{
+  g_clear_object (&self->answer_series);
+  self->answer_dead = -1;
+}
+
 static void
 poll_done (OddDashboardPage *self)
 {
   g_assert (self->pending > 0);
-  if (--self->pending == 0)
-    odd_dashboard_page_schedule (self);
+  if (--self->pending > 0)
+    return;
+  if (self->answer_series != NULL)
+    show_series (self, self->answer_series);
+  if (self->answer_dead >= 0)
+    odd_chart_append_point (self->queue_chart, "dead", g_get_real_time (), self->answer_dead);
+  clear_answers (self);
+  odd_dashboard_page_schedule (self);
 }
 
 static void
@@ -149,30 +176,17 @@ on_stats (GObject      *source,
       set_count (self->failed_label, odd_stats_get_failed (stats));
       set_count (self->in_flight_label, odd_stats_get_in_flight (stats));
       throughput = g_strdup_printf (_("%.1f/s"), odd_stats_get_throughput (stats));
-      gtk_label_set_label (self->throughput_label, throughput);
+      set_label_text (self->throughput_label, throughput);
     }
   poll_done (self);
 }
 
 static void
-on_series (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+show_series (OddDashboardPage *self,
+             OddSeries        *series)
 {
-  OddDashboardPage *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OddSeries) series = odd_client_get_series_finish (ODD_CLIENT (source), result, &error);
   const OddSeriesPoint *points;
   guint n;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (series == NULL)
-    {
-      g_debug ("series: %s", error->message);
-      poll_done (self);
-      return;
-    }
 
   points = odd_series_get_points (series, &n);
   /* The newest second is still filling up: it is shown once it is complete. */
@@ -233,6 +247,22 @@ on_series (GObject      *source,
     }
   if (n > 0)
     self->last_bucket = points[n - 1].time;
+}
+
+static void
+on_series (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  OddDashboardPage *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddSeries) series = odd_client_get_series_finish (ODD_CLIENT (source), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (series == NULL)
+    g_debug ("series: %s", error->message);
+  g_set_object (&self->answer_series, series);
   poll_done (self);
 }
 
@@ -244,22 +274,20 @@ on_queues (GObject      *source,
   OddDashboardPage *self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) queues = odd_client_get_queues_finish (ODD_CLIENT (source), result, &error);
-  gint64 now = g_get_real_time ();
-  gint64 dead = 0;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (queues != NULL)
     {
+      self->answer_dead = 0;
       for (guint i = 0; i < queues->len; i++)
         {
           OddQueue *queue = g_ptr_array_index (queues, i);
 
           if (g_str_has_prefix (odd_queue_get_name (queue), "jobs.dead") ||
               g_str_has_prefix (odd_queue_get_name (queue), "jobs.failed"))
-            dead += odd_queue_get_messages (queue);
+            self->answer_dead += odd_queue_get_messages (queue);
         }
-      odd_chart_append_point (self->queue_chart, "dead", now, dead);
     }
   poll_done (self);
 }
@@ -312,6 +340,7 @@ stop_polling (OddDashboardPage *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->pending = 0;
+  clear_answers (self);
 }
 
 void
@@ -619,6 +648,7 @@ odd_dashboard_page_init (OddDashboardPage *self)
   self->cancellable = g_cancellable_new ();
   self->refresh_interval = 5;
   self->window_minutes = 5;
+  self->answer_dead = -1;
   self->need_history = TRUE;
 
   self->actions = g_simple_action_group_new ();
