@@ -46,6 +46,8 @@ struct _OddDashboardPage
   /* One poll's answers, shown together when the last arrives: one frame for all charts. */
   OddSeries          *answer_series;
   gint64              answer_dead;   /* -1: no answer */
+  GdkSurface         *surface;       /* weak: the toplevel's, watched while mapped */
+  gboolean            minimized;
 };
 
 G_DEFINE_FINAL_TYPE (OddDashboardPage, odd_dashboard_page, ADW_TYPE_BIN)
@@ -301,7 +303,7 @@ poll (OddDashboardPage *self)
   guint window_s = self->window_minutes * 60;
   guint since;
 
-  if (self->client == NULL || self->pending > 0)
+  if (self->client == NULL || self->pending > 0 || self->minimized)
     return;
   if (self->need_history || self->last_bucket == 0)
     since = window_s;
@@ -328,7 +330,7 @@ static void
 odd_dashboard_page_schedule (OddDashboardPage *self)
 {
   g_clear_handle_id (&self->poll_id, g_source_remove);
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && !self->minimized)
     self->poll_id = g_timeout_add_seconds (self->refresh_interval, on_poll_timeout, self);
 }
 
@@ -353,11 +355,50 @@ odd_dashboard_page_refresh (OddDashboardPage *self)
 }
 
 static void
+set_charts_live (OddDashboardPage *self,
+                 gboolean          live)
+{
+  odd_chart_set_live (self->throughput_chart, live);
+  odd_chart_set_live (self->queue_chart, live);
+  odd_chart_set_live (self->latency_chart, live);
+}
+
+/* A minimised window is still mapped in GTK's terms: the page asks nothing and its charts
+ * stand still until it is back. */
+static void
+on_surface_state (OddDashboardPage *self)
+{
+  gboolean minimized = self->surface != NULL &&
+                       (gdk_toplevel_get_state (GDK_TOPLEVEL (self->surface)) & GDK_TOPLEVEL_STATE_MINIMIZED) != 0;
+
+  if (minimized == self->minimized)
+    return;
+  self->minimized = minimized;
+  set_charts_live (self, !minimized);
+  if (minimized)
+    stop_polling (self);
+  else
+    {
+      /* The seconds it missed: the whole window again. */
+      self->need_history = TRUE;
+      poll (self);
+    }
+}
+
+static void
 odd_dashboard_page_map (GtkWidget *widget)
 {
   OddDashboardPage *self = ODD_DASHBOARD_PAGE (widget);
+  GdkSurface *surface;
 
   GTK_WIDGET_CLASS (odd_dashboard_page_parent_class)->map (widget);
+  surface = gtk_native_get_surface (gtk_widget_get_native (widget));
+  if (GDK_IS_TOPLEVEL (surface))
+    {
+      g_set_weak_pointer (&self->surface, surface);
+      g_signal_connect_object (surface, "notify::state", G_CALLBACK (on_surface_state), self, G_CONNECT_SWAPPED);
+      on_surface_state (self);
+    }
   /* The charts may have missed seconds while hidden: the whole window again. */
   self->need_history = TRUE;
   poll (self);
@@ -366,7 +407,15 @@ odd_dashboard_page_map (GtkWidget *widget)
 static void
 odd_dashboard_page_unmap (GtkWidget *widget)
 {
-  stop_polling (ODD_DASHBOARD_PAGE (widget));
+  OddDashboardPage *self = ODD_DASHBOARD_PAGE (widget);
+
+  if (self->surface != NULL)
+    g_signal_handlers_disconnect_by_func (self->surface, on_surface_state, self);
+  g_clear_weak_pointer (&self->surface);
+  if (self->minimized)
+    set_charts_live (self, TRUE);
+  self->minimized = FALSE;
+  stop_polling (self);
   GTK_WIDGET_CLASS (odd_dashboard_page_parent_class)->unmap (widget);
 }
 
@@ -531,6 +580,7 @@ odd_dashboard_page_dispose (GObject *object)
   OddDashboardPage *self = ODD_DASHBOARD_PAGE (object);
 
   stop_polling (self);
+  g_clear_weak_pointer (&self->surface);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->actions);
