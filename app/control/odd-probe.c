@@ -16,6 +16,9 @@ probe_connect (guint16       port,
 
   /* A hung server must not hang the probe. */
   g_socket_client_set_timeout (client, PROBE_TIMEOUT_S);
+  /* Loopback needs no proxy: asking libproxy for one (it reads /etc/services every time) was
+   * most of a probe's CPU, and the status is probed every refresh. */
+  g_socket_client_set_enable_proxy (client, FALSE);
 
   return g_socket_client_connect (client, G_SOCKET_CONNECTABLE (socket_address),
                                   cancellable, NULL);

@@ -1591,13 +1591,15 @@ on_dark_changed (OddChart *self)
     gtk_widget_queue_draw (((OddChartSeries *) g_ptr_array_index (self->series, i))->legend_swatch);
 }
 
+static void schedule_step (OddChart *self);
+
 static gboolean
 on_wake (gpointer data)
 {
   OddChart *self = data;
 
   self->wake_id = 0;
-  odd_chart_update_ticking (self);
+  schedule_step (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -1621,21 +1623,20 @@ odd_chart_scroll_quantum (double us_per_px)
   return MAX ((gint64) decade, 1);
 }
 
-static gboolean
-on_tick (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
+/* Queues a drawing when the chart is due to move; returns how long it may sleep until the
+ * next step (µs), or -1 to be asked again next frame. */
+static gint64
+step (OddChart *self)
 {
-  OddChart *self = ODD_CHART (widget);
   OddChartSeries *newest_series = NULL;
   double plot_w = self->frame.plot.size.width;
   double us_per_px;
-  gint64 now, index, quantum, interval, wait_us;
+  gint64 now, index, quantum, interval;
 
   if (plot_w <= 1)
-    return G_SOURCE_CONTINUE;
+    return -1;
   now = g_get_real_time ();
-  us_per_px = (double) self->window / (plot_w * MAX (gtk_widget_get_scale_factor (widget), 1));
+  us_per_px = (double) self->window / (plot_w * MAX (gtk_widget_get_scale_factor (GTK_WIDGET (self)), 1));
   newest_time (self, &newest_series);
   interval = newest_series != NULL ? CLAMP (newest_series->interval, 0, MAX_LAG) : 0;
 
@@ -1646,35 +1647,52 @@ on_tick (GtkWidget     *widget,
        * coming, the chart still slides, a sample interval at a time. */
       gint64 due = self->last_data_time + interval + interval / 4;
 
-      if (now >= due)
-        {
-          self->last_data_time = now;
-          gtk_widget_queue_draw (widget);
-          due = now + interval;
-        }
-      wait_us = due - now;
-    }
-  else
-    {
-      /* Steps on the clock, not on the window's end: the ends of charts lag by their own
-       * sample intervals, and their steps would fall apart. */
-      quantum = odd_chart_scroll_quantum (us_per_px);
-      index = now / quantum;
-      if (index != self->last_step_index)
-        {
-          self->last_step_index = index;
-          gtk_widget_queue_draw (widget);
-        }
-      if (quantum <= SLEEP_US_PER_PX)
-        return G_SOURCE_CONTINUE;
-      /* Long windows move a pixel every few hundred milliseconds or more: sleep until the
-       * next step, which every chart with this quantum shares. */
-      wait_us = (index + 1) * quantum - now;
+      if (now < due)
+        return due - now;
+      self->last_data_time = now;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return interval;
     }
 
+  /* Steps on the clock, not on the window's end: the ends of charts lag by their own sample
+   * intervals, and their steps would fall apart. */
+  quantum = odd_chart_scroll_quantum (us_per_px);
+  index = now / quantum;
+  if (index != self->last_step_index)
+    {
+      self->last_step_index = index;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  /* Long windows move a pixel every few hundred milliseconds or more: sleep until the next
+   * step, which every chart with this quantum shares. */
+  return quantum > SLEEP_US_PER_PX ? (index + 1) * quantum - now : -1;
+}
+
+static gboolean
+on_tick (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       data)
+{
+  OddChart *self = ODD_CHART (widget);
+  gint64 wait_us = step (self);
+
+  if (wait_us < 0)
+    return G_SOURCE_CONTINUE;
   self->tick_id = 0;
   self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
   return G_SOURCE_REMOVE;
+}
+
+/* Sleeps in a timeout when the next step is far, else ticks with the frame clock. */
+static void
+schedule_step (OddChart *self)
+{
+  gint64 wait_us = step (self);
+
+  if (wait_us < 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+  else
+    self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
 }
 
 static void
@@ -1684,7 +1702,7 @@ odd_chart_update_ticking (OddChart *self)
                   newest_time (self, NULL) != G_MININT64;
 
   if (want && self->tick_id == 0 && self->wake_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+    schedule_step (self);
   else if (!want)
     {
       if (self->tick_id != 0)
