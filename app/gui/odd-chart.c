@@ -31,6 +31,7 @@
 #define TIME_TICK_PX      100.0  /* least space between two time labels */
 #define LINE_WIDTH        1.75
 #define LAYER_PAD         4.0    /* room above and below the plot for the line's width */
+#define TAIL_MARGIN       16.0   /* the tail starts this far before the window's end */
 #define AHEAD_FRACTION    0.125  /* the layer covers this much of the window ahead of its end */
 #define SLEEP_US_PER_PX   50000  /* slower than this, the tick callback sleeps in a timeout */
 #define DATA_PACED_MAX_PX 4.0    /* at most this far per sample interval, it scrolls with the data */
@@ -75,8 +76,10 @@ typedef struct {
   gint64           layer_end;    /* the window's end when the layer was built */
   gint64           layer_start;
   gint64           layer_stop;
-  cairo_surface_t *series_surface;  /* the series' pixels, kept to add new points to */
-  GskRenderNode   *series_node;     /* paints series_surface */
+  cairo_surface_t *series_surface;  /* the series' pixels left of tail_px */
+  cairo_surface_t *tail_surface;    /* and from tail_px on, where new points land */
+  int              tail_px;         /* device pixels from the layer's left edge */
+  GskRenderNode   *series_node;     /* paints both */
   graphene_rect_t  series_bounds;
   GskRenderNode   *time_grid;
   GPtrArray       *time_labels;   /* GskRenderNode, one per tick */
@@ -567,6 +570,7 @@ frame_clear (ChartFrame *frame)
   g_clear_pointer (&frame->time_labels, g_ptr_array_unref);
   g_clear_pointer (&frame->series_node, gsk_render_node_unref);
   g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
+  g_clear_pointer (&frame->tail_surface, cairo_surface_destroy);
   g_clear_pointer (&frame->time_ticks, g_array_unref);
   frame->layer_valid = FALSE;
 }
@@ -891,6 +895,36 @@ update_series_node (ChartFrame *frame)
   cairo_scale (cr, 1.0 / frame->scale, 1.0 / frame->scale);
   cairo_set_source_surface (cr, frame->series_surface, 0, 0);
   cairo_paint (cr);
+  if (frame->tail_surface != NULL)
+    {
+      cairo_set_source_surface (cr, frame->tail_surface, frame->tail_px, 0);
+      cairo_paint (cr);
+    }
+  cairo_destroy (cr);
+}
+
+/* Moves the layer's pixels from a little before the window's end (where the newest drawn
+ * point is) into a surface of their own, the tail, before any node holds the layer: new
+ * points are drawn into the tail, so the copy-on-write snapshot the next node takes copies
+ * the tail (an eighth of the layer) and not the whole layer (a megabyte a chart a second). */
+static void
+split_tail (ChartFrame *frame)
+{
+  int w = cairo_image_surface_get_width (frame->series_surface);
+  int h = cairo_image_surface_get_height (frame->series_surface);
+  cairo_t *cr;
+
+  frame->tail_px = CLAMP ((int) floor ((frame->plot.size.width - TAIL_MARGIN) * frame->scale), 0, w - 1);
+  frame->tail_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w - frame->tail_px, h);
+  cr = cairo_create (frame->tail_surface);
+  cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+  cairo_set_source_surface (cr, frame->series_surface, -frame->tail_px, 0);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cr = cairo_create (frame->series_surface);
+  cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
+  cairo_rectangle (cr, frame->tail_px, 0, w - frame->tail_px, h);
+  cairo_fill (cr);
   cairo_destroy (cr);
 }
 
@@ -914,6 +948,7 @@ build_series_layer (OddChart   *self,
 
   g_clear_pointer (&frame->series_node, gsk_render_node_unref);
   g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
+  g_clear_pointer (&frame->tail_surface, cairo_surface_destroy);
   frame->layer_start = layer_start;
   frame->layer_stop = layer_stop;
   frame->series_bounds = GRAPHENE_RECT_INIT (frame->plot.origin.x, frame->plot.origin.y - LAYER_PAD,
@@ -966,23 +1001,45 @@ build_series_layer (OddChart   *self,
         }
     }
   cairo_destroy (cr);
+  split_tail (frame);
   update_series_node (frame);
 }
 
-/* Adds the points that came after the newest drawn ones to the layer; the rest stays. */
+/* A cairo context on the tail (clip_left FALSE) or on the layer left of it, in the layer's
+ * logical coordinates. */
+static cairo_t *
+layer_context (ChartFrame *frame,
+               gboolean    left_of_tail)
+{
+  cairo_t *cr = cairo_create (left_of_tail ? frame->series_surface : frame->tail_surface);
+
+  if (left_of_tail)
+    {
+      /* The tail's pixels are the tail's: nothing is drawn twice where they meet. */
+      cairo_rectangle (cr, 0, 0, frame->tail_px, cairo_image_surface_get_height (frame->series_surface));
+      cairo_clip (cr);
+    }
+  else
+    cairo_translate (cr, -frame->tail_px, 0);
+  cairo_scale (cr, frame->scale, frame->scale);
+  return cr;
+}
+
+/* Adds the points that came after the newest drawn ones to the layer; the rest stays. New
+ * points land in the tail; the rest of the layer is drawn on (and then copied once by its
+ * snapshot) only for a line that starts left of the tail (a series that was silent). */
 static void
 append_to_layer (OddChart   *self,
                  ChartFrame *frame)
 {
   double px_per_us = frame->plot.size.width / frame->window;
   double base_y = layer_base_y (frame);
+  double tail_x = (double) frame->tail_px / frame->scale;
   gboolean changed = FALSE;
-  cairo_t *cr;
+  cairo_t *contexts[2] = { NULL, NULL };  /* tail, left of it */
 
-  if (frame->series_surface == NULL)
+  if (frame->series_surface == NULL || frame->tail_surface == NULL)
     return;
-  cr = cairo_create (frame->series_surface);
-  cairo_scale (cr, frame->scale, frame->scale);
   for (guint i = 0; i < self->series->len; i++)
     {
       OddChartSeries *series = g_ptr_array_index (self->series, i);
@@ -998,6 +1055,8 @@ append_to_layer (OddChart   *self,
       for (; k < p->len; k++)
         {
           const OddChartPoint *pt = &g_array_index (p, OddChartPoint, k);
+          gboolean joined;
+          double left;
           Vertex v[2];
 
           if (pt->time > frame->layer_stop)
@@ -1005,13 +1064,22 @@ append_to_layer (OddChart   *self,
           v[1] = (Vertex) { (double) (pt->time - frame->layer_start) * px_per_us,
                             y_for_value (frame, pt->value) - frame->plot.origin.y + LAYER_PAD };
           v[0] = (Vertex) { series->drawn_x, series->drawn_y };
-          if (series->drawn_any && pt->time - series->drawn_until <= gap)
+          joined = series->drawn_any && pt->time - series->drawn_until <= gap;
+          left = (joined ? MIN (v[0].x, v[1].x) : v[1].x) - 2 * LINE_WIDTH;
+          for (guint c = 0; c < 2; c++)
             {
-              draw_run_fill (cr, v, 2, &color, fill_alpha (self), base_y);
-              draw_run_line (cr, v, 2, &color, FALSE);
+              if (c == 1 && left >= tail_x)
+                break;
+              if (contexts[c] == NULL)
+                contexts[c] = layer_context (frame, c == 1);
+              if (joined)
+                {
+                  draw_run_fill (contexts[c], v, 2, &color, fill_alpha (self), base_y);
+                  draw_run_line (contexts[c], v, 2, &color, FALSE);
+                }
+              else
+                draw_run_line (contexts[c], &v[1], 1, &color, FALSE);
             }
-          else
-            draw_run_line (cr, &v[1], 1, &color, FALSE);
           series->drawn_any = TRUE;
           series->drawn_until = pt->time;
           series->drawn_x = v[1].x;
@@ -1020,7 +1088,8 @@ append_to_layer (OddChart   *self,
           changed = TRUE;
         }
     }
-  cairo_destroy (cr);
+  for (guint c = 0; c < 2; c++)
+    g_clear_pointer (&contexts[c], cairo_destroy);
   if (changed)
     update_series_node (frame);
 }
