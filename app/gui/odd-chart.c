@@ -893,10 +893,17 @@ update_series_node (ChartFrame *frame)
   cr = gsk_cairo_node_get_draw_context (frame->series_node);
   cairo_translate (cr, frame->series_bounds.origin.x, frame->series_bounds.origin.y);
   cairo_scale (cr, 1.0 / frame->scale, 1.0 / frame->scale);
+  if (frame->tail_surface != NULL)
+    {
+      /* Left of the tail only: its own (cleared) part would cost a composite of nothing. */
+      cairo_rectangle (cr, 0, 0, frame->tail_px, cairo_image_surface_get_height (frame->series_surface));
+      cairo_clip (cr);
+    }
   cairo_set_source_surface (cr, frame->series_surface, 0, 0);
   cairo_paint (cr);
   if (frame->tail_surface != NULL)
     {
+      cairo_reset_clip (cr);
       cairo_set_source_surface (cr, frame->tail_surface, frame->tail_px, 0);
       cairo_paint (cr);
     }

@@ -4,8 +4,10 @@
  *
  * While shown, the page polls the read model every refresh interval: /stats for the counters,
  * /stats/series for the per-second history (the whole window the first time, so the charts
- * are full at once, then only the seconds since the last poll) and /queues. A poll starts only
- * when the one before has finished. Hidden, it asks nothing and its charts draw nothing.
+ * are full at once, then only the seconds since the last poll; the latency percentiles of each
+ * second included) and /queues. A poll starts only when the one before has finished, and its
+ * three answers are shown together, so that all charts move and draw their new points in one
+ * frame. Hidden, or in a minimised window, it asks nothing and its charts draw nothing.
  */
 #define G_LOG_DOMAIN "odd-dashboard-page"
 
