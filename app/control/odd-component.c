@@ -299,11 +299,8 @@ probe (OddComponent *self,
   switch (self->kind)
     {
     case ODD_COMPONENT_POSTGRES:
-      {
-        /* pg_isready says "accepting connections" only once recovery is over. */
-        return postgres_client_run (self, "pg_isready", "/dev/null", cancellable, NULL,
-                                    "-d", "postgres", "-q", "-t", "3", NULL);
-      }
+      /* Accepting connections only once recovery is over, as pg_isready would say. */
+      return odd_probe_postgres (port, cancellable);
     case ODD_COMPONENT_REDIS:
     case ODD_COMPONENT_RABBITMQ:
       return odd_probe_tcp (port, cancellable);

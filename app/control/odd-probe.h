@@ -13,4 +13,9 @@ guint    odd_probe_http_status  (guint16        port,
                                  const char    *path,
                                  GCancellable  *cancellable);
 
+/* TRUE when the PostgreSQL server on 127.0.0.1:@port accepts connections (what pg_isready
+ * reports: not while it starts, recovers or stops), asked in its wire protocol. */
+gboolean odd_probe_postgres     (guint16        port,
+                                 GCancellable  *cancellable);
+
 G_END_DECLS

@@ -79,6 +79,7 @@ odd_series_new_from_json (JsonObject *object)
         {
           JsonNode *node = json_array_get_element (array, i);
           JsonObject *point = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+          JsonObject *point_latency;
           OddSeriesPoint *p = &g_array_index (self->points, OddSeriesPoint, i);
 
           p->time = time_member (point, "t");
@@ -86,6 +87,14 @@ odd_series_new_from_json (JsonObject *object)
           p->completed = odd_client_json_int (point, "completed", 0);
           p->failed = odd_client_json_int (point, "failed", 0);
           p->queue_depth = odd_client_json_int (point, "queueDepth", 0);
+          point_latency = odd_json_get_object (point, "latencyMs");
+          if (point_latency != NULL)
+            {
+              p->has_latency = TRUE;
+              p->p50 = odd_client_json_double (point_latency, "p50");
+              p->p95 = odd_client_json_double (point_latency, "p95");
+              p->p99 = odd_client_json_double (point_latency, "p99");
+            }
         }
     }
   return self;

@@ -13,6 +13,12 @@ typedef struct
   gint64 completed;
   gint64 failed;
   gint64 queue_depth;
+  /* Latency percentiles (ms) of the jobs completed in this second; has_latency is FALSE
+   * (and they are 0) when none completed or the read model predates stats-series 1.1. */
+  gboolean has_latency;
+  double p50;
+  double p95;
+  double p99;
 } OddSeriesPoint;
 
 #define ODD_TYPE_SERIES (odd_series_get_type ())

@@ -36,6 +36,8 @@ void      odd_chart_nice_value_axis   (double  data_min,
  * gives at most max_ticks ticks over the window. */
 gint64    odd_chart_nice_time_step    (gint64  window,
                                        guint   max_ticks);
+/* The time (µs) between two scrolling frames of a chart whose device pixel spans @us_per_px. */
+gint64    odd_chart_scroll_quantum    (double  us_per_px);
 char     *odd_chart_format_tick       (double  value,
                                        double  step);
 char     *odd_chart_format_value      (double  value);

@@ -31,8 +31,10 @@
 #define TIME_TICK_PX      100.0  /* least space between two time labels */
 #define LINE_WIDTH        1.75
 #define LAYER_PAD         4.0    /* room above and below the plot for the line's width */
+#define TAIL_MARGIN       16.0   /* the tail starts this far before the window's end */
 #define AHEAD_FRACTION    0.125  /* the layer covers this much of the window ahead of its end */
 #define SLEEP_US_PER_PX   50000  /* slower than this, the tick callback sleeps in a timeout */
+#define DATA_PACED_MAX_PX 4.0    /* at most this far per sample interval, it scrolls with the data */
 #define MAX_LAG           (10 * G_USEC_PER_SEC)
 #define GAP_INTERVALS     5      /* a silence of this many sample intervals breaks the line */
 #define HOVER_NEAR_PX     12.0
@@ -74,8 +76,10 @@ typedef struct {
   gint64           layer_end;    /* the window's end when the layer was built */
   gint64           layer_start;
   gint64           layer_stop;
-  cairo_surface_t *series_surface;  /* the series' pixels, kept to add new points to */
-  GskRenderNode   *series_node;     /* paints series_surface */
+  cairo_surface_t *series_surface;  /* the series' pixels left of tail_px */
+  cairo_surface_t *tail_surface;    /* and from tail_px on, where new points land */
+  int              tail_px;         /* device pixels from the layer's left edge */
+  GskRenderNode   *series_node;     /* paints both */
   graphene_rect_t  series_bounds;
   GskRenderNode   *time_grid;
   GPtrArray       *time_labels;   /* GskRenderNode, one per tick */
@@ -98,6 +102,7 @@ struct _OddChart
   guint          tick_id;
   guint          wake_id;
   gint64         last_step_index;
+  gint64         last_data_time; /* real time of the newest point's arrival (appended) */
 
   gboolean       hovering;
   double         hover_x;
@@ -565,6 +570,7 @@ frame_clear (ChartFrame *frame)
   g_clear_pointer (&frame->time_labels, g_ptr_array_unref);
   g_clear_pointer (&frame->series_node, gsk_render_node_unref);
   g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
+  g_clear_pointer (&frame->tail_surface, cairo_surface_destroy);
   g_clear_pointer (&frame->time_ticks, g_array_unref);
   frame->layer_valid = FALSE;
 }
@@ -887,8 +893,45 @@ update_series_node (ChartFrame *frame)
   cr = gsk_cairo_node_get_draw_context (frame->series_node);
   cairo_translate (cr, frame->series_bounds.origin.x, frame->series_bounds.origin.y);
   cairo_scale (cr, 1.0 / frame->scale, 1.0 / frame->scale);
+  if (frame->tail_surface != NULL)
+    {
+      /* Left of the tail only: its own (cleared) part would cost a composite of nothing. */
+      cairo_rectangle (cr, 0, 0, frame->tail_px, cairo_image_surface_get_height (frame->series_surface));
+      cairo_clip (cr);
+    }
   cairo_set_source_surface (cr, frame->series_surface, 0, 0);
   cairo_paint (cr);
+  if (frame->tail_surface != NULL)
+    {
+      cairo_reset_clip (cr);
+      cairo_set_source_surface (cr, frame->tail_surface, frame->tail_px, 0);
+      cairo_paint (cr);
+    }
+  cairo_destroy (cr);
+}
+
+/* Moves the layer's pixels from a little before the window's end (where the newest drawn
+ * point is) into a surface of their own, the tail, before any node holds the layer: new
+ * points are drawn into the tail, so the copy-on-write snapshot the next node takes copies
+ * the tail (an eighth of the layer) and not the whole layer (a megabyte a chart a second). */
+static void
+split_tail (ChartFrame *frame)
+{
+  int w = cairo_image_surface_get_width (frame->series_surface);
+  int h = cairo_image_surface_get_height (frame->series_surface);
+  cairo_t *cr;
+
+  frame->tail_px = CLAMP ((int) floor ((frame->plot.size.width - TAIL_MARGIN) * frame->scale), 0, w - 1);
+  frame->tail_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w - frame->tail_px, h);
+  cr = cairo_create (frame->tail_surface);
+  cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+  cairo_set_source_surface (cr, frame->series_surface, -frame->tail_px, 0);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cr = cairo_create (frame->series_surface);
+  cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
+  cairo_rectangle (cr, frame->tail_px, 0, w - frame->tail_px, h);
+  cairo_fill (cr);
   cairo_destroy (cr);
 }
 
@@ -912,6 +955,7 @@ build_series_layer (OddChart   *self,
 
   g_clear_pointer (&frame->series_node, gsk_render_node_unref);
   g_clear_pointer (&frame->series_surface, cairo_surface_destroy);
+  g_clear_pointer (&frame->tail_surface, cairo_surface_destroy);
   frame->layer_start = layer_start;
   frame->layer_stop = layer_stop;
   frame->series_bounds = GRAPHENE_RECT_INIT (frame->plot.origin.x, frame->plot.origin.y - LAYER_PAD,
@@ -964,23 +1008,45 @@ build_series_layer (OddChart   *self,
         }
     }
   cairo_destroy (cr);
+  split_tail (frame);
   update_series_node (frame);
 }
 
-/* Adds the points that came after the newest drawn ones to the layer; the rest stays. */
+/* A cairo context on the tail (clip_left FALSE) or on the layer left of it, in the layer's
+ * logical coordinates. */
+static cairo_t *
+layer_context (ChartFrame *frame,
+               gboolean    left_of_tail)
+{
+  cairo_t *cr = cairo_create (left_of_tail ? frame->series_surface : frame->tail_surface);
+
+  if (left_of_tail)
+    {
+      /* The tail's pixels are the tail's: nothing is drawn twice where they meet. */
+      cairo_rectangle (cr, 0, 0, frame->tail_px, cairo_image_surface_get_height (frame->series_surface));
+      cairo_clip (cr);
+    }
+  else
+    cairo_translate (cr, -frame->tail_px, 0);
+  cairo_scale (cr, frame->scale, frame->scale);
+  return cr;
+}
+
+/* Adds the points that came after the newest drawn ones to the layer; the rest stays. New
+ * points land in the tail; the rest of the layer is drawn on (and then copied once by its
+ * snapshot) only for a line that starts left of the tail (a series that was silent). */
 static void
 append_to_layer (OddChart   *self,
                  ChartFrame *frame)
 {
   double px_per_us = frame->plot.size.width / frame->window;
   double base_y = layer_base_y (frame);
+  double tail_x = (double) frame->tail_px / frame->scale;
   gboolean changed = FALSE;
-  cairo_t *cr;
+  cairo_t *contexts[2] = { NULL, NULL };  /* tail, left of it */
 
-  if (frame->series_surface == NULL)
+  if (frame->series_surface == NULL || frame->tail_surface == NULL)
     return;
-  cr = cairo_create (frame->series_surface);
-  cairo_scale (cr, frame->scale, frame->scale);
   for (guint i = 0; i < self->series->len; i++)
     {
       OddChartSeries *series = g_ptr_array_index (self->series, i);
@@ -996,6 +1062,8 @@ append_to_layer (OddChart   *self,
       for (; k < p->len; k++)
         {
           const OddChartPoint *pt = &g_array_index (p, OddChartPoint, k);
+          gboolean joined;
+          double left;
           Vertex v[2];
 
           if (pt->time > frame->layer_stop)
@@ -1003,13 +1071,22 @@ append_to_layer (OddChart   *self,
           v[1] = (Vertex) { (double) (pt->time - frame->layer_start) * px_per_us,
                             y_for_value (frame, pt->value) - frame->plot.origin.y + LAYER_PAD };
           v[0] = (Vertex) { series->drawn_x, series->drawn_y };
-          if (series->drawn_any && pt->time - series->drawn_until <= gap)
+          joined = series->drawn_any && pt->time - series->drawn_until <= gap;
+          left = (joined ? MIN (v[0].x, v[1].x) : v[1].x) - 2 * LINE_WIDTH;
+          for (guint c = 0; c < 2; c++)
             {
-              draw_run_fill (cr, v, 2, &color, fill_alpha (self), base_y);
-              draw_run_line (cr, v, 2, &color, FALSE);
+              if (c == 1 && left >= tail_x)
+                break;
+              if (contexts[c] == NULL)
+                contexts[c] = layer_context (frame, c == 1);
+              if (joined)
+                {
+                  draw_run_fill (contexts[c], v, 2, &color, fill_alpha (self), base_y);
+                  draw_run_line (contexts[c], v, 2, &color, FALSE);
+                }
+              else
+                draw_run_line (contexts[c], &v[1], 1, &color, FALSE);
             }
-          else
-            draw_run_line (cr, &v[1], 1, &color, FALSE);
           series->drawn_any = TRUE;
           series->drawn_until = pt->time;
           series->drawn_x = v[1].x;
@@ -1018,7 +1095,8 @@ append_to_layer (OddChart   *self,
           changed = TRUE;
         }
     }
-  cairo_destroy (cr);
+  for (guint c = 0; c < 2; c++)
+    g_clear_pointer (&contexts[c], cairo_destroy);
   if (changed)
     update_series_node (frame);
 }
@@ -1589,14 +1667,81 @@ on_dark_changed (OddChart *self)
     gtk_widget_queue_draw (((OddChartSeries *) g_ptr_array_index (self->series, i))->legend_swatch);
 }
 
+static void schedule_step (OddChart *self);
+
 static gboolean
 on_wake (gpointer data)
 {
   OddChart *self = data;
 
   self->wake_id = 0;
-  odd_chart_update_ticking (self);
+  schedule_step (self);
   return G_SOURCE_REMOVE;
+}
+
+/* The time between two scrolling frames: the largest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ µs
+ * that is no longer than a device pixel's time. Charts of a window's length whose plots are
+ * nearly as wide (a page's column of charts, whose value labels differ) get the same one and
+ * so scroll in the same frames: one repaint for all of them instead of one each. A step moves
+ * a chart by a pixel or, now and then, none. */
+gint64
+odd_chart_scroll_quantum (double us_per_px)
+{
+  static const double mantissas[] = { 8, 6, 5, 4, 3, 2.5, 2, 1.5, 1.2, 1 };
+  double decade;
+
+  if (!(us_per_px >= 1))
+    return 1;
+  decade = pow (10, floor (log10 (us_per_px)));
+  for (guint i = 0; i < G_N_ELEMENTS (mantissas); i++)
+    if (mantissas[i] * decade <= us_per_px * (1 + 1e-9))
+      return MAX ((gint64) (mantissas[i] * decade), 1);
+  return MAX ((gint64) decade, 1);
+}
+
+/* Queues a drawing when the chart is due to move; returns how long it may sleep until the
+ * next step (µs), or -1 to be asked again next frame. */
+static gint64
+step (OddChart *self)
+{
+  OddChartSeries *newest_series = NULL;
+  double plot_w = self->frame.plot.size.width;
+  double us_per_px;
+  gint64 now, index, quantum, interval;
+
+  if (plot_w <= 1)
+    return -1;
+  now = g_get_real_time ();
+  us_per_px = (double) self->window / (plot_w * MAX (gtk_widget_get_scale_factor (GTK_WIDGET (self)), 1));
+  newest_time (self, &newest_series);
+  interval = newest_series != NULL ? CLAMP (newest_series->interval, 0, MAX_LAG) : 0;
+
+  if (interval > 0 && self->last_data_time != 0 && interval / us_per_px <= DATA_PACED_MAX_PX)
+    {
+      /* A few pixels a sample: each step comes with the new points, in the frame that draws
+       * them (one frame a sample for every chart of a page fed together). Should they stop
+       * coming, the chart still slides, a sample interval at a time. */
+      gint64 due = self->last_data_time + interval + interval / 4;
+
+      if (now < due)
+        return due - now;
+      self->last_data_time = now;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return interval;
+    }
+
+  /* Steps on the clock, not on the window's end: the ends of charts lag by their own sample
+   * intervals, and their steps would fall apart. */
+  quantum = odd_chart_scroll_quantum (us_per_px);
+  index = now / quantum;
+  if (index != self->last_step_index)
+    {
+      self->last_step_index = index;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  /* Long windows move a pixel every few hundred milliseconds or more: sleep until the next
+   * step, which every chart with this quantum shares. */
+  return quantum > SLEEP_US_PER_PX ? (index + 1) * quantum - now : -1;
 }
 
 static gboolean
@@ -1605,30 +1750,25 @@ on_tick (GtkWidget     *widget,
          gpointer       data)
 {
   OddChart *self = ODD_CHART (widget);
-  double plot_w = self->frame.plot.size.width;
-  double us_per_px;
-  gint64 end, index;
+  gint64 wait_us = step (self);
 
-  if (plot_w <= 1)
+  if (wait_us < 0)
     return G_SOURCE_CONTINUE;
-  end = current_end (self);
-  us_per_px = (double) self->window / (plot_w * MAX (gtk_widget_get_scale_factor (widget), 1));
-  index = (gint64) floor (end / us_per_px);
-  if (index != self->last_step_index)
-    {
-      self->last_step_index = index;
-      gtk_widget_queue_draw (widget);
-    }
-  if (us_per_px > SLEEP_US_PER_PX)
-    {
-      /* Long windows move a pixel every few seconds: sleep until the next one. */
-      double wait_us = (index + 1) * us_per_px - end;
+  self->tick_id = 0;
+  self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
+  return G_SOURCE_REMOVE;
+}
 
-      self->tick_id = 0;
-      self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
+/* Sleeps in a timeout when the next step is far, else ticks with the frame clock. */
+static void
+schedule_step (OddChart *self)
+{
+  gint64 wait_us = step (self);
+
+  if (wait_us < 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+  else
+    self->wake_id = g_timeout_add ((guint) CLAMP (wait_us / 1000 + 1, 1, 60000), on_wake, self);
 }
 
 static void
@@ -1638,7 +1778,7 @@ odd_chart_update_ticking (OddChart *self)
                   newest_time (self, NULL) != G_MININT64;
 
   if (want && self->tick_id == 0 && self->wake_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+    schedule_step (self);
   else if (!want)
     {
       if (self->tick_id != 0)
@@ -2151,6 +2291,13 @@ data_changed (OddChart       *self,
     self->appended = TRUE;
   else
     self->frame.layer_valid = FALSE;
+  if (appended)
+    {
+      /* A scroll that waits for the data starts waiting again from here. */
+      self->last_data_time = g_get_real_time ();
+      if (self->wake_id != 0)
+        g_clear_handle_id (&self->wake_id, g_source_remove);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self));
   odd_chart_update_ticking (self);
 }

@@ -4,8 +4,10 @@
  *
  * While shown, the page polls the read model every refresh interval: /stats for the counters,
  * /stats/series for the per-second history (the whole window the first time, so the charts
- * are full at once, then only the seconds since the last poll) and /queues. A poll starts only
- * when the one before has finished. Hidden, it asks nothing and its charts draw nothing.
+ * are full at once, then only the seconds since the last poll; the latency percentiles of each
+ * second included) and /queues. A poll starts only when the one before has finished, and its
+ * three answers are shown together, so that all charts move and draw their new points in one
+ * frame. Hidden, or in a minimised window, it asks nothing and its charts draw nothing.
  */
 #define G_LOG_DOMAIN "odd-dashboard-page"
 
@@ -43,6 +45,11 @@ struct _OddDashboardPage
   gboolean            failed_before;
   gboolean            need_history;
   gint64              last_bucket;
+  /* One poll's answers, shown together when the last arrives: one frame for all charts. */
+  OddSeries          *answer_series;
+  gint64              answer_dead;   /* -1: no answer */
+  GdkSurface         *surface;       /* weak: the toplevel's, watched while mapped */
+  gboolean            minimized;
 };
 
 G_DEFINE_FINAL_TYPE (OddDashboardPage, odd_dashboard_page, ADW_TYPE_BIN)
@@ -71,13 +78,22 @@ add_toast (OddDashboardPage *self,
 /* ------------------------------------------------------------------------------------ */
 /* Showing answers */
 
+/* Unchanged text is left alone: no new layout of the counters every refresh. */
+static void
+set_label_text (GtkLabel   *label,
+                const char *text)
+{
+  if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
+    gtk_label_set_label (label, text);
+}
+
 static void
 set_count (GtkLabel *label,
            gint64    value)
 {
   g_autofree char *text = g_strdup_printf ("%'" G_GINT64_FORMAT, value);
 
-  gtk_label_set_label (label, text);
+  set_label_text (label, text);
 }
 
 static void
@@ -121,12 +137,27 @@ on_banner_folded (OddDashboardPage *self)
     gtk_widget_set_visible (GTK_WIDGET (self->banner_revealer), FALSE);
 }
 
+static void show_series (OddDashboardPage *self, OddSeries *series);
+
+static void
+clear_answers (OddDashboardPage *self)
+{
+  g_clear_object (&self->answer_series);
+  self->answer_dead = -1;
+}
+
 static void
 poll_done (OddDashboardPage *self)
 {
   g_assert (self->pending > 0);
-  if (--self->pending == 0)
-    odd_dashboard_page_schedule (self);
+  if (--self->pending > 0)
+    return;
+  if (self->answer_series != NULL)
+    show_series (self, self->answer_series);
+  if (self->answer_dead >= 0)
+    odd_chart_append_point (self->queue_chart, "dead", g_get_real_time (), self->answer_dead);
+  clear_answers (self);
+  odd_dashboard_page_schedule (self);
 }
 
 static void
@@ -149,31 +180,17 @@ on_stats (GObject      *source,
       set_count (self->failed_label, odd_stats_get_failed (stats));
       set_count (self->in_flight_label, odd_stats_get_in_flight (stats));
       throughput = g_strdup_printf (_("%.1f/s"), odd_stats_get_throughput (stats));
-      gtk_label_set_label (self->throughput_label, throughput);
+      set_label_text (self->throughput_label, throughput);
     }
   poll_done (self);
 }
 
 static void
-on_series (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+show_series (OddDashboardPage *self,
+             OddSeries        *series)
 {
-  OddDashboardPage *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OddSeries) series = odd_client_get_series_finish (ODD_CLIENT (source), result, &error);
   const OddSeriesPoint *points;
   guint n;
-  gint64 now = g_get_real_time ();
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (series == NULL)
-    {
-      g_debug ("series: %s", error->message);
-      poll_done (self);
-      return;
-    }
 
   points = odd_series_get_points (series, &n);
   /* The newest second is still filling up: it is shown once it is complete. */
@@ -185,6 +202,10 @@ on_series (GObject      *source,
       g_autofree OddChartPoint *completed = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *failed = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *depth = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *p50 = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *p95 = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *p99 = g_new (OddChartPoint, MAX (n, 1));
+      guint n_latency = 0;
 
       for (guint i = 0; i < n; i++)
         {
@@ -192,11 +213,22 @@ on_series (GObject      *source,
           completed[i] = (OddChartPoint) { points[i].time, points[i].completed };
           failed[i] = (OddChartPoint) { points[i].time, points[i].failed };
           depth[i] = (OddChartPoint) { points[i].time, points[i].queue_depth };
+          /* Seconds in which no job completed have no latency: the line pauses there. */
+          if (points[i].has_latency)
+            {
+              p50[n_latency] = (OddChartPoint) { points[i].time, points[i].p50 };
+              p95[n_latency] = (OddChartPoint) { points[i].time, points[i].p95 };
+              p99[n_latency] = (OddChartPoint) { points[i].time, points[i].p99 };
+              n_latency++;
+            }
         }
       odd_chart_set_points (self->throughput_chart, "submitted", submitted, n);
       odd_chart_set_points (self->throughput_chart, "completed", completed, n);
       odd_chart_set_points (self->throughput_chart, "failed", failed, n);
       odd_chart_set_points (self->queue_chart, "waiting", depth, n);
+      odd_chart_set_points (self->latency_chart, "p50", p50, n_latency);
+      odd_chart_set_points (self->latency_chart, "p95", p95, n_latency);
+      odd_chart_set_points (self->latency_chart, "p99", p99, n_latency);
       self->need_history = FALSE;
     }
   else
@@ -209,26 +241,32 @@ on_series (GObject      *source,
           odd_chart_append_point (self->throughput_chart, "completed", points[i].time, points[i].completed);
           odd_chart_append_point (self->throughput_chart, "failed", points[i].time, points[i].failed);
           odd_chart_append_point (self->queue_chart, "waiting", points[i].time, points[i].queue_depth);
+          if (points[i].has_latency)
+            {
+              odd_chart_append_point (self->latency_chart, "p50", points[i].time, points[i].p50);
+              odd_chart_append_point (self->latency_chart, "p95", points[i].time, points[i].p95);
+              odd_chart_append_point (self->latency_chart, "p99", points[i].time, points[i].p99);
+            }
         }
     }
   if (n > 0)
     self->last_bucket = points[n - 1].time;
+}
 
-  /* The read model keeps latency percentiles over a window, not per second: each poll adds
-   * those of the jobs completed since the last one (none completed: nothing to show). */
-  {
-    const OddSeriesPoint *all = odd_series_get_points (series, &n);
-    gint64 finished = 0;
+static void
+on_series (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  OddDashboardPage *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddSeries) series = odd_client_get_series_finish (ODD_CLIENT (source), result, &error);
 
-    for (guint i = 0; i < n; i++)
-      finished += all[i].completed;
-    if (finished > 0)
-      {
-        odd_chart_append_point (self->latency_chart, "p50", now, odd_series_get_p50 (series));
-        odd_chart_append_point (self->latency_chart, "p95", now, odd_series_get_p95 (series));
-        odd_chart_append_point (self->latency_chart, "p99", now, odd_series_get_p99 (series));
-      }
-  }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (series == NULL)
+    g_debug ("series: %s", error->message);
+  g_set_object (&self->answer_series, series);
   poll_done (self);
 }
 
@@ -240,22 +278,20 @@ on_queues (GObject      *source,
   OddDashboardPage *self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) queues = odd_client_get_queues_finish (ODD_CLIENT (source), result, &error);
-  gint64 now = g_get_real_time ();
-  gint64 dead = 0;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (queues != NULL)
     {
+      self->answer_dead = 0;
       for (guint i = 0; i < queues->len; i++)
         {
           OddQueue *queue = g_ptr_array_index (queues, i);
 
           if (g_str_has_prefix (odd_queue_get_name (queue), "jobs.dead") ||
               g_str_has_prefix (odd_queue_get_name (queue), "jobs.failed"))
-            dead += odd_queue_get_messages (queue);
+            self->answer_dead += odd_queue_get_messages (queue);
         }
-      odd_chart_append_point (self->queue_chart, "dead", now, dead);
     }
   poll_done (self);
 }
@@ -269,7 +305,7 @@ poll (OddDashboardPage *self)
   guint window_s = self->window_minutes * 60;
   guint since;
 
-  if (self->client == NULL || self->pending > 0)
+  if (self->client == NULL || self->pending > 0 || self->minimized)
     return;
   if (self->need_history || self->last_bucket == 0)
     since = window_s;
@@ -296,7 +332,7 @@ static void
 odd_dashboard_page_schedule (OddDashboardPage *self)
 {
   g_clear_handle_id (&self->poll_id, g_source_remove);
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && !self->minimized)
     self->poll_id = g_timeout_add_seconds (self->refresh_interval, on_poll_timeout, self);
 }
 
@@ -308,6 +344,7 @@ stop_polling (OddDashboardPage *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->pending = 0;
+  clear_answers (self);
 }
 
 void
@@ -320,11 +357,50 @@ odd_dashboard_page_refresh (OddDashboardPage *self)
 }
 
 static void
+set_charts_live (OddDashboardPage *self,
+                 gboolean          live)
+{
+  odd_chart_set_live (self->throughput_chart, live);
+  odd_chart_set_live (self->queue_chart, live);
+  odd_chart_set_live (self->latency_chart, live);
+}
+
+/* A minimised window is still mapped in GTK's terms: the page asks nothing and its charts
+ * stand still until it is back. */
+static void
+on_surface_state (OddDashboardPage *self)
+{
+  gboolean minimized = self->surface != NULL &&
+                       (gdk_toplevel_get_state (GDK_TOPLEVEL (self->surface)) & GDK_TOPLEVEL_STATE_MINIMIZED) != 0;
+
+  if (minimized == self->minimized)
+    return;
+  self->minimized = minimized;
+  set_charts_live (self, !minimized);
+  if (minimized)
+    stop_polling (self);
+  else
+    {
+      /* The seconds it missed: the whole window again. */
+      self->need_history = TRUE;
+      poll (self);
+    }
+}
+
+static void
 odd_dashboard_page_map (GtkWidget *widget)
 {
   OddDashboardPage *self = ODD_DASHBOARD_PAGE (widget);
+  GdkSurface *surface;
 
   GTK_WIDGET_CLASS (odd_dashboard_page_parent_class)->map (widget);
+  surface = gtk_native_get_surface (gtk_widget_get_native (widget));
+  if (GDK_IS_TOPLEVEL (surface))
+    {
+      g_set_weak_pointer (&self->surface, surface);
+      g_signal_connect_object (surface, "notify::state", G_CALLBACK (on_surface_state), self, G_CONNECT_SWAPPED);
+      on_surface_state (self);
+    }
   /* The charts may have missed seconds while hidden: the whole window again. */
   self->need_history = TRUE;
   poll (self);
@@ -333,7 +409,15 @@ odd_dashboard_page_map (GtkWidget *widget)
 static void
 odd_dashboard_page_unmap (GtkWidget *widget)
 {
-  stop_polling (ODD_DASHBOARD_PAGE (widget));
+  OddDashboardPage *self = ODD_DASHBOARD_PAGE (widget);
+
+  if (self->surface != NULL)
+    g_signal_handlers_disconnect_by_func (self->surface, on_surface_state, self);
+  g_clear_weak_pointer (&self->surface);
+  if (self->minimized)
+    set_charts_live (self, TRUE);
+  self->minimized = FALSE;
+  stop_polling (self);
   GTK_WIDGET_CLASS (odd_dashboard_page_parent_class)->unmap (widget);
 }
 
@@ -498,6 +582,7 @@ odd_dashboard_page_dispose (GObject *object)
   OddDashboardPage *self = ODD_DASHBOARD_PAGE (object);
 
   stop_polling (self);
+  g_clear_weak_pointer (&self->surface);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->actions);
@@ -615,6 +700,7 @@ odd_dashboard_page_init (OddDashboardPage *self)
   self->cancellable = g_cancellable_new ();
   self->refresh_interval = 5;
   self->window_minutes = 5;
+  self->answer_dead = -1;
   self->need_history = TRUE;
 
   self->actions = g_simple_action_group_new ();

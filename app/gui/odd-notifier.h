@@ -11,6 +11,9 @@ G_BEGIN_DECLS
 #define ODD_NOTIFIER_MIN_FINISHED  5
 /* At most one notification in this many seconds. */
 #define ODD_NOTIFIER_QUIET_S       60
+/* The window's notifier looks no more often than this, whatever the refresh interval: it tells
+ * at most once a minute, and a look a second doubled the requests of an idle window. */
+#define ODD_NOTIFIER_MIN_INTERVAL_S 5
 
 #define ODD_TYPE_NOTIFIER (odd_notifier_get_type ())
 G_DECLARE_FINAL_TYPE (OddNotifier, odd_notifier, ODD, NOTIFIER, GObject)

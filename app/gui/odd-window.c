@@ -255,6 +255,15 @@ first_page_shown (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+notifier_interval (GValue   *value,
+                   GVariant *variant,
+                   gpointer  user_data)
+{
+  g_value_set_uint (value, MAX (g_variant_get_uint32 (variant), ODD_NOTIFIER_MIN_INTERVAL_S));
+  return TRUE;
+}
+
 static void
 odd_window_map (GtkWidget *widget)
 {
@@ -380,7 +389,8 @@ odd_window_new (OddApplication *application)
   g_settings_bind (self->settings, "refresh-interval", self->dashboard_page, "refresh-interval", G_SETTINGS_BIND_GET);
   /* Notifications come while the window is open, whichever page it shows. */
   self->notifier = odd_notifier_new (G_APPLICATION (application), self->client);
-  g_settings_bind (self->settings, "refresh-interval", self->notifier, "interval", G_SETTINGS_BIND_GET);
+  g_settings_bind_with_mapping (self->settings, "refresh-interval", self->notifier, "interval", G_SETTINGS_BIND_GET,
+                                notifier_interval, NULL, NULL, NULL);
   g_settings_bind (self->settings, "failure-rate-threshold", self->notifier, "failure-threshold", G_SETTINGS_BIND_GET);
   odd_notifier_start (self->notifier);
   g_settings_get (self->settings, "window-size", "(ii)", &width, &height);

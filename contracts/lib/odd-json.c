@@ -441,43 +441,80 @@ odd_json_get_object (JsonObject *object,
   return json_node_get_object (node);
 }
 
-/* json-glib 1.6 appends ".0" to every double printed without a '.', also to "1e+20": drop
- * it again after an exponent, or the text is not JSON. Strings are skipped (their quotes
- * and backslashes are escaped, so the scan cannot lose its place). */
-static void
-fix_exponents (char *text)
+/* json-glib 1.6 writes every double with 17 significant digits (0.317 as 0.31700000000000000,
+ * a rate of 0.1 as 0.10000000000000001) and appends ".0" to one printed without a '.', also to
+ * "1e+20" (then not JSON). Each double is written again as the shortest text that reads back
+ * as the same double (of 15, 16 or 17 digits), so the value is unchanged. Strings are skipped
+ * (their quotes and backslashes are escaped, so the scan cannot lose its place). */
+static char *
+shorten_doubles (char *text)
 {
+  GString *out = NULL;
   gboolean in_string = FALSE;
-  char *out = text;
+  const char *copied = text;   /* text before this is in out already */
+  const char *p = text;
 
-  for (const char *p = text; *p != '\0'; )
+  while (*p != '\0')
     {
+      const char *end = p;
+      gboolean is_double = FALSE;
+      char buf[G_ASCII_DTOSTR_BUF_SIZE + 2];
+      double value;
+
       if (in_string)
         {
           if (*p == '\\' && p[1] != '\0')
-            *out++ = *p++;
+            p++;
           else if (*p == '"')
             in_string = FALSE;
-          *out++ = *p++;
+          p++;
           continue;
         }
       if (*p == '"')
-        in_string = TRUE;
-      if ((*p == 'e' || *p == 'E') && (g_ascii_isdigit (p[1]) ||
-                                       ((p[1] == '+' || p[1] == '-') && g_ascii_isdigit (p[2]))))
         {
-          *out++ = *p++;
-          if (*p == '+' || *p == '-')
-            *out++ = *p++;
-          while (g_ascii_isdigit (*p))
-            *out++ = *p++;
-          if (p[0] == '.' && p[1] == '0' && !g_ascii_isdigit (p[2]))
-            p += 2;
+          in_string = TRUE;
+          p++;
           continue;
         }
-      *out++ = *p++;
+      if (*p != '-' && !g_ascii_isdigit (*p))
+        {
+          p++;
+          continue;
+        }
+      for (end = p + 1; *end != '\0' && (g_ascii_isdigit (*end) || strchr ("+-.eE", *end) != NULL); end++)
+        is_double |= *end == '.' || *end == 'e' || *end == 'E';
+      if (!is_double)
+        {
+          p = end;
+          continue;
+        }
+      value = g_ascii_strtod (p, NULL);
+      for (int digits = 15; digits <= 17; digits++)
+        {
+          char format[8];
+
+          g_snprintf (format, sizeof format, "%%.%dg", digits);
+          g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, format, value);
+          if (g_ascii_strtod (buf, NULL) == value)
+            break;
+        }
+      if (strpbrk (buf, ".eEn") == NULL)
+        strcat (buf, ".0");
+      if (strlen (buf) != (gsize) (end - p) || strncmp (buf, p, end - p) != 0)
+        {
+          if (out == NULL)
+            out = g_string_sized_new (strlen (text));
+          g_string_append_len (out, copied, p - copied);
+          g_string_append (out, buf);
+          copied = end;
+        }
+      p = end;
     }
-  *out = '\0';
+  if (out == NULL)
+    return text;
+  g_string_append (out, copied);
+  g_free (text);
+  return g_string_free (out, FALSE);
 }
 
 /* Raw JSON text in a JsonNode
@@ -571,8 +608,7 @@ odd_json_to_string (JsonNode *node)
 
   g_return_val_if_fail (node != NULL, NULL);
 
-  text = json_to_string (node, FALSE);
-  fix_exponents (text);
+  text = shorten_doubles (json_to_string (node, FALSE));
 
   /* json-glib 1.6 escapes every control character but U+001F, which it writes raw (not
    * JSON). That byte cannot occur in UTF-8 otherwise, nor outside a string in its output. */

@@ -16,6 +16,9 @@
 G_BEGIN_DECLS
 
 #define ODD_LATENCY_HISTOGRAM_KEY            "metrics:latency_us"
+/* The same histogram per second: the per-second hash metrics:sec:<t> holds one field per
+ * bucket of the jobs completed in second <t>, this prefix and the bucket's lower bound. */
+#define ODD_LATENCY_HISTOGRAM_SECOND_PREFIX  "lat:"
 #define ODD_LATENCY_HISTOGRAM_RELATIVE_ERROR (1.0 / 21.0)
 /* Longer latencies (clocks a millennium apart) are counted as this one. */
 #define ODD_LATENCY_HISTOGRAM_MAX_USEC       G_GINT64_CONSTANT (999999999999999999)

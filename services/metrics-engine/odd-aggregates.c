@@ -310,10 +310,14 @@ odd_aggregates_add (OddAggregates  *self,
             /* Clocks of different hosts may disagree a little: never a negative latency. */
             gint64 latency_usec = MAX (0, occurred_usec - created_usec);
             double latency_s = (double) latency_usec / G_USEC_PER_SEC;
-            g_autofree char *field = g_strdup_printf ("%" G_GINT64_FORMAT,
-                                                      odd_latency_histogram_bucket (latency_usec));
+            gint64 bucket = odd_latency_histogram_bucket (latency_usec);
+            g_autofree char *field = g_strdup_printf ("%" G_GINT64_FORMAT, bucket);
+            g_autofree char *sec_field = g_strdup_printf (ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "%" G_GINT64_FORMAT, bucket);
 
             hincr (self, ODD_KEY_LATENCY, field, 1);
+            /* The same histogram per second of completion, so that the read model can tell
+             * the percentiles of any window of the last hour. */
+            sec_hincr (self, occurred_usec, sec_field, 1);
             g_array_append_val (self->stats.latency_seconds, latency_s);
           }
       }

@@ -1,12 +1,14 @@
 #define G_LOG_DOMAIN "odd-read-model-queries"
 
 #include <gio/gio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "odd-service.h"
 #include "odd-alerts.h"
 #include "odd-latency.h"
+#include "odd-latency-histogram.h"
 #include "odd-read-model-cursor.h"
 #include "odd-read-model-queries.h"
 
@@ -798,7 +800,8 @@ odd_read_model_query_stats (redisContext  *redis,
                                  last_event != NULL && last_event->type == REDIS_REPLY_STRING
                                  ? last_event->str : "");
   json_builder_set_member_name (builder, "throughputPerSec");
-  json_builder_add_double_value (builder, (double) completed_last_minute / 60.0);
+  /* A rate to the thousandth: 19 jobs in a minute are 0.317/s, not 0.31666666666666665. */
+  json_builder_add_double_value (builder, round (completed_last_minute / 60.0 * 1000.0) / 1000.0);
   json_builder_set_member_name (builder, "latencyMs");
   json_builder_add_value (builder, odd_latency_summary (latency));
   json_builder_set_member_name (builder, "byType");
@@ -807,6 +810,92 @@ odd_read_model_query_stats (redisContext  *redis,
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
+}
+
+/* One second of the series: its counters and the latency histogram of the jobs that
+ * completed in it (ODD_LATENCY_HISTOGRAM_SECOND_PREFIX fields of metrics:sec:<t>). */
+typedef struct {
+  OddSecondBucket  counts;
+  GArray          *latency;   /* OddLatencyBucket */
+} SeriesSecond;
+
+static void
+series_second_clear (gpointer data)
+{
+  g_clear_pointer (&((SeriesSecond *) data)->latency, g_array_unref);
+}
+
+static gint64
+hash_field_count (const char *value)
+{
+  gint64 n = 0;
+
+  if (value == NULL || !g_ascii_string_to_signed (value, 10, G_MININT64, G_MAXINT64, &n, NULL))
+    return 0;
+  return MAX (n, 0);
+}
+
+/* HGETALL of each second's hash (pipelined): the counters and the latency fields at once. */
+static GArray *
+query_series_seconds (redisContext  *redis,
+                      gint64         first_second,
+                      guint          n,
+                      GError       **error)
+{
+  g_autoptr(GPtrArray) commands = command_list_new ();
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) replies = NULL;
+  g_autoptr(GPtrArray) fields = g_ptr_array_new ();
+  g_autoptr(GPtrArray) values = g_ptr_array_new ();
+  gsize prefix_len = strlen (ODD_LATENCY_HISTOGRAM_SECOND_PREFIX);
+  GArray *seconds;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("metrics:sec:%" G_GINT64_FORMAT, first_second + i);
+      command_add (commands, strings, "HGETALL", key, NULL);
+    }
+  replies = redis_pipeline (redis, commands, error);
+  if (replies == NULL)
+    return NULL;
+
+  seconds = g_array_sized_new (FALSE, TRUE, sizeof (SeriesSecond), n);
+  g_array_set_clear_func (seconds, series_second_clear);
+  for (guint i = 0; i < n; i++)
+    {
+      redisReply *reply = g_ptr_array_index (replies, i);
+      SeriesSecond second = { { 0, 0, 0, 0 }, NULL };
+
+      g_ptr_array_set_size (fields, 0);
+      g_ptr_array_set_size (values, 0);
+      for (size_t f = 0; reply->type == REDIS_REPLY_ARRAY && f + 1 < reply->elements; f += 2)
+        {
+          const char *field = reply->element[f]->str;
+          const char *value = reply->element[f + 1]->str;
+
+          if (field == NULL)
+            continue;
+          if (g_str_has_prefix (field, ODD_LATENCY_HISTOGRAM_SECOND_PREFIX))
+            {
+              g_ptr_array_add (fields, (gpointer) (field + prefix_len));
+              g_ptr_array_add (values, (gpointer) value);
+            }
+          else if (g_str_equal (field, "submitted"))
+            second.counts.submitted = hash_field_count (value);
+          else if (g_str_equal (field, "completed"))
+            second.counts.completed = hash_field_count (value);
+          else if (g_str_equal (field, "failed"))
+            second.counts.failed = hash_field_count (value);
+          else if (g_str_equal (field, "queue_depth"))
+            second.counts.queue_depth = hash_field_count (value);
+        }
+      if (fields->len > 0)
+        second.latency = odd_latency_buckets_parse ((const char *const *) fields->pdata,
+                                                    (const char *const *) values->pdata, fields->len);
+      g_array_append_val (seconds, second);
+    }
+
+  return seconds;
 }
 
 static void
@@ -829,7 +918,7 @@ odd_read_model_query_series (redisContext  *redis,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   gint64 from = now_sec - window + 1;
 
-  seconds = odd_read_model_query_seconds (redis, from, window, error);
+  seconds = query_series_seconds (redis, from, window, error);
   if (seconds == NULL)
     return NULL;
   latency = query_latency (redis, error);
@@ -847,19 +936,26 @@ odd_read_model_query_series (redisContext  *redis,
   json_builder_begin_array (builder);
   for (guint i = 0; i < seconds->len; i++)
     {
-      const OddSecondBucket *b = &g_array_index (seconds, OddSecondBucket, i);
+      const SeriesSecond *second = &g_array_index (seconds, SeriesSecond, i);
+      const OddSecondBucket *b = &second->counts;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "t");
       add_second (builder, from + i);
       json_builder_set_member_name (builder, "submitted");
-      json_builder_add_int_value (builder, MAX (b->submitted, 0));
+      json_builder_add_int_value (builder, b->submitted);
       json_builder_set_member_name (builder, "completed");
-      json_builder_add_int_value (builder, MAX (b->completed, 0));
+      json_builder_add_int_value (builder, b->completed);
       json_builder_set_member_name (builder, "failed");
-      json_builder_add_int_value (builder, MAX (b->failed, 0));
+      json_builder_add_int_value (builder, b->failed);
       json_builder_set_member_name (builder, "queueDepth");
-      json_builder_add_int_value (builder, MAX (b->queue_depth, 0));
+      json_builder_add_int_value (builder, b->queue_depth);
+      /* Only a second in which jobs completed has percentiles. */
+      if (second->latency != NULL && second->latency->len > 0)
+        {
+          json_builder_set_member_name (builder, "latencyMs");
+          json_builder_add_value (builder, odd_latency_summary (second->latency));
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

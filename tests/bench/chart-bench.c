@@ -20,9 +20,9 @@
 #include <adwaita.h>
 #include <math.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "odd-chart-private.h"
+#include "odd-frame-timer.h"
 
 #define SEC ((gint64) G_USEC_PER_SEC)
 #define N_SERIES 4
@@ -30,60 +30,10 @@
 
 static const char *ids[N_SERIES] = { "submitted", "completed", "failed", "depth" };
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-/* A frame's time: from the frame clock's before-paint to its after-paint, that is layout,
- * the window's snapshot, its rendering by the window's renderer and the copy to the X server. */
-typedef struct {
-  gint64 started;
-  gint64 started_cpu;
-  double last_ms;
-  double last_cpu_ms;
-  guint  frames;
-} FrameTimer;
-
-/* The main thread's CPU time: on a loaded machine the wall time of a frame mostly measures
- * the wait for a CPU, this does not. */
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static void
-on_before_paint (GdkFrameClock *clock,
-                 FrameTimer    *timer)
-{
-  timer->started = g_get_monotonic_time ();
-  timer->started_cpu = thread_cpu_us ();
-}
-
-static void
-on_after_paint (GdkFrameClock *clock,
-                FrameTimer    *timer)
-{
-  if (timer->started == 0)
-    return;
-  timer->last_ms = (g_get_monotonic_time () - timer->started) / 1000.0;
-  timer->last_cpu_ms = (thread_cpu_us () - timer->started_cpu) / 1000.0;
-  timer->started = 0;
-  timer->frames++;
-}
-
 /* Draws the next frame; its wall and CPU time are in the timer. */
 static void
 next_frame (GtkWidget  *chart,
-            FrameTimer *timer)
+            OddFrameTimer *timer)
 {
   OddChartStats before, after;
   guint frames = timer->frames;
@@ -103,14 +53,10 @@ report (const char *kind,
         GArray     *cpu_ms,
         guint       layer_builds)
 {
-  g_array_sort (ms, compare_doubles);
-  g_array_sort (cpu_ms, compare_doubles);
   g_print ("{\"kind\": \"%s\", \"frames\": %u, \"cpu_median_ms\": %.3f, \"cpu_p95_ms\": %.3f, "
            "\"wall_median_ms\": %.3f, \"wall_p95_ms\": %.3f, \"layer_builds\": %u}\n",
-           kind, ms->len,
-           g_array_index (cpu_ms, double, cpu_ms->len / 2), g_array_index (cpu_ms, double, (guint) (cpu_ms->len * 0.95)),
-           g_array_index (ms, double, ms->len / 2), g_array_index (ms, double, (guint) (ms->len * 0.95)),
-           layer_builds);
+           kind, ms->len, odd_frame_quantile (cpu_ms, 0.5), odd_frame_quantile (cpu_ms, 0.95),
+           odd_frame_quantile (ms, 0.5), odd_frame_quantile (ms, 0.95), layer_builds);
 }
 
 static double
@@ -162,7 +108,7 @@ main (int   argc,
   gint64 t0 = g_get_real_time () / SEC * SEC - N_POINTS * SEC;
   gint64 end;
   OddChartStats stats;
-  FrameTimer timer = { 0 };
+  OddFrameTimer timer = { 0 };
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || frames < 10)
@@ -199,10 +145,7 @@ main (int   argc,
       odd_chart_get_stats (chart, &stats);
     }
   while (stats.n_snapshots == 0);
-  g_signal_connect_after (gtk_widget_get_frame_clock (GTK_WIDGET (chart)), "before-paint",
-                          G_CALLBACK (on_before_paint), &timer);
-  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (chart)), "after-paint",
-                    G_CALLBACK (on_after_paint), &timer);
+  odd_frame_timer_attach (&timer, gtk_widget_get_frame_clock (GTK_WIDGET (chart)));
 
   g_print ("{\"chart\": \"%dx%d\", \"series\": %d, \"points_per_series\": %d, \"renderer\": \"%s\"}\n",
            gtk_widget_get_width (GTK_WIDGET (chart)), gtk_widget_get_height (GTK_WIDGET (chart)), N_SERIES, N_POINTS,

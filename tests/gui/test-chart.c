@@ -209,6 +209,17 @@ test_time_axis (void)
   g_assert_cmpint (odd_chart_nice_time_step (3600 * SEC, 3), ==, 30 * 60 * SEC);
   g_assert_cmpint (odd_chart_nice_time_step (7 * 24 * 3600 * SEC, 3), ==, 24 * 3600 * SEC);
 
+  /* Scrolling steps: the nice time at or below a device pixel's, so that charts of a page
+   * whose plots differ a little in width step together. */
+  g_assert_cmpint (odd_chart_scroll_quantum (300.0 * SEC / 900), ==, 300000);
+  g_assert_cmpint (odd_chart_scroll_quantum (300.0 * SEC / 880), ==, 300000);
+  g_assert_cmpint (odd_chart_scroll_quantum (60.0 * SEC / 900), ==, 60000);
+  g_assert_cmpint (odd_chart_scroll_quantum (3600.0 * SEC / 900), ==, 4 * SEC);
+  g_assert_cmpint (odd_chart_scroll_quantum (999999), ==, 800000);
+  g_assert_cmpint (odd_chart_scroll_quantum (1000000), ==, SEC);
+  g_assert_cmpint (odd_chart_scroll_quantum (0.25), ==, 1);
+  g_assert_cmpint (odd_chart_scroll_quantum (NAN), ==, 1);
+
   /* TZ=UTC (main). */
   a = odd_chart_format_time (T0 + 5 * SEC, 5 * SEC);
   b = odd_chart_format_time (T0 + 60 * SEC, 60 * SEC);

@@ -1,7 +1,8 @@
 /* test-dashboard-page.c: the Dashboard page against a real stack (the fixture's)
  *
  * Jobs of known outcomes go in; the page's counters must equal /stats, its throughput chart
- * must hold the read model's per-second history (its sums equal the counters), it must say
+ * must hold the read model's per-second history (its sums equal the counters), its latency
+ * chart the percentiles of each second in which jobs completed, it must say
  * so when the read model stops answering and recover when it is back. Screenshots light and
  * dark land in the screenshot directory (live data: not compared with a reference).
  */
@@ -61,6 +62,51 @@ chart_sum (OddDashboardPage *page,
   return sum;
 }
 
+/* The times (CSV's first column) at which @series has a value above @above. */
+static GHashTable *
+chart_times (OddDashboardPage *page,
+             const char       *chart_name,
+             const char       *series,
+             double            above)
+{
+  OddChart *chart = ODD_CHART (odd_dashboard_page_get_chart (page, chart_name));
+  g_autoptr(GBytes) csv = odd_chart_write_csv (chart);
+  g_auto(GStrv) lines = g_strsplit (g_bytes_get_data (csv, NULL), "\r\n", -1);
+  g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
+  GHashTable *times = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  int column = -1;
+
+  for (int i = 0; header[i] != NULL; i++)
+    if (g_str_has_prefix (header[i], series))
+      column = i;
+  g_assert_cmpint (column, >, 0);
+  for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++)
+    {
+      g_auto(GStrv) cells = g_strsplit (lines[l], ",", -1);
+
+      if ((int) g_strv_length (cells) > column && cells[column][0] != '\0' &&
+          g_ascii_strtod (cells[column], NULL) > above)
+        g_hash_table_add (times, g_strdup (cells[0]));
+    }
+  return times;
+}
+
+static gboolean
+same_times (GHashTable *a,
+            GHashTable *b)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_hash_table_size (a) != g_hash_table_size (b))
+    return FALSE;
+  g_hash_table_iter_init (&iter, a);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (b, key))
+      return FALSE;
+  return TRUE;
+}
+
 static char *
 count_text (gint64 n)
 {
@@ -110,6 +156,21 @@ test_counters_charts_outage (void)
   ODD_GUI_ASSERT_WITHIN ((completed_sum = chart_sum (page, "throughput", "Completed")) == stats.completed, 30);
   g_assert_cmpfloat (chart_sum (page, "throughput", "Failed"), ==, stats.failed);
   g_assert_cmpfloat (chart_sum (page, "throughput", "Submitted"), ==, stats.total);
+
+  /* The latency chart came full from the read model's history too, though no job completes
+   * any more: a point in each second in which jobs completed, and only there; each job ran
+   * 20 ms, so no percentile is below that. */
+  {
+    g_autoptr(GHashTable) completions = chart_times (page, "throughput", "Completed", 0);
+    g_autoptr(GHashTable) p50 = chart_times (page, "latency", "p50", 20);
+    g_autoptr(GHashTable) p99 = chart_times (page, "latency", "p99", 20);
+
+    g_assert_cmpuint (g_hash_table_size (completions), >, 0);
+    g_assert_true (same_times (completions, p50));
+    g_assert_true (same_times (completions, p99));
+    g_assert_cmpuint (odd_chart_get_n_points (ODD_CHART (odd_dashboard_page_get_chart (page, "latency")), "p95"), ==,
+                      g_hash_table_size (completions));
+  }
 
   /* A longer window fetches the longer history at once. */
   odd_dashboard_page_set_window_minutes (page, 15);

@@ -108,6 +108,34 @@ test_submit_and_stats (void)
   g_assert_true (odd_stats_get_type_counts (stats, "ct-doomed", &submitted, &completed, &failed));
   g_assert_cmpint (submitted, ==, N_DOOMED);
   g_assert_cmpint (failed, ==, N_DOOMED);
+
+  /* The per-second history, latency included, from the metrics-engine through Redis and the
+   * read model: every second in which jobs completed has its percentiles, no other has. */
+  {
+    g_autoptr(OddSeries) series = NULL;
+    g_autoptr(GAsyncResult) series_result = NULL;
+    const OddSeriesPoint *points;
+    gint64 completed_sum = 0;
+    guint n = 0, with_latency = 0;
+
+    odd_client_get_series_async (client, 600, NULL, on_done, &series_result);
+    series = odd_client_get_series_finish (client, wait_for (&series_result), &error);
+    g_assert_no_error (error);
+    points = odd_series_get_points (series, &n);
+    for (guint i = 0; i < n; i++)
+      {
+        completed_sum += points[i].completed;
+        g_assert_cmpint (points[i].has_latency, ==, points[i].completed > 0);
+        if (!points[i].has_latency)
+          continue;
+        with_latency++;
+        g_assert_cmpfloat (points[i].p50, >, 0);
+        g_assert_cmpfloat (points[i].p50, <=, points[i].p95);
+        g_assert_cmpfloat (points[i].p95, <=, points[i].p99);
+      }
+    g_assert_cmpint (completed_sum, ==, N_OK);
+    g_assert_cmpuint (with_latency, >, 0);
+  }
 }
 
 /* Every page of @list until the end; asserts no job twice. */

@@ -109,6 +109,9 @@ test_completed_lifecycle (void)
   /* 250 ms from createdAt to completion: the bucket [250, 260) ms, nothing elsewhere. */
   g_assert_cmpint (odd_aggregates_get (agg, ODD_KEY_LATENCY, "250000"), ==, 1);
   g_assert_false (odd_aggregates_has (agg, ODD_KEY_LATENCY, "240000"));
+  /* And in the second it completed in, for the latency history. */
+  g_assert_cmpint (odd_aggregates_get (agg, sec, ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "250000"), ==, 1);
+  g_assert_false (odd_aggregates_has (agg, sec, ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "240000"));
 
   stats = odd_aggregates_get_stats (agg);
   g_assert_cmpuint (stats->completed, ==, 1);

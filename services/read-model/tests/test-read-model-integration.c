@@ -1108,6 +1108,85 @@ test_series (void)
   assert_error (main_server, "/stats/series?window=3601", 400, "/window");
 }
 
+/* The per-second latency histograms of the metrics-engine (lat:<bucket> fields of
+ * metrics:sec:<t>) give each point its percentiles; a second without any has none. */
+static void
+test_series_latency (void)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  double fast = round (odd_latency_histogram_bucket_value_ms (100000) * 1000) / 1000;
+  double slow = round (odd_latency_histogram_bucket_value_ms (1000000) * 1000) / 1000;
+  guint with_latency = 0;
+
+  REQUIRE_SERVERS ();
+  reset_data ();
+
+  /* 8 jobs in [100, 110) ms and 2 in [1, 1.1) s in each of 11 seconds. */
+  for (gint64 t = now - 40; t <= now - 30; t++)
+    redis_do ("HSET metrics:sec:%lld completed 10 " ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "100000 8 "
+              ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "1000000 2", (long long) t);
+  /* One job in [7, 7.1) ms; fields that are no bucket are skipped. */
+  redis_do ("HSET metrics:sec:%lld completed 1 " ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "7000 1 "
+            ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "7001 5 " ODD_LATENCY_HISTOGRAM_SECOND_PREFIX "x 3",
+            (long long) (now - 20));
+
+  {
+    g_autoptr(Reply) r = get_ok (main_server, "/stats/series?window=60", "stats-series");
+    JsonArray *points = json_object_get_array_member (json_node_get_object (r->json), "points");
+
+    for (guint i = 0; i < json_array_get_length (points); i++)
+      {
+        JsonObject *p = json_array_get_object_element (points, i);
+        JsonObject *latency = json_object_has_member (p, "latencyMs")
+                              ? json_object_get_object_member (p, "latencyMs") : NULL;
+        gint64 t;
+
+        g_assert_true (odd_time_parse_rfc3339 (json_object_get_string_member (p, "t"), &t));
+        t /= G_USEC_PER_SEC;
+        if (t >= now - 40 && t <= now - 30)
+          {
+            g_assert_nonnull (latency);
+            g_assert_cmpint (json_object_get_int_member (p, "completed"), ==, 10);
+            /* Nearest rank of 10: the 5th is fast, the 10th (95th and 99th) slow. */
+            g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p50"), fast, 1e-9);
+            g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p95"), slow, 1e-9);
+            g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p99"), slow, 1e-9);
+            with_latency++;
+          }
+        else if (t == now - 20)
+          {
+            g_assert_nonnull (latency);
+            g_assert_cmpfloat_with_epsilon (json_object_get_double_member (latency, "p99"),
+                                            round (odd_latency_histogram_bucket_value_ms (7000) * 1000) / 1000, 1e-9);
+            with_latency++;
+          }
+        else
+          g_assert_null (latency);
+      }
+    g_assert_cmpuint (with_latency, ==, 12);
+    /* Written to the microsecond, not with json-glib's 17 digits. */
+    g_assert_null (strstr (r->body, "00000000"));
+    g_assert_null (strstr (r->body, "99999999"));
+  }
+}
+
+/* A rate is written to the thousandth: 19 jobs in the last minute are 0.317 a second. */
+static void
+test_stats_precision (void)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  REQUIRE_SERVERS ();
+  reset_data ();
+
+  set_seconds (now - 50, now - 32, "completed", 1);
+  {
+    g_autoptr(Reply) r = get_ok (main_server, "/stats", "stats");
+
+    g_assert_nonnull (strstr (r->body, "\"throughputPerSec\":0.317,"));
+  }
+}
+
 static void
 test_queues (void)
 {
@@ -1602,6 +1681,8 @@ main (int   argc,
   g_test_add_func ("/read-model/integration/jobs/detail-and-events", test_job_detail_and_events);
   g_test_add_func ("/read-model/integration/stats", test_stats);
   g_test_add_func ("/read-model/integration/stats-series", test_series);
+  g_test_add_func ("/read-model/integration/stats-series-latency", test_series_latency);
+  g_test_add_func ("/read-model/integration/stats-precision", test_stats_precision);
   g_test_add_func ("/read-model/integration/queues", test_queues);
   g_test_add_func ("/read-model/integration/dlq", test_dlq);
   g_test_add_func ("/read-model/integration/dlq-pending", test_dlq_pending);

@@ -193,10 +193,37 @@ test_to_string_exponent (void)
 
   g_assert_no_error (error);
   text = odd_json_to_string (node);
-  g_assert_cmpstr (text, ==, "[1e+20,-1e+308,4.9406564584124654e-324,0.5,1,\"1e+5.0\",true]");
+  g_assert_cmpstr (text, ==, "[1e+20,-1e+308,4.94065645841247e-324,0.5,1,\"1e+5.0\",true]");
   again = odd_json_parse (text, -1, &error);
   g_assert_no_error (error);
   g_assert_cmpfloat (json_array_get_double_element (json_node_get_array (again), 0), ==, 1e20);
+}
+
+/* json-glib 1.6 writes every double with 17 digits; the shortest text that reads back as the
+ * same double is written instead, never a different value. */
+static void
+test_to_string_shortest_doubles (void)
+{
+  static const double values[] = { 0.1, 0.317, 0.1 + 0.2, 1.0 / 3.0, 2.0, -12.5, 1e15, 1234567890123450.0,
+                                   123456.789, 5e-324, 1.7976931348623157e308 };
+  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  g_autoptr(JsonNode) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    json_array_add_double_element (array, values[i]);
+  json_array_add_string_element (array, "0.10000000000000001");
+  json_node_set_array (node, array);
+  text = odd_json_to_string (node);
+  g_assert_cmpstr (text, ==, "[0.1,0.317,0.30000000000000004,0.3333333333333333,2.0,-12.5,1e+15,"
+                             "1.23456789012345e+15,123456.789,4.94065645841247e-324,"
+                             "1.7976931348623157e+308,\"0.10000000000000001\"]");
+  again = odd_json_parse (text, -1, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    g_assert_cmpfloat (json_array_get_double_element (json_node_get_array (again), i), ==, values[i]);
 }
 
 /* json-glib 1.6 writes U+001F raw (found by tests/fuzz). */
@@ -278,6 +305,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/json/members-and-shallow", test_members_and_shallow);
   g_test_add_func ("/json/depth", test_depth);
   g_test_add_func ("/json/to-string-exponent", test_to_string_exponent);
+  g_test_add_func ("/json/to-string-shortest-doubles", test_to_string_shortest_doubles);
   g_test_add_func ("/json/to-string-unit-separator", test_to_string_unit_separator);
   g_test_add_func ("/json/getters", test_getters);
   g_test_add_func ("/json/array-elements", test_array_elements);

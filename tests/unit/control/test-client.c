@@ -510,7 +510,8 @@ test_series (Fixture       *f,
   answer (f, "GET", "/stats/series", 200,
           "{\"from\":\"2026-01-02T03:04:00.000Z\",\"to\":\"2026-01-02T03:04:02.000Z\",\"step\":1,"
           "\"points\":[{\"t\":\"2026-01-02T03:04:00.000Z\",\"submitted\":5,\"completed\":4,\"failed\":1,\"queueDepth\":2},"
-          "{\"t\":\"2026-01-02T03:04:01.000Z\",\"submitted\":0,\"completed\":0,\"failed\":0,\"queueDepth\":0}],"
+          "{\"t\":\"2026-01-02T03:04:01.000Z\",\"submitted\":0,\"completed\":3,\"failed\":0,\"queueDepth\":0,"
+          "\"latencyMs\":{\"p50\":10.5,\"p95\":250,\"p99\":1021.739}}],"
           "\"latencyMs\":{\"p50\":1,\"p95\":2,\"p99\":3}}");
   odd_client_get_series_async (f->client, 120, NULL, on_done, f);
   series = odd_client_get_series_finish (f->client, wait_result (f), &error);
@@ -522,6 +523,13 @@ test_series (Fixture       *f,
   g_assert_cmpint (points[0].failed, ==, 1);
   g_assert_cmpint (points[0].queue_depth, ==, 2);
   g_assert_cmpint (points[1].time - points[0].time, ==, G_USEC_PER_SEC);
+  /* The second point's own percentiles; the first has none. */
+  g_assert_false (points[0].has_latency);
+  g_assert_cmpfloat (points[0].p99, ==, 0);
+  g_assert_true (points[1].has_latency);
+  g_assert_cmpfloat (points[1].p50, ==, 10.5);
+  g_assert_cmpfloat (points[1].p95, ==, 250);
+  g_assert_cmpfloat (points[1].p99, ==, 1021.739);
   g_assert_cmpfloat (odd_series_get_p99 (series), ==, 3);
   g_assert_cmpstr (((char **) f->requests->pdata)[0], ==, "GET /stats/series?window=120");
 }

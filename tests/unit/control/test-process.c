@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "odd-test"
 
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -230,6 +231,92 @@ test_probe_closed_port (void)
   g_assert_cmpuint (odd_probe_http_status (port, "/readyz", NULL), ==, 0);
 }
 
+/* A one-connection PostgreSQL stand-in: it checks the StartupMessage and answers @answer. */
+typedef struct {
+  GSocketListener *listener;
+  const guint8    *answer;
+  gsize            answer_len;
+  gboolean         startup_ok;
+} FakePostgres;
+
+static gpointer
+fake_postgres_serve (gpointer data)
+{
+  FakePostgres *fake = data;
+  g_autoptr(GSocketConnection) connection = g_socket_listener_accept (fake->listener, NULL, NULL, NULL);
+  guint8 message[256];
+  gsize got = 0;
+  guint32 length;
+
+  g_assert_nonnull (connection);
+  g_assert_true (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                          message, 8, &got, NULL, NULL));
+  memcpy (&length, message, 4);
+  length = GUINT32_FROM_BE (length);
+  g_assert_cmpuint (length, >, 8);
+  g_assert_cmpuint (length, <=, sizeof message);
+  g_assert_true (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                          message + 8, length - 8, &got, NULL, NULL));
+  /* Protocol 3.0, user postgres, and the closing NUL. */
+  fake->startup_ok = message[4] == 0 && message[5] == 3 && message[6] == 0 && message[7] == 0 &&
+                     memcmp (message + 8, "user\0postgres\0", 14) == 0 && message[length - 1] == 0;
+  if (fake->answer_len > 0)
+    g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), fake->answer,
+                               fake->answer_len, NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return NULL;
+}
+
+static gboolean
+probe_fake_postgres (const guint8 *answer,
+                     gsize         answer_len)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  FakePostgres fake = { listener, answer, answer_len, FALSE };
+  GThread *thread;
+  guint16 port;
+  gboolean ready;
+
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  thread = g_thread_new ("fake-postgres", fake_postgres_serve, &fake);
+  ready = odd_probe_postgres (port, NULL);
+  g_thread_join (thread);
+  g_assert_true (fake.startup_ok);
+  return ready;
+}
+
+static void
+test_probe_postgres (void)
+{
+  /* AuthenticationOk, and a request for a password: both take connections. */
+  static const guint8 auth_ok[] = { 'R', 0, 0, 0, 8, 0, 0, 0, 0 };
+  static const guint8 auth_md5[] = { 'R', 0, 0, 0, 12, 0, 0, 0, 5, 1, 2, 3, 4 };
+  /* ErrorResponse: S FATAL, C 57P03 (starting up), M text. */
+  static const guint8 starting[] = { 'E', 0, 0, 0, 45, 'S', 'F', 'A', 'T', 'A', 'L', 0, 'C', '5', '7', 'P', '0', '3', 0,
+                                     'M', 't', 'h', 'e', ' ', 'd', 'a', 't', 'a', 'b', 'a', 's', 'e', ' ', 'i', 's', ' ',
+                                     's', 't', 'a', 'r', 't', 'i', 'n', 'g', 0, 0 };
+  /* Another error (no such role): the server itself is up, as pg_isready says. */
+  static const guint8 no_role[] = { 'E', 0, 0, 0, 22, 'S', 'F', 'A', 'T', 'A', 'L', 0, 'C', '2', '8', '0', '0', '0', 0,
+                                    'M', 'x', 0, 0 };
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port;
+
+  g_assert_true (probe_fake_postgres (auth_ok, sizeof auth_ok));
+  g_assert_true (probe_fake_postgres (auth_md5, sizeof auth_md5));
+  g_assert_false (probe_fake_postgres (starting, sizeof starting));
+  g_assert_true (probe_fake_postgres (no_role, sizeof no_role));
+  /* Something that closes without a word is no PostgreSQL ready for connections. */
+  g_assert_false (probe_fake_postgres (NULL, 0));
+  /* Nothing listening. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  g_assert_false (odd_probe_postgres (port, NULL));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -242,6 +329,7 @@ main (int    argc,
   g_test_add_func ("/control/process/run-cancel", test_run_cancel);
   g_test_add_func ("/control/process/spawn-terminate", test_spawn_terminate);
   g_test_add_func ("/control/process/probe-closed-port", test_probe_closed_port);
+  g_test_add_func ("/control/process/probe-postgres", test_probe_postgres);
 
   return g_test_run ();
 }
