@@ -340,10 +340,9 @@ typedef struct {
   OddGatewaySubmission *submission;
 } Check;
 
-static gboolean
-on_submission_checked (gpointer user_data)
+static void
+submission_checked (Check *check)
 {
-  Check *check = user_data;
   Pending *pending = check->pending;
   OddGateway *self = pending->gateway;
   g_autoptr(OddGatewaySubmission) submission = g_steal_pointer (&check->submission);
@@ -355,7 +354,7 @@ on_submission_checked (gpointer user_data)
     {
       odd_info (pending->correlation_id, "Job not submitted: its client left while it was checked");
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
   if (submission->malformed != NULL)
     {
@@ -363,26 +362,44 @@ on_submission_checked (gpointer user_data)
       odd_info (pending->correlation_id, "Job rejected (malformed, 400): %s", submission->malformed);
       odd_http_reply_malformed (pending->msg, submission->malformed);
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
   if (submission->invalid != NULL)
     {
       reject (self, pending->msg, pending->correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST,
               submission->invalid, submission->details);
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   odd_counter_inc (self->jobs_submitted, NULL);
   if (pending->disconnected || !check_can_publish (self, pending->msg, pending->correlation_id))
     {
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   pending->job_id = g_steal_pointer (&submission->job_id);
   pending->event_id = g_steal_pointer (&submission->event_id);
   publish_envelope (self, pending, submission->envelope);
+}
+
+/* The checks done since the last call, in the order they were done: one wakeup of the main
+ * loop (one source) for all the checks that finished meanwhile, not one per job. */
+static gboolean
+on_submissions_checked (gpointer user_data)
+{
+  OddGateway *self = user_data;
+  g_autoptr(GPtrArray) checked = NULL;
+
+  g_mutex_lock (&self->checked_lock);
+  /* Swapped: the workers go on filling an empty array meanwhile. */
+  checked = g_steal_pointer (&self->checked);
+  self->checked = g_ptr_array_new ();
+  g_mutex_unlock (&self->checked_lock);
+
+  for (guint i = 0; i < checked->len; i++)
+    submission_checked (g_ptr_array_index (checked, i));
   return G_SOURCE_REMOVE;
 }
 
@@ -393,6 +410,7 @@ odd_gateway_check_worker (gpointer data,
   Check *check = data;
   OddGateway *self = check->pending->gateway;
   static GPrivate niced;
+  gboolean first;
 
   /* Linux gives each thread its own nice value: the checkers yield the CPU to the main loop,
    * which answers /healthz and the broker's confirms meanwhile. */
@@ -405,7 +423,15 @@ odd_gateway_check_worker (gpointer data,
 
   check->submission = odd_gateway_submission_check (self->schemas, check->body,
                                                     check->pending->correlation_id);
-  g_main_context_invoke (self->context, on_submission_checked, check);
+  g_mutex_lock (&self->checked_lock);
+  first = self->checked->len == 0;
+  g_ptr_array_add (self->checked, check);
+  g_mutex_unlock (&self->checked_lock);
+  /* The first of a batch wakes the main loop; the others find it on its way. The source
+   * holds the gateway: the check's own reference goes with the check. */
+  if (first)
+    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, on_submissions_checked,
+                                g_object_ref (self), g_object_unref);
 }
 
 static void

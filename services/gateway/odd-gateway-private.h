@@ -23,6 +23,8 @@ struct _OddGateway
   SoupSession       *read_model;   /* for /jobs/{id}/retry */
   GMainContext      *context;      /* where the service runs */
   GThreadPool       *checks;       /* POST /jobs bodies are checked there */
+  GMutex             checked_lock;
+  GPtrArray         *checked;      /* checks done, for the main loop: under checked_lock */
 
   OddCounter        *jobs_submitted;
   OddCounter        *jobs_accepted;
