@@ -208,6 +208,7 @@ odd_gateway_finalize (GObject *object)
   g_clear_pointer (&self->metrics, odd_metrics_free);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->checked, g_ptr_array_unref);
+  g_clear_pointer (&self->to_check, g_ptr_array_unref);
   g_mutex_clear (&self->checked_lock);
   odd_gateway_config_clear (&self->config);
 
@@ -228,6 +229,7 @@ odd_gateway_init (OddGateway *self)
 {
   g_mutex_init (&self->checked_lock);
   self->checked = g_ptr_array_new ();
+  self->to_check = g_ptr_array_new ();
 }
 
 /* /readyz: ready when jobs can be accepted, i.e. the publisher has a confirmed channel. */
