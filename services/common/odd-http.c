@@ -61,6 +61,7 @@ G_DEFINE_FINAL_TYPE (OddHttpServer, odd_http_server, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_REFUSED,
+  SIGNAL_REQUEST_HEADERS,
   N_SIGNALS
 };
 
@@ -684,6 +685,7 @@ early_callback (SoupServer        *server,
   odd_http_correlation_id (msg);
   if (self->cors)
     set_cors_headers (self, msg);
+  g_signal_emit (self, signals[SIGNAL_REQUEST_HEADERS], 0, msg);
 
   if (refuse_from_headers (self, msg, route, path, has_body))
     {
@@ -1298,6 +1300,17 @@ odd_http_server_class_init (OddHttpServerClass *klass)
   signals[SIGNAL_REFUSED] = g_signal_new ("refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                           SOUP_TYPE_SERVER_MESSAGE);
+
+  /**
+   * OddHttpServer::request-headers:
+   * @msg: the request, its headers read, its body not yet
+   *
+   * Emitted once per request, before any answer or refusal: one handler on the server
+   * instead of a handler on every message's "got-headers".
+   */
+  signals[SIGNAL_REQUEST_HEADERS] = g_signal_new ("request-headers", G_TYPE_FROM_CLASS (klass),
+                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                  G_TYPE_NONE, 1, SOUP_TYPE_SERVER_MESSAGE);
 }
 
 static void

@@ -268,22 +268,7 @@ odd_service_add_part (OddService                *self,
 
 static void maybe_finish (OddService *self);
 
-#define DATA_IN_FLIGHT "odd-service-in-flight"
-
-/* In flight from its headers on: a connection that was opened but has sent nothing is no
- * work of ours, and is not waited for. */
-static void
-on_got_headers (SoupServerMessage *msg,
-                gpointer           user_data)
-{
-  OddService *self = user_data;
-
-  if (g_object_get_data (G_OBJECT (msg), DATA_IN_FLIGHT) == NULL)
-    {
-      g_object_set_data (G_OBJECT (msg), DATA_IN_FLIGHT, GINT_TO_POINTER (1));
-      self->in_flight++;
-    }
-}
+G_DEFINE_QUARK (odd-service-in-flight, in_flight)
 
 static void
 on_request_done (SoupServer        *server,
@@ -292,7 +277,7 @@ on_request_done (SoupServer        *server,
 {
   OddService *self = user_data;
 
-  if (g_object_steal_data (G_OBJECT (msg), DATA_IN_FLIGHT) != NULL && self->in_flight > 0)
+  if (g_object_steal_qdata (G_OBJECT (msg), in_flight_quark ()) != NULL && self->in_flight > 0)
     self->in_flight--;
   maybe_finish (self);
 }
@@ -307,13 +292,24 @@ on_wrote_informational (SoupServerMessage *msg,
     on_request_done (NULL, msg, user_data);
 }
 
+/* In flight from its headers on: a connection that was opened but has sent nothing is no
+ * work of ours, and is not waited for. Told by the server's one handler, not by a handler
+ * connected on every message (two closures a request). */
 static void
-on_request_started (SoupServer        *server,
+on_request_headers (OddHttpServer     *server,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
-  g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), user_data, 0);
-  g_signal_connect_object (msg, "wrote-informational", G_CALLBACK (on_wrote_informational), user_data, 0);
+  OddService *self = user_data;
+
+  if (g_object_get_qdata (G_OBJECT (msg), in_flight_quark ()) == NULL)
+    {
+      g_object_set_qdata (G_OBJECT (msg), in_flight_quark (), GINT_TO_POINTER (1));
+      self->in_flight++;
+    }
+  /* Only an upgrade can be answered with a 101. */
+  if (soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Upgrade") != NULL)
+    g_signal_connect_object (msg, "wrote-informational", G_CALLBACK (on_wrote_informational), self, 0);
 }
 
 gboolean
@@ -329,7 +325,7 @@ odd_service_serve (OddService     *self,
 
   self->server = g_object_ref (server);
   soup = odd_http_server_get_soup (server);
-  g_signal_connect (soup, "request-started", G_CALLBACK (on_request_started), self);
+  g_signal_connect (server, "request-headers", G_CALLBACK (on_request_headers), self);
   g_signal_connect (soup, "request-finished", G_CALLBACK (on_request_done), self);
   g_signal_connect (soup, "request-aborted", G_CALLBACK (on_request_done), self);
 

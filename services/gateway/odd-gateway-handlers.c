@@ -333,17 +333,22 @@ read_strict_json (SoupServerMessage *msg,
   return body;
 }
 
+/* Bodies up to this size are checked one after another by one checker, which takes each next
+ * one from OddGateway.to_check: no thread woken per job. Larger ones, whose check takes
+ * longer, get a checker of their own and hold up no small one. */
+#define CHECK_QUEUE_MAX_BYTES (16 * 1024)
+
 /* A submission on its way through the checks pool. */
 typedef struct {
   Pending              *pending;
   GBytes               *body;
   OddGatewaySubmission *submission;
+  gboolean              drains;      /* its checker then checks OddGateway.to_check */
 } Check;
 
-static gboolean
-on_submission_checked (gpointer user_data)
+static void
+submission_checked (Check *check)
 {
-  Check *check = user_data;
   Pending *pending = check->pending;
   OddGateway *self = pending->gateway;
   g_autoptr(OddGatewaySubmission) submission = g_steal_pointer (&check->submission);
@@ -355,7 +360,7 @@ on_submission_checked (gpointer user_data)
     {
       odd_info (pending->correlation_id, "Job not submitted: its client left while it was checked");
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
   if (submission->malformed != NULL)
     {
@@ -363,27 +368,63 @@ on_submission_checked (gpointer user_data)
       odd_info (pending->correlation_id, "Job rejected (malformed, 400): %s", submission->malformed);
       odd_http_reply_malformed (pending->msg, submission->malformed);
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
   if (submission->invalid != NULL)
     {
       reject (self, pending->msg, pending->correlation_id, "invalid", SOUP_STATUS_BAD_REQUEST,
               submission->invalid, submission->details);
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   odd_counter_inc (self->jobs_submitted, NULL);
   if (pending->disconnected || !check_can_publish (self, pending->msg, pending->correlation_id))
     {
       pending_free (pending);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   pending->job_id = g_steal_pointer (&submission->job_id);
   pending->event_id = g_steal_pointer (&submission->event_id);
   publish_envelope (self, pending, submission->envelope);
+}
+
+/* The checks done since the last call, in the order they were done: one wakeup of the main
+ * loop (one source) for all the checks that finished meanwhile, not one per job. */
+static gboolean
+on_submissions_checked (gpointer user_data)
+{
+  OddGateway *self = user_data;
+  g_autoptr(GPtrArray) checked = NULL;
+
+  g_mutex_lock (&self->checked_lock);
+  /* Swapped: the workers go on filling an empty array meanwhile. */
+  checked = g_steal_pointer (&self->checked);
+  self->checked = g_ptr_array_new ();
+  g_mutex_unlock (&self->checked_lock);
+
+  for (guint i = 0; i < checked->len; i++)
+    submission_checked (g_ptr_array_index (checked, i));
   return G_SOURCE_REMOVE;
+}
+
+/* Hands @check back to the main loop. */
+static void
+return_checked (OddGateway *self,
+                Check      *check)
+{
+  gboolean first;
+
+  g_mutex_lock (&self->checked_lock);
+  first = self->checked->len == 0;
+  g_ptr_array_add (self->checked, check);
+  g_mutex_unlock (&self->checked_lock);
+  /* The first of a batch wakes the main loop; the others find it on its way. The source
+   * holds the gateway: the check's own reference goes with the check. */
+  if (first)
+    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, on_submissions_checked,
+                                g_object_ref (self), g_object_unref);
 }
 
 void
@@ -391,8 +432,9 @@ odd_gateway_check_worker (gpointer data,
                           gpointer user_data)
 {
   Check *check = data;
-  OddGateway *self = check->pending->gateway;
+  OddGateway *self = user_data;
   static GPrivate niced;
+  gboolean drains = check->drains;
 
   /* Linux gives each thread its own nice value: the checkers yield the CPU to the main loop,
    * which answers /healthz and the broker's confirms meanwhile. */
@@ -403,9 +445,48 @@ odd_gateway_check_worker (gpointer data,
       g_private_set (&niced, GINT_TO_POINTER (TRUE));
     }
 
-  check->submission = odd_gateway_submission_check (self->schemas, check->body,
-                                                    check->pending->correlation_id);
-  g_main_context_invoke (self->context, on_submission_checked, check);
+  while (check != NULL)
+    {
+      check->submission = odd_gateway_submission_check (self->schemas, check->body,
+                                                        check->pending->correlation_id);
+      return_checked (self, check);
+      check = NULL;
+
+      /* The small bodies queued meanwhile, until none is left. */
+      if (drains)
+        {
+          g_mutex_lock (&self->checked_lock);
+          if (self->to_check->len > 0)
+            check = g_ptr_array_steal_index (self->to_check, 0);
+          else
+            self->draining = FALSE;
+          g_mutex_unlock (&self->checked_lock);
+        }
+    }
+}
+
+/* Gives @check to a checker: the one draining the queue when there is one. */
+static void
+queue_check (OddGateway *self,
+             Check      *check)
+{
+  if (g_bytes_get_size (check->body) <= CHECK_QUEUE_MAX_BYTES)
+    {
+      g_mutex_lock (&self->checked_lock);
+      if (self->draining)
+        {
+          g_ptr_array_add (self->to_check, check);
+          check = NULL;
+        }
+      else
+        {
+          self->draining = TRUE;
+          check->drains = TRUE;
+        }
+      g_mutex_unlock (&self->checked_lock);
+    }
+  if (check != NULL)
+    g_thread_pool_push (self->checks, check, NULL);
 }
 
 static void
@@ -435,7 +516,7 @@ submit_job (OddGateway        *self,
   check = g_new0 (Check, 1);
   check->pending = pending_new (self, msg);
   check->body = g_steal_pointer (&body);
-  g_thread_pool_push (self->checks, check, NULL);
+  queue_check (self, check);
 }
 
 static JsonObject *

@@ -23,6 +23,10 @@ struct _OddGateway
   SoupSession       *read_model;   /* for /jobs/{id}/retry */
   GMainContext      *context;      /* where the service runs */
   GThreadPool       *checks;       /* POST /jobs bodies are checked there */
+  GMutex             checked_lock; /* for the three below */
+  GPtrArray         *checked;      /* checks done, for the main loop */
+  GPtrArray         *to_check;     /* small bodies for the checker that is draining */
+  gboolean           draining;     /* a checker takes to_check's next until it is empty */
 
   OddCounter        *jobs_submitted;
   OddCounter        *jobs_accepted;

@@ -207,6 +207,9 @@ odd_gateway_finalize (GObject *object)
 
   g_clear_pointer (&self->metrics, odd_metrics_free);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->checked, g_ptr_array_unref);
+  g_clear_pointer (&self->to_check, g_ptr_array_unref);
+  g_mutex_clear (&self->checked_lock);
   odd_gateway_config_clear (&self->config);
 
   G_OBJECT_CLASS (odd_gateway_parent_class)->finalize (object);
@@ -224,6 +227,9 @@ odd_gateway_class_init (OddGatewayClass *klass)
 static void
 odd_gateway_init (OddGateway *self)
 {
+  g_mutex_init (&self->checked_lock);
+  self->checked = g_ptr_array_new ();
+  self->to_check = g_ptr_array_new ();
 }
 
 /* /readyz: ready when jobs can be accepted, i.e. the publisher has a confirmed channel. */

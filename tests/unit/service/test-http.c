@@ -685,6 +685,45 @@ test_chunked_refused_at_limit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (refused, ==, 1);
 }
 
+static void
+on_request_headers (OddHttpServer     *server,
+                    SoupServerMessage *msg,
+                    GPtrArray         *paths)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  /* the headers are in, the answer is not set yet */
+  g_assert_nonnull (soup_message_headers_get_one (headers, "Host"));
+  g_assert_cmpuint (soup_server_message_get_status (msg), ==, 0);
+  g_ptr_array_add (paths, g_strdup (g_uri_get_path (soup_server_message_get_uri (msg))));
+}
+
+/* One request-headers per request, answered or refused from its headers alike. */
+static void
+test_request_headers (Fixture *f, gconstpointer data)
+{
+  const char *huge = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 300000000\r\n\r\n";
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(Response) health = NULL;
+  g_autoptr(Response) missing = NULL;
+  g_autofree char *refused = NULL;
+
+  g_signal_connect (f->server, "request-headers", G_CALLBACK (on_request_headers), paths);
+  health = request (f, "GET", "/healthz", NULL, NULL, 0, NULL, NULL);
+  missing = request (f, "GET", "/nowhere", NULL, NULL, 0, NULL, NULL);
+  refused = raw_exchange (f, huge, strlen (huge));
+
+  g_assert_cmpuint (health->status, ==, 200);
+  g_assert_cmpuint (missing->status, ==, 404);
+  assert_raw_answer (refused, 413, "Request body is larger than");
+  g_assert_cmpuint (paths->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (paths, 0), ==, "/healthz");
+  g_assert_cmpstr (g_ptr_array_index (paths, 1), ==, "/nowhere");
+  g_assert_cmpstr (g_ptr_array_index (paths, 2), ==, "/echo");
+  g_signal_handlers_disconnect_by_func (f->server, on_request_headers, paths);
+}
+
 static guint
 status_of (Fixture *f,
            guint    port,
@@ -771,6 +810,7 @@ main (int argc, char **argv)
   ADD ("json-body", test_json_body);
   ADD ("refused-unread", test_refused_unread);
   ADD ("chunked-refused-at-limit", test_chunked_refused_at_limit);
+  ADD ("request-headers", test_request_headers);
   ADD ("reuse-port", test_reuse_port);
 #undef ADD
   return g_test_run ();
