@@ -229,7 +229,8 @@ peak_rss () {
 }
 
 phase_start () {
-  echo "$1" > "$out/phase"
+  # renamed into place: the RSS sampler must never read a half-written (empty) phase file
+  echo "$1" > "$out/phase.new" && mv "$out/phase.new" "$out/phase"
   # the 1-minute load average as the phase starts: other work on the machine shows here
   echo "$1 $(cut -d' ' -f1 /proc/loadavg)" >> "$out/load.txt"
   cpu_mark "$1" start
