@@ -16,6 +16,12 @@ typedef enum {
   ODD_REDIS_ERROR_REPLY,    /* the server answered with an error */
 } OddRedisError;
 
+/* Fields of the per-second hash metrics:sec:<t> that the metrics-engine's queue sampler writes
+ * and the read model's /stats/series reads (docs/architecture.md): the ready messages of
+ * jobs.created, and per queue "<messages> <consumers>" under "queue:<name>". */
+#define ODD_SEC_FIELD_QUEUE_DEPTH  "queue_depth"
+#define ODD_SEC_FIELD_QUEUE_PREFIX "queue:"
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisContext, redisFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (redisReply, freeReplyObject)
 

@@ -17,6 +17,7 @@ const char *const odd_queue_sampler_queues[] = {
 };
 
 #define N_QUEUES 4
+G_STATIC_ASSERT (G_N_ELEMENTS (odd_queue_sampler_queues) == N_QUEUES + 1);
 #define MAX_BACKOFF_MS 5000
 
 struct _OddQueueSampler
@@ -60,19 +61,39 @@ odd_queue_sampler_write (redisContext  *ctx,
                          GError       **error)
 {
   g_autofree char *sec = g_strdup_printf (ODD_KEY_SEC_PREFIX "%" G_GINT64_FORMAT, now);
-  guint n_commands = 0;
+  g_autofree char *depth = g_strdup_printf ("%u", messages[0]);
+  g_autofree char *expire_at = g_strdup_printf ("%" G_GINT64_FORMAT, now + ODD_AGGREGATES_SEC_TTL);
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  const char *sec_argv[4 + 2 * N_QUEUES];
+  const char *queues_argv[2 + 2 * N_QUEUES];
+  guint n_commands = 3;
 
-  /* Pipelined: one round trip for the whole sample. */
-  redisAppendCommand (ctx, "HSET %s queue_depth %u", sec, messages[0]);
-  redisAppendCommand (ctx, "EXPIREAT %s %" G_GINT64_FORMAT, sec, now + ODD_AGGREGATES_SEC_TTL);
-  n_commands = 2;
+  /* The second's hash gets every queue's "<messages> <consumers>" in one HSET, so a second
+   * always holds one whole sample: two engines sampling the same second overwrite each other's
+   * (last write wins, each a true reading of that second), never mix them. */
+  sec_argv[0] = "HSET";
+  sec_argv[1] = sec;
+  sec_argv[2] = ODD_SEC_FIELD_QUEUE_DEPTH;
+  sec_argv[3] = depth;
+  queues_argv[0] = "HSET";
+  queues_argv[1] = ODD_KEY_QUEUES;
   for (guint i = 0; i < N_QUEUES; i++)
     {
-      g_autofree char *value = g_strdup_printf ("%u %u", messages[i], consumers[i]);
+      char *value = g_strdup_printf ("%u %u", messages[i], consumers[i]);
+      char *field = g_strconcat (ODD_SEC_FIELD_QUEUE_PREFIX, odd_queue_sampler_queues[i], NULL);
 
-      redisAppendCommand (ctx, "HSET %s %s %s", ODD_KEY_QUEUES, odd_queue_sampler_queues[i], value);
-      n_commands++;
+      g_ptr_array_add (strings, value);
+      g_ptr_array_add (strings, field);
+      sec_argv[4 + 2 * i] = field;
+      sec_argv[5 + 2 * i] = value;
+      queues_argv[2 + 2 * i] = odd_queue_sampler_queues[i];
+      queues_argv[3 + 2 * i] = value;
     }
+
+  /* Pipelined: one round trip for the whole sample. */
+  redisAppendCommandArgv (ctx, G_N_ELEMENTS (sec_argv), sec_argv, NULL);
+  redisAppendCommand (ctx, "EXPIREAT %s %s", sec, expire_at);
+  redisAppendCommandArgv (ctx, G_N_ELEMENTS (queues_argv), queues_argv, NULL);
 
   for (guint i = 0; i < n_commands; i++)
     {

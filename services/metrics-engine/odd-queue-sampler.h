@@ -1,8 +1,9 @@
 /* odd-queue-sampler.h: RabbitMQ queue depths, once a second, into Redis and Prometheus
  *
  * Its own thread, AMQP connection and Redis context, so a slow broker never delays the event
- * batches. Writes HSET metrics:sec:<now> queue_depth <jobs.created ready messages>, the hash
- * metrics:queues (name → "messages consumers") for the read model, and the gauges
+ * batches. Writes HSET metrics:sec:<now> queue_depth <jobs.created ready messages> and
+ * queue:<name> "<messages> <consumers>" per queue (the history of /stats/series), the hash
+ * metrics:queues (name → "<messages> <consumers>") for the read model's /queues, and the gauges
  * odd_queue_messages{queue} and odd_queue_consumers{queue}.
  */
 #pragma once

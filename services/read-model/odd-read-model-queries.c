@@ -633,7 +633,7 @@ odd_read_model_query_seconds (redisContext  *redis,
     {
       g_autofree char *key = g_strdup_printf ("metrics:sec:%" G_GINT64_FORMAT, first_second + i);
       command_add (commands, strings, "HMGET", key, "submitted", "completed", "failed",
-                   "queue_depth", NULL);
+                   ODD_SEC_FIELD_QUEUE_DEPTH, NULL);
     }
 
   replies = redis_pipeline (redis, commands, error);
@@ -812,17 +812,74 @@ odd_read_model_query_stats (redisContext  *redis,
   return json_builder_get_root (builder);
 }
 
-/* One second of the series: its counters and the latency histogram of the jobs that
- * completed in it (ODD_LATENCY_HISTOGRAM_SECOND_PREFIX fields of metrics:sec:<t>). */
+typedef struct {
+  char  *name;
+  guint  messages;
+  guint  consumers;
+} QueueStats;
+
+static void
+queue_stats_clear (gpointer data)
+{
+  g_free (((QueueStats *) data)->name);
+}
+
+static int
+compare_queue_stats (gconstpointer a,
+                     gconstpointer b)
+{
+  return g_strcmp0 (((const QueueStats *) a)->name, ((const QueueStats *) b)->name);
+}
+
+static GArray *
+queue_stats_array_new (void)
+{
+  GArray *queues = g_array_new (FALSE, TRUE, sizeof (QueueStats));
+
+  g_array_set_clear_func (queues, queue_stats_clear);
+  return queues;
+}
+
+/* Adds the sample "<messages> <consumers>" (metrics:queues, queue:<name> of metrics:sec:<t>) of
+ * queue @name to @queues; a value this reader does not understand is skipped, not made zero. */
+static void
+queue_stats_add_sample (GArray     *queues,
+                        const char *name,
+                        const char *value)
+{
+  g_auto(GStrv) parts = NULL;
+  guint64 messages;
+  guint64 consumers;
+  QueueStats q;
+
+  if (name == NULL || name[0] == '\0' || value == NULL)
+    return;
+  parts = g_strsplit (value, " ", -1);
+  if (g_strv_length (parts) != 2 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 0, G_MAXUINT, &messages, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 0, G_MAXUINT, &consumers, NULL))
+    return;
+
+  q.name = g_strdup (name);
+  q.messages = messages;
+  q.consumers = consumers;
+  g_array_append_val (queues, q);
+}
+
+/* One second of the series: its counters, the latency histogram of the jobs that completed
+ * in it (ODD_LATENCY_HISTOGRAM_SECOND_PREFIX fields of metrics:sec:<t>) and the queue sample
+ * taken in it (ODD_SEC_FIELD_QUEUE_PREFIX fields). */
 typedef struct {
   OddSecondBucket  counts;
   GArray          *latency;   /* OddLatencyBucket */
+  GArray          *queues;    /* QueueStats; NULL when the second has no sample */
 } SeriesSecond;
 
 static void
 series_second_clear (gpointer data)
 {
   g_clear_pointer (&((SeriesSecond *) data)->latency, g_array_unref);
+  g_clear_pointer (&((SeriesSecond *) data)->queues, g_array_unref);
 }
 
 static gint64
@@ -848,6 +905,7 @@ query_series_seconds (redisContext  *redis,
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
   g_autoptr(GPtrArray) values = g_ptr_array_new ();
   gsize prefix_len = strlen (ODD_LATENCY_HISTOGRAM_SECOND_PREFIX);
+  gsize queue_prefix_len = strlen (ODD_SEC_FIELD_QUEUE_PREFIX);
   GArray *seconds;
 
   for (guint i = 0; i < n; i++)
@@ -864,7 +922,7 @@ query_series_seconds (redisContext  *redis,
   for (guint i = 0; i < n; i++)
     {
       redisReply *reply = g_ptr_array_index (replies, i);
-      SeriesSecond second = { { 0, 0, 0, 0 }, NULL };
+      SeriesSecond second = { { 0, 0, 0, 0 }, NULL, NULL };
 
       g_ptr_array_set_size (fields, 0);
       g_ptr_array_set_size (values, 0);
@@ -886,16 +944,46 @@ query_series_seconds (redisContext  *redis,
             second.counts.completed = hash_field_count (value);
           else if (g_str_equal (field, "failed"))
             second.counts.failed = hash_field_count (value);
-          else if (g_str_equal (field, "queue_depth"))
+          else if (g_str_equal (field, ODD_SEC_FIELD_QUEUE_DEPTH))
             second.counts.queue_depth = hash_field_count (value);
+          else if (g_str_has_prefix (field, ODD_SEC_FIELD_QUEUE_PREFIX))
+            {
+              if (second.queues == NULL)
+                second.queues = queue_stats_array_new ();
+              queue_stats_add_sample (second.queues, field + queue_prefix_len, value);
+            }
         }
       if (fields->len > 0)
         second.latency = odd_latency_buckets_parse ((const char *const *) fields->pdata,
                                                     (const char *const *) values->pdata, fields->len);
+      if (second.queues != NULL && second.queues->len == 0)
+        g_clear_pointer (&second.queues, g_array_unref);
       g_array_append_val (seconds, second);
     }
 
   return seconds;
+}
+
+/* {"<name>": {"messages": n, "consumers": m}, ...}, by name: /queues' members, keyed. */
+static void
+add_queue_depths (JsonBuilder *builder,
+                  GArray      *queues)
+{
+  g_array_sort (queues, compare_queue_stats);
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < queues->len; i++)
+    {
+      const QueueStats *q = &g_array_index (queues, QueueStats, i);
+
+      json_builder_set_member_name (builder, q->name);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "messages");
+      json_builder_add_int_value (builder, q->messages);
+      json_builder_set_member_name (builder, "consumers");
+      json_builder_add_int_value (builder, q->consumers);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
 }
 
 static void
@@ -956,6 +1044,12 @@ odd_read_model_query_series (redisContext  *redis,
           json_builder_set_member_name (builder, "latencyMs");
           json_builder_add_value (builder, odd_latency_summary (second->latency));
         }
+      /* Only a second in which the metrics-engine sampled the queues has their depths. */
+      if (second->queues != NULL)
+        {
+          json_builder_set_member_name (builder, "queues");
+          add_queue_depths (builder, second->queues);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -964,25 +1058,6 @@ odd_read_model_query_series (redisContext  *redis,
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
-}
-
-typedef struct {
-  char  *name;
-  guint  messages;
-  guint  consumers;
-} QueueStats;
-
-static void
-queue_stats_clear (gpointer data)
-{
-  g_free (((QueueStats *) data)->name);
-}
-
-static int
-compare_queue_stats (gconstpointer a,
-                     gconstpointer b)
-{
-  return g_strcmp0 (((const QueueStats *) a)->name, ((const QueueStats *) b)->name);
 }
 
 static JsonNode *
@@ -1014,15 +1089,6 @@ queues_to_json (GArray *queues)
   return json_builder_get_root (builder);
 }
 
-static GArray *
-queue_stats_array_new (void)
-{
-  GArray *queues = g_array_new (FALSE, TRUE, sizeof (QueueStats));
-
-  g_array_set_clear_func (queues, queue_stats_clear);
-  return queues;
-}
-
 JsonNode *
 odd_read_model_query_queues_redis (redisContext  *redis,
                                    gint64         now_sec,
@@ -1049,28 +1115,7 @@ odd_read_model_query_queues_redis (redisContext  *redis,
     return NULL;
 
   for (size_t i = 0; i + 1 < reply->elements; i += 2)
-    {
-      const char *name = reply->element[i]->str;
-      const char *value = reply->element[i + 1]->str;
-      guint64 messages;
-      guint64 consumers;
-      g_auto(GStrv) parts = NULL;
-      QueueStats q;
-
-      if (name == NULL || value == NULL)
-        continue;
-      parts = g_strsplit (value, " ", -1);
-      /* A value this reader does not understand is skipped, not reported as zero. */
-      if (g_strv_length (parts) != 2 ||
-          !g_ascii_string_to_unsigned (parts[0], 10, 0, G_MAXUINT, &messages, NULL) ||
-          !g_ascii_string_to_unsigned (parts[1], 10, 0, G_MAXUINT, &consumers, NULL))
-        continue;
-
-      q.name = g_strdup (name);
-      q.messages = messages;
-      q.consumers = consumers;
-      g_array_append_val (queues, q);
-    }
+    queue_stats_add_sample (queues, reply->element[i]->str, reply->element[i + 1]->str);
 
   if (queues->len == 0)
     return NULL;

@@ -960,7 +960,8 @@ snapshot (void)
           g_autoptr(redisReply) all = redisCommand (ctx, "HGETALL %s", key);
 
           for (size_t j = 0; j + 1 < all->elements; j += 2)
-            if (!g_str_equal (all->element[j]->str, "queue_depth"))
+            if (!g_str_equal (all->element[j]->str, ODD_SEC_FIELD_QUEUE_DEPTH) &&
+                !g_str_has_prefix (all->element[j]->str, ODD_SEC_FIELD_QUEUE_PREFIX))
               g_hash_table_insert (snap, g_strdup_printf ("%s[%s]", key, all->element[j]->str),
                                    g_strdup (all->element[j + 1]->str));
         }
@@ -1433,6 +1434,149 @@ duplicates_seen_by_both (gpointer data)
   return metric_sum (probe->m1, probe->m2, "metrics_engine_events_duplicate_total") >= probe->expected;
 }
 
+/* Publishes @n small messages straight to @queue (the default exchange). */
+static void
+publish_to_queue (const char *queue,
+                  guint       n)
+{
+  amqp_connection_state_t conn = amqp ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OddAmqpConfirms) confirms = odd_amqp_confirms_new (conn, 1, &error);
+  OddAmqpProps props = { NULL, NULL, NULL };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      odd_amqp_confirms_publish (confirms, "", queue, &props, "{}", 2, &error);
+      g_assert_no_error (error);
+    }
+  odd_amqp_confirms_wait (confirms, 30000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&confirms, odd_amqp_confirms_free);
+  odd_amqp_close (conn);
+}
+
+static void
+purge_queue (const char *queue)
+{
+  amqp_connection_state_t conn = amqp ();
+  g_autoptr(GError) error = NULL;
+
+  amqp_queue_purge (conn, 1, amqp_cstring_bytes (queue));
+  odd_amqp_check_reply (amqp_get_rpc_reply (conn), "queue.purge", &error);
+  g_assert_no_error (error);
+  odd_amqp_close (conn);
+}
+
+/* The newest second (of the last 20) whose hash holds a queue sample; 0 when none does. */
+static gint64
+newest_sampled_second (void)
+{
+  g_autoptr(redisContext) ctx = redis ();
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (gint64 t = now; t > now - 20; t--)
+    {
+      g_autoptr(redisReply) reply = redisCommand (ctx, "HEXISTS " ODD_KEY_SEC_PREFIX "%" G_GINT64_FORMAT " "
+                                                  ODD_SEC_FIELD_QUEUE_PREFIX ODD_QUEUE_JOBS_CREATED, t);
+      if (reply->integer == 1)
+        return t;
+    }
+  return 0;
+}
+
+typedef struct {
+  guint  created;
+  guint  dead;
+  gint64 second;   /* out: the second found */
+} DepthProbe;
+
+static char *
+sec_field (gint64      second,
+           const char *field)
+{
+  g_autoptr(redisContext) ctx = redis ();
+  g_autoptr(redisReply) reply = redisCommand (ctx, "HGET " ODD_KEY_SEC_PREFIX "%" G_GINT64_FORMAT " %s", second, field);
+
+  return reply->type == REDIS_REPLY_STRING ? g_strdup (reply->str) : NULL;
+}
+
+static gboolean
+depths_recorded (gpointer data)
+{
+  DepthProbe *probe = data;
+  gint64 second = newest_sampled_second ();
+  g_autofree char *created = NULL;
+  g_autofree char *dead = NULL;
+  g_autofree char *created_expected = g_strdup_printf ("%u 0", probe->created);
+  g_autofree char *dead_expected = g_strdup_printf ("%u 0", probe->dead);
+
+  if (second == 0)
+    return FALSE;
+  created = sec_field (second, ODD_SEC_FIELD_QUEUE_PREFIX ODD_QUEUE_JOBS_CREATED);
+  dead = sec_field (second, ODD_SEC_FIELD_QUEUE_PREFIX ODD_QUEUE_DEAD);
+  probe->second = second;
+  return g_strcmp0 (created, created_expected) == 0 && g_strcmp0 (dead, dead_expected) == 0;
+}
+
+/* Two engines (replicas) sample the queue depths: each second that has a sample holds every
+ * queue's "<messages> <consumers>" of one whole reading, in the second's hash with its expiry. */
+static void
+test_queue_depths_per_second (void)
+{
+  g_autoptr(OddMetrics) m1 = NULL;
+  g_autoptr(OddMetrics) m2 = NULL;
+  g_autoptr(OddMetricsEngine) first = NULL;
+  g_autoptr(OddMetricsEngine) second = NULL;
+  g_autoptr(redisContext) ctx = NULL;
+  g_autoptr(redisReply) ttl = NULL;
+  DepthProbe probe = { 7, 2, 0 };
+  g_autofree char *key = NULL;
+  g_autofree char *depth = NULL;
+
+  if (!have_servers ())
+    return;
+  reset_namespace ();
+  purge_queue (ODD_QUEUE_JOBS_CREATED);
+  purge_queue (ODD_QUEUE_DEAD);
+  publish_to_queue (ODD_QUEUE_JOBS_CREATED, probe.created);
+  publish_to_queue (ODD_QUEUE_DEAD, probe.dead);
+
+  m1 = odd_metrics_new ("metrics-engine");
+  m2 = odd_metrics_new ("metrics-engine");
+  first = engine_new (m1);
+  second = engine_new (m2);
+  odd_metrics_engine_start (first);
+  odd_metrics_engine_start (second);
+
+  g_assert_true (wait_for (depths_recorded, &probe, 30));
+  key = g_strdup_printf (ODD_KEY_SEC_PREFIX "%" G_GINT64_FORMAT, probe.second);
+  depth = sec_field (probe.second, ODD_SEC_FIELD_QUEUE_DEPTH);
+  g_assert_cmpstr (depth, ==, "7");
+  {
+    /* The queues nobody published to are in the same sample, empty. */
+    g_autofree char *failed = sec_field (probe.second, ODD_SEC_FIELD_QUEUE_PREFIX ODD_QUEUE_FAILED_VALIDATION);
+    g_autofree char *lifecycle = sec_field (probe.second, ODD_SEC_FIELD_QUEUE_PREFIX ODD_QUEUE_LIFECYCLE);
+
+    g_assert_cmpstr (failed, ==, "0 0");
+    g_assert_nonnull (lifecycle);
+    g_assert_true (g_str_has_prefix (lifecycle, "0 "));
+  }
+  ctx = redis ();
+  ttl = redisCommand (ctx, "TTL %s", key);
+  g_assert_cmpint (ttl->integer, >, ODD_AGGREGATES_SEC_TTL - 30);
+  g_assert_cmpint (ttl->integer, <=, ODD_AGGREGATES_SEC_TTL);
+
+  /* A depth that changes shows in a later second. */
+  purge_queue (ODD_QUEUE_DEAD);
+  probe.dead = 0;
+  g_assert_true (wait_for (depths_recorded, &probe, 30));
+
+  odd_metrics_engine_stop (first);
+  odd_metrics_engine_stop (second);
+  purge_queue (ODD_QUEUE_JOBS_CREATED);
+}
+
 /* Two engines on one queue, event store and Redis: every event stored and counted once, by
  * one of them; a FLUSHDB while both run is rebuilt once, exactly. */
 static void
@@ -1680,6 +1824,7 @@ main (int   argc,
   g_test_add_func ("/metrics-engine/rebuild-after-flush", test_rebuild_after_flush);
   g_test_add_func ("/metrics-engine/sigkill-restart", test_sigkill_restart);
   g_test_add_func ("/metrics-engine/two-engines", test_two_engines);
+  g_test_add_func ("/metrics-engine/queue-depths-per-second", test_queue_depths_per_second);
   g_test_add_func ("/metrics-engine/redis-restart", test_redis_restart);
   g_test_add_func ("/metrics-engine/readyz-reason", test_readyz_reason);
   g_test_add_func ("/metrics-engine/wrong-type-key", test_wrong_type_key);

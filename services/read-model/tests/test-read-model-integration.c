@@ -1170,6 +1170,83 @@ test_series_latency (void)
   }
 }
 
+/* The metrics-engine's queue samples (queue:<name> fields of metrics:sec:<t>) give a point its
+ * "queues"; a second without a sample has none, and a sample this reader does not understand
+ * is left out, never made a zero. */
+static void
+test_series_queues (void)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint with_queues = 0;
+
+  REQUIRE_SERVERS ();
+  reset_data ();
+
+  for (gint64 t = now - 40; t <= now - 30; t++)
+    {
+      g_autofree char *created = g_strdup_printf ("%lld 1", (long long) (t - now + 50));
+
+      redis_do ("HSET metrics:sec:%lld queue_depth %lld " ODD_SEC_FIELD_QUEUE_PREFIX "jobs.created %s "
+                ODD_SEC_FIELD_QUEUE_PREFIX "jobs.dead %s", (long long) t, (long long) (t - now + 50), created, "3 0");
+    }
+  /* A second with counters but no sample; one whose only sample is garbage; one with a
+   * garbled queue next to a good one. */
+  redis_do ("HSET metrics:sec:%lld completed 4", (long long) (now - 20));
+  redis_do ("HSET metrics:sec:%lld " ODD_SEC_FIELD_QUEUE_PREFIX "jobs.created %s", (long long) (now - 19), "many 1");
+  redis_do ("HSET metrics:sec:%lld " ODD_SEC_FIELD_QUEUE_PREFIX "jobs.created %s " ODD_SEC_FIELD_QUEUE_PREFIX
+            "jobs.lifecycle %s", (long long) (now - 18), "-1 0", "5 2");
+
+  {
+    g_autoptr(Reply) r = get_ok (main_server, "/stats/series?window=60", "stats-series");
+    JsonArray *points = json_object_get_array_member (json_node_get_object (r->json), "points");
+
+    for (guint i = 0; i < json_array_get_length (points); i++)
+      {
+        JsonObject *p = json_array_get_object_element (points, i);
+        JsonObject *queues = json_object_has_member (p, "queues")
+                             ? json_object_get_object_member (p, "queues") : NULL;
+        gint64 t;
+
+        g_assert_true (odd_time_parse_rfc3339 (json_object_get_string_member (p, "t"), &t));
+        t /= G_USEC_PER_SEC;
+        if (t >= now - 40 && t <= now - 30)
+          {
+            JsonObject *created, *dead;
+
+            g_assert_nonnull (queues);
+            g_assert_cmpuint (json_object_get_size (queues), ==, 2);
+            created = json_object_get_object_member (queues, "jobs.created");
+            dead = json_object_get_object_member (queues, "jobs.dead");
+            g_assert_cmpint (json_object_get_int_member (created, "messages"), ==, t - now + 50);
+            g_assert_cmpint (json_object_get_int_member (created, "consumers"), ==, 1);
+            g_assert_cmpint (json_object_get_int_member (dead, "messages"), ==, 3);
+            g_assert_cmpint (json_object_get_int_member (dead, "consumers"), ==, 0);
+            /* queueDepth (1.0) stays jobs.created's ready messages. */
+            g_assert_cmpint (json_object_get_int_member (p, "queueDepth"), ==, t - now + 50);
+            with_queues++;
+          }
+        else if (t == now - 18)
+          {
+            g_assert_nonnull (queues);
+            g_assert_cmpuint (json_object_get_size (queues), ==, 1);
+            g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (queues, "jobs.lifecycle"),
+                                                         "messages"), ==, 5);
+            with_queues++;
+          }
+        else
+          {
+            g_assert_null (queues);
+            if (t == now - 20)
+              g_assert_cmpint (json_object_get_int_member (p, "completed"), ==, 4);
+          }
+      }
+    g_assert_cmpuint (with_queues, ==, 12);
+    /* Sorted by name, as /queues. */
+    g_assert_nonnull (strstr (r->body, "\"queues\":{\"jobs.created\":{\"messages\":10,\"consumers\":1},"
+                                       "\"jobs.dead\":{\"messages\":3,\"consumers\":0}}"));
+  }
+}
+
 /* A rate is written to the thousandth: 19 jobs in the last minute are 0.317 a second. */
 static void
 test_stats_precision (void)
@@ -1682,6 +1759,7 @@ main (int   argc,
   g_test_add_func ("/read-model/integration/stats", test_stats);
   g_test_add_func ("/read-model/integration/stats-series", test_series);
   g_test_add_func ("/read-model/integration/stats-series-latency", test_series_latency);
+  g_test_add_func ("/read-model/integration/stats-series-queues", test_series_queues);
   g_test_add_func ("/read-model/integration/stats-precision", test_stats_precision);
   g_test_add_func ("/read-model/integration/queues", test_queues);
   g_test_add_func ("/read-model/integration/dlq", test_dlq);
