@@ -105,3 +105,11 @@ odd_queue_get_consumers (OddQueue *self)
   g_return_val_if_fail (ODD_IS_QUEUE (self), 0);
   return self->consumers;
 }
+
+gboolean
+odd_queue_name_is_dead_letter (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return g_str_has_prefix (name, "jobs.dead") || g_str_has_prefix (name, "jobs.failed");
+}

@@ -16,4 +16,7 @@ const char *odd_queue_get_name       (OddQueue   *self);
 gint64      odd_queue_get_messages   (OddQueue   *self);
 gint64      odd_queue_get_consumers  (OddQueue   *self);
 
+/* Whether the queue called @name holds dead letters (jobs.dead, jobs.failed.validation). */
+gboolean    odd_queue_name_is_dead_letter (const char *name);
+
 G_END_DECLS

@@ -1,11 +1,16 @@
 #define G_LOG_DOMAIN "odd-client"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "odd-client-private.h"
 
 struct _OddSeries
 {
   GObject  parent_instance;
   GArray  *points;  /* OddSeriesPoint */
+  GArray  *queues;  /* OddSeriesQueue, the points' */
+  GStringChunk *queue_names;
   gint64   from;
   gint64   to;
   guint    step;
@@ -22,6 +27,8 @@ odd_series_finalize (GObject *object)
   OddSeries *self = ODD_SERIES (object);
 
   g_array_unref (self->points);
+  g_array_unref (self->queues);
+  g_string_chunk_free (self->queue_names);
   G_OBJECT_CLASS (odd_series_parent_class)->finalize (object);
 }
 
@@ -35,6 +42,8 @@ static void
 odd_series_init (OddSeries *self)
 {
   self->points = g_array_new (FALSE, TRUE, sizeof (OddSeriesPoint));
+  self->queues = g_array_new (FALSE, TRUE, sizeof (OddSeriesQueue));
+  self->queue_names = g_string_chunk_new (64);
   self->step = 1;
 }
 
@@ -48,6 +57,42 @@ time_member (JsonObject *object,
   if (text == NULL || !odd_time_parse_rfc3339 (text, &usec))
     return 0;
   return usec;
+}
+
+static int
+compare_queue_names (gconstpointer a,
+                     gconstpointer b)
+{
+  return strcmp (((const OddSeriesQueue *) a)->name, ((const OddSeriesQueue *) b)->name);
+}
+
+/* Appends the point's "queues" to self->queues, sorted by name; returns how many. */
+static guint
+parse_queues (OddSeries  *self,
+              JsonObject *point)
+{
+  JsonObject *queues = odd_json_get_object (point, "queues");
+  g_autoptr(GList) names = NULL;
+  guint first = self->queues->len;
+
+  if (queues == NULL)
+    return 0;
+  names = json_object_get_members (queues);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonObject *queue = odd_json_get_object (queues, l->data);
+      OddSeriesQueue q;
+
+      if (queue == NULL)
+        continue;
+      q.name = g_string_chunk_insert_const (self->queue_names, l->data);
+      q.messages = odd_client_json_int (queue, "messages", 0);
+      q.consumers = odd_client_json_int (queue, "consumers", 0);
+      g_array_append_val (self->queues, q);
+    }
+  qsort (&g_array_index (self->queues, OddSeriesQueue, first), self->queues->len - first,
+         sizeof (OddSeriesQueue), compare_queue_names);
+  return self->queues->len - first;
 }
 
 OddSeries *
@@ -95,6 +140,16 @@ odd_series_new_from_json (JsonObject *object)
               p->p95 = odd_client_json_double (point_latency, "p95");
               p->p99 = odd_client_json_double (point_latency, "p99");
             }
+          p->n_queues = parse_queues (self, point);
+        }
+
+      /* The queues array is complete (no more reallocation): point into it. */
+      for (guint i = 0, next = 0; i < n; i++)
+        {
+          OddSeriesPoint *p = &g_array_index (self->points, OddSeriesPoint, i);
+
+          p->queues = p->n_queues > 0 ? &g_array_index (self->queues, OddSeriesQueue, next) : NULL;
+          next += p->n_queues;
         }
     }
   return self;
@@ -109,6 +164,19 @@ odd_series_get_points (OddSeries *self,
   if (n_points != NULL)
     *n_points = self->points->len;
   return (const OddSeriesPoint *) self->points->data;
+}
+
+const OddSeriesQueue *
+odd_series_point_get_queue (const OddSeriesPoint *point,
+                            const char           *queue)
+{
+  g_return_val_if_fail (point != NULL, NULL);
+  g_return_val_if_fail (queue != NULL, NULL);
+
+  for (guint i = 0; i < point->n_queues; i++)
+    if (g_str_equal (point->queues[i].name, queue))
+      return &point->queues[i];
+  return NULL;
 }
 
 guint

@@ -6,6 +6,14 @@
 
 G_BEGIN_DECLS
 
+/* One queue as the metrics-engine sampled it in a second (GET /queues' members). */
+typedef struct
+{
+  const char *name;
+  gint64      messages;   /* ready */
+  gint64      consumers;
+} OddSeriesQueue;
+
 typedef struct
 {
   gint64 time;         /* unix microseconds of the second's start */
@@ -19,7 +27,16 @@ typedef struct
   double p50;
   double p95;
   double p99;
+  /* The queues sampled in this second, by name, owned by the series; n_queues is 0 when no
+   * sample was taken in it (or the read model predates stats-series 1.2), and queue_depth is
+   * then 0 without meaning it. */
+  const OddSeriesQueue *queues;
+  guint n_queues;
 } OddSeriesPoint;
+
+/* @point's sample of @queue, or NULL when the second has none. */
+const OddSeriesQueue *odd_series_point_get_queue (const OddSeriesPoint *point,
+                                                  const char           *queue);
 
 #define ODD_TYPE_SERIES (odd_series_get_type ())
 G_DECLARE_FINAL_TYPE (OddSeries, odd_series, ODD, SERIES, GObject)

@@ -4,9 +4,9 @@
  *
  * While shown, the page polls the read model every refresh interval: /stats for the counters,
  * /stats/series for the per-second history (the whole window the first time, so the charts
- * are full at once, then only the seconds since the last poll; the latency percentiles of each
- * second included) and /queues. A poll starts only when the one before has finished, and its
- * three answers are shown together, so that all charts move and draw their new points in one
+ * are full at once, then only the seconds since the last poll; the latency percentiles and the
+ * queue depths of each second included). A poll starts only when the one before has finished,
+ * and its answers are shown together, so that all charts move and draw their new points in one
  * frame. Hidden, or in a minimised window, it asks nothing and its charts draw nothing.
  */
 #define G_LOG_DOMAIN "odd-dashboard-page"
@@ -47,7 +47,6 @@ struct _OddDashboardPage
   gint64              last_bucket;
   /* One poll's answers, shown together when the last arrives: one frame for all charts. */
   OddSeries          *answer_series;
-  gint64              answer_dead;   /* -1: no answer */
   GdkSurface         *surface;       /* weak: the toplevel's, watched while mapped */
   gboolean            minimized;
 };
@@ -143,7 +142,6 @@ static void
 clear_answers (OddDashboardPage *self)
 {
   g_clear_object (&self->answer_series);
-  self->answer_dead = -1;
 }
 
 static void
@@ -154,8 +152,6 @@ poll_done (OddDashboardPage *self)
     return;
   if (self->answer_series != NULL)
     show_series (self, self->answer_series);
-  if (self->answer_dead >= 0)
-    odd_chart_append_point (self->queue_chart, "dead", g_get_real_time (), self->answer_dead);
   clear_answers (self);
   odd_dashboard_page_schedule (self);
 }
@@ -185,6 +181,33 @@ on_stats (GObject      *source,
   poll_done (self);
 }
 
+typedef struct
+{
+  double waiting;
+  double events;
+  double dead;
+} QueueDepths;
+
+/* The queue chart's values of @point; FALSE when no queues were sampled in its second. */
+static gboolean
+point_queue_depths (const OddSeriesPoint *point,
+                    QueueDepths          *depths)
+{
+  *depths = (QueueDepths) { 0, 0, 0 };
+  for (guint i = 0; i < point->n_queues; i++)
+    {
+      const OddSeriesQueue *q = &point->queues[i];
+
+      if (g_str_equal (q->name, "jobs.created"))
+        depths->waiting = q->messages;
+      else if (g_str_equal (q->name, "jobs.lifecycle"))
+        depths->events = q->messages;
+      else if (odd_queue_name_is_dead_letter (q->name))
+        depths->dead += q->messages;
+    }
+  return point->n_queues > 0;
+}
+
 static void
 show_series (OddDashboardPage *self,
              OddSeries        *series)
@@ -201,18 +224,22 @@ show_series (OddDashboardPage *self,
       g_autofree OddChartPoint *submitted = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *completed = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *failed = g_new (OddChartPoint, MAX (n, 1));
-      g_autofree OddChartPoint *depth = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *waiting = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *events = g_new (OddChartPoint, MAX (n, 1));
+      g_autofree OddChartPoint *dead = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *p50 = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *p95 = g_new (OddChartPoint, MAX (n, 1));
       g_autofree OddChartPoint *p99 = g_new (OddChartPoint, MAX (n, 1));
       guint n_latency = 0;
+      guint n_queues = 0;
 
       for (guint i = 0; i < n; i++)
         {
           submitted[i] = (OddChartPoint) { points[i].time, points[i].submitted };
           completed[i] = (OddChartPoint) { points[i].time, points[i].completed };
           failed[i] = (OddChartPoint) { points[i].time, points[i].failed };
-          depth[i] = (OddChartPoint) { points[i].time, points[i].queue_depth };
+          QueueDepths depths;
+
           /* Seconds in which no job completed have no latency: the line pauses there. */
           if (points[i].has_latency)
             {
@@ -221,11 +248,21 @@ show_series (OddDashboardPage *self,
               p99[n_latency] = (OddChartPoint) { points[i].time, points[i].p99 };
               n_latency++;
             }
+          /* Nor do seconds in which no queue was sampled (no metrics-engine ran). */
+          if (point_queue_depths (&points[i], &depths))
+            {
+              waiting[n_queues] = (OddChartPoint) { points[i].time, depths.waiting };
+              events[n_queues] = (OddChartPoint) { points[i].time, depths.events };
+              dead[n_queues] = (OddChartPoint) { points[i].time, depths.dead };
+              n_queues++;
+            }
         }
       odd_chart_set_points (self->throughput_chart, "submitted", submitted, n);
       odd_chart_set_points (self->throughput_chart, "completed", completed, n);
       odd_chart_set_points (self->throughput_chart, "failed", failed, n);
-      odd_chart_set_points (self->queue_chart, "waiting", depth, n);
+      odd_chart_set_points (self->queue_chart, "waiting", waiting, n_queues);
+      odd_chart_set_points (self->queue_chart, "events", events, n_queues);
+      odd_chart_set_points (self->queue_chart, "dead", dead, n_queues);
       odd_chart_set_points (self->latency_chart, "p50", p50, n_latency);
       odd_chart_set_points (self->latency_chart, "p95", p95, n_latency);
       odd_chart_set_points (self->latency_chart, "p99", p99, n_latency);
@@ -235,12 +272,19 @@ show_series (OddDashboardPage *self,
     {
       for (guint i = 0; i < n; i++)
         {
+          QueueDepths depths;
+
           if (points[i].time <= self->last_bucket)
             continue;
           odd_chart_append_point (self->throughput_chart, "submitted", points[i].time, points[i].submitted);
           odd_chart_append_point (self->throughput_chart, "completed", points[i].time, points[i].completed);
           odd_chart_append_point (self->throughput_chart, "failed", points[i].time, points[i].failed);
-          odd_chart_append_point (self->queue_chart, "waiting", points[i].time, points[i].queue_depth);
+          if (point_queue_depths (&points[i], &depths))
+            {
+              odd_chart_append_point (self->queue_chart, "waiting", points[i].time, depths.waiting);
+              odd_chart_append_point (self->queue_chart, "events", points[i].time, depths.events);
+              odd_chart_append_point (self->queue_chart, "dead", points[i].time, depths.dead);
+            }
           if (points[i].has_latency)
             {
               odd_chart_append_point (self->latency_chart, "p50", points[i].time, points[i].p50);
@@ -270,32 +314,6 @@ on_series (GObject      *source,
   poll_done (self);
 }
 
-static void
-on_queues (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  OddDashboardPage *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) queues = odd_client_get_queues_finish (ODD_CLIENT (source), result, &error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (queues != NULL)
-    {
-      self->answer_dead = 0;
-      for (guint i = 0; i < queues->len; i++)
-        {
-          OddQueue *queue = g_ptr_array_index (queues, i);
-
-          if (g_str_has_prefix (odd_queue_get_name (queue), "jobs.dead") ||
-              g_str_has_prefix (odd_queue_get_name (queue), "jobs.failed"))
-            self->answer_dead += odd_queue_get_messages (queue);
-        }
-    }
-  poll_done (self);
-}
-
 /* ------------------------------------------------------------------------------------ */
 /* Polling */
 
@@ -311,11 +329,10 @@ poll (OddDashboardPage *self)
     since = window_s;
   else
     since = (guint) CLAMP ((g_get_real_time () - self->last_bucket) / SEC + 2, 2, window_s);
-  self->pending = 3;
+  self->pending = 2;
   odd_client_get_stats_async (self->client, self->cancellable, on_stats, self);
   odd_client_get_series_async (self->client, MIN (since, ODD_CLIENT_SERIES_WINDOW_MAX), self->cancellable,
                                on_series, self);
-  odd_client_get_queues_async (self->client, self->cancellable, on_queues, self);
 }
 
 static gboolean
@@ -700,7 +717,6 @@ odd_dashboard_page_init (OddDashboardPage *self)
   self->cancellable = g_cancellable_new ();
   self->refresh_interval = 5;
   self->window_minutes = 5;
-  self->answer_dead = -1;
   self->need_history = TRUE;
 
   self->actions = g_simple_action_group_new ();
@@ -716,8 +732,10 @@ odd_dashboard_page_init (OddDashboardPage *self)
   odd_chart_set_series_color (self->throughput_chart, "completed", ODD_CHART_COLOR_GREEN);
   odd_chart_set_series_color (self->throughput_chart, "failed", ODD_CHART_COLOR_RED);
   odd_chart_add_series (self->queue_chart, "waiting", _("Waiting"), _("jobs"));
+  odd_chart_add_series (self->queue_chart, "events", _("Events"), _("messages"));
   odd_chart_add_series (self->queue_chart, "dead", _("Dead letters"), _("jobs"));
   odd_chart_set_series_color (self->queue_chart, "waiting", ODD_CHART_COLOR_PURPLE);
+  odd_chart_set_series_color (self->queue_chart, "events", ODD_CHART_COLOR_BLUE);
   odd_chart_set_series_color (self->queue_chart, "dead", ODD_CHART_COLOR_ORANGE);
   odd_chart_add_series (self->latency_chart, "p50", _("p50"), _("ms"));
   odd_chart_add_series (self->latency_chart, "p95", _("p95"), _("ms"));
