@@ -2,7 +2,8 @@
  *
  * Jobs of known outcomes go in; the page's counters must equal /stats, its throughput chart
  * must hold the read model's per-second history (its sums equal the counters), its latency
- * chart the percentiles of each second in which jobs completed, it must say
+ * chart the percentiles of each second in which jobs completed, its queue chart the queue
+ * depths sampled before it opened, it must say
  * so when the read model stops answering and recover when it is back. Screenshots light and
  * dark land in the screenshot directory (live data: not compared with a reference).
  */
@@ -91,6 +92,46 @@ chart_times (OddDashboardPage *page,
   return times;
 }
 
+/* How many points @series of @chart_name has before @before (unix µs), and its newest value
+ * of those and of all. */
+static guint
+chart_points_before (OddDashboardPage *page,
+                     const char       *chart_name,
+                     const char       *series,
+                     gint64            before,
+                     double           *last_before,
+                     double           *last)
+{
+  OddChart *chart = ODD_CHART (odd_dashboard_page_get_chart (page, chart_name));
+  g_autoptr(GBytes) csv = odd_chart_write_csv (chart);
+  g_auto(GStrv) lines = g_strsplit (g_bytes_get_data (csv, NULL), "\r\n", -1);
+  g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
+  int column = -1;
+  guint n = 0;
+
+  *last_before = *last = -1;
+  for (int i = 0; header[i] != NULL; i++)
+    if (g_str_has_prefix (header[i], series))
+      column = i;
+  g_assert_cmpint (column, >, 0);
+  for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++)
+    {
+      g_auto(GStrv) cells = g_strsplit (lines[l], ",", -1);
+      gint64 t = 0;
+
+      if ((int) g_strv_length (cells) <= column || cells[column][0] == '\0')
+        continue;
+      g_assert_true (odd_time_parse_rfc3339 (cells[0], &t));
+      *last = g_ascii_strtod (cells[column], NULL);
+      if (t < before)
+        {
+          *last_before = *last;
+          n++;
+        }
+    }
+  return n;
+}
+
 static gboolean
 same_times (GHashTable *a,
             GHashTable *b)
@@ -133,6 +174,7 @@ test_counters_charts_outage (void)
   GtkWindow *window;
   OddItStats stats;
   double completed_sum = 0;
+  gint64 opened;
 
   for (guint i = 0; i < N_OK + N_DOOMED; i++)
     {
@@ -147,6 +189,7 @@ test_counters_charts_outage (void)
   g_usleep (2 * G_USEC_PER_SEC);
 
   g_object_set (page, "refresh-interval", 1, NULL);
+  opened = g_get_real_time ();
   window = odd_gui_test_window (GTK_WIDGET (page), 1100, 1000);
   ODD_GUI_ASSERT_WITHIN (counters_match (page, &stats), 30);
   g_assert_true (odd_dashboard_page_get_reachable (page));
@@ -170,6 +213,22 @@ test_counters_charts_outage (void)
     g_assert_true (same_times (completions, p99));
     g_assert_cmpuint (odd_chart_get_n_points (ODD_CHART (odd_dashboard_page_get_chart (page, "latency")), "p95"), ==,
                       g_hash_table_size (completions));
+  }
+
+  /* The queue chart came full from the history too (the metrics-engine's sample of each
+   * second): the doomed jobs' dead letters were waiting in jobs.dead for seconds before the
+   * page opened; then it goes on live. */
+  {
+    double dead_before, dead_last, waiting_before, waiting_last;
+    guint n_history = chart_points_before (page, "queues", "Dead letters", opened, &dead_before, &dead_last);
+
+    g_assert_cmpuint (n_history, >=, 2);
+    g_assert_cmpfloat (dead_before, ==, N_DOOMED);
+    g_assert_cmpuint (chart_points_before (page, "queues", "Waiting", opened, &waiting_before, &waiting_last), >=, 2);
+    g_assert_cmpfloat (waiting_before, ==, 0);
+    ODD_GUI_ASSERT_WITHIN (chart_points_before (page, "queues", "Dead letters", G_MAXINT64, &dead_before, &dead_last) >
+                           n_history, 30);
+    g_assert_cmpfloat (dead_last, ==, N_DOOMED);
   }
 
   /* A longer window fetches the longer history at once. */

@@ -77,6 +77,38 @@ submit (const char *type,
   return ids;
 }
 
+/* The newest second of the last minute's history that has a queue sample shows at least
+ * GPOINTER_TO_INT (data) messages in jobs.dead; every sample has the four queues. */
+static gboolean
+dead_letters_in_history (OddIt   *self,
+                         gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(OddSeries) series = NULL;
+  const OddSeriesPoint *points;
+  const OddSeriesPoint *newest = NULL;
+  guint n = 0;
+
+  odd_client_get_series_async (client, 60, NULL, on_done, &result);
+  series = odd_client_get_series_finish (client, wait_for (&result), &error);
+  g_assert_no_error (error);
+  points = odd_series_get_points (series, &n);
+  for (guint i = 0; i < n; i++)
+    {
+      if (points[i].n_queues == 0)
+        continue;
+      g_assert_cmpuint (points[i].n_queues, ==, 4);
+      g_assert_nonnull (odd_series_point_get_queue (&points[i], "jobs.failed.validation"));
+      g_assert_nonnull (odd_series_point_get_queue (&points[i], "jobs.lifecycle"));
+      g_assert_cmpint (odd_series_point_get_queue (&points[i], "jobs.created")->messages, ==, points[i].queue_depth);
+      newest = &points[i];
+    }
+  return newest != NULL &&
+         odd_series_point_get_queue (newest, "jobs.created")->consumers > 0 &&
+         odd_series_point_get_queue (newest, "jobs.dead")->messages >= GPOINTER_TO_INT (data);
+}
+
 static void
 test_submit_and_stats (void)
 {
@@ -136,6 +168,10 @@ test_submit_and_stats (void)
     g_assert_cmpint (completed_sum, ==, N_OK);
     g_assert_cmpuint (with_latency, >, 0);
   }
+
+  /* The queue depths of each second, from the metrics-engine's sampler: the doomed jobs' dead
+   * letters wait in jobs.dead, and the processor consumes jobs.created. */
+  g_assert_true (odd_it_wait (it, dead_letters_in_history, GINT_TO_POINTER (N_DOOMED), 30, 250));
 }
 
 /* Every page of @list until the end; asserts no job twice. */

@@ -511,13 +511,16 @@ test_series (Fixture       *f,
           "{\"from\":\"2026-01-02T03:04:00.000Z\",\"to\":\"2026-01-02T03:04:02.000Z\",\"step\":1,"
           "\"points\":[{\"t\":\"2026-01-02T03:04:00.000Z\",\"submitted\":5,\"completed\":4,\"failed\":1,\"queueDepth\":2},"
           "{\"t\":\"2026-01-02T03:04:01.000Z\",\"submitted\":0,\"completed\":3,\"failed\":0,\"queueDepth\":0,"
-          "\"latencyMs\":{\"p50\":10.5,\"p95\":250,\"p99\":1021.739}}],"
+          "\"latencyMs\":{\"p50\":10.5,\"p95\":250,\"p99\":1021.739},"
+          "\"queues\":{\"jobs.dead\":{\"messages\":4,\"consumers\":0},\"jobs.created\":{\"messages\":0,\"consumers\":2}}},"
+          "{\"t\":\"2026-01-02T03:04:02.000Z\",\"submitted\":0,\"completed\":0,\"failed\":0,\"queueDepth\":7,"
+          "\"queues\":{\"jobs.created\":{\"messages\":7,\"consumers\":1}}}],"
           "\"latencyMs\":{\"p50\":1,\"p95\":2,\"p99\":3}}");
   odd_client_get_series_async (f->client, 120, NULL, on_done, f);
   series = odd_client_get_series_finish (f->client, wait_result (f), &error);
   g_assert_no_error (error);
   points = odd_series_get_points (series, &n);
-  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (n, ==, 3);
   g_assert_cmpint (points[0].time, ==, G_GINT64_CONSTANT (1767323040) * G_USEC_PER_SEC);
   g_assert_cmpint (points[0].submitted, ==, 5);
   g_assert_cmpint (points[0].failed, ==, 1);
@@ -530,6 +533,17 @@ test_series (Fixture       *f,
   g_assert_cmpfloat (points[1].p50, ==, 10.5);
   g_assert_cmpfloat (points[1].p95, ==, 250);
   g_assert_cmpfloat (points[1].p99, ==, 1021.739);
+  /* Queue samples: none in the first second, sorted by name in the others. */
+  g_assert_cmpuint (points[0].n_queues, ==, 0);
+  g_assert_null (odd_series_point_get_queue (&points[0], "jobs.created"));
+  g_assert_cmpuint (points[1].n_queues, ==, 2);
+  g_assert_cmpstr (points[1].queues[0].name, ==, "jobs.created");
+  g_assert_cmpint (points[1].queues[0].consumers, ==, 2);
+  g_assert_cmpint (odd_series_point_get_queue (&points[1], "jobs.dead")->messages, ==, 4);
+  g_assert_null (odd_series_point_get_queue (&points[1], "jobs.lifecycle"));
+  g_assert_cmpuint (points[2].n_queues, ==, 1);
+  g_assert_cmpint (odd_series_point_get_queue (&points[2], "jobs.created")->messages, ==, 7);
+  g_assert_cmpint (points[2].queue_depth, ==, 7);
   g_assert_cmpfloat (odd_series_get_p99 (series), ==, 3);
   g_assert_cmpstr (((char **) f->requests->pdata)[0], ==, "GET /stats/series?window=120");
 }
