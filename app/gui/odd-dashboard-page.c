@@ -731,9 +731,11 @@ odd_dashboard_page_init (OddDashboardPage *self)
   odd_chart_set_series_color (self->throughput_chart, "submitted", ODD_CHART_COLOR_BLUE);
   odd_chart_set_series_color (self->throughput_chart, "completed", ODD_CHART_COLOR_GREEN);
   odd_chart_set_series_color (self->throughput_chart, "failed", ODD_CHART_COLOR_RED);
-  odd_chart_add_series (self->queue_chart, "waiting", _("Waiting"), _("jobs"));
+  /* Messages, as RabbitMQ counts them: one per job waiting or dead-lettered, one per batch
+   * of events not yet applied. */
+  odd_chart_add_series (self->queue_chart, "waiting", _("Waiting"), _("messages"));
   odd_chart_add_series (self->queue_chart, "events", _("Events"), _("messages"));
-  odd_chart_add_series (self->queue_chart, "dead", _("Dead letters"), _("jobs"));
+  odd_chart_add_series (self->queue_chart, "dead", _("Dead letters"), _("messages"));
   odd_chart_set_series_color (self->queue_chart, "waiting", ODD_CHART_COLOR_PURPLE);
   odd_chart_set_series_color (self->queue_chart, "events", ODD_CHART_COLOR_BLUE);
   odd_chart_set_series_color (self->queue_chart, "dead", ODD_CHART_COLOR_ORANGE);
