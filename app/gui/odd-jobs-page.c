@@ -928,11 +928,11 @@ odd_jobs_page_init (OddJobsPage *self)
   add_column (self->jobs_view, _("Attempts"), job_attempts_text, 3, FALSE, FALSE);
   self->created_column = add_column (self->jobs_view, _("Created"), job_created_text, 18, FALSE, FALSE);
   setup_time_sorting (self);
-  add_column (self->dead_view, _("Died"), dead_at_text, 19, FALSE, FALSE);
-  add_column (self->dead_view, _("Queue"), dead_queue_text, 10, FALSE, FALSE);
-  add_column (self->dead_view, _("Job"), dead_job_text, 36, TRUE, TRUE);
-  add_column (self->dead_view, _("Reason"), dead_reason_text, 12, FALSE, FALSE);
-  add_column (self->dead_view, _("Error"), dead_error_text, 24, TRUE, FALSE);
+  add_column (self->dead_view, _("Died"), dead_at_text, 18, FALSE, FALSE);
+  add_column (self->dead_view, _("Queue"), dead_queue_text, 9, FALSE, FALSE);
+  add_column (self->dead_view, _("Job"), dead_job_text, 33, TRUE, TRUE);
+  add_column (self->dead_view, _("Reason"), dead_reason_text, 17, FALSE, FALSE);
+  add_column (self->dead_view, _("Error"), dead_error_text, 30, TRUE, FALSE);
 
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->jobs_scroller), "value-changed",
                            G_CALLBACK (load_more_if_near_end), self, G_CONNECT_SWAPPED);
