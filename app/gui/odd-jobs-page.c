@@ -12,6 +12,7 @@
 #define G_LOG_DOMAIN "odd-jobs-page"
 
 #include <glib/gi18n.h>
+#include <time.h>
 
 #include "odd-dashboard-resources.h"
 #include "odd-jobs-page.h"
@@ -563,18 +564,29 @@ refresh_activated (GSimpleAction *action,
 /* ------------------------------------------------------------------------------------ */
 /* Columns */
 
-typedef char *(*CellText) (gpointer item);
+/* A cell's text: a string the item keeps, or one written into @buffer. Nothing is allocated
+ * for a cell while the list scrolls. */
+typedef const char *(*CellText) (gpointer item,
+                                 char    *buffer,
+                                 gsize    size);
 
+/* GtkInscription, not GtkLabel: its size comes from a number of characters, not from its
+ * text, so binding a row to another job only redraws it; a label's new text re-measured it,
+ * its row and every column's width, and shaped the text twice (measure and snapshot). */
 static void
 setup_cell (GtkSignalListItemFactory *factory,
             GtkListItem              *item,
             gpointer                  data)
 {
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *cell = gtk_inscription_new (NULL);
+  guint chars = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "odd-chars"));
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), GPOINTER_TO_INT (data) ? PANGO_ELLIPSIZE_MIDDLE : PANGO_ELLIPSIZE_END);
-  gtk_list_item_set_child (item, label);
+  gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), chars);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell),
+                                     g_object_get_data (G_OBJECT (factory), "odd-middle") != NULL
+                                       ? GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_MIDDLE
+                                       : GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  gtk_list_item_set_child (item, cell);
 }
 
 static void
@@ -582,22 +594,28 @@ bind_cell (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            CellText                  text_for)
 {
-  g_autofree char *text = text_for (gtk_list_item_get_item (item));
+  char buffer[64];
 
-  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  gtk_inscription_set_text (GTK_INSCRIPTION (gtk_list_item_get_child (item)),
+                            text_for (gtk_list_item_get_item (item), buffer, sizeof buffer));
 }
 
+/* @chars: the column's natural width in characters (it stays the same whatever the rows
+ * hold; the user can still resize it). */
 static GtkColumnViewColumn *
 add_column (GtkColumnView *view,
             const char    *title,
             CellText       text_for,
+            guint          chars,
             gboolean       expand,
             gboolean       middle)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   GtkColumnViewColumn *column;
 
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), GINT_TO_POINTER (middle));
+  g_object_set_data (G_OBJECT (factory), "odd-chars", GUINT_TO_POINTER (chars));
+  g_object_set_data (G_OBJECT (factory), "odd-middle", GINT_TO_POINTER (middle));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), text_for);
   column = gtk_column_view_column_new (title, factory);
   gtk_column_view_column_set_expand (column, expand);
@@ -607,24 +625,84 @@ add_column (GtkColumnView *view,
   return column;
 }
 
-static char *job_id_text (gpointer item) { return g_strdup (odd_job_get_id (item)); }
-static char *job_type_text (gpointer item) { return g_strdup (odd_job_get_job_type (item)); }
-static char *job_status_text (gpointer item) { return g_strdup (odd_job_status_to_string (odd_job_get_status (item))); }
-static char *job_attempts_text (gpointer item) { return g_strdup_printf ("%" G_GINT64_FORMAT, odd_job_get_attempts (item)); }
-/* Through microseconds: a GDateTime kept in each of many jobs would cost 50 bytes a job. */
-static char *
-job_created_text (gpointer item)
+/* Local time to the second, into @buffer: no GDateTime made and dropped for each cell. */
+static const char *
+format_usec (gint64  usec,
+             char   *buffer,
+             gsize   size)
 {
-  gint64 usec = odd_job_get_created_usec (item);
-  g_autoptr(GDateTime) local = usec != 0 ? g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC) : NULL;
+  time_t seconds = (time_t) (usec / G_USEC_PER_SEC);
+  struct tm local;
 
-  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("—");
+  if (usec == 0 || localtime_r (&seconds, &local) == NULL ||
+      strftime (buffer, size, "%Y-%m-%d %H:%M:%S", &local) == 0)
+    return "—";
+  return buffer;
 }
-static char *dead_at_text (gpointer item) { return format_time (odd_dead_letter_get_dead_at (item)); }
-static char *dead_queue_text (gpointer item) { return g_strdup (odd_dead_letter_get_queue (item)); }
-static char *dead_job_text (gpointer item) { return g_strdup (odd_dead_letter_get_job_id (item)); }
-static char *dead_reason_text (gpointer item) { return g_strdup (odd_dead_letter_get_reason (item)); }
-static char *dead_error_text (gpointer item) { return g_strdup (odd_dead_letter_get_error (item)); }
+
+static const char *
+job_id_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_job_get_id (item);
+}
+
+static const char *
+job_type_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_job_get_job_type (item);
+}
+
+static const char *
+job_status_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_job_status_to_string (odd_job_get_status (item));
+}
+
+static const char *
+job_attempts_text (gpointer item, char *buffer, gsize size)
+{
+  g_snprintf (buffer, size, "%" G_GINT64_FORMAT, odd_job_get_attempts (item));
+  return buffer;
+}
+
+/* Through microseconds: a GDateTime kept in each of many jobs would cost 50 bytes a job. */
+static const char *
+job_created_text (gpointer item, char *buffer, gsize size)
+{
+  return format_usec (odd_job_get_created_usec (item), buffer, size);
+}
+
+static const char *
+dead_at_text (gpointer item, char *buffer, gsize size)
+{
+  GDateTime *dead_at = odd_dead_letter_get_dead_at (item);
+
+  return format_usec (dead_at != NULL ? g_date_time_to_unix (dead_at) * G_USEC_PER_SEC : 0, buffer, size);
+}
+
+static const char *
+dead_queue_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_dead_letter_get_queue (item);
+}
+
+static const char *
+dead_job_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_dead_letter_get_job_id (item);
+}
+
+static const char *
+dead_reason_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_dead_letter_get_reason (item);
+}
+
+static const char *
+dead_error_text (gpointer item, char *buffer, gsize size)
+{
+  return odd_dead_letter_get_error (item);
+}
 
 /* ------------------------------------------------------------------------------------ */
 /* Filters */
@@ -844,17 +922,17 @@ odd_jobs_page_init (OddJobsPage *self)
   enable_action (self, "replay-selected", FALSE);
   enable_action (self, "replay-all", FALSE);
 
-  add_column (self->jobs_view, _("Job"), job_id_text, TRUE, TRUE);
-  add_column (self->jobs_view, _("Type"), job_type_text, FALSE, FALSE);
-  add_column (self->jobs_view, _("Status"), job_status_text, FALSE, FALSE);
-  add_column (self->jobs_view, _("Attempts"), job_attempts_text, FALSE, FALSE);
-  self->created_column = add_column (self->jobs_view, _("Created"), job_created_text, FALSE, FALSE);
+  add_column (self->jobs_view, _("Job"), job_id_text, 36, TRUE, TRUE);
+  add_column (self->jobs_view, _("Type"), job_type_text, 7, FALSE, FALSE);
+  add_column (self->jobs_view, _("Status"), job_status_text, 10, FALSE, FALSE);
+  add_column (self->jobs_view, _("Attempts"), job_attempts_text, 3, FALSE, FALSE);
+  self->created_column = add_column (self->jobs_view, _("Created"), job_created_text, 18, FALSE, FALSE);
   setup_time_sorting (self);
-  add_column (self->dead_view, _("Died"), dead_at_text, FALSE, FALSE);
-  add_column (self->dead_view, _("Queue"), dead_queue_text, FALSE, FALSE);
-  add_column (self->dead_view, _("Job"), dead_job_text, TRUE, TRUE);
-  add_column (self->dead_view, _("Reason"), dead_reason_text, FALSE, FALSE);
-  add_column (self->dead_view, _("Error"), dead_error_text, TRUE, FALSE);
+  add_column (self->dead_view, _("Died"), dead_at_text, 18, FALSE, FALSE);
+  add_column (self->dead_view, _("Queue"), dead_queue_text, 9, FALSE, FALSE);
+  add_column (self->dead_view, _("Job"), dead_job_text, 33, TRUE, TRUE);
+  add_column (self->dead_view, _("Reason"), dead_reason_text, 17, FALSE, FALSE);
+  add_column (self->dead_view, _("Error"), dead_error_text, 30, TRUE, FALSE);
 
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->jobs_scroller), "value-changed",
                            G_CALLBACK (load_more_if_near_end), self, G_CONNECT_SWAPPED);

@@ -10,13 +10,17 @@
  * It starts the integration fixture's local stack (or uses a running one: ODD_IT_EXTERNAL=1
  * with ODD_IT_GATEWAY_URL, ODD_IT_READ_MODEL_URL, ODD_IT_POSTGRES_URL, ODD_IT_REDIS_URL), puts
  * the jobs straight into its PostgreSQL with one INSERT ... SELECT generate_series (real rows
- * the read model serves), and shows OddJobsPage, the app's page, in a 1280 × 800 window. Then
- * it scrolls the list down by --step-pages screens a frame (a fast scroll wheel) until the
- * end: the page asks for the next page by cursor as the user nears the end, as it does for a
- * user. Reported: the frames while scrolling (GdkFrameClock: frames per second over the whole
- * scroll, and each frame's before-paint to after-paint time, wall and CPU), the process's RSS
- * (now and peak) before and after, and the time from typing a job's id (and an 8-character
- * prefix of it) in the search field to the list holding that one job.
+ * the read model serves; rows already there from an earlier run are kept), and shows
+ * OddJobsPage, the app's page, in a 1280 × 800 window. Then it scrolls the list down in three
+ * phases, the page asking for the next page by cursor as the user nears the end, as it does
+ * for a user:
+ *   rows         3 rows a frame, --phase-frames frames: a flick of kinetic scrolling
+ *   page         one screen a frame, --phase-frames frames: a fast scroll wheel
+ *   two-screens  --step-pages screens a frame (2) until the end of the list: the extreme
+ * Reported for each: the frames (odd-frame-timer.h: each frame's before-paint to after-paint
+ * time, wall and main-thread CPU; frames per second over the phase), and for the last the
+ * process's RSS (now and peak) before and after; then the time from typing a job's id (and an
+ * 8-character prefix of it) in the search field to the list holding that one job.
  */
 #define G_LOG_DOMAIN "odd-jobs-bench"
 
@@ -26,27 +30,10 @@
 #include <time.h>
 
 #include "odd-client.h"
+#include "odd-frame-timer.h"
 #include "odd-gui.h"
 #include "odd-it.h"
 #include "odd-jobs-page.h"
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
 
 /* kB of a /proc/self/status line ("VmRSS", "VmHWM"). */
 static double
@@ -62,52 +49,6 @@ status_mb (const char *field)
     if (g_str_has_prefix (lines[i], field) && lines[i][strlen (field)] == ':')
       return g_ascii_strtod (lines[i] + strlen (field) + 1, NULL) / 1024.0;
   return 0;
-}
-
-typedef struct {
-  gint64  started;
-  gint64  started_cpu;
-  gint64  first_frame;
-  gint64  last_frame;
-  GArray *wall_ms;   /* double: before-paint to after-paint */
-  GArray *cpu_ms;
-  gboolean recording;
-} Frames;
-
-static void
-on_before_paint (GdkFrameClock *clock,
-                 Frames        *frames)
-{
-  frames->started = g_get_monotonic_time ();
-  frames->started_cpu = thread_cpu_us ();
-}
-
-static void
-on_after_paint (GdkFrameClock *clock,
-                Frames        *frames)
-{
-  double wall, cpu;
-
-  if (!frames->recording || frames->started == 0)
-    return;
-  wall = (g_get_monotonic_time () - frames->started) / 1000.0;
-  cpu = (thread_cpu_us () - frames->started_cpu) / 1000.0;
-  g_array_append_val (frames->wall_ms, wall);
-  g_array_append_val (frames->cpu_ms, cpu);
-  if (frames->first_frame == 0)
-    frames->first_frame = gdk_frame_clock_get_frame_time (clock);
-  frames->last_frame = gdk_frame_clock_get_frame_time (clock);
-  frames->started = 0;
-}
-
-static double
-percentile (GArray *values,
-            double  p)
-{
-  if (values->len == 0)
-    return 0;
-  g_array_sort (values, compare_doubles);
-  return g_array_index (values, double, MIN (values->len - 1, (guint) (p * values->len)));
 }
 
 /* The page's jobs list: the first scrolled window holding a GtkColumnView. */
@@ -128,10 +69,32 @@ find_scroller (GtkWidget *widget)
   return NULL;
 }
 
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* The 1-minute load average: the frames per second depend on what else runs. */
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return 0;
+  return g_ascii_strtod (text, NULL);
+}
+
 typedef struct {
   GtkAdjustment *adjustment;
   OddJobList    *jobs;
-  double         step_pages;
+  double         step_rows;   /* rows a frame, or */
+  double         step_pages;  /* screens a frame */
+  guint          frames_left; /* 0: to the end of the list */
   gboolean       done;
 } Scroll;
 
@@ -144,7 +107,8 @@ at_end (Scroll *scroll)
          gtk_adjustment_get_value (a) >= gtk_adjustment_get_upper (a) - gtk_adjustment_get_page_size (a) - 1;
 }
 
-/* Each frame, the list moves on by a few screens, as a fast scroll wheel moves it. */
+/* Each frame, the list moves on by a few rows or screens, as a flick or a scroll wheel moves
+ * it. */
 static gboolean
 scroll_tick (GtkWidget     *widget,
              GdkFrameClock *clock,
@@ -152,15 +116,51 @@ scroll_tick (GtkWidget     *widget,
 {
   Scroll *scroll = data;
   GtkAdjustment *a = scroll->adjustment;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (scroll->jobs));
+  double step;
 
-  if (at_end (scroll))
+  if (at_end (scroll) || (scroll->frames_left > 0 && --scroll->frames_left == 0))
     {
       scroll->done = TRUE;
       return G_SOURCE_REMOVE;
     }
-  gtk_adjustment_set_value (a, MIN (gtk_adjustment_get_value (a) + scroll->step_pages * gtk_adjustment_get_page_size (a),
+  step = scroll->step_rows > 0 ? scroll->step_rows * gtk_adjustment_get_upper (a) / MAX (n, 1)
+                               : scroll->step_pages * gtk_adjustment_get_page_size (a);
+  gtk_adjustment_set_value (a, MIN (gtk_adjustment_get_value (a) + step,
                                     gtk_adjustment_get_upper (a) - gtk_adjustment_get_page_size (a)));
   return G_SOURCE_CONTINUE;
+}
+
+/* Scrolls as @scroll says until it is done, and prints the frames of that. */
+static void
+run_phase (OddJobsPage   *page,
+           OddFrameTimer *timer,
+           Scroll        *scroll,
+           const char    *name)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 cpu_start = thread_cpu_us ();
+  double seconds, main_thread_s;
+  guint n_frames;
+
+  scroll->done = FALSE;
+  odd_frame_timer_record (timer, TRUE);
+  gtk_widget_add_tick_callback (GTK_WIDGET (page), scroll_tick, scroll, NULL);
+  while (!scroll->done)
+    g_main_context_iteration (NULL, TRUE);
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  main_thread_s = (thread_cpu_us () - cpu_start) / (double) G_USEC_PER_SEC;
+  n_frames = timer->ms->len;
+  g_print ("{\"kind\": \"scroll\", \"phase\": \"%s\", \"jobs\": %u, \"seconds\": %.1f, \"frames\": %u, "
+           "\"fps\": %.1f, \"frame_cpu_median_ms\": %.2f, \"frame_cpu_p95_ms\": %.2f, "
+           "\"frame_wall_median_ms\": %.2f, \"frame_wall_p95_ms\": %.2f, \"main_thread_cpu_s\": %.1f, "
+           "\"load1\": %.2f}\n",
+           name, g_list_model_get_n_items (G_LIST_MODEL (scroll->jobs)), seconds, n_frames,
+           n_frames / seconds,
+           odd_frame_quantile (timer->cpu_ms, 0.5), odd_frame_quantile (timer->cpu_ms, 0.95),
+           odd_frame_quantile (timer->ms, 0.5), odd_frame_quantile (timer->ms, 0.95),
+           main_thread_s, load_average ());
+  odd_frame_timer_record (timer, FALSE);
 }
 
 static void
@@ -184,7 +184,8 @@ insert_jobs (const char *postgres_url,
                       "jsonb_build_object('n', g), 1, "
                       "CASE WHEN g % 10 = 0 THEN 'simulated failure of bench job ' || g END, "
                       "now() - g * interval '1 second', now() "
-                      "FROM generate_series(1, $1::int) AS g",
+                      "FROM generate_series(1, $1::int) AS g "
+                      "ON CONFLICT (id) DO NOTHING",
                       1, NULL, params, NULL, NULL, 0);
   if (PQresultStatus (res) != PGRES_COMMAND_OK)
     g_error ("INSERT: %s", PQerrorMessage (pg));
@@ -207,10 +208,10 @@ holds_only (OddJobList *jobs,
 
 /* ms from typing @text to the list holding only @id (and a frame drawn with it). */
 static double
-time_search (OddJobsPage *page,
-             Frames      *frames,
-             const char  *text,
-             const char  *id)
+time_search (OddJobsPage   *page,
+             OddFrameTimer *timer,
+             const char    *text,
+             const char    *id)
 {
   OddJobList *jobs = odd_jobs_page_get_jobs (page);
   gint64 start = g_get_monotonic_time ();
@@ -219,12 +220,10 @@ time_search (OddJobsPage *page,
   odd_jobs_page_search (page, text);
   while (!holds_only (jobs, id))
     g_main_context_iteration (NULL, TRUE);
-  drawn = frames->wall_ms->len;
-  frames->recording = TRUE;
+  drawn = timer->frames;
   gtk_widget_queue_draw (GTK_WIDGET (page));
-  while (frames->wall_ms->len == drawn)
+  while (timer->frames == drawn)
     g_main_context_iteration (NULL, TRUE);
-  frames->recording = FALSE;
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
@@ -233,10 +232,12 @@ main (int   argc,
       char *argv[])
 {
   int n_jobs = 100000;
+  int phase_frames = 600;
   double step_pages = 2;
   GOptionEntry entries[] = {
     { "jobs", 0, 0, G_OPTION_ARG_INT, &n_jobs, "Jobs to insert (100000)", "N" },
-    { "step-pages", 0, 0, G_OPTION_ARG_DOUBLE, &step_pages, "Screens scrolled a frame (2)", "N" },
+    { "phase-frames", 0, 0, G_OPTION_ARG_INT, &phase_frames, "Frames of the rows and page phases (600; 0: none)", "N" },
+    { "step-pages", 0, 0, G_OPTION_ARG_DOUBLE, &step_pages, "Screens scrolled a frame to the end (2)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- the Jobs page with many jobs");
@@ -245,19 +246,18 @@ main (int   argc,
   g_autoptr(OddClient) client = NULL;
   g_autofree char *target = NULL;
   g_autofree char *prefix = NULL;
-  Frames frames = { 0 };
+  OddFrameTimer timer = { 0 };
   Scroll scroll = { 0 };
   OddJobsPage *page;
   GtkWindow *window;
   OddIt *it;
-  double rss_before, rss_after, hwm, find_id_ms, find_prefix_ms, seconds;
-  gint64 start, cpu_start;
-  guint n_frames;
+  double rss_before, rss_after, hwm, find_id_ms, find_prefix_ms;
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error) || n_jobs < 1 || step_pages <= 0)
+  if (!g_option_context_parse (context, &argc, &argv, &error) || n_jobs < 1 || phase_frames < 0 || step_pages <= 0)
     {
-      g_printerr ("%s\n", error != NULL ? error->message : "--jobs and --step-pages must be positive");
+      g_printerr ("%s\n", error != NULL ? error->message
+                                        : "--jobs and --step-pages must be positive, --phase-frames not negative");
       return 2;
     }
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
@@ -285,64 +285,51 @@ main (int   argc,
   gtk_window_set_default_size (window, 1280, 800);
   gtk_window_present (window);
 
-  frames.wall_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  frames.cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
   while (gtk_widget_get_frame_clock (GTK_WIDGET (page)) == NULL || !gtk_widget_get_mapped (GTK_WIDGET (page)))
     g_main_context_iteration (NULL, TRUE);
-  g_signal_connect_after (gtk_widget_get_frame_clock (GTK_WIDGET (page)), "before-paint",
-                          G_CALLBACK (on_before_paint), &frames);
-  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (page)), "after-paint",
-                    G_CALLBACK (on_after_paint), &frames);
+  odd_frame_timer_attach (&timer, gtk_widget_get_frame_clock (GTK_WIDGET (page)));
 
   /* The first page, shown. */
   scroll.jobs = odd_jobs_page_get_jobs (page);
   scroll.adjustment = gtk_scrolled_window_get_vadjustment (find_scroller (GTK_WIDGET (page)));
-  scroll.step_pages = step_pages;
   while (g_list_model_get_n_items (G_LIST_MODEL (scroll.jobs)) == 0 || odd_job_list_get_loading (scroll.jobs))
     g_main_context_iteration (NULL, TRUE);
   for (gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC; g_get_monotonic_time () < until;)
     g_main_context_iteration (NULL, FALSE);
   rss_before = status_mb ("VmRSS");
 
-  /* To the end. */
-  frames.recording = TRUE;
-  start = g_get_monotonic_time ();
-  cpu_start = thread_cpu_us ();
-  gtk_widget_add_tick_callback (GTK_WIDGET (page), scroll_tick, &scroll, NULL);
-  while (!scroll.done)
-    g_main_context_iteration (NULL, TRUE);
-  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
-  frames.recording = FALSE;
-  n_frames = frames.wall_ms->len;
+  if (phase_frames > 0)
+    {
+      scroll.step_rows = 3;
+      scroll.frames_left = (guint) phase_frames;
+      run_phase (page, &timer, &scroll, "rows");
+      scroll.step_rows = 0;
+      scroll.step_pages = 1;
+      scroll.frames_left = (guint) phase_frames;
+      run_phase (page, &timer, &scroll, "page");
+    }
+  scroll.step_rows = 0;
+  scroll.step_pages = step_pages;
+  scroll.frames_left = 0;
+  run_phase (page, &timer, &scroll, "two-screens");
   if (g_list_model_get_n_items (G_LIST_MODEL (scroll.jobs)) < (guint) n_jobs)
     g_error ("the list ended at %u jobs of at least %d", g_list_model_get_n_items (G_LIST_MODEL (scroll.jobs)), n_jobs);
   rss_after = status_mb ("VmRSS");
   hwm = status_mb ("VmHWM");
-
-  g_print ("{\"kind\": \"scroll\", \"jobs\": %u, \"seconds\": %.1f, \"frames\": %u, \"fps\": %.1f, "
-           "\"frame_wall_median_ms\": %.2f, \"frame_wall_p95_ms\": %.2f, "
-           "\"frame_cpu_median_ms\": %.2f, \"frame_cpu_p95_ms\": %.2f, \"main_thread_cpu_s\": %.1f, "
-           "\"rss_first_page_mb\": %.1f, \"rss_end_mb\": %.1f, \"rss_peak_mb\": %.1f}\n",
-           g_list_model_get_n_items (G_LIST_MODEL (scroll.jobs)), seconds, n_frames,
-           frames.last_frame > frames.first_frame
-             ? (n_frames - 1) / ((frames.last_frame - frames.first_frame) / (double) G_USEC_PER_SEC) : 0,
-           percentile (frames.wall_ms, 0.5), percentile (frames.wall_ms, 0.95),
-           percentile (frames.cpu_ms, 0.5), percentile (frames.cpu_ms, 0.95),
-           (thread_cpu_us () - cpu_start) / (double) G_USEC_PER_SEC,
+  g_print ("{\"kind\": \"rss\", \"rss_first_page_mb\": %.1f, \"rss_end_mb\": %.1f, \"rss_peak_mb\": %.1f}\n",
            rss_before, rss_after, hwm);
 
   /* One job among them by its id, then by a prefix of it, typed in the search field. */
-  find_id_ms = time_search (page, &frames, target, target);
+  find_id_ms = time_search (page, &timer, target, target);
   odd_jobs_page_search (page, NULL);
   while (odd_job_list_get_loading (scroll.jobs) || g_list_model_get_n_items (G_LIST_MODEL (scroll.jobs)) == 0)
     g_main_context_iteration (NULL, TRUE);
-  find_prefix_ms = time_search (page, &frames, prefix, target);
+  find_prefix_ms = time_search (page, &timer, prefix, target);
   g_print ("{\"kind\": \"find\", \"id_ms\": %.1f, \"prefix8_ms\": %.1f, \"rss_peak_mb\": %.1f}\n",
            find_id_ms, find_prefix_ms, status_mb ("VmHWM"));
 
   gtk_window_destroy (window);
-  g_array_unref (frames.wall_ms);
-  g_array_unref (frames.cpu_ms);
+  odd_frame_timer_clear (&timer);
   g_clear_object (&client);
   odd_it_stop (it);
   return 0;
