@@ -923,7 +923,7 @@ odd_jobs_page_init (OddJobsPage *self)
   enable_action (self, "replay-all", FALSE);
 
   add_column (self->jobs_view, _("Job"), job_id_text, 36, TRUE, TRUE);
-  add_column (self->jobs_view, _("Type"), job_type_text, 7, FALSE, FALSE);
+  add_column (self->jobs_view, _("Type"), job_type_text, 16, FALSE, FALSE);
   add_column (self->jobs_view, _("Status"), job_status_text, 10, FALSE, FALSE);
   add_column (self->jobs_view, _("Attempts"), job_attempts_text, 3, FALSE, FALSE);
   self->created_column = add_column (self->jobs_view, _("Created"), job_created_text, 18, FALSE, FALSE);
