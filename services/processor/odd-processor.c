@@ -818,60 +818,28 @@ forget_redeliveries (OddProcessor *self)
     odd_warning (NULL, "delivery counts not cleared: %s", error->message);
 }
 
-static gint
-compare_tags (gconstpointer a,
-              gconstpointer b)
-{
-  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* Acks the deliveries of self->unacked. The oldest outstanding deliveries, when all of them
- * are among those, go in one basic.ack multiple=true (up to the last of them): a frame, and
- * work for the broker, for a whole run of jobs instead of one per job. A delivery still
- * outstanding (a job waiting for its next attempt) ends that run, so it is never acked. */
+ * are among those, go in one basic.ack multiple=true (odd_processor_plan_acks()): a frame,
+ * and work for the broker, for a whole run of jobs instead of one per job. */
 static gboolean
 ack_deliveries (OddProcessor  *self,
                 GError       **error)
 {
-  GArray *tags = self->unacked;
-  GArray *outstanding = self->outstanding;
-  guint prefix = 0, kept = 0, t = 0;
+  g_autoptr(GArray) singles = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 multiple_tag;
+  int status = AMQP_STATUS_OK;
 
-  g_array_sort (tags, compare_tags);
-  while (prefix < outstanding->len && prefix < tags->len
-         && g_array_index (outstanding, guint64, prefix) == g_array_index (tags, guint64, prefix))
-    prefix++;
-
-  for (guint i = prefix > 0 ? prefix - 1 : 0; i < tags->len; i++)
+  odd_processor_plan_acks (self->outstanding, self->unacked, &multiple_tag, singles);
+  if (multiple_tag != 0)
+    status = amqp_basic_ack (self->consumer, 1, multiple_tag, 1);
+  for (guint i = 0; i < singles->len && status == AMQP_STATUS_OK; i++)
+    status = amqp_basic_ack (self->consumer, 1, g_array_index (singles, guint64, i), 0);
+  if (status != AMQP_STATUS_OK)
     {
-      guint64 tag = g_array_index (tags, guint64, i);
-      int status;
-
-      if (i >= prefix && i > 0 && tag == g_array_index (tags, guint64, i - 1))
-        continue;   /* the same delivery twice (it ended two ways): acked once */
-      status = amqp_basic_ack (self->consumer, 1, tag, prefix > 1 && i == prefix - 1);
-      if (status != AMQP_STATUS_OK)
-        {
-          g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
-                       "basic.ack: %s", amqp_error_string2 (status));
-          return FALSE;
-        }
+      g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                   "basic.ack: %s", amqp_error_string2 (status));
+      return FALSE;
     }
-
-  /* What stays outstanding: the deliveries not acked now (both arrays ascending). */
-  for (guint o = prefix; o < outstanding->len; o++)
-    {
-      guint64 tag = g_array_index (outstanding, guint64, o);
-
-      while (t < tags->len && g_array_index (tags, guint64, t) < tag)
-        t++;
-      if (t < tags->len && g_array_index (tags, guint64, t) == tag)
-        continue;
-      g_array_index (outstanding, guint64, kept++) = tag;
-    }
-  g_array_set_size (outstanding, kept);
   return TRUE;
 }
 
