@@ -556,6 +556,89 @@ odd_json_raw_get_text (JsonNode *node)
   return value + RAW_MARKER_LEN;
 }
 
+/* Appends the JSON string content @s[0, len) (between its quotes) unescaped; FALSE, and
+ * @out as it was, on an escape json-glib would not have written. */
+static gboolean
+append_unescaped (GString    *out,
+                  const char *s,
+                  gsize       len)
+{
+  gsize before = out->len;
+  gsize p = 0;
+
+  while (p < len)
+    {
+      const char *slash = memchr (s + p, '\\', len - p);
+      gsize run = slash != NULL ? (gsize) (slash - (s + p)) : len - p;
+      gunichar c;
+
+      g_string_append_len (out, s + p, (gssize) run);
+      p += run;
+      if (p >= len)
+        break;
+      if (p + 1 >= len)
+        goto bad;
+      switch (s[p + 1])
+        {
+        case '"': c = '"'; break;
+        case '\\': c = '\\'; break;
+        case '/': c = '/'; break;
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        case 'u':
+          {
+            c = 0;
+            if (p + 6 > len)
+              goto bad;
+            for (int i = 2; i < 6; i++)
+              {
+                int digit = g_ascii_xdigit_value (s[p + i]);
+
+                if (digit < 0)
+                  goto bad;
+                c = c * 16 + (gunichar) digit;
+              }
+            if (c >= 0xD800 && c <= 0xDBFF)
+              {
+                gunichar low = 0;
+
+                if (p + 12 > len || s[p + 6] != '\\' || s[p + 7] != 'u')
+                  goto bad;
+                for (int i = 8; i < 12; i++)
+                  {
+                    int digit = g_ascii_xdigit_value (s[p + i]);
+
+                    if (digit < 0)
+                      goto bad;
+                    low = low * 16 + (gunichar) digit;
+                  }
+                if (low < 0xDC00 || low > 0xDFFF)
+                  goto bad;
+                c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                p += 6;
+              }
+            else if (c == 0 || (c >= 0xDC00 && c <= 0xDFFF))
+              goto bad;
+            g_string_append_unichar (out, c);
+            p += 6;
+            continue;
+          }
+        default:
+          goto bad;
+        }
+      g_string_append_c (out, (char) c);
+      p += 2;
+    }
+  return TRUE;
+
+bad:
+  g_string_truncate (out, before);
+  return FALSE;
+}
+
 /* Replaces each raw node's string by its text. Only a string that starts with the marker
  * counts (json-glib wrote the marker's \001 as \u0001): the same characters inside another
  * string are that string's content. */
@@ -573,27 +656,24 @@ splice_raw (char *text)
   out = g_string_sized_new (len);
   while (p < len)
     {
+      const char *quote = memchr (text + p, '"', len - p);
       gsize end;
 
-      if (text[p] != '"')
+      if (quote == NULL)
         {
-          g_string_append_c (out, text[p++]);
-          continue;
+          g_string_append_len (out, text + p, (gssize) (len - p));
+          break;
         }
+      g_string_append_len (out, text + p, quote - (text + p));
+      p = (gsize) (quote - text);
       end = skip_string (text, len, p + 1);
-      if (strncmp (text + p + 1, marker, sizeof marker - 1) == 0)
-        {
-          g_autofree char *literal = g_strndup (text + p, end - p);
-          g_autoptr(JsonNode) node = json_from_string (literal, NULL);
-          const char *raw = odd_json_raw_get_text (node);
-
-          /* json-glib wrote the string, so it reads back; were it not, keep it a string */
-          g_string_append (out, raw != NULL ? raw : literal);
-        }
-      else
-        {
-          g_string_append_len (out, text + p, (gssize) (end - p));
-        }
+      /* the text of a raw node is its string without the marker, unescaped; json-glib wrote
+       * the string, so it unescapes; were it not, it stays a string */
+      if (!(strncmp (text + p + 1, marker, sizeof marker - 1) == 0
+            && end >= p + sizeof marker + 1
+            && append_unescaped (out, text + p + sizeof marker,
+                                 end - 1 - (p + sizeof marker))))
+        g_string_append_len (out, text + p, (gssize) (end - p));
       p = end;
     }
   g_free (text);

@@ -221,6 +221,18 @@ gboolean    odd_processor_db_dead_letters (PGconn     *conn,
                                            GPtrArray  *rows,
                                            GError    **error);
 
+/* ---- acks (odd-processor-acks.c) ---- */
+
+/* Plans the basic.acks of the deliveries @tags (sorted here) given @outstanding, every
+ * delivery of the channel not acked yet, ascending. *@multiple_tag (0: none) is the last of
+ * the two or more oldest outstanding deliveries that are all among @tags: one ack with
+ * multiple=true covers them, and no delivery that is not acked now. @singles gets the other
+ * tags, each once, to ack one by one. @outstanding loses every tag of @tags. */
+void odd_processor_plan_acks (GArray  *outstanding,
+                              GArray  *tags,
+                              guint64 *multiple_tag,
+                              GArray  *singles);
+
 /* ---- decisions of the lifecycle (odd-processor-lifecycle.c) ---- */
 
 typedef struct {

@@ -62,6 +62,7 @@ struct _OddProcessor {
   OddScheduler       *scheduler;
   GHashTable         *runs;             /* id -> OddJobRun */
   GArray             *unacked;          /* guint64: published, waiting for confirms */
+  GArray             *outstanding;      /* guint64: every delivery not acked yet, ascending */
   gint64              publisher_polled;
   struct _Delivery   *held;             /* a redelivery read behind others: the next batch */
   GHashTable         *redelivered;      /* delivery tag -> its counted key, until acked */
@@ -131,6 +132,7 @@ odd_processor_finalize (GObject *object)
   g_clear_pointer (&self->scheduler, odd_scheduler_free);
   g_clear_pointer (&self->runs, g_hash_table_unref);
   g_clear_pointer (&self->unacked, g_array_unref);
+  g_clear_pointer (&self->outstanding, g_array_unref);
   g_clear_pointer (&self->redelivered, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   odd_stop_flag_free (self->stop);
@@ -161,6 +163,7 @@ odd_processor_init (OddProcessor *self)
   self->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) odd_job_run_free);
   self->unacked = g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->outstanding = g_array_new (FALSE, FALSE, sizeof (guint64));
   self->redelivered = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 }
 
@@ -281,6 +284,7 @@ disconnect (OddProcessor *self)
   odd_scheduler_clear (self->scheduler);
   g_hash_table_remove_all (self->runs);
   g_array_set_size (self->unacked, 0);
+  g_array_set_size (self->outstanding, 0);
   g_clear_pointer (&self->held, delivery_free);
   g_hash_table_remove_all (self->redelivered);
   update_in_flight (self);
@@ -460,6 +464,8 @@ read_deliveries (OddProcessor  *self,
           amqp_basic_properties_t *props = &envelope.message.properties;
 
           d->tag = envelope.delivery_tag;
+          /* A channel numbers its deliveries upwards: appending keeps the order. */
+          g_array_append_val (self->outstanding, d->tag);
           d->redelivered = envelope.redelivered != 0;
           d->body = g_bytes_new (envelope.message.body.bytes, envelope.message.body.len);
           if (props->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
@@ -812,6 +818,31 @@ forget_redeliveries (OddProcessor *self)
     odd_warning (NULL, "delivery counts not cleared: %s", error->message);
 }
 
+/* Acks the deliveries of self->unacked. The oldest outstanding deliveries, when all of them
+ * are among those, go in one basic.ack multiple=true (odd_processor_plan_acks()): a frame,
+ * and work for the broker, for a whole run of jobs instead of one per job. */
+static gboolean
+ack_deliveries (OddProcessor  *self,
+                GError       **error)
+{
+  g_autoptr(GArray) singles = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 multiple_tag;
+  int status = AMQP_STATUS_OK;
+
+  odd_processor_plan_acks (self->outstanding, self->unacked, &multiple_tag, singles);
+  if (multiple_tag != 0)
+    status = amqp_basic_ack (self->consumer, 1, multiple_tag, 1);
+  for (guint i = 0; i < singles->len && status == AMQP_STATUS_OK; i++)
+    status = amqp_basic_ack (self->consumer, 1, g_array_index (singles, guint64, i), 0);
+  if (status != AMQP_STATUS_OK)
+    {
+      g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                   "basic.ack: %s", amqp_error_string2 (status));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Waits for the confirms of everything published so far, then acks the deliveries that
  * were waiting for them. */
 static gboolean
@@ -825,18 +856,8 @@ flush_acks (OddProcessor  *self,
       && !odd_amqp_confirms_wait (self->confirms, CONFIRM_TIMEOUT_MS, error))
     return FALSE;
 
-  for (guint i = 0; i < self->unacked->len; i++)
-    {
-      guint64 tag = g_array_index (self->unacked, guint64, i);
-      int status = amqp_basic_ack (self->consumer, 1, tag, 0);
-
-      if (status != AMQP_STATUS_OK)
-        {
-          g_set_error (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
-                       "basic.ack: %s", amqp_error_string2 (status));
-          return FALSE;
-        }
-    }
+  if (!ack_deliveries (self, error))
+    return FALSE;
   forget_redeliveries (self);
   g_array_set_size (self->unacked, 0);
   self->publisher_polled = g_get_monotonic_time ();

@@ -477,6 +477,64 @@ test_intake_rejects (void)
   }
 }
 
+/* A list of delivery tags, ended by 0 (no delivery has tag 0). */
+static GArray *
+tags_of (const guint64 *tags)
+{
+  GArray *array = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  for (; *tags != 0; tags++)
+    g_array_append_val (array, *tags);
+  return array;
+}
+
+static void
+assert_tags (GArray        *array,
+             const guint64 *expected)
+{
+  guint n = 0;
+
+  for (; expected[n] != 0; n++)
+    g_assert_cmpuint (g_array_index (array, guint64, n), ==, expected[n]);
+  g_assert_cmpuint (array->len, ==, n);
+}
+
+/* One multiple ack covers the oldest outstanding deliveries only while each is acked now:
+ * a job waiting for its next attempt is never covered. */
+static void
+test_plan_acks (void)
+{
+  static const struct {
+    guint64 outstanding[8];
+    guint64 acked[8];
+    guint64 multiple;
+    guint64 singles[8];
+    guint64 still[8];
+  } cases[] = {
+    /* 3 waits for its next attempt: 1 and 2 at once, the others one by one */
+    { { 1, 2, 3, 4, 5, 6 }, { 5, 2, 1, 6, 4 }, 2, { 4, 5, 6 }, { 3 } },
+    /* 3 ends later, with 7 and a second copy of 7: all of it in one ack */
+    { { 3, 7, 8 }, { 7, 3, 7 }, 7, { 0 }, { 8 } },
+    /* the oldest delivery is not acked now: single acks, each tag once */
+    { { 10, 11, 12 }, { 12, 11, 12 }, 0, { 11, 12 }, { 10 } },
+    /* a lone oldest delivery is a single ack */
+    { { 4, 5 }, { 4 }, 0, { 4 }, { 5 } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GArray) outstanding = tags_of (cases[i].outstanding);
+      g_autoptr(GArray) tags = tags_of (cases[i].acked);
+      g_autoptr(GArray) singles = g_array_new (FALSE, FALSE, sizeof (guint64));
+      guint64 multiple = 99;
+
+      odd_processor_plan_acks (outstanding, tags, &multiple, singles);
+      g_assert_cmpuint (multiple, ==, cases[i].multiple);
+      assert_tags (singles, cases[i].singles);
+      assert_tags (outstanding, cases[i].still);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -499,6 +557,7 @@ main (int    argc,
   g_test_add_func ("/processor/events/dead-letter", test_dead_letter);
   g_test_add_func ("/processor/scheduler/order", test_scheduler_order);
   g_test_add_func ("/processor/scheduler/fifo", test_scheduler_fifo);
+  g_test_add_func ("/processor/acks/plan", test_plan_acks);
   g_test_add_func ("/processor/intake/valid", test_intake_valid);
   g_test_add_func ("/processor/intake/exact-numbers", test_intake_exact_numbers);
   g_test_add_func ("/processor/intake/rejects", test_intake_rejects);

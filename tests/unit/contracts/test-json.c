@@ -104,6 +104,19 @@ test_raw (void)
   expected = g_strdup_printf ("{\"payload\":%s,\"again\":[0.1],\"after\":\"\\u0001odd-raw:0000\\u0001[1]\","
                               "\"inside\":\"x\\\"\\u0001odd-raw\\u0001[2]\"}", payload);
   g_assert_cmpstr (text, ==, expected);
+  /* whitespace json-glib escapes (\n, \t, \r), backslashes, quotes, slashes and UTF-8 come
+   * back as they were */
+  {
+    const char *spaced = "[\n\t\"\\u00e9 \xc3\xa9 \xf0\x9f\x98\x80 \\ud83d\\ude00 \\\" a/b\",\r 1]";
+    g_autoptr(JsonNode) holder = json_node_new (JSON_NODE_ARRAY);
+    g_autofree char *written = NULL;
+    g_autofree char *wanted = g_strdup_printf ("[%s]", spaced);
+
+    json_node_take_array (holder, json_array_new ());
+    json_array_add_element (json_node_get_array (holder), odd_json_raw_new (spaced, -1));
+    written = odd_json_to_string (holder);
+    g_assert_cmpstr (written, ==, wanted);
+  }
   /* a copy is raw too */
   forged = json_node_copy (json_object_get_member (json_node_get_object (root), "payload"));
   g_assert_cmpstr (odd_json_raw_get_text (forged), ==, payload);
