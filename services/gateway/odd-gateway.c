@@ -195,6 +195,8 @@ odd_gateway_dispose (GObject *object)
   /* Queued checks hold a reference to the gateway, so by now none is queued or running. */
   if (self->checks != NULL)
     g_thread_pool_free (g_steal_pointer (&self->checks), FALSE, TRUE);
+  if (self->drainer != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->drainer), FALSE, TRUE);
   g_clear_object (&self->schemas);
 
   G_OBJECT_CLASS (odd_gateway_parent_class)->dispose (object);
@@ -341,6 +343,9 @@ odd_gateway_new (const OddGatewayConfig  *config,
    * answers /healthz, /readyz and the broker's confirms. */
   self->checks = g_thread_pool_new (odd_gateway_check_worker, self, (gint) g_get_num_processors (),
                                     FALSE, NULL);
+  /* Exclusive: its thread is never one the checks pool has niced (GLib lends the idle threads
+   * of shared pools to each other, and a thread cannot take back a lowered priority). */
+  self->drainer = g_thread_pool_new (odd_gateway_drain_worker, self, 1, TRUE, NULL);
 
   return g_steal_pointer (&self);
 }
