@@ -22,11 +22,13 @@ struct _OddGateway
   OddAmqpPublisher  *publisher;
   SoupSession       *read_model;   /* for /jobs/{id}/retry */
   GMainContext      *context;      /* where the service runs */
-  GThreadPool       *checks;       /* POST /jobs bodies are checked there */
-  GMutex             checked_lock; /* for the three below */
+  GThreadPool       *checks;       /* large POST /jobs bodies are checked there */
+  GThreadPool       *drainer;      /* one thread, its own: checks the small ones */
+  GMutex             checked_lock; /* for the three below, and outstanding and shutting_down
+                                     * where a checker reads or changes them */
   GPtrArray         *checked;      /* checks done, for the main loop */
   GPtrArray         *to_check;     /* small bodies for the checker that is draining */
-  gboolean           draining;     /* a checker takes to_check's next until it is empty */
+  gboolean           draining;     /* the drainer takes to_check's next until it is empty */
 
   OddCounter        *jobs_submitted;
   OddCounter        *jobs_accepted;
@@ -46,12 +48,16 @@ struct _OddGateway
 
 /* odd-gateway-handlers.c */
 void      odd_gateway_add_routes         (OddGateway        *self);
+/* Called before a publish from the main loop (checkers count theirs themselves). */
+void      odd_gateway_outstanding_add    (OddGateway        *self);
 /* Called after each publish completes, so shutdown can notice the last one. */
 void      odd_gateway_outstanding_done   (OddGateway        *self);
 
-/* The checks pool's function: checks a POST /jobs body, then answers or publishes it from
- * the gateway's context. */
+/* The checks pool's and the drainer's functions: check a POST /jobs body (a large one; the
+ * small ones), then answer or publish it from the gateway's context. */
 void      odd_gateway_check_worker       (gpointer           data,
+                                          gpointer           user_data);
+void      odd_gateway_drain_worker       (gpointer           data,
                                           gpointer           user_data);
 
 /* Rejects (401) a POST without the right bearer token; TRUE when it may go on. */

@@ -195,6 +195,8 @@ odd_gateway_dispose (GObject *object)
   /* Queued checks hold a reference to the gateway, so by now none is queued or running. */
   if (self->checks != NULL)
     g_thread_pool_free (g_steal_pointer (&self->checks), FALSE, TRUE);
+  if (self->drainer != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->drainer), FALSE, TRUE);
   g_clear_object (&self->schemas);
 
   G_OBJECT_CLASS (odd_gateway_parent_class)->dispose (object);
@@ -341,6 +343,9 @@ odd_gateway_new (const OddGatewayConfig  *config,
    * answers /healthz, /readyz and the broker's confirms. */
   self->checks = g_thread_pool_new (odd_gateway_check_worker, self, (gint) g_get_num_processors (),
                                     FALSE, NULL);
+  /* Exclusive: its thread is never one the checks pool has niced (GLib lends the idle threads
+   * of shared pools to each other, and a thread cannot take back a lowered priority). */
+  self->drainer = g_thread_pool_new (odd_gateway_drain_worker, self, 1, TRUE, NULL);
 
   return g_steal_pointer (&self);
 }
@@ -407,7 +412,12 @@ odd_gateway_get_outstanding (OddGateway *self)
 {
   g_return_val_if_fail (ODD_IS_GATEWAY (self), 0);
 
-  return self->outstanding;
+  guint outstanding;
+
+  g_mutex_lock (&self->checked_lock);
+  outstanding = self->outstanding;
+  g_mutex_unlock (&self->checked_lock);
+  return outstanding;
 }
 
 static gboolean
@@ -422,7 +432,7 @@ shutdown_drained_cb (gpointer user_data)
   self->shutdown_cancelled_id = 0;
   g_clear_object (&self->shutdown_cancellable);
   soup_server_disconnect (odd_http_server_get_soup (self->http));
-  g_task_return_boolean (task, self->outstanding == 0);
+  g_task_return_boolean (task, odd_gateway_get_outstanding (self) == 0);
 
   return G_SOURCE_REMOVE;
 }
@@ -444,7 +454,7 @@ shutdown_grace_cb (gpointer user_data)
 
   self->shutdown_timeout_id = 0;
   /* Their clients get no 202 and will resubmit; the broker may still have the message. */
-  g_warning ("Shutting down with %u publishes still unconfirmed", self->outstanding);
+  g_warning ("Shutting down with %u publishes still unconfirmed", odd_gateway_get_outstanding (self));
   shutdown_drain (self);
 
   return G_SOURCE_REMOVE;
@@ -462,12 +472,26 @@ on_shutdown_cancelled (GCancellable *cancellable,
 }
 
 void
+odd_gateway_outstanding_add (OddGateway *self)
+{
+  g_mutex_lock (&self->checked_lock);
+  self->outstanding++;
+  g_mutex_unlock (&self->checked_lock);
+}
+
+void
 odd_gateway_outstanding_done (OddGateway *self)
 {
-  g_return_if_fail (self->outstanding > 0);
+  guint outstanding;
 
-  self->outstanding--;
-  if (self->outstanding == 0 && self->shutdown_task != NULL && !self->shutdown_draining)
+  g_mutex_lock (&self->checked_lock);
+  g_warn_if_fail (self->outstanding > 0);
+  if (self->outstanding > 0)
+    self->outstanding--;
+  outstanding = self->outstanding;
+  g_mutex_unlock (&self->checked_lock);
+
+  if (outstanding == 0 && self->shutdown_task != NULL && !self->shutdown_draining)
     shutdown_drain (self);
 }
 
@@ -478,6 +502,7 @@ odd_gateway_shutdown_async (OddGateway          *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  guint outstanding;
 
   g_return_if_fail (ODD_IS_GATEWAY (self));
 
@@ -490,16 +515,20 @@ odd_gateway_shutdown_async (OddGateway          *self,
       return;
     }
 
+  /* Under the lock: a checker about to publish either sees the flag or is counted here. */
+  g_mutex_lock (&self->checked_lock);
   self->shutting_down = TRUE;
+  outstanding = self->outstanding;
+  g_mutex_unlock (&self->checked_lock);
   self->shutdown_task = g_steal_pointer (&task);
 
-  if (self->outstanding == 0)
+  if (outstanding == 0)
     {
       shutdown_drain (self);
       return;
     }
 
-  g_message ("Shutting down: waiting for %u outstanding confirms", self->outstanding);
+  g_message ("Shutting down: waiting for %u outstanding confirms", outstanding);
   if (cancellable != NULL)
     {
       self->shutdown_cancellable = g_object_ref (cancellable);
