@@ -251,6 +251,11 @@ show_series (OddDashboardPage *self,
     }
   if (n > 0)
     self->last_bucket = points[n - 1].time;
+  /* Every chart moves with this answer, in its one frame: the latency chart too, which has no
+   * point in a second without completed jobs. */
+  odd_chart_touch (self->throughput_chart);
+  odd_chart_touch (self->queue_chart);
+  odd_chart_touch (self->latency_chart);
 }
 
 static void
