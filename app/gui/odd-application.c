@@ -7,6 +7,9 @@
 #include "odd-gui.h"
 #include "odd-window.h"
 
+/* Seconds between stack statuses while no page shows the components. */
+#define ODD_APPLICATION_UNWATCHED_STATUS_S 60
+
 struct _OddApplication
 {
   AdwApplication   parent_instance;
@@ -151,6 +154,9 @@ odd_application_startup (GApplication *application)
   self->monitor = odd_stack_monitor_new ();
   g_settings_bind (self->settings, "stack-kind", self->monitor, "kind", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "refresh-interval", self->monitor, "refresh-interval", G_SETTINGS_BIND_GET);
+  /* Unwatched (no page shows the components), the state alone matters: the first run is done
+   * once a stack ran, and a stack started elsewhere shows up within a minute. */
+  g_object_set (self->monitor, "unwatched-interval", ODD_APPLICATION_UNWATCHED_STATUS_S, NULL);
   g_settings_bind (self->settings, "read-model-url", self->monitor, "read-model-override", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "gateway-url", self->monitor, "gateway-override", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->monitor, "notify::state", G_CALLBACK (on_state_changed), self, G_CONNECT_SWAPPED);

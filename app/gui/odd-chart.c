@@ -102,7 +102,7 @@ struct _OddChart
   guint          tick_id;
   guint          wake_id;
   gint64         last_step_index;
-  gint64         last_data_time; /* real time of the newest point's arrival (appended) */
+  gint64         last_data_time; /* real time of the newest point's arrival (appended, touched) */
 
   gboolean       hovering;
   double         hover_x;
@@ -2409,6 +2409,23 @@ odd_chart_append_point (OddChart   *self,
     }
   series_trim (series);
   data_changed (self, series, FALSE);
+}
+
+/**
+ * odd_chart_touch:
+ *
+ * A chart with no new points (no latency in a second without completed jobs) would otherwise
+ * slide on the clock, a frame of its own every few hundred milliseconds.
+ */
+void
+odd_chart_touch (OddChart *self)
+{
+  g_return_if_fail (ODD_IS_CHART (self));
+
+  self->last_data_time = g_get_real_time ();
+  g_clear_handle_id (&self->wake_id, g_source_remove);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  odd_chart_update_ticking (self);
 }
 
 /**

@@ -53,6 +53,10 @@ void        odd_chart_append_point        (OddChart            *self,
                                            gint64               time,
                                            double               value);
 void        odd_chart_clear               (OddChart            *self);
+/* The source of the series answered now, with or without new points for this chart: a live
+ * chart that scrolls with its data moves in this frame, together with the other charts fed
+ * by the same answer, instead of on its own clock. */
+void        odd_chart_touch               (OddChart            *self);
 gsize       odd_chart_get_n_points        (OddChart            *self,
                                            const char          *id);
 

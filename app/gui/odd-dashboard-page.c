@@ -25,11 +25,13 @@ struct _OddDashboardPage
 
   GtkRevealer        *banner_revealer;
   GtkLabel           *banner_label;
-  GtkLabel           *total_label;
-  GtkLabel           *completed_label;
-  GtkLabel           *failed_label;
-  GtkLabel           *in_flight_label;
-  GtkLabel           *throughput_label;
+  /* Inscriptions, not labels: a new figure is drawn, not laid out (a label's new text would
+   * lay out the whole window, every second while jobs arrive). */
+  GtkInscription     *total_label;
+  GtkInscription     *completed_label;
+  GtkInscription     *failed_label;
+  GtkInscription     *in_flight_label;
+  GtkInscription     *throughput_label;
   OddChart           *throughput_chart;
   OddChart           *queue_chart;
   OddChart           *latency_chart;
@@ -77,22 +79,14 @@ add_toast (OddDashboardPage *self,
 /* ------------------------------------------------------------------------------------ */
 /* Showing answers */
 
-/* Unchanged text is left alone: no new layout of the counters every refresh. */
+/* Unchanged text is not even drawn again. */
 static void
-set_label_text (GtkLabel   *label,
-                const char *text)
-{
-  if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
-    gtk_label_set_label (label, text);
-}
-
-static void
-set_count (GtkLabel *label,
-           gint64    value)
+set_count (GtkInscription *counter,
+           gint64          value)
 {
   g_autofree char *text = g_strdup_printf ("%'" G_GINT64_FORMAT, value);
 
-  set_label_text (label, text);
+  gtk_inscription_set_text (counter, text);
 }
 
 static void
@@ -176,7 +170,7 @@ on_stats (GObject      *source,
       set_count (self->failed_label, odd_stats_get_failed (stats));
       set_count (self->in_flight_label, odd_stats_get_in_flight (stats));
       throughput = g_strdup_printf (_("%.1f/s"), odd_stats_get_throughput (stats));
-      set_label_text (self->throughput_label, throughput);
+      gtk_inscription_set_text (self->throughput_label, throughput);
     }
   poll_done (self);
 }
@@ -295,6 +289,11 @@ show_series (OddDashboardPage *self,
     }
   if (n > 0)
     self->last_bucket = points[n - 1].time;
+  /* Every chart moves with this answer, in its one frame: the latency chart too, which has no
+   * point in a second without completed jobs. */
+  odd_chart_touch (self->throughput_chart);
+  odd_chart_touch (self->queue_chart);
+  odd_chart_touch (self->latency_chart);
 }
 
 static void
@@ -820,7 +819,7 @@ const char *
 odd_dashboard_page_get_counter (OddDashboardPage *self,
                                 const char       *name)
 {
-  GtkLabel *label = NULL;
+  GtkInscription *label = NULL;
 
   g_return_val_if_fail (ODD_IS_DASHBOARD_PAGE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -835,7 +834,7 @@ odd_dashboard_page_get_counter (OddDashboardPage *self,
     label = self->in_flight_label;
   else if (g_str_equal (name, "throughput"))
     label = self->throughput_label;
-  return label ? gtk_label_get_label (label) : NULL;
+  return label ? gtk_inscription_get_text (label) : NULL;
 }
 
 GtkWidget *

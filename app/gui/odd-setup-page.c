@@ -210,11 +210,45 @@ static void
 set_monitor (OddSetupPage    *self,
              OddStackMonitor *monitor)
 {
-  if (!g_set_object (&self->monitor, monitor) || monitor == NULL)
+  gboolean mapped = gtk_widget_get_mapped (GTK_WIDGET (self));
+
+  if (self->monitor == monitor)
     return;
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->monitor, on_monitor_changed, self);
+      if (mapped)
+        odd_stack_monitor_unwatch (self->monitor);
+    }
+  g_set_object (&self->monitor, monitor);
+  if (monitor == NULL)
+    return;
+  if (mapped)
+    odd_stack_monitor_watch (monitor);
   g_signal_connect_object (monitor, "notify::state", G_CALLBACK (on_monitor_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (monitor, "notify::busy", G_CALLBACK (on_monitor_changed), self, G_CONNECT_SWAPPED);
   update_summary (self);
+}
+
+/* The summary tells whether the stack runs: the status comes every refresh while it shows. */
+static void
+odd_setup_page_map (GtkWidget *widget)
+{
+  OddSetupPage *self = ODD_SETUP_PAGE (widget);
+
+  GTK_WIDGET_CLASS (odd_setup_page_parent_class)->map (widget);
+  if (self->monitor != NULL)
+    odd_stack_monitor_watch (self->monitor);
+}
+
+static void
+odd_setup_page_unmap (GtkWidget *widget)
+{
+  OddSetupPage *self = ODD_SETUP_PAGE (widget);
+
+  if (self->monitor != NULL)
+    odd_stack_monitor_unwatch (self->monitor);
+  GTK_WIDGET_CLASS (odd_setup_page_parent_class)->unmap (widget);
 }
 
 static void
@@ -295,6 +329,8 @@ odd_setup_page_class_init (OddSetupPageClass *klass)
   object_class->finalize = odd_setup_page_finalize;
   object_class->get_property = odd_setup_page_get_property;
   object_class->set_property = odd_setup_page_set_property;
+  widget_class->map = odd_setup_page_map;
+  widget_class->unmap = odd_setup_page_unmap;
 
   properties[PROP_MONITOR] =
     g_param_spec_object ("monitor", NULL, NULL, ODD_TYPE_STACK_MONITOR,

@@ -36,7 +36,10 @@ struct _OddStackMonitor
   char          *gateway_url;
 
   guint          refresh_interval;
+  guint          unwatched_interval;
+  guint          n_watchers;
   guint          refresh_source;
+  gint64         status_time;      /* monotonic time of the last status answer, 0: none yet */
   gboolean       status_in_flight;
   gboolean       status_again;     /* a refresh was asked while one ran */
   gboolean       status_failed;    /* :error is the status's, cleared by the next success */
@@ -73,6 +76,8 @@ enum
   PROP_READ_MODEL_OVERRIDE,
   PROP_GATEWAY_OVERRIDE,
   PROP_REFRESH_INTERVAL,
+  PROP_UNWATCHED_INTERVAL,
+  PROP_WATCHED,
   N_PROPS
 };
 
@@ -80,6 +85,7 @@ enum
 {
   SIGNAL_PROGRESS,
   SIGNAL_FINISHED,
+  SIGNAL_REFRESHED,
   N_SIGNALS
 };
 
@@ -489,6 +495,7 @@ on_status_done (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   self->status_in_flight = FALSE;
+  self->status_time = g_get_monotonic_time ();
 
   /* A status of the other kind (the user switched meanwhile) is stale. */
   if (kind != self->kind)
@@ -515,6 +522,8 @@ on_status_done (GObject      *source,
       else
         apply_cluster_status (self, status);
     }
+  if (kind == self->kind)
+    g_signal_emit (self, signals[SIGNAL_REFRESHED], 0);
 
   if (self->status_again)
     {
@@ -562,15 +571,52 @@ on_refresh_timeout (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Every component probed each refresh costs: the short interval only while watched. */
 static void
 schedule_refresh (OddStackMonitor *self)
 {
+  guint interval = self->n_watchers > 0 ? self->refresh_interval : self->unwatched_interval;
+
   g_clear_handle_id (&self->refresh_source, g_source_remove);
-  if (self->refresh_interval > 0)
+  if (interval > 0)
     {
-      self->refresh_source = g_timeout_add_seconds (self->refresh_interval, on_refresh_timeout, self);
+      self->refresh_source = g_timeout_add_seconds (interval, on_refresh_timeout, self);
       g_source_set_name_by_id (self->refresh_source, "[odd] stack status");
     }
+}
+
+void
+odd_stack_monitor_watch (OddStackMonitor *self)
+{
+  g_return_if_fail (ODD_IS_STACK_MONITOR (self));
+
+  if (self->n_watchers++ > 0)
+    return;
+  /* What the view shows first is current, not the slow poll's (up to a minute old). */
+  if (!self->status_in_flight &&
+      (self->status_time == 0 || g_get_monotonic_time () - self->status_time > G_USEC_PER_SEC))
+    odd_stack_monitor_refresh (self);
+  schedule_refresh (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WATCHED]);
+}
+
+void
+odd_stack_monitor_unwatch (OddStackMonitor *self)
+{
+  g_return_if_fail (ODD_IS_STACK_MONITOR (self));
+  g_return_if_fail (self->n_watchers > 0);
+
+  if (--self->n_watchers > 0)
+    return;
+  schedule_refresh (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WATCHED]);
+}
+
+gboolean
+odd_stack_monitor_get_watched (OddStackMonitor *self)
+{
+  g_return_val_if_fail (ODD_IS_STACK_MONITOR (self), FALSE);
+  return self->n_watchers > 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -922,6 +968,12 @@ odd_stack_monitor_get_property (GObject    *object,
     case PROP_REFRESH_INTERVAL:
       g_value_set_uint (value, self->refresh_interval);
       break;
+    case PROP_UNWATCHED_INTERVAL:
+      g_value_set_uint (value, self->unwatched_interval);
+      break;
+    case PROP_WATCHED:
+      g_value_set_boolean (value, self->n_watchers > 0);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -952,6 +1004,14 @@ odd_stack_monitor_set_property (GObject      *object,
       if (self->refresh_interval != g_value_get_uint (value))
         {
           self->refresh_interval = g_value_get_uint (value);
+          schedule_refresh (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_UNWATCHED_INTERVAL:
+      if (self->unwatched_interval != g_value_get_uint (value))
+        {
+          self->unwatched_interval = g_value_get_uint (value);
           schedule_refresh (self);
           g_object_notify_by_pspec (object, pspec);
         }
@@ -988,9 +1048,13 @@ odd_stack_monitor_class_init (OddStackMonitorClass *klass)
   properties[PROP_GATEWAY_URL] = g_param_spec_string ("gateway-url", NULL, NULL, NULL, ro);
   properties[PROP_READ_MODEL_OVERRIDE] = g_param_spec_string ("read-model-override", NULL, NULL, NULL, rw);
   properties[PROP_GATEWAY_OVERRIDE] = g_param_spec_string ("gateway-override", NULL, NULL, NULL, rw);
-  /* Seconds between status polls; 0: only on demand. */
+  /* Seconds between status polls while watched; 0: only on demand. */
   properties[PROP_REFRESH_INTERVAL] =
     g_param_spec_uint ("refresh-interval", NULL, NULL, 0, 3600, 0, rw);
+  /* And while nobody watches (the state for the rest of the app); 0: only on demand. */
+  properties[PROP_UNWATCHED_INTERVAL] =
+    g_param_spec_uint ("unwatched-interval", NULL, NULL, 0, 3600, 0, rw);
+  properties[PROP_WATCHED] = g_param_spec_boolean ("watched", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* (step, OddProgressStatus, message, fraction) of the running up or down */
@@ -1001,6 +1065,10 @@ odd_stack_monitor_class_init (OddStackMonitorClass *klass)
   signals[SIGNAL_FINISHED] =
     g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN);
+  /* A status of the current stack answered (or failed): components and :state are current. */
+  signals[SIGNAL_REFRESHED] =
+    g_signal_new ("refreshed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void

@@ -5,6 +5,10 @@
  * workloads and port-forwards as GListModels of OddStackEntry, runs `up` and `down` with
  * their progress stream, and knows the endpoints (read model, gateway) the terminal's
  * dashboard talks to. One monitor per application.
+ *
+ * A status probes every component, so it is asked every :refresh-interval only while a view
+ * that shows the components watches the monitor (odd_stack_monitor_watch()); unwatched, every
+ * :unwatched-interval, for the state alone.
  */
 #pragma once
 
@@ -72,6 +76,12 @@ GListModel      *odd_stack_monitor_get_forwards       (OddStackMonitor *self);
 /* Effective endpoints: the override when set, else the current stack's. */
 const char      *odd_stack_monitor_get_read_model_url (OddStackMonitor *self);
 const char      *odd_stack_monitor_get_gateway_url    (OddStackMonitor *self);
+
+/* Counted: while watched, the status comes every :refresh-interval; the first watch asks for
+ * one at once unless one just came. */
+void             odd_stack_monitor_watch              (OddStackMonitor *self);
+void             odd_stack_monitor_unwatch            (OddStackMonitor *self);
+gboolean         odd_stack_monitor_get_watched        (OddStackMonitor *self);
 
 void             odd_stack_monitor_start              (OddStackMonitor *self);
 void             odd_stack_monitor_stop               (OddStackMonitor *self);

@@ -397,6 +397,27 @@ odd_stack_page_dispose (GObject *object)
   G_OBJECT_CLASS (odd_stack_page_parent_class)->dispose (object);
 }
 
+/* The components are probed every refresh only while the page shows them. */
+static void
+odd_stack_page_map (GtkWidget *widget)
+{
+  OddStackPage *self = ODD_STACK_PAGE (widget);
+
+  GTK_WIDGET_CLASS (odd_stack_page_parent_class)->map (widget);
+  if (self->monitor != NULL)
+    odd_stack_monitor_watch (self->monitor);
+}
+
+static void
+odd_stack_page_unmap (GtkWidget *widget)
+{
+  OddStackPage *self = ODD_STACK_PAGE (widget);
+
+  if (self->monitor != NULL)
+    odd_stack_monitor_unwatch (self->monitor);
+  GTK_WIDGET_CLASS (odd_stack_page_parent_class)->unmap (widget);
+}
+
 static void
 odd_stack_page_get_property (GObject    *object,
                              guint       prop_id,
@@ -442,6 +463,8 @@ odd_stack_page_class_init (OddStackPageClass *klass)
   object_class->dispose = odd_stack_page_dispose;
   object_class->get_property = odd_stack_page_get_property;
   object_class->set_property = odd_stack_page_set_property;
+  widget_class->map = odd_stack_page_map;
+  widget_class->unmap = odd_stack_page_unmap;
 
   properties[PROP_MONITOR] =
     g_param_spec_object ("monitor", NULL, NULL, ODD_TYPE_STACK_MONITOR,

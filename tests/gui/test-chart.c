@@ -484,6 +484,45 @@ test_live_ticks_only_when_shown (Fixture       *f,
   g_assert_false (odd_chart_is_ticking (f->chart));
 }
 
+/* A live chart whose source answers without new points for it (latency in seconds without
+ * completed jobs) moves when touched, not on its own clock between two answers. */
+static void
+test_live_touch_paces (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree OddChartPoint *points = g_new (OddChartPoint, 300);
+  gint64 now = g_get_real_time ();
+  gint64 touched;
+  OddChartStats a, b;
+
+  /* 5 minutes over about 750 px: a pixel every 400 ms, a few pixels a sample. */
+  odd_chart_set_window (f->chart, 300);
+  odd_chart_add_series (f->chart, "a", "A", NULL);
+  for (int i = 0; i < 300; i++)
+    points[i] = (OddChartPoint) { now - (300 - i) * SEC, i % 7 };
+  odd_chart_set_points (f->chart, "a", points, 300);
+  odd_chart_set_live (f->chart, TRUE);
+  iterate_until_drawn (f->chart);
+
+  /* Never touched: it slides on the clock. */
+  odd_chart_get_stats (f->chart, &a);
+  ODD_GUI_ASSERT_WITHIN ((odd_chart_get_stats (f->chart, &b), b.n_snapshots > a.n_snapshots), 10);
+
+  /* Touched: no frame of its own until a sample interval and a quarter have passed. */
+  odd_chart_touch (f->chart);
+  touched = g_get_monotonic_time ();
+  iterate_until_drawn (f->chart);
+  odd_chart_get_stats (f->chart, &a);
+  while (g_get_monotonic_time () < touched + SEC)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+  odd_chart_get_stats (f->chart, &b);
+  g_assert_cmpuint (b.n_snapshots, ==, a.n_snapshots);
+  g_assert_true (odd_chart_is_ticking (f->chart));
+}
+
 static void
 test_hover (Fixture       *f,
             gconstpointer  data)
@@ -1027,6 +1066,7 @@ main (int   argc,
   ADD ("window-changes", test_window_changes);
   ADD ("scroll-cache", test_scroll_cache);
   ADD ("live-ticks-only-when-shown", test_live_ticks_only_when_shown);
+  ADD ("live-touch-paces", test_live_touch_paces);
   ADD ("hover", test_hover);
   ADD ("hover-keys", test_hover_keys);
   ADD ("gap", test_gap);
