@@ -2,8 +2,6 @@
 
 #include "odd-pg.h"
 
-#include <libpq-events.h>
-
 #include <string.h>
 
 #include "odd-config.h"
@@ -260,75 +258,6 @@ odd_pg_query (PGconn             *conn,
   g_return_val_if_fail (n_params == 0 || values != NULL, NULL);
 
   result = PQexecParams (conn, sql, n_params, NULL, values, NULL, NULL, 0);
-  if (!check_result (conn, result, sql, error))
-    return NULL;
-  return g_steal_pointer (&result);
-}
-
-/* The statements prepared on a connection: its libpq instance data (sql text -> statement
- * name), dropped with the connection and emptied when PQreset starts a new session. */
-static int
-prepared_event (PGEventId  id,
-                void      *info,
-                void      *pass_through)
-{
-  if (id == PGEVT_CONNRESET)
-    {
-      GHashTable *prepared = PQinstanceData (((PGEventConnReset *) info)->conn, prepared_event);
-
-      if (prepared != NULL)
-        g_hash_table_remove_all (prepared);
-    }
-  else if (id == PGEVT_CONNDESTROY)
-    {
-      GHashTable *prepared = PQinstanceData (((PGEventConnDestroy *) info)->conn, prepared_event);
-
-      g_clear_pointer (&prepared, g_hash_table_unref);
-    }
-  return 1;
-}
-
-PGresult *
-odd_pg_query_prepared (PGconn             *conn,
-                       const char         *sql,
-                       int                 n_params,
-                       const char *const  *values,
-                       GError            **error)
-{
-  g_autoptr(PGresult) result = NULL;
-  GHashTable *prepared;
-  const char *name;
-
-  g_return_val_if_fail (conn != NULL, NULL);
-  g_return_val_if_fail (sql != NULL, NULL);
-  g_return_val_if_fail (n_params == 0 || values != NULL, NULL);
-
-  prepared = PQinstanceData (conn, prepared_event);
-  if (prepared == NULL)
-    {
-      prepared = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      if (!PQregisterEventProc (conn, prepared_event, "odd-pg-prepared", NULL)
-          || !PQsetInstanceData (conn, prepared_event, prepared))
-        {
-          /* Cannot remember it: the statement still runs, parsed and planned each time. */
-          g_hash_table_unref (prepared);
-          return odd_pg_query (conn, sql, n_params, values, error);
-        }
-    }
-
-  name = g_hash_table_lookup (prepared, sql);
-  if (name == NULL)
-    {
-      g_autofree char *new_name = g_strdup_printf ("odd_%u", g_hash_table_size (prepared) + 1);
-      g_autoptr(PGresult) made = PQprepare (conn, new_name, sql, n_params, NULL);
-
-      if (!check_result (conn, made, sql, error))
-        return NULL;
-      name = new_name;
-      g_hash_table_insert (prepared, g_strdup (sql), g_steal_pointer (&new_name));
-    }
-
-  result = PQexecPrepared (conn, name, n_params, values, NULL, NULL, 0);
   if (!check_result (conn, result, sql, error))
     return NULL;
   return g_steal_pointer (&result);

@@ -59,13 +59,6 @@ PGresult *odd_pg_query          (PGconn             *conn,
                                  int                 n_params,
                                  const char *const  *values,
                                  GError            **error);
-/* odd_pg_query() of a statement prepared on @conn at its first use (named statement, parsed
- * and planned once per session): for the statements a service runs over and over. */
-PGresult *odd_pg_query_prepared (PGconn             *conn,
-                                 const char         *sql,
-                                 int                 n_params,
-                                 const char *const  *values,
-                                 GError            **error);
 /* The class of a SQLSTATE (five characters; NULL = none was given: CONNECTION). */
 OddPgFailure odd_pg_classify_sqlstate (const char   *sqlstate);
 /* The class of an error from this file's functions; another error is TRANSIENT. */

@@ -41,15 +41,15 @@ odd_event_store_insert (PGconn     *conn,
 
   /* One jsonb array parameter: no array-literal escaping; ORDER BY the ordinality makes seq
    * follow the delivery order. */
-  res = odd_pg_query_prepared (conn,
-                               "INSERT INTO job_events (event_id, job_id, event_type, occurred_at, received_at, envelope) "
-                               "SELECT (e->>'eventId')::uuid, (e->'payload'->>'id')::uuid, e->>'eventType', "
-                               "       (e->>'occurredAt')::timestamptz, now(), e "
-                               "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i) "
-                               "ORDER BY i "
-                               "ON CONFLICT (event_id) DO NOTHING "
-                               "RETURNING seq, event_id::text",
-                               1, params, error);
+  res = odd_pg_query (conn,
+                      "INSERT INTO job_events (event_id, job_id, event_type, occurred_at, received_at, envelope) "
+                      "SELECT (e->>'eventId')::uuid, (e->'payload'->>'id')::uuid, e->>'eventType', "
+                      "       (e->>'occurredAt')::timestamptz, now(), e "
+                      "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i) "
+                      "ORDER BY i "
+                      "ON CONFLICT (event_id) DO NOTHING "
+                      "RETURNING seq, event_id::text",
+                      1, params, error);
   if (res == NULL)
     return FALSE;
 
@@ -82,9 +82,8 @@ odd_event_store_max_seq (PGconn  *conn,
                          gint64  *max_seq,
                          GError **error)
 {
-  g_autoptr(PGresult) res = odd_pg_query_prepared (conn,
-                                                   "SELECT coalesce(max(seq), 0) FROM job_events",
-                                                   0, NULL, error);
+  g_autoptr(PGresult) res = odd_pg_query (conn, "SELECT coalesce(max(seq), 0) FROM job_events",
+                                          0, NULL, error);
 
   if (res == NULL)
     return FALSE;
@@ -133,9 +132,8 @@ odd_event_store_begin (PGconn  *conn,
     return FALSE;
   /* max(seq) in a statement of its own: its snapshot is taken after the lock is held, so it
    * sees the commit of the writer this one waited for. */
-  locked = odd_pg_query_prepared (conn,
-                                  "SELECT pg_advisory_xact_lock(" ODD_PG_EVENT_STORE_LOCK_KEY ")",
-                                  0, NULL, error);
+  locked = odd_pg_query (conn, "SELECT pg_advisory_xact_lock(" ODD_PG_EVENT_STORE_LOCK_KEY ")",
+                         0, NULL, error);
   if (locked == NULL || !odd_event_store_max_seq (conn, prev, error))
     {
       odd_event_store_rollback (conn);

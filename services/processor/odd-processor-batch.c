@@ -135,7 +135,7 @@ odd_processor_db_upsert (PGconn     *conn,
 
   param = builder_to_string (builder);
   values[0] = param;
-  result = odd_pg_query_prepared (conn, upsert_sql, 1, values, error);
+  result = odd_pg_query (conn, upsert_sql, 1, values, error);
   if (result == NULL)
     return NULL;
 
@@ -228,7 +228,7 @@ odd_processor_db_update (PGconn     *conn,
 
   param = builder_to_string (builder);
   values[0] = param;
-  result = odd_pg_query_prepared (conn, update_sql, 1, values, error);
+  result = odd_pg_query (conn, update_sql, 1, values, error);
   if (result == NULL)
     return NULL;
 
