@@ -25,10 +25,7 @@
 #define WRITABLE_CHECK_BYTES (64 * 1024)
 
 typedef struct {
-  GTask   *task;       /* of publish_async(); NULL for publish_full() */
-  OddAmqpPublishedFunc func;   /* of publish_full() */
-  gpointer func_data;
-  GObject *owner;      /* publish_full(): the publisher, kept alive as a task keeps it */
+  GTask   *task;
   char    *exchange;
   char    *routing_key;
   char    *message_id;
@@ -91,7 +88,6 @@ static void
 request_free (Request *req)
 {
   g_clear_object (&req->task);
-  g_clear_object (&req->owner);
   g_free (req->exchange);
   g_free (req->routing_key);
   g_free (req->message_id);
@@ -134,9 +130,9 @@ drain_wakeups (OddAmqpPublisher *self)
 }
 
 /* Completes @req from the publisher thread. Tasks of the creation context (the gateway's
- * main loop), and every publish_full(), are handed over in batches by flush_completed(): one
- * wakeup of the main loop per batch instead of one idle source per message. Other tasks
- * return at once (GTask then dispatches to their own context). */
+ * main loop) are handed over in batches by flush_completed(): one wakeup of the main loop
+ * per batch instead of one idle source per message. Others return at once (GTask then
+ * dispatches to their own context). */
 static void
 complete (OddAmqpPublisher *self,
           Request          *req,
@@ -146,7 +142,7 @@ complete (OddAmqpPublisher *self,
   self->outstanding--;
   g_mutex_unlock (&self->lock);
 
-  if (req->task == NULL || g_task_get_context (req->task) == self->context)
+  if (g_task_get_context (req->task) == self->context)
     {
       req->error = error;
       g_queue_push_tail (&self->completed, req);
@@ -176,30 +172,13 @@ deliver_cb (gpointer user_data)
   /* We run on the tasks' context, so each callback runs right here. */
   while ((req = g_queue_pop_head (&batch)) != NULL)
     {
-      if (req->func != NULL)
-        req->func (req->error, req->func_data);
-      else if (req->error != NULL)
+      if (req->error != NULL)
         g_task_return_error (req->task, g_steal_pointer (&req->error));
       else
         g_task_return_boolean (req->task, TRUE);
       request_free (req);
     }
   return G_SOURCE_REMOVE;
-}
-
-/* Runs deliver_cb() on self->context soon. A source of its own, never
- * g_main_context_invoke(): that calls back within the call when the caller owns the context
- * or can acquire it, i.e. on the publisher's thread while the context's own thread is
- * between two iterations, or within publish_full() on the context's thread. */
-static void
-schedule_delivery (OddAmqpPublisher *self)
-{
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, deliver_cb, g_object_ref (self), g_object_unref);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
 }
 
 static void
@@ -217,27 +196,10 @@ flush_completed (OddAmqpPublisher *self)
   self->deliver_pending = TRUE;
   g_mutex_unlock (&self->lock);
 
-  /* The pending requests keep the publisher alive, so this reference is never the last. */
+  /* The pending tasks keep the publisher alive, so this reference is never the last. */
   if (need_invoke)
-    schedule_delivery (self);
-}
-
-/* Hands @req (its error set) to self->context at once, from any thread: the immediate
- * failures of publish_full(), whose callback never runs within the call. */
-static void
-deliver_later (OddAmqpPublisher *self,
-               Request          *req)
-{
-  gboolean need_invoke;
-
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->done, req);
-  need_invoke = !self->deliver_pending;
-  self->deliver_pending = TRUE;
-  g_mutex_unlock (&self->lock);
-
-  if (need_invoke)
-    schedule_delivery (self);
+    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_cb,
+                                g_object_ref (self), g_object_unref);
 }
 
 static gboolean
@@ -908,63 +870,6 @@ odd_amqp_publisher_dup_error (OddAmqpPublisher *self)
   return error;
 }
 
-static Request *
-request_new (OddAmqpPublisher   *self,
-             const char         *exchange,
-             const char         *routing_key,
-             const OddAmqpProps *props,
-             GBytes             *body)
-{
-  Request *req = g_new0 (Request, 1);
-
-  req->deadline = g_get_monotonic_time () + (gint64) g_atomic_int_get (&self->timeout_ms) * 1000;
-  req->exchange = g_strdup (exchange != NULL ? exchange : "");
-  req->routing_key = g_strdup (routing_key);
-  /* A message id lets a basic.return be matched to its publish. */
-  req->message_id = props != NULL && props->message_id != NULL ? g_strdup (props->message_id) : odd_uuid_new ();
-  req->correlation_id = g_strdup (props != NULL ? props->correlation_id : NULL);
-  req->type = g_strdup (props != NULL ? props->type : NULL);
-  req->body = g_bytes_ref (body);
-  return req;
-}
-
-/* Queues @req for the thread, or returns the error that refuses it now (not connected,
- * stopping, max_outstanding reached). */
-static GError *
-enqueue (OddAmqpPublisher *self,
-         Request          *req)
-{
-  gboolean was_empty;
-
-  g_mutex_lock (&self->lock);
-  if (!self->connected || self->stopping)
-    {
-      GError *error = g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED, "RabbitMQ is not connected: %s",
-                                   self->last_error != NULL ? self->last_error : "stopping");
-
-      g_mutex_unlock (&self->lock);
-      return error;
-    }
-  if (self->outstanding >= self->max_outstanding)
-    {
-      guint max = self->max_outstanding;
-
-      g_mutex_unlock (&self->lock);
-      return g_error_new (ODD_AMQP_ERROR, ODD_AMQP_ERROR_FULL,
-                          "Too many messages awaiting the broker's confirmation (%u)", max);
-    }
-
-  was_empty = g_queue_is_empty (&self->queue);
-  g_queue_push_tail (&self->queue, req);
-  self->outstanding++;
-  g_mutex_unlock (&self->lock);
-
-  /* The thread drains the whole queue per wakeup: one byte per batch is enough. */
-  if (was_empty)
-    wake_thread (self);
-  return NULL;
-}
-
 void
 odd_amqp_publisher_publish_async (OddAmqpPublisher    *self,
                                   const char          *exchange,
@@ -977,7 +882,7 @@ odd_amqp_publisher_publish_async (OddAmqpPublisher    *self,
 {
   g_autoptr(GTask) task = NULL;
   Request *req;
-  GError *error;
+  gboolean was_empty;
 
   g_return_if_fail (ODD_IS_AMQP_PUBLISHER (self));
   g_return_if_fail (routing_key != NULL);
@@ -990,46 +895,45 @@ odd_amqp_publisher_publish_async (OddAmqpPublisher    *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  req = request_new (self, exchange, routing_key, props, body);
+  g_mutex_lock (&self->lock);
+  if (!self->connected || self->stopping)
+    {
+      g_autofree char *reason = g_strdup (self->last_error != NULL ? self->last_error : "stopping");
+
+      g_mutex_unlock (&self->lock);
+      g_task_return_new_error (task, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED,
+                               "RabbitMQ is not connected: %s", reason);
+      return;
+    }
+  if (self->outstanding >= self->max_outstanding)
+    {
+      guint max = self->max_outstanding;
+
+      g_mutex_unlock (&self->lock);
+      g_task_return_new_error (task, ODD_AMQP_ERROR, ODD_AMQP_ERROR_FULL,
+                               "Too many messages awaiting the broker's confirmation (%u)", max);
+      return;
+    }
+
+  req = g_new0 (Request, 1);
   req->task = g_steal_pointer (&task);
-  error = enqueue (self, req);
-  if (error != NULL)
-    {
-      task = g_steal_pointer (&req->task);
-      request_free (req);
-      g_task_return_error (task, error);
-    }
-}
+  req->deadline = g_get_monotonic_time () + (gint64) g_atomic_int_get (&self->timeout_ms) * 1000;
+  req->exchange = g_strdup (exchange != NULL ? exchange : "");
+  req->routing_key = g_strdup (routing_key);
+  /* A message id lets a basic.return be matched to its publish. */
+  req->message_id = props != NULL && props->message_id != NULL ? g_strdup (props->message_id) : odd_uuid_new ();
+  req->correlation_id = g_strdup (props != NULL ? props->correlation_id : NULL);
+  req->type = g_strdup (props != NULL ? props->type : NULL);
+  req->body = g_bytes_ref (body);
 
-void
-odd_amqp_publisher_publish_full (OddAmqpPublisher     *self,
-                                 const char           *exchange,
-                                 const char           *routing_key,
-                                 const OddAmqpProps   *props,
-                                 GBytes               *body,
-                                 OddAmqpPublishedFunc  func,
-                                 gpointer              user_data)
-{
-  Request *req;
-  GError *error;
+  was_empty = g_queue_is_empty (&self->queue);
+  g_queue_push_tail (&self->queue, req);
+  self->outstanding++;
+  g_mutex_unlock (&self->lock);
 
-  g_return_if_fail (ODD_IS_AMQP_PUBLISHER (self));
-  g_return_if_fail (routing_key != NULL);
-  g_return_if_fail (body != NULL);
-  g_return_if_fail (func != NULL);
-
-  req = request_new (self, exchange, routing_key, props, body);
-  req->func = func;
-  req->func_data = user_data;
-  req->owner = g_object_ref (G_OBJECT (self));
-  /* Once queued, @req is the thread's: it may be confirmed and freed before enqueue()
-   * returns, so it is touched again only when it was not queued. */
-  error = enqueue (self, req);
-  if (error != NULL)
-    {
-      req->error = error;
-      deliver_later (self, req);
-    }
+  /* The thread drains the whole queue per wakeup: one byte per batch is enough. */
+  if (was_empty)
+    wake_thread (self);
 }
 
 gboolean

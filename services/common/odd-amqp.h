@@ -145,20 +145,4 @@ gboolean          odd_amqp_publisher_publish_finish (OddAmqpPublisher    *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 
-/* The outcome of odd_amqp_publisher_publish_full(): @error NULL when the broker confirmed,
- * else as odd_amqp_publisher_publish_finish() would set it (owned by the publisher). */
-typedef void (*OddAmqpPublishedFunc) (const GError *error,
-                                      gpointer      user_data);
-
-/* odd_amqp_publisher_publish_async() for callers on any thread (the gateway's checkers):
- * @func runs on the context the publisher was created in, never within this call, once the
- * broker confirmed or refused the message, or at once (later) when it cannot be queued. */
-void              odd_amqp_publisher_publish_full   (OddAmqpPublisher     *self,
-                                                     const char           *exchange,
-                                                     const char           *routing_key,
-                                                     const OddAmqpProps   *props,
-                                                     GBytes               *body,
-                                                     OddAmqpPublishedFunc  func,
-                                                     gpointer              user_data);
-
 G_END_DECLS

@@ -39,9 +39,8 @@ static void
 on_client_disconnected (SoupServerMessage *msg,
                         Pending           *pending)
 {
-  /* The publish goes on (it cannot be taken back); only the answer has nobody to go to.
-   * Atomic: a checker reads it before it publishes. */
-  g_atomic_int_set (&pending->disconnected, TRUE);
+  /* The publish goes on (it cannot be taken back); only the answer has nobody to go to. */
+  pending->disconnected = TRUE;
 }
 
 static Pending *
@@ -150,11 +149,13 @@ odd_gateway_check_auth (OddGateway        *self,
 
 static void
 answer_published (Pending      *pending,
-                  const GError *error)
+                  GObject      *source,
+                  GAsyncResult *result)
 {
   OddGateway *self = pending->gateway;
+  g_autoptr(GError) error = NULL;
 
-  if (error != NULL)
+  if (!odd_amqp_publisher_publish_finish (ODD_AMQP_PUBLISHER (source), result, &error))
     {
       gboolean full = g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_FULL);
       g_autoptr(JsonNode) details = odd_http_details_new ("", error->message);
@@ -246,24 +247,24 @@ answer_published (Pending      *pending,
 }
 
 static void
-on_published (const GError *error,
+on_published (GObject      *source,
+              GAsyncResult *result,
               gpointer      user_data)
 {
   Pending *pending = user_data;
   g_autoptr(OddGateway) self = g_object_ref (pending->gateway);
 
-  answer_published (pending, error);
+  answer_published (pending, source, result);
   /* Answer first, then count it done: a shutdown waiting for this one must see it answered. */
   pending_free (pending);
   odd_gateway_outstanding_done (self);
 }
 
-/* Publishes the envelope text, counted in OddGateway.outstanding already, and answers from
- * on_published() on the main loop; takes @pending. Any thread. */
+/* Publishes the envelope text and answers from on_published(); takes @pending. */
 static void
-send_envelope (OddGateway *self,
-               Pending    *pending,
-               GBytes     *envelope)
+publish_envelope (OddGateway *self,
+                  Pending    *pending,
+                  GBytes     *envelope)
 {
   OddAmqpProps props = {
     .message_id = pending->event_id,
@@ -271,19 +272,10 @@ send_envelope (OddGateway *self,
     .type = "job.created",
   };
 
+  self->outstanding++;
   pending->published_at = g_get_monotonic_time ();
-  odd_amqp_publisher_publish_full (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, envelope,
-                                   on_published, pending);
-}
-
-/* send_envelope() from the main loop. */
-static void
-publish_envelope (OddGateway *self,
-                  Pending    *pending,
-                  GBytes     *envelope)
-{
-  odd_gateway_outstanding_add (self);
-  send_envelope (self, pending, envelope);
+  odd_amqp_publisher_publish_async (self->publisher, "", ODD_QUEUE_JOBS_CREATED, &props, envelope,
+                                    NULL, on_published, pending);
 }
 
 /* FALSE (answered 503) when no job can be accepted now. */
@@ -363,7 +355,7 @@ submission_checked (Check *check)
   g_bytes_unref (check->body);
   g_free (check);
 
-  if (g_atomic_int_get (&pending->disconnected))
+  if (pending->disconnected)
     {
       odd_info (pending->correlation_id, "Job not submitted: its client left while it was checked");
       pending_free (pending);
@@ -416,42 +408,6 @@ on_submissions_checked (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Publishes an acceptable submission from its checker, without a detour through the main
- * loop: one thread hand-off less per job. FALSE when the main loop must answer it instead
- * (malformed, invalid, its client gone, the broker not connected, shutting down); the main
- * loop then looks again and answers. Not counted as outstanding until it is sent, under
- * checked_lock with the shutdown flag: a shutdown either sees it or refuses it. */
-static gboolean
-publish_checked (OddGateway *self,
-                 Check      *check)
-{
-  Pending *pending = check->pending;
-  OddGatewaySubmission *submission = check->submission;
-  gboolean publish;
-
-  if (submission->malformed != NULL || submission->invalid != NULL ||
-      g_atomic_int_get (&pending->disconnected) ||
-      self->publisher == NULL || !odd_amqp_publisher_is_connected (self->publisher))
-    return FALSE;
-
-  g_mutex_lock (&self->checked_lock);
-  publish = !self->shutting_down;
-  if (publish)
-    self->outstanding++;
-  g_mutex_unlock (&self->checked_lock);
-  if (!publish)
-    return FALSE;
-
-  odd_counter_inc (self->jobs_submitted, NULL);
-  pending->job_id = g_steal_pointer (&submission->job_id);
-  pending->event_id = g_steal_pointer (&submission->event_id);
-  send_envelope (self, pending, submission->envelope);
-  odd_gateway_submission_free (check->submission);
-  g_bytes_unref (check->body);
-  g_free (check);
-  return TRUE;
-}
-
 /* Hands @check back to the main loop. */
 static void
 return_checked (OddGateway *self,
@@ -490,8 +446,7 @@ odd_gateway_check_worker (gpointer data,
 
   check->submission = odd_gateway_submission_check (self->schemas, check->body,
                                                     check->pending->correlation_id);
-  if (!publish_checked (self, check))
-    return_checked (self, check);
+  return_checked (self, check);
 }
 
 /* Checks small bodies on OddGateway.drainer, the first one given and then each next one
@@ -509,8 +464,7 @@ odd_gateway_drain_worker (gpointer data,
     {
       check->submission = odd_gateway_submission_check (self->schemas, check->body,
                                                         check->pending->correlation_id);
-      if (!publish_checked (self, check))
-        return_checked (self, check);
+      return_checked (self, check);
 
       g_mutex_lock (&self->checked_lock);
       if (self->to_check->len > 0)

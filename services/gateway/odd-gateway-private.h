@@ -24,8 +24,7 @@ struct _OddGateway
   GMainContext      *context;      /* where the service runs */
   GThreadPool       *checks;       /* large POST /jobs bodies are checked there */
   GThreadPool       *drainer;      /* one thread, its own: checks the small ones */
-  GMutex             checked_lock; /* for the three below, and outstanding and shutting_down
-                                     * where a checker reads or changes them */
+  GMutex             checked_lock; /* for the three below */
   GPtrArray         *checked;      /* checks done, for the main loop */
   GPtrArray         *to_check;     /* small bodies for the checker that is draining */
   gboolean           draining;     /* the drainer takes to_check's next until it is empty */
@@ -48,8 +47,6 @@ struct _OddGateway
 
 /* odd-gateway-handlers.c */
 void      odd_gateway_add_routes         (OddGateway        *self);
-/* Called before a publish from the main loop (checkers count theirs themselves). */
-void      odd_gateway_outstanding_add    (OddGateway        *self);
 /* Called after each publish completes, so shutdown can notice the last one. */
 void      odd_gateway_outstanding_done   (OddGateway        *self);
 

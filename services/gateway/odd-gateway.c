@@ -412,12 +412,7 @@ odd_gateway_get_outstanding (OddGateway *self)
 {
   g_return_val_if_fail (ODD_IS_GATEWAY (self), 0);
 
-  guint outstanding;
-
-  g_mutex_lock (&self->checked_lock);
-  outstanding = self->outstanding;
-  g_mutex_unlock (&self->checked_lock);
-  return outstanding;
+  return self->outstanding;
 }
 
 static gboolean
@@ -432,7 +427,7 @@ shutdown_drained_cb (gpointer user_data)
   self->shutdown_cancelled_id = 0;
   g_clear_object (&self->shutdown_cancellable);
   soup_server_disconnect (odd_http_server_get_soup (self->http));
-  g_task_return_boolean (task, odd_gateway_get_outstanding (self) == 0);
+  g_task_return_boolean (task, self->outstanding == 0);
 
   return G_SOURCE_REMOVE;
 }
@@ -454,7 +449,7 @@ shutdown_grace_cb (gpointer user_data)
 
   self->shutdown_timeout_id = 0;
   /* Their clients get no 202 and will resubmit; the broker may still have the message. */
-  g_warning ("Shutting down with %u publishes still unconfirmed", odd_gateway_get_outstanding (self));
+  g_warning ("Shutting down with %u publishes still unconfirmed", self->outstanding);
   shutdown_drain (self);
 
   return G_SOURCE_REMOVE;
@@ -472,26 +467,12 @@ on_shutdown_cancelled (GCancellable *cancellable,
 }
 
 void
-odd_gateway_outstanding_add (OddGateway *self)
-{
-  g_mutex_lock (&self->checked_lock);
-  self->outstanding++;
-  g_mutex_unlock (&self->checked_lock);
-}
-
-void
 odd_gateway_outstanding_done (OddGateway *self)
 {
-  guint outstanding;
+  g_return_if_fail (self->outstanding > 0);
 
-  g_mutex_lock (&self->checked_lock);
-  g_warn_if_fail (self->outstanding > 0);
-  if (self->outstanding > 0)
-    self->outstanding--;
-  outstanding = self->outstanding;
-  g_mutex_unlock (&self->checked_lock);
-
-  if (outstanding == 0 && self->shutdown_task != NULL && !self->shutdown_draining)
+  self->outstanding--;
+  if (self->outstanding == 0 && self->shutdown_task != NULL && !self->shutdown_draining)
     shutdown_drain (self);
 }
 
@@ -502,7 +483,6 @@ odd_gateway_shutdown_async (OddGateway          *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  guint outstanding;
 
   g_return_if_fail (ODD_IS_GATEWAY (self));
 
@@ -515,20 +495,16 @@ odd_gateway_shutdown_async (OddGateway          *self,
       return;
     }
 
-  /* Under the lock: a checker about to publish either sees the flag or is counted here. */
-  g_mutex_lock (&self->checked_lock);
   self->shutting_down = TRUE;
-  outstanding = self->outstanding;
-  g_mutex_unlock (&self->checked_lock);
   self->shutdown_task = g_steal_pointer (&task);
 
-  if (outstanding == 0)
+  if (self->outstanding == 0)
     {
       shutdown_drain (self);
       return;
     }
 
-  g_message ("Shutting down: waiting for %u outstanding confirms", outstanding);
+  g_message ("Shutting down: waiting for %u outstanding confirms", self->outstanding);
   if (cancellable != NULL)
     {
       self->shutdown_cancellable = g_object_ref (cancellable);

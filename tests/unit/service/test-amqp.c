@@ -418,112 +418,6 @@ test_publisher_many (void)
   odd_amqp_close (conn);
 }
 
-/* publish_full(): the outcome as a GError, on the publisher's context, whatever thread
- * published. */
-typedef struct {
-  Tally   *tally;
-  GThread *main_thread;
-  gboolean wrong_thread;
-} FullTally;
-
-static void
-on_published_full (const GError *error,
-                   gpointer      user_data)
-{
-  FullTally *full = user_data;
-
-  if (g_thread_self () != full->main_thread)
-    full->wrong_thread = TRUE;
-  if (error == NULL)
-    full->tally->ok++;
-  else
-    {
-      full->tally->failed++;
-      if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_CLOSED))
-        full->tally->closed++;
-      else if (g_error_matches (error, ODD_AMQP_ERROR, ODD_AMQP_ERROR_NACKED))
-        full->tally->nacked++;
-    }
-  full->tally->done++;
-}
-
-typedef struct {
-  OddAmqpPublisher *publisher;
-  FullTally        *full;
-  const char       *routing_key;
-  guint             count;
-} FullPublish;
-
-static gpointer
-publish_full_thread (gpointer data)
-{
-  FullPublish *job = data;
-
-  for (guint i = 0; i < job->count; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("{\"n\":%u}", i);
-      g_autoptr(GBytes) body = g_bytes_new_take (g_steal_pointer (&text), strlen (text));
-
-      odd_amqp_publisher_publish_full (job->publisher, "", job->routing_key, NULL, body,
-                                       on_published_full, job->full);
-    }
-  return NULL;
-}
-
-static void
-test_publisher_full_callback (void)
-{
-  g_autoptr(OddAmqpPublisher) publisher = NULL;
-  g_autoptr(OddAmqpPublisher) unreachable = NULL;
-  g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
-  g_autoptr(GError) error = NULL;
-  amqp_connection_state_t conn;
-  Tally tally = { 0 };
-  FullTally full = { &tally, g_thread_self (), FALSE };
-  Until until = { &tally, 0 };
-  FullPublish job = { NULL, &full, ODD_QUEUE_FAILED_VALIDATION, 500 };
-  GThread *thread;
-  guint messages = 0;
-
-  /* Not connected: the failure comes later, on this context, never within the call. */
-  unreachable = odd_amqp_publisher_new_with_backoff ("amqp://guest:guest@127.0.0.1:1/", "odd-test", 100,
-                                                     3600 * 1000, 3600 * 1000);
-  odd_amqp_publisher_publish_full (unreachable, "", ODD_QUEUE_JOBS_CREATED, NULL, body,
-                                   on_published_full, &full);
-  g_assert_cmpuint (tally.done, ==, 0);
-  until.expected = 1;
-  g_assert_true (iterate_until (all_done, &until, 10000));
-  g_assert_cmpuint (tally.closed, ==, 1);
-  g_clear_object (&unreachable);
-
-  if (amqp_url () == NULL)
-    return;
-  conn = connect_or_die ("odd-test-full");
-  g_assert_true (odd_amqp_declare_topology (conn, 1, &error));
-  purge (conn, ODD_QUEUE_FAILED_VALIDATION);
-  publisher = odd_amqp_publisher_new (amqp_url (), "odd-test-publisher", 10000);
-  g_assert_true (iterate_until (is_connected, publisher, 10000));
-
-  /* From another thread: every confirm comes back here, and every message is on the queue. */
-  job.publisher = publisher;
-  thread = g_thread_new ("odd-test-full", publish_full_thread, &job);
-  g_thread_join (thread);
-  until.expected = 1 + job.count;
-  g_assert_true (iterate_until (all_done, &until, 30000));
-  g_assert_cmpuint (tally.ok, ==, job.count);
-  g_assert_false (full.wrong_thread);
-  g_assert_true (odd_amqp_queue_stats (conn, 1, ODD_QUEUE_FAILED_VALIDATION, &messages, NULL, &error));
-  g_assert_cmpuint (messages, ==, job.count);
-  purge (conn, ODD_QUEUE_FAILED_VALIDATION);
-
-  /* Unroutable: returned, as with publish_async(). */
-  odd_amqp_publisher_publish_full (publisher, "", "odd.no.such.queue", NULL, body, on_published_full, &full);
-  until.expected = 2 + job.count;
-  g_assert_true (iterate_until (all_done, &until, 10000));
-  g_assert_cmpuint (tally.nacked, ==, 1);
-  odd_amqp_close (conn);
-}
-
 static void
 test_publisher_full_and_returned (void)
 {
@@ -894,7 +788,6 @@ main (int argc, char **argv)
   g_test_add_func ("/amqp/publisher/unreachable", test_publisher_unreachable);
   g_test_add_func ("/amqp/publisher/many", test_publisher_many);
   g_test_add_func ("/amqp/publisher/full-and-returned", test_publisher_full_and_returned);
-  g_test_add_func ("/amqp/publisher/full-callback", test_publisher_full_callback);
   g_test_add_func ("/amqp/publisher/rejected-by-full-queue", test_publisher_rejected_by_full_queue);
   g_test_add_func ("/amqp/publisher/reconnect", test_publisher_reconnect);
   g_test_add_func ("/amqp/publisher/dropped-while-busy", test_publisher_dropped_while_busy);
