@@ -1425,21 +1425,16 @@ replay_send (GTask *task)
               "dlq-replay", 0, g_task_get_cancellable (task), on_replayed, task);
 }
 
-void
-odd_client_replay_dead_letters_async (OddClient           *self,
-                                      guint                limit,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
+/* Both replays are one kind of task with one finish: by a limit or by message keys. */
+static void
+replay_start (OddClient           *self,
+              Replay              *replay,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
 {
   GTask *task;
-  Replay *replay;
 
-  g_return_if_fail (ODD_IS_CLIENT (self));
-  g_return_if_fail (limit <= ODD_CLIENT_REPLAY_BATCH_MAX);
-
-  replay = g_new0 (Replay, 1);
-  replay->limit = limit;
   replay->result = g_new0 (OddReplayResult, 1);
   replay->result->reasons = g_ptr_array_new_with_free_func (g_free);
 
@@ -1447,6 +1442,23 @@ odd_client_replay_dead_letters_async (OddClient           *self,
   g_task_set_source_tag (task, odd_client_replay_dead_letters_async);
   g_task_set_task_data (task, replay, replay_free);
   replay_send (task);
+}
+
+void
+odd_client_replay_dead_letters_async (OddClient           *self,
+                                      guint                limit,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  Replay *replay;
+
+  g_return_if_fail (ODD_IS_CLIENT (self));
+  g_return_if_fail (limit <= ODD_CLIENT_REPLAY_BATCH_MAX);
+
+  replay = g_new0 (Replay, 1);
+  replay->limit = limit;
+  replay_start (self, replay, cancellable, callback, user_data);
 }
 
 OddReplayResult *
@@ -1464,7 +1476,6 @@ odd_client_replay_dead_letters_by_key_async (OddClient           *self,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data)
 {
-  GTask *task;
   Replay *replay;
 
   g_return_if_fail (ODD_IS_CLIENT (self));
@@ -1472,14 +1483,7 @@ odd_client_replay_dead_letters_by_key_async (OddClient           *self,
 
   replay = g_new0 (Replay, 1);
   replay->keys = g_strdupv ((char **) keys);
-  replay->result = g_new0 (OddReplayResult, 1);
-  replay->result->reasons = g_ptr_array_new_with_free_func (g_free);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  /* The same finish: one kind of task. */
-  g_task_set_source_tag (task, odd_client_replay_dead_letters_async);
-  g_task_set_task_data (task, replay, replay_free);
-  replay_send (task);
+  replay_start (self, replay, cancellable, callback, user_data);
 }
 
 OddReplayResult *
