@@ -36,19 +36,33 @@ all_done (OddIt   *self,
          stats.completed + stats.failed == stats.total;
 }
 
-static double
-chart_sum (OddDashboardPage *page,
-           const char       *chart_name,
-           const char       *series)
+/* The rows of the chart's CSV export (what a user gets) in which @series, the column of its
+ * label, has a value: their times (the first column) and values. */
+typedef struct
+{
+  char   *time;
+  double  value;
+} ChartRow;
+
+static void
+chart_row_clear (gpointer data)
+{
+  g_free (((ChartRow *) data)->time);
+}
+
+static GArray *
+chart_rows (OddDashboardPage *page,
+            const char       *chart_name,
+            const char       *series)
 {
   OddChart *chart = ODD_CHART (odd_dashboard_page_get_chart (page, chart_name));
   g_autoptr(GBytes) csv = odd_chart_write_csv (chart);
   g_auto(GStrv) lines = g_strsplit (g_bytes_get_data (csv, NULL), "\r\n", -1);
   g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (ChartRow));
   int column = -1;
-  double sum = 0;
 
-  /* The CSV export is what a user gets: sum the column of the series' label. */
+  g_array_set_clear_func (rows, chart_row_clear);
   for (int i = 0; header[i] != NULL; i++)
     if (g_str_has_prefix (header[i], series))
       column = i;
@@ -56,39 +70,43 @@ chart_sum (OddDashboardPage *page,
   for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++)
     {
       g_auto(GStrv) cells = g_strsplit (lines[l], ",", -1);
+      ChartRow row;
 
-      if ((int) g_strv_length (cells) > column && cells[column][0] != '\0')
-        sum += g_ascii_strtod (cells[column], NULL);
+      if ((int) g_strv_length (cells) <= column || cells[column][0] == '\0')
+        continue;
+      row.time = g_strdup (cells[0]);
+      row.value = g_ascii_strtod (cells[column], NULL);
+      g_array_append_val (rows, row);
     }
+  return rows;
+}
+
+static double
+chart_sum (OddDashboardPage *page,
+           const char       *chart_name,
+           const char       *series)
+{
+  g_autoptr(GArray) rows = chart_rows (page, chart_name, series);
+  double sum = 0;
+
+  for (guint i = 0; i < rows->len; i++)
+    sum += g_array_index (rows, ChartRow, i).value;
   return sum;
 }
 
-/* The times (CSV's first column) at which @series has a value above @above. */
+/* The times at which @series has a value above @above. */
 static GHashTable *
 chart_times (OddDashboardPage *page,
              const char       *chart_name,
              const char       *series,
              double            above)
 {
-  OddChart *chart = ODD_CHART (odd_dashboard_page_get_chart (page, chart_name));
-  g_autoptr(GBytes) csv = odd_chart_write_csv (chart);
-  g_auto(GStrv) lines = g_strsplit (g_bytes_get_data (csv, NULL), "\r\n", -1);
-  g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
+  g_autoptr(GArray) rows = chart_rows (page, chart_name, series);
   GHashTable *times = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  int column = -1;
 
-  for (int i = 0; header[i] != NULL; i++)
-    if (g_str_has_prefix (header[i], series))
-      column = i;
-  g_assert_cmpint (column, >, 0);
-  for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++)
-    {
-      g_auto(GStrv) cells = g_strsplit (lines[l], ",", -1);
-
-      if ((int) g_strv_length (cells) > column && cells[column][0] != '\0' &&
-          g_ascii_strtod (cells[column], NULL) > above)
-        g_hash_table_add (times, g_strdup (cells[0]));
-    }
+  for (guint i = 0; i < rows->len; i++)
+    if (g_array_index (rows, ChartRow, i).value > above)
+      g_hash_table_add (times, g_strdup (g_array_index (rows, ChartRow, i).time));
   return times;
 }
 
@@ -102,27 +120,17 @@ chart_points_before (OddDashboardPage *page,
                      double           *last_before,
                      double           *last)
 {
-  OddChart *chart = ODD_CHART (odd_dashboard_page_get_chart (page, chart_name));
-  g_autoptr(GBytes) csv = odd_chart_write_csv (chart);
-  g_auto(GStrv) lines = g_strsplit (g_bytes_get_data (csv, NULL), "\r\n", -1);
-  g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
-  int column = -1;
+  g_autoptr(GArray) rows = chart_rows (page, chart_name, series);
   guint n = 0;
 
   *last_before = *last = -1;
-  for (int i = 0; header[i] != NULL; i++)
-    if (g_str_has_prefix (header[i], series))
-      column = i;
-  g_assert_cmpint (column, >, 0);
-  for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++)
+  for (guint i = 0; i < rows->len; i++)
     {
-      g_auto(GStrv) cells = g_strsplit (lines[l], ",", -1);
+      const ChartRow *row = &g_array_index (rows, ChartRow, i);
       gint64 t = 0;
 
-      if ((int) g_strv_length (cells) <= column || cells[column][0] == '\0')
-        continue;
-      g_assert_true (odd_time_parse_rfc3339 (cells[0], &t));
-      *last = g_ascii_strtod (cells[column], NULL);
+      g_assert_true (odd_time_parse_rfc3339 (row->time, &t));
+      *last = row->value;
       if (t < before)
         {
           *last_before = *last;
