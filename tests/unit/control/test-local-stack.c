@@ -102,6 +102,19 @@ test_up_all_healthy (void)
   }
 }
 
+/* The settings oddctl writes are the ones the server runs with. */
+static void
+test_postgres_settings (void)
+{
+  g_autofree char *flush_after = NULL;
+  g_autofree char *listen = NULL;
+
+  pg_exec ("SHOW backend_flush_after", &flush_after);
+  g_assert_cmpstr (flush_after, ==, "256kB");
+  pg_exec ("SHOW listen_addresses", &listen);
+  g_assert_cmpstr (listen, ==, "127.0.0.1");
+}
+
 static void
 test_crash_restarts_only_the_dead (void)
 {
@@ -424,6 +437,7 @@ main (int    argc,
   g_test_add_func ("/control/local-stack/hostile-state-dir-runs-nothing",
                    test_hostile_state_dir_runs_nothing);
   g_test_add_func ("/control/local-stack/up-all-healthy", test_up_all_healthy);
+  g_test_add_func ("/control/local-stack/postgres-settings", test_postgres_settings);
   g_test_add_func ("/control/local-stack/crash-restarts-only-the-dead",
                    test_crash_restarts_only_the_dead);
   g_test_add_func ("/control/local-stack/down-up-keeps-data", test_down_up_keeps_data);
