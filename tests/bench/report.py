@@ -33,6 +33,23 @@ def load_json(path):
         return None
 
 
+def parse_metrics(path):
+    """sample name with labels -> value, from a Prometheus text file; {} if there is none"""
+    samples = {}
+    try:
+        for line in open(path, encoding="utf-8"):
+            if line.startswith("#") or " " not in line:
+                continue
+            name, _, value = line.rstrip("\n").rpartition(" ")
+            try:
+                samples[name] = float(value)
+            except ValueError:
+                pass
+    except OSError:
+        pass
+    return samples
+
+
 class Run:
     def __init__(self, out):
         self.out = out
@@ -63,6 +80,8 @@ class Run:
             for line in open(f"{out}/peak-rss.txt", encoding="utf-8"):
                 name, kb = line.split()
                 self.peak[name] = max(self.peak.get(name, 0), int(kb))
+        # the gateway's own /metrics right before and after wrk (older runs: none)
+        self.gw_metrics = [parse_metrics(f"{out}/gateway-metrics-{w}.txt") for w in ("before", "after")]
         self.wrk = load_json(f"{out}/wrk.json")
         self.bare = load_json(f"{out}/bare.json")
         # the bare publisher again right before the pipeline's phases (older runs: only one)
@@ -91,6 +110,13 @@ class Run:
         extra = sorted(n for n in found if n.startswith("processor-"))
         i = ordered.index("processor") + 1 if "processor" in ordered else len(ordered)
         return ordered[:i] + extra + ordered[i:]
+
+    def gw_delta(self, name):
+        """how much a gateway metric grew over the wrk phase, None if not recorded"""
+        before, after = self.gw_metrics
+        if name not in before or name not in after:
+            return None
+        return after[name] - before[name]
 
     def us_per_job(self, phases, name, jobs):
         parts = [self.cpu_s(p, name) for p in phases]
@@ -182,6 +208,55 @@ def verdicts(r):
         v.add(4, "max RSS of a service", None, "n/a", "target < 20 MB each", False,
               "no RSS was recorded")
     return v, peaks
+
+
+def write_gateway_bound(r, w, accepted):
+    """Little's law on the wrk phase: where a round trip of the 64 connections went, and what
+    0.8 of the bare publisher would ask of the broker's confirm time and of the CPUs."""
+    wrk, bare = r.wrk or {}, r.bare or {}
+    confirms = r.gw_delta('gateway_publish_confirm_seconds_count{service="gateway"}')
+    confirm_s = r.gw_delta('gateway_publish_confirm_seconds_sum{service="gateway"}')
+    handled = r.gw_delta('http_request_duration_seconds_count{service="gateway",route="/jobs"}')
+    handler_s = r.gw_delta('http_request_duration_seconds_sum{service="gateway",route="/jobs"}')
+    rate = accepted / wrk["durationS"] if wrk.get("durationS") else None
+    bare_rate = bare.get("perSecond")
+    if not (confirms and handled and rate and bare_rate):
+        return
+    conns = 64
+    trip = conns / rate * 1e3                 # ms a connection waits from one job to the next
+    confirm = confirm_s / confirms * 1e3      # publish handed over → confirm read
+    handler = handler_s / handled * 1e3       # the handler's start → the answer queued
+    bare_trip = conns / bare_rate * 1e3
+    goal_trip = conns / (0.8 * bare_rate) * 1e3
+    per = {n: r.us_per_job(["gateway"], n, accepted) for n in ("gateway", "rabbitmq")}
+    wrk_s = r.cpu_s("gateway", "client.wrk")
+    wrk_us = wrk_s / accepted * 1e6 if wrk_s is not None and accepted else None
+    bare_us = r.us_per_job(["bare"], "rabbitmq", bare.get("messages"))
+    bare_client = (bare.get("clientCpuS") or 0) / bare["messages"] * 1e6 if bare.get("messages") else None
+    w("## What bounds the gateway on this machine")
+    w("")
+    w(f"Little's law on the wrk phase, from the gateway's `/metrics` right before and after it: {conns}")
+    w(f"connections at {rate:,.0f} jobs/s wait {trip:.2f} ms from one job to the next. Of that, the broker's")
+    w(f"confirm took {confirm:.2f} ms on average (`gateway_publish_confirm_seconds`: the publish handed to the")
+    w(f"publisher thread until its confirm is read), the gateway's other work {handler - confirm:.2f} ms (its")
+    w(f"`http_request_duration_seconds` for `/jobs`, {handler:.2f} ms, less the confirm), and wrk with the")
+    w(f"kernel's loopback the remaining {trip - handler:.2f} ms. So {rate * confirm / 1e3:.0f} of the 64 jobs were on")
+    w(f"average waiting for their confirm; the bare publisher keeps all {conns} there, each for")
+    w(f"{bare_trip:.2f} ms. For 0.8 of the bare publisher ({0.8 * bare_rate:,.0f} jobs/s) a round trip must")
+    w(f"take {goal_trip:.2f} ms: at this confirm time, {goal_trip - confirm:.2f} ms for everything outside the broker")
+    w(f"instead of {trip - confirm:.2f}.")
+    if None not in (per["gateway"], per["rabbitmq"], wrk_us, bare_us, bare_client):
+        job_us = per["gateway"] + per["rabbitmq"] + wrk_us
+        need = 0.8 * bare_rate * job_us / 1e6
+        had = bare_rate * (bare_us + bare_client) / 1e6
+        w("")
+        w(f"In CPU, a gateway job cost {job_us:.0f} µs (the gateway {per['gateway']:.0f}, RabbitMQ {per['rabbitmq']:.0f},")
+        w(f"wrk {wrk_us:.0f}), a bare message {bare_us + bare_client:.0f} µs (RabbitMQ {bare_us:.0f}, the publisher")
+        w(f"{bare_client:.0f}). The bare publisher's rate took {had:.2f} CPUs; 0.8 of it through the gateway")
+        w(f"takes {need:.2f} of the {r.nproc}, and every hop of a job (wrk, the gateway's main loop, its")
+        w("checker and publisher threads, the broker's processes) then waits for a CPU the more, the")
+        w(f"closer that is to {r.nproc}: {need / r.nproc:.0%} busy against {had / r.nproc:.0%} for the bare publisher.")
+    w("")
 
 
 def write_doc(r, v, peaks, doc):
@@ -363,6 +438,8 @@ def write_doc(r, v, peaks, doc):
         w(f"busiest, {LABELS.get(top, top)} at {per[top]:,.0f} µs per job, do {1e6 / per[top]:,.0f} jobs/s.")
         w("")
 
+    write_gateway_bound(r, w, accepted)
+
     if r.processors:
         w("## Processor scaling")
         w("")
@@ -433,7 +510,8 @@ def write_doc(r, v, peaks, doc):
                 # a section of this report not measured in this run (the processor scaling)
                 # stays as the run that measured it wrote it
                 keep = line not in mine and line not in RETIRED and \
-                    (line != "## What bounds throughput on this machine")
+                    line not in ("## What bounds throughput on this machine",
+                                 "## What bounds the gateway on this machine")
             if keep:
                 kept.append(line)
     except OSError:
