@@ -436,6 +436,10 @@ def write_doc(r, v, peaks, doc):
           f"{1e6 / total:,.0f} jobs/s while no single process is the limit. One core per process would let the")
         top = max(per, key=per.get)
         w(f"busiest, {LABELS.get(top, top)} at {per[top]:,.0f} µs per job, do {1e6 / per[top]:,.0f} jobs/s.")
+        bare_rate = (r.bare_pipeline or {}).get("perSecond")
+        if bare_rate:
+            w(f"0.4 of the bare publisher ({0.4 * bare_rate:,.0f} jobs/s, target 3) would take "
+              f"{0.4 * bare_rate * total / 1e6:.1f} CPUs at this cost.")
         w("")
 
     write_gateway_bound(r, w, accepted)
