@@ -243,8 +243,12 @@ def write_gateway_bound(r, w, accepted):
     w(f"kernel's loopback the remaining {trip - handler:.2f} ms. So {rate * confirm / 1e3:.0f} of the 64 jobs were on")
     w(f"average waiting for their confirm; the bare publisher keeps all {conns} there, each for")
     w(f"{bare_trip:.2f} ms. For 0.8 of the bare publisher ({0.8 * bare_rate:,.0f} jobs/s) a round trip must")
-    w(f"take {goal_trip:.2f} ms: at this confirm time, {goal_trip - confirm:.2f} ms for everything outside the broker")
-    w(f"instead of {trip - confirm:.2f}.")
+    if goal_trip > confirm:
+        w(f"take {goal_trip:.2f} ms: at this confirm time, {goal_trip - confirm:.2f} ms for everything outside the broker")
+        w(f"instead of {trip - confirm:.2f}.")
+    else:
+        w(f"take {goal_trip:.2f} ms: less than the confirm alone took ({confirm:.2f} ms), with {trip - confirm:.2f} ms")
+        w("outside the broker besides.")
     if None not in (per["gateway"], per["rabbitmq"], wrk_us, bare_us, bare_client):
         job_us = per["gateway"] + per["rabbitmq"] + wrk_us
         need = 0.8 * bare_rate * job_us / 1e6
@@ -255,7 +259,8 @@ def write_gateway_bound(r, w, accepted):
         w(f"{bare_client:.0f}). The bare publisher's rate took {had:.2f} CPUs; 0.8 of it through the gateway")
         w(f"takes {need:.2f} of the {r.nproc}, and every hop of a job (wrk, the gateway's main loop, its")
         w("checker and publisher threads, the broker's processes) then waits for a CPU the more, the")
-        w(f"closer that is to {r.nproc}: {need / r.nproc:.0%} busy against {had / r.nproc:.0%} for the bare publisher.")
+        w(f"closer that is to {r.nproc}: {need / r.nproc:.0%} busy against {had / r.nproc:.0%} for the bare publisher"
+          + (" (more CPU than there is)." if need > r.nproc else "."))
     w("")
 
 
