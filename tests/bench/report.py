@@ -83,6 +83,10 @@ class Run:
         # the gateway's own /metrics right before and after wrk (older runs: none)
         self.gw_metrics = [parse_metrics(f"{out}/gateway-metrics-{w}.txt") for w in ("before", "after")]
         self.wrk = load_json(f"{out}/wrk.json")
+        # jobs the gateway accepted under wrk, and per second
+        wrk = self.wrk or {}
+        self.accepted = wrk.get("status", {}).get("202", 0)
+        self.gw_rate = self.accepted / wrk["durationS"] if wrk.get("durationS") else None
         self.bare = load_json(f"{out}/bare.json")
         # the bare publisher again right before the pipeline's phases (older runs: only one)
         self.bare_pipeline = load_json(f"{out}/bare-pipeline.json")
@@ -149,8 +153,7 @@ class Verdicts:
 def verdicts(r):
     v = Verdicts()
     wrk, bare, closed, opn = r.wrk or {}, r.bare or {}, r.closed or {}, r.open or {}
-    accepted = wrk.get("status", {}).get("202", 0)
-    gw_rate = accepted / wrk["durationS"] if wrk.get("durationS") else None
+    accepted, gw_rate = r.accepted, r.gw_rate
     bare_rate = bare.get("perSecond") or None
     bare_msgs = bare.get("messages")
 
@@ -210,15 +213,14 @@ def verdicts(r):
     return v, peaks
 
 
-def write_gateway_bound(r, w, accepted):
+def write_gateway_bound(r, w):
     """Little's law on the wrk phase: where a round trip of the 64 connections went, and what
     0.8 of the bare publisher would ask of the broker's confirm time and of the CPUs."""
-    wrk, bare = r.wrk or {}, r.bare or {}
+    bare, accepted, rate = r.bare or {}, r.accepted, r.gw_rate
     confirms = r.gw_delta('gateway_publish_confirm_seconds_count{service="gateway"}')
     confirm_s = r.gw_delta('gateway_publish_confirm_seconds_sum{service="gateway"}')
     handled = r.gw_delta('http_request_duration_seconds_count{service="gateway",route="/jobs"}')
     handler_s = r.gw_delta('http_request_duration_seconds_sum{service="gateway",route="/jobs"}')
-    rate = accepted / wrk["durationS"] if wrk.get("durationS") else None
     bare_rate = bare.get("perSecond")
     if not (confirms and handled and rate and bare_rate):
         return
@@ -267,7 +269,7 @@ def write_gateway_bound(r, w, accepted):
 def write_doc(r, v, peaks, doc):
     m = r.meta
     wrk, bare, closed, opn = r.wrk or {}, r.bare or {}, r.closed or {}, r.open or {}
-    accepted = wrk.get("status", {}).get("202", 0)
+    accepted = r.accepted
     lines = []
     w = lines.append
     w("# Performance")
@@ -335,8 +337,7 @@ def write_doc(r, v, peaks, doc):
     other = {k: n for k, n in wrk.get("status", {}).items() if k != "202"}
     w("| | messages | per s | p50 ms | p95 ms | p99 ms | max ms | other answers | client CPU s |")
     w("|---|---|---|---|---|---|---|---|---|")
-    wrk_rate = accepted / wrk["durationS"] if wrk.get("durationS") else None
-    w(f"| gateway (HTTP latency) | {accepted:,} | {fmt(wrk_rate)} | {fmt(lat.get('p50'), 2)} | {fmt(lat.get('p95'), 2)} | "
+    w(f"| gateway (HTTP latency) | {accepted:,} | {fmt(r.gw_rate)} | {fmt(lat.get('p50'), 2)} | {fmt(lat.get('p95'), 2)} | "
       f"{fmt(lat.get('p99'), 2)} | {fmt(lat.get('max'), 2)} | {json.dumps(other) if other else 'none'}, "
       f"{wrk.get('socketErrors', 0)} socket errors | {fmt(r.cpu_s('gateway', 'client.wrk'), 1)} (wrk) |")
     bare_runs = [("bare publisher before the gateway (publish to confirm)", bare)]
@@ -447,7 +448,7 @@ def write_doc(r, v, peaks, doc):
               f"{0.4 * bare_rate * total / 1e6:.1f} CPUs at this cost.")
         w("")
 
-    write_gateway_bound(r, w, accepted)
+    write_gateway_bound(r, w)
 
     if r.processors:
         w("## Processor scaling")
